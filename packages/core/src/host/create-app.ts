@@ -1,0 +1,307 @@
+import 'reflect-metadata';
+import { BehaviorSubject, type Observable, Subject } from 'rxjs';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { type Clock, systemClock } from '../clock.js';
+import { attributeError, TelekitError } from '../errors.js';
+import type { Transport } from '../transport/transport.js';
+import { consoleLogger, type Logger } from './logger.js';
+import { orderPlugins } from './order-plugins.js';
+import type { HealthReport, Plugin, PluginContext, Teardown } from './plugin.js';
+import { type Token, tokenName } from './token.js';
+import { ClockToken, LoggerToken, TransportToken } from './tokens.js';
+
+/** An app's lifecycle. */
+export type AppState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** The app's health: the worst of its plugins'. */
+export interface AppHealth {
+  readonly status: HealthReport['status'];
+  readonly state: AppState;
+  readonly plugins: Readonly<Record<string, HealthReport>>;
+}
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** For logs. Default `telekit`. */
+  name?: string;
+  /** The plugins; `false`, `null` and `undefined` entries are skipped, so `cond && plugin()` works. */
+  plugins: readonly (Plugin | false | null | undefined)[];
+  logger?: Logger;
+  clock?: Clock;
+  /** How long one plugin's setup may take, ms. Default 60 000. */
+  setupTimeoutMs?: number;
+  /** How long one plugin's health check may take before it counts as down, ms. Default 2 000. */
+  healthTimeoutMs?: number;
+}
+
+/** A composed application. */
+export interface App {
+  readonly name: string;
+  /** Plugin names in setup order. */
+  readonly plugins: readonly string[];
+  readonly state: AppState;
+  readonly state$: Observable<AppState>;
+  /** Sets the plugins up in dependency order. On a failure, tears down what was set up and rejects. */
+  start(): Promise<void>;
+  /** Tears the plugins down in reverse order. Safe to call twice. */
+  stop(): Promise<void>;
+  resolve<T>(token: Token<T>): T;
+  tryResolve<T>(token: Token<T>): T | undefined;
+  /** The app's transport (provided by one of its plugins). */
+  readonly transport: Transport;
+  health(): Promise<AppHealth>;
+}
+
+const builtIns = new Set<Token<unknown>>([ClockToken, LoggerToken]);
+
+/**
+ * Composes plugins into an app: one child DI container per app, plugins ordered by what they
+ * require and provide, failures attributed to the plugin that threw, teardown in reverse order.
+ *
+ * Throws at once, naming the plugins and tokens, for a missing or cyclic dependency, a duplicate
+ * name or a token provided twice.
+ *
+ * @example
+ * ```ts
+ * import { createApp, inProcessTransport, type Plugin, TransportToken } from '@telekit/core';
+ * const transportPlugin: Plugin = {
+ *   name: 'transport',
+ *   provides: [TransportToken],
+ *   setup(ctx) {
+ *     const t = inProcessTransport();
+ *     ctx.provide(TransportToken, t);
+ *     return () => t.close();
+ *   },
+ * };
+ * const app = createApp({ plugins: [transportPlugin] });
+ * await app.start();
+ * await app.stop();
+ * ```
+ */
+export function createApp(options: AppOptions): App {
+  const name = options.name ?? 'telekit';
+  const clock = options.clock ?? systemClock;
+  const logger = (options.logger ?? consoleLogger()).child({ app: name });
+  const setupTimeoutMs = options.setupTimeoutMs ?? 60_000;
+  const healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
+  const plugins = orderPlugins(
+    options.plugins.filter((p): p is Plugin => p !== false && p !== null && p !== undefined),
+    builtIns,
+  );
+
+  const state = new BehaviorSubject<AppState>('idle');
+  const abort = new AbortController();
+  const stop$ = new Subject<void>();
+  let container: DependencyContainer | undefined;
+  const started: { plugin: Plugin; teardowns: Teardown[] }[] = [];
+  let stopping: Promise<void> | undefined;
+
+  const lookup = <T>(t: Token<T>): T | undefined => {
+    if (!container || !container.isRegistered(t)) return undefined;
+    return container.resolve<T>(t);
+  };
+
+  const contextFor = (plugin: Plugin, teardowns: Teardown[]): PluginContext => {
+    const allowed = new Set<Token<unknown>>([...builtIns, ...(plugin.requires ?? []), ...(plugin.optional ?? []), ...(plugin.provides ?? [])]);
+    const check = (t: Token<unknown>, operation: string) => {
+      if (!allowed.has(t)) {
+        throw new TelekitError('E_PLUGIN_UNDECLARED', `${operation} of a token the plugin did not declare`, {
+          plugin: plugin.name,
+          operation,
+          context: { plugin: plugin.name, token: tokenName(t) },
+        });
+      }
+    };
+    return {
+      app: name,
+      plugin: plugin.name,
+      logger: logger.child({ plugin: plugin.name }),
+      clock,
+      signal: abort.signal,
+      stop$: stop$.asObservable(),
+      resolve<T>(t: Token<T>): T {
+        check(t, 'resolve');
+        const value = lookup(t);
+        if (value === undefined) {
+          throw new TelekitError('E_PLUGIN_MISSING_DEPENDENCY', 'nothing provides this token', {
+            plugin: plugin.name,
+            operation: 'resolve',
+            context: { plugin: plugin.name, token: tokenName(t) },
+          });
+        }
+        return value;
+      },
+      tryResolve<T>(t: Token<T>): T | undefined {
+        check(t, 'resolve');
+        return lookup(t);
+      },
+      provide<T>(t: Token<T>, value: T): void {
+        if (!(plugin.provides ?? []).includes(t)) {
+          throw new TelekitError('E_PLUGIN_UNDECLARED', 'provide of a token missing from the plugin\'s provides', {
+            plugin: plugin.name,
+            operation: 'provide',
+            context: { plugin: plugin.name, token: tokenName(t) },
+          });
+        }
+        if (container!.isRegistered(t)) {
+          throw new TelekitError('E_PLUGIN_DUPLICATE', 'token provided twice', {
+            plugin: plugin.name,
+            operation: 'provide',
+            context: { plugin: plugin.name, token: tokenName(t) },
+          });
+        }
+        container!.register(t, { useValue: value });
+      },
+      onTeardown(teardown) {
+        teardowns.push(teardown);
+      },
+    };
+  };
+
+  const tearDown = async (): Promise<unknown[]> => {
+    const errors: unknown[] = [];
+    for (const { plugin, teardowns } of started.reverse()) {
+      for (const teardown of teardowns.reverse()) {
+        try {
+          await teardown();
+        } catch (error) {
+          const err = attributeError(error, plugin.name, 'teardown', 'E_PLUGIN_TEARDOWN');
+          logger.error('teardown failed', { plugin: plugin.name, error: err.message });
+          errors.push(err);
+        }
+      }
+      logger.debug('stopped', { plugin: plugin.name });
+    }
+    started.length = 0;
+    await container?.dispose();
+    return errors;
+  };
+
+  const app: App = {
+    name,
+    plugins: plugins.map((p) => p.name),
+    get state() {
+      return state.value;
+    },
+    state$: state.asObservable(),
+    async start() {
+      if (state.value !== 'idle') {
+        throw new TelekitError('E_APP_STATE', 'an app starts once', { operation: 'start', context: { state: state.value } });
+      }
+      state.next('starting');
+      container = rootContainer.createChildContainer();
+      container.register(ClockToken, { useValue: clock });
+      container.register(LoggerToken, { useValue: logger });
+      for (const plugin of plugins) {
+        const teardowns: Teardown[] = [];
+        started.push({ plugin, teardowns });
+        try {
+          const ctx = contextFor(plugin, teardowns);
+          const returned = await withTimeout(Promise.resolve().then(() => plugin.setup(ctx)), setupTimeoutMs, plugin.name, 'setup');
+          if (typeof returned === 'function') teardowns.unshift(returned);
+          for (const t of plugin.provides ?? []) {
+            if (!container.isRegistered(t)) {
+              throw new TelekitError('E_PLUGIN_SETUP', 'setup finished without providing a declared token', {
+                plugin: plugin.name,
+                operation: 'setup',
+                context: { plugin: plugin.name, token: tokenName(t) },
+              });
+            }
+          }
+          logger.debug('started', { plugin: plugin.name });
+        } catch (error) {
+          const err = attributeError(error, plugin.name, 'setup');
+          logger.error('setup failed', { plugin: plugin.name, error: err.message });
+          abort.abort(err);
+          stop$.next();
+          stop$.complete();
+          await tearDown();
+          state.next('failed');
+          state.complete();
+          throw err;
+        }
+      }
+      state.next('running');
+    },
+    stop() {
+      if (stopping) return stopping;
+      stopping = (async () => {
+        if (state.value === 'idle') {
+          state.next('stopped');
+          state.complete();
+          return;
+        }
+        if (state.value !== 'running') return;
+        state.next('stopping');
+        abort.abort(new TelekitError('E_APP_STATE', 'app stopping', { operation: 'stop' }));
+        stop$.next();
+        stop$.complete();
+        const errors = await tearDown();
+        state.next('stopped');
+        state.complete();
+        if (errors.length > 0) {
+          throw new TelekitError('E_PLUGIN_TEARDOWN', `${errors.length} plugin(s) failed to tear down`, {
+            operation: 'stop',
+            cause: new AggregateError(errors),
+          });
+        }
+      })();
+      return stopping;
+    },
+    resolve<T>(t: Token<T>): T {
+      const value = lookup(t);
+      if (value === undefined) {
+        throw new TelekitError('E_PLUGIN_MISSING_DEPENDENCY', 'nothing provides this token (is the app started?)', {
+          operation: 'resolve',
+          context: { token: tokenName(t), state: state.value },
+        });
+      }
+      return value;
+    },
+    tryResolve: lookup,
+    get transport() {
+      return app.resolve(TransportToken);
+    },
+    async health() {
+      const reports: Record<string, HealthReport> = {};
+      const running = state.value === 'running';
+      await Promise.all(
+        plugins.map(async (plugin) => {
+          if (!running) {
+            reports[plugin.name] = { status: 'down', detail: `app is ${state.value}` };
+            return;
+          }
+          if (!plugin.health) {
+            reports[plugin.name] = { status: 'ok' };
+            return;
+          }
+          try {
+            reports[plugin.name] = await withTimeout(
+              Promise.resolve().then(() => plugin.health!()),
+              healthTimeoutMs,
+              plugin.name,
+              'health',
+            );
+          } catch (error) {
+            reports[plugin.name] = { status: 'down', detail: attributeError(error, plugin.name, 'health', 'E_PLUGIN_HEALTH').message };
+          }
+        }),
+      );
+      const statuses = Object.values(reports).map((r) => r.status);
+      const status = !running || statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
+      return { status, state: state.value, plugins: reports };
+    },
+  };
+  return app;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, plugin: string, operation: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TelekitError('E_TIMEOUT', `${operation} timed out`, { plugin, operation, context: { plugin, ms } })),
+      ms,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,17 @@
+import type { Clock } from '../clock.js';
+import type { MediaSource } from '../contracts/media-source.js';
+import type { Simulator } from '../contracts/simulator.js';
+import type { Transport } from '../transport/transport.js';
+import type { Logger } from './logger.js';
+import { token } from './token.js';
+
+/** The app's transport: where control, telemetry and media signalling flow. */
+export const TransportToken = token<Transport>('@telekit/core/Transport');
+/** The app's simulator, when it has one. */
+export const SimulatorToken = token<Simulator>('@telekit/core/Simulator');
+/** The app's media sources, by stream id. */
+export const MediaSourcesToken = token<ReadonlyMap<string, MediaSource>>('@telekit/core/MediaSources');
+/** The app's clock (always provided by the host). */
+export const ClockToken = token<Clock>('@telekit/core/Clock');
+/** The app's root logger (always provided by the host). */
+export const LoggerToken = token<Logger>('@telekit/core/Logger');

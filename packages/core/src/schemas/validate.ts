@@ -1,0 +1,91 @@
+import type * as z from 'zod';
+import { TelekitError } from '../errors.js';
+import type { Topic } from './topic.js';
+
+/** One problem found in a message: where, and what was expected there. */
+export interface FieldIssue {
+  /** Dotted path to the field, `linear.x` or `name[2]`; `(root)` for the message itself. */
+  readonly field: string;
+  /** What was expected and, where known, what was received. */
+  readonly expected: string;
+}
+
+/**
+ * A message did not match its topic's schema. `field` names the first bad field, `issues` all of them.
+ */
+export class ValidationError extends TelekitError {
+  readonly topic: string;
+  readonly field: string;
+  readonly issues: readonly FieldIssue[];
+
+  constructor(topic: string, issues: readonly FieldIssue[], operation = 'validate') {
+    const first = issues[0] ?? { field: '(root)', expected: 'a valid message' };
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    super('E_VALIDATION', `invalid message: ${first.field}: ${first.expected}${more}`, {
+      operation,
+      context: { topic },
+    });
+    this.name = 'ValidationError';
+    this.topic = topic;
+    this.field = first.field;
+    this.issues = issues;
+  }
+}
+
+/** The outcome of {@link checkMessage}. */
+export type CheckResult<T> = { ok: true; value: T } | { ok: false; error: ValidationError };
+
+/**
+ * Validates `value` against `topic`'s schema without throwing.
+ *
+ * @example
+ * ```ts
+ * import { checkMessage, Topics } from '@telekit/core';
+ * const r = checkMessage(Topics.twist, { header: { seq: 0, stamp: 0, sender: 'a' }, linear: { x: '1' } });
+ * r.ok; // false
+ * if (!r.ok) r.error.field; // 'linear.x'
+ * ```
+ */
+export function checkMessage<T>(topic: Topic<T>, value: unknown): CheckResult<T> {
+  let result: ReturnType<z.ZodType<T>['safeParse']>;
+  try {
+    result = topic.schema.safeParse(value);
+  } catch (cause) {
+    // A hostile value (a throwing getter, a revoked proxy) must not escape as anything but a
+    // validation error.
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return {
+      ok: false,
+      error: new ValidationError(topic.name, [{ field: '(root)', expected: `a plain value (${reason})` }]),
+    };
+  }
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, error: new ValidationError(topic.name, result.error.issues.map(toFieldIssue)) };
+}
+
+/**
+ * Validates `value` against `topic`'s schema and returns the typed message, or throws a
+ * {@link ValidationError} naming the field and what was expected.
+ */
+export function parseMessage<T>(topic: Topic<T>, value: unknown): T {
+  const result = checkMessage(topic, value);
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+function toFieldIssue(issue: z.core.$ZodIssue): FieldIssue {
+  return { field: formatPath(issue.path), expected: lowerFirst(issue.message.replace(/^Invalid input: /, '')) };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function lowerFirst(s: string): string {
+  return s.length === 0 ? s : s[0]!.toLowerCase() + s.slice(1);
+}

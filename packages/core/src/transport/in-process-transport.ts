@@ -1,0 +1,243 @@
+import { BehaviorSubject, Observable, type Subscriber } from 'rxjs';
+import { type Clock, systemClock } from '../clock.js';
+import { TelekitError } from '../errors.js';
+import { checkDeadline } from '../safety/deadline.js';
+import type { Header } from '../schemas/common.js';
+import type { Topic } from '../schemas/topic.js';
+import { parseMessage } from '../schemas/validate.js';
+import { Mailbox } from './mailbox.js';
+import type { ConnectionState, Feed, FeedStats, SubscribeOptions, Transport } from './transport.js';
+
+/** Runs a flush later; the default is `queueMicrotask`. */
+export type Schedule = (flush: () => void) => void;
+
+/** Options of {@link createInProcessBus}. */
+export interface InProcessBusOptions {
+  clock?: Clock;
+  /** When to deliver what was published. Default: a microtask (after the publisher's synchronous code). */
+  schedule?: Schedule;
+}
+
+interface Mailroom {
+  readonly topic: Topic<unknown>;
+  readonly mailbox: Mailbox<unknown>;
+  readonly ttl: number;
+  readonly observers: Set<Subscriber<unknown>>;
+}
+
+interface FeedHooks {
+  isClosed(): boolean;
+  open(room: Mailroom): void;
+  shut(room: Mailroom): void;
+}
+
+/**
+ * The shared medium of in-process transports. Every transport made with the same bus sees the
+ * others' messages, as peers on one network would; each keeps its own subscriptions and state.
+ */
+export class InProcessBus {
+  readonly clock: Clock;
+  readonly #schedule: Schedule;
+  readonly #rooms = new Map<string, Set<Mailroom>>();
+  readonly #latched = new Map<string, unknown>();
+  readonly #dirty = new Set<Mailroom>();
+  #scheduled = false;
+
+  constructor(options: InProcessBusOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.#schedule = options.schedule ?? queueMicrotask;
+  }
+
+  /** @internal */
+  post(topic: Topic<unknown>, message: unknown): void {
+    if (topic.lane === 'telemetry') this.#latched.set(topic.name, message);
+    const rooms = this.#rooms.get(topic.name);
+    if (!rooms) return;
+    for (const room of rooms) {
+      room.mailbox.push(message);
+      this.#dirty.add(room);
+    }
+    this.#arm();
+  }
+
+  /** @internal */
+  open(room: Mailroom): void {
+    let rooms = this.#rooms.get(room.topic.name);
+    if (!rooms) {
+      rooms = new Set();
+      this.#rooms.set(room.topic.name, rooms);
+    }
+    rooms.add(room);
+    // Telemetry is state: a late subscriber starts from the last sample. Control is not replayed.
+    if (room.topic.lane === 'telemetry' && this.#latched.has(room.topic.name)) {
+      room.mailbox.push(this.#latched.get(room.topic.name));
+      this.#dirty.add(room);
+      this.#arm();
+    }
+  }
+
+  /** @internal */
+  shut(room: Mailroom): void {
+    const rooms = this.#rooms.get(room.topic.name);
+    rooms?.delete(room);
+    if (rooms?.size === 0) this.#rooms.delete(room.topic.name);
+    this.#dirty.delete(room);
+  }
+
+  /** Subscriber mailboxes currently open, for leak checks. */
+  get openMailboxes(): number {
+    let n = 0;
+    for (const rooms of this.#rooms.values()) n += rooms.size;
+    return n;
+  }
+
+  #arm(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#schedule(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const rooms = [...this.#dirty];
+    this.#dirty.clear();
+    const now = this.clock.now();
+    for (const room of rooms) {
+      for (let m = room.mailbox.take(); m !== undefined; m = room.mailbox.take()) {
+        if (room.topic.lane === 'control' && isExpired(m, now, room.ttl)) {
+          room.mailbox.expired();
+          continue;
+        }
+        room.mailbox.delivered();
+        for (const observer of room.observers) observer.next(m);
+      }
+    }
+  }
+}
+
+function isExpired(message: unknown, now: number, ttl: number): boolean {
+  const header = (message as { header?: Header }).header;
+  return header !== undefined && !checkDeadline(header, now, { ttl }).fresh;
+}
+
+/** Creates a bus for several {@link inProcessTransport}s to share. */
+export function createInProcessBus(options: InProcessBusOptions = {}): InProcessBus {
+  return new InProcessBus(options);
+}
+
+/** Options of {@link inProcessTransport}. */
+export interface InProcessTransportOptions {
+  /** The bus to join; a private one when absent. */
+  bus?: InProcessBus;
+  /** Name for logs and errors. Default `in-process`. */
+  name?: string;
+  /**
+   * Validate published messages against their topic's schema. Default true. Turn it off only on a
+   * hot path whose messages are built by trusted code.
+   */
+  validate?: boolean;
+}
+
+class InProcessFeed<T> extends Observable<T> implements Feed<T> {
+  readonly topic: Topic<T>;
+  readonly #room: Mailroom;
+
+  constructor(topic: Topic<T>, room: Mailroom, hooks: FeedHooks) {
+    super((subscriber) => {
+      if (hooks.isClosed()) {
+        subscriber.error(
+          new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', {
+            operation: 'subscribe',
+            context: { topic: topic.name },
+          }),
+        );
+        return;
+      }
+      const observer = subscriber as Subscriber<unknown>;
+      if (room.observers.size === 0) hooks.open(room);
+      room.observers.add(observer);
+      return () => {
+        room.observers.delete(observer);
+        if (room.observers.size === 0) hooks.shut(room);
+      };
+    });
+    this.topic = topic;
+    this.#room = room;
+  }
+
+  stats(): Readonly<FeedStats> {
+    return this.#room.mailbox.stats();
+  }
+}
+
+/**
+ * The reference {@link Transport}: typed topics between the plugins of one process (or of several
+ * transports on one {@link InProcessBus}), with the full lane rules and no network.
+ *
+ * @example
+ * ```ts
+ * import { inProcessTransport, Topics, headerSequence, systemClock } from '@telekit/core';
+ * const transport = inProcessTransport();
+ * transport.subscribe(Topics.twist).subscribe((cmd) => console.log(cmd.linear.x));
+ * const header = headerSequence('operator', systemClock.now);
+ * transport.publish(Topics.twist, { header: header(), linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+ * ```
+ */
+export function inProcessTransport(options: InProcessTransportOptions = {}): Transport {
+  const bus = options.bus ?? new InProcessBus();
+  const name = options.name ?? 'in-process';
+  const validate = options.validate ?? true;
+  const state = new BehaviorSubject<ConnectionState>({ status: 'connected', since: bus.clock.now() });
+  // Mailboxes with at least one subscriber, to complete on close.
+  const rooms = new Set<Mailroom>();
+  let closed = false;
+  const hooks: FeedHooks = {
+    isClosed: () => closed,
+    open(room) {
+      rooms.add(room);
+      bus.open(room);
+    },
+    shut(room) {
+      rooms.delete(room);
+      bus.shut(room);
+    },
+  };
+
+  return {
+    name,
+    capabilities: { reconnect: false, remote: false },
+    state$: state.asObservable(),
+    async connect() {
+      if (closed) throw new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', { operation: 'connect', context: { transport: name } });
+    },
+    publish<T>(topic: Topic<T>, message: T) {
+      if (closed) {
+        throw new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', {
+          operation: 'publish',
+          context: { transport: name, topic: topic.name },
+        });
+      }
+      bus.post(topic as Topic<unknown>, validate ? parseMessage(topic, message) : message);
+    },
+    subscribe<T>(topic: Topic<T>, opts: SubscribeOptions = {}): Feed<T> {
+      const room: Mailroom = {
+        topic: topic as Topic<unknown>,
+        mailbox: new Mailbox(topic.lane === 'telemetry' ? { kind: 'keep-last', depth: opts.depth ?? topic.depth } : { kind: 'latest' }),
+        ttl: opts.ttl ?? topic.ttl,
+        observers: new Set(),
+      };
+      return new InProcessFeed(topic, room, hooks);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const room of [...rooms]) {
+        // Completing the last observer runs its teardown, which shuts the mailbox.
+        for (const observer of [...room.observers]) observer.complete();
+        hooks.shut(room);
+      }
+      state.next({ status: 'closed', since: bus.clock.now(), reason: 'closed by owner' });
+      state.complete();
+    },
+  };
+}
