@@ -21,6 +21,7 @@ export {
 } from './schemas/media.js';
 export { Battery, BodyState, DiagnosticStatus, Diagnostics, Imu, JointState, Pose, SimState } from './schemas/telemetry.js';
 export { DEFAULT_DEPTH, DEFAULT_TTL_MS, defineTopic, type Lane, type MessageOf, type Topic } from './schemas/topic.js';
+export { exampleMessages } from './schemas/examples.js';
 export { builtinTopics, Topics, topicByName } from './schemas/topics.js';
 export { type CheckResult, checkMessage, type FieldIssue, parseMessage, ValidationError } from './schemas/validate.js';
 export { headerSequence, isZeroTwist, zeroTwist } from './commands.js';

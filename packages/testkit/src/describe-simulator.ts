@@ -1,0 +1,263 @@
+import {
+  type Actuation,
+  isTelekitError,
+  type SceneSpec,
+  type Simulator,
+  type SimulatorCapabilities,
+  type SimulatorState,
+} from '@telekit/core';
+import { firstValueFrom, take, timeout, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { type SkipEntry, skipReason } from './skips.js';
+
+/** Options of {@link describeSimulator}. */
+export interface DescribeSimulatorOptions {
+  /** A scene with a base (for the `base` cases) or joints (for the `joints` cases). */
+  scene: SceneSpec;
+  /** A scene id the simulator cannot load, for the error case. Default `no-such-scene`. */
+  badScene?: SceneSpec;
+  /** A joint and a reachable position target in radians, for the `joints` cases. */
+  joint?: { name: string; target: number };
+  /** Seconds of simulated time to drive for the motion cases. Default 1. */
+  driveSeconds?: number;
+  /** Per-case timeout, ms (sidecar simulators need more). Default 10 000. */
+  timeoutMs?: number;
+  skip?: readonly SkipEntry[];
+}
+
+const header = (seq: number) => ({ seq, stamp: performance.timeOrigin + performance.now(), sender: 'kit' });
+
+function base(state: SimulatorState) {
+  if (!state.base) throw new Error('simulator declares a base but reports no base state');
+  return state.base;
+}
+
+function headingOf(q: { x: number; y: number; z: number; w: number }): number {
+  return Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z));
+}
+
+/**
+ * The conformance kit for {@link Simulator}. Cases that need a capability the simulator does not
+ * declare are skipped and say so.
+ *
+ * @example
+ * ```ts
+ * import { describeSimulator } from '@telekit/testkit';
+ * import { kinematicSim } from '@telekit/testkit/fakes';
+ * describeSimulator('kinematic', async () => kinematicSim(), { scene: { id: 'diff-drive' }, joint: { name: 'pan', target: 0.5 } });
+ * ```
+ */
+export function describeSimulator(
+  name: string,
+  makeSimulator: () => Promise<Simulator>,
+  options: DescribeSimulatorOptions,
+): void {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const driveSteps = async (sim: Simulator, seconds: number) => {
+    const info = await loadedInfo.get(sim)!;
+    return sim.step(Math.max(1, Math.round(seconds / info.timestep)));
+  };
+  const loadedInfo = new WeakMap<Simulator, Promise<{ timestep: number }>>();
+
+  const test = (title: string, fn: (sim: Simulator) => Promise<void>, capability?: keyof SimulatorCapabilities) => {
+    it(title, { timeout: timeoutMs }, async (ctx) => {
+      const sim = await makeSimulator();
+      try {
+        const reason = skipReason(title, options.skip, capability !== undefined && !sim.capabilities[capability] && capability);
+        if (reason) {
+          ctx.skip(reason);
+          return;
+        }
+        loadedInfo.set(sim, sim.loadScene(options.scene));
+        await loadedInfo.get(sim);
+        await fn(sim);
+      } finally {
+        await sim.close();
+      }
+    });
+  };
+
+  describe(`Simulator conformance: ${name}`, () => {
+    test('loads the scene and describes it', async (sim) => {
+      const info = await sim.loadScene(options.scene);
+      expect(info.timestep).toBeGreaterThan(0);
+      expect(info.bodies.length).toBeGreaterThan(0);
+      if (sim.capabilities.base) expect(info.hasBase).toBe(true);
+    });
+
+    test('rejects a scene it cannot load with an error naming it', async (sim) => {
+      const bad = options.badScene ?? { id: 'no-such-scene', path: 'no-such-scene' };
+      const error = await sim.loadScene(bad).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isTelekitError(error)).toBe(true);
+      expect((error as Error).message).toContain(bad.path ?? bad.id);
+    });
+
+    test('steps: time advances by the timestep and state$ reports every step', async (sim) => {
+      const info = await loadedInfo.get(sim)!;
+      const seen = firstValueFrom(sim.state$.pipe(take(3), toArray(), timeout(timeoutMs)));
+      const s0 = await sim.step();
+      await sim.step();
+      const s2 = await sim.step();
+      const states = await seen;
+      expect(states.map((s) => s.step)).toEqual([s0.step, s0.step + 1, s0.step + 2]);
+      expect(s2.time - s0.time).toBeCloseTo(2 * info.timestep, 9);
+      const s12 = await sim.step(10);
+      expect(s12.step).toBe(s2.step + 10);
+    });
+
+    test(
+      'a forward twist drives the base forward along its heading',
+      async (sim) => {
+        const start = base(await sim.step());
+        sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, header(1));
+        const end = base(await driveSteps(sim, options.driveSeconds ?? 1));
+        const yaw = headingOf(start.orientation);
+        const forward = (end.position.x - start.position.x) * Math.cos(yaw) + (end.position.y - start.position.y) * Math.sin(yaw);
+        expect(forward).toBeGreaterThan(0.05);
+      },
+      'base',
+    );
+
+    test(
+      'a turning twist changes the heading in its direction',
+      async (sim) => {
+        const start = headingOf(base(await sim.step()).orientation);
+        sim.act({ kind: 'twist', linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.5 } }, header(1));
+        const end = headingOf(base(await driveSteps(sim, 0.5)).orientation);
+        expect(end - start).toBeGreaterThan(0.02);
+      },
+      'base',
+    );
+
+    test(
+      'a zero twist brings the base to rest',
+      async (sim) => {
+        sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+        await driveSteps(sim, 0.5);
+        sim.act({ kind: 'twist', linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+        const a = base(await driveSteps(sim, 1));
+        const b = base(await driveSteps(sim, 0.2));
+        expect(Math.hypot(b.position.x - a.position.x, b.position.y - a.position.y)).toBeLessThan(0.01);
+      },
+      'base',
+    );
+
+    test(
+      'freeze (the e-stop) stops the base',
+      async (sim) => {
+        sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+        await driveSteps(sim, 0.5);
+        sim.act({ kind: 'freeze' });
+        const a = base(await driveSteps(sim, 0.5));
+        const b = base(await driveSteps(sim, 0.2));
+        expect(Math.hypot(b.position.x - a.position.x, b.position.y - a.position.y)).toBeLessThan(0.01);
+      },
+      'base',
+    );
+
+    test('reports when a command took effect', async (sim) => {
+      const reported = firstValueFrom(sim.actuations$.pipe(timeout(timeoutMs)));
+      const h = header(42);
+      const action = sim.capabilities.base
+        ? ({ kind: 'twist', linear: { x: 0.1, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } } as const)
+        : ({ kind: 'freeze' } as const);
+      sim.act(action, h);
+      await sim.step(2);
+      const a: Actuation = await reported;
+      expect(a.command).toEqual(h);
+      expect(a.at).toBeGreaterThanOrEqual(h.stamp);
+      expect(a.simTime).toBeGreaterThan(0);
+    });
+
+    test(
+      'a joint target moves the joint toward it',
+      async (sim) => {
+        const joint = options.joint;
+        if (!joint) throw new Error('describeSimulator needs options.joint for a simulator with joints');
+        const before = await sim.step();
+        const i0 = before.joints.name.indexOf(joint.name);
+        expect(i0).toBeGreaterThanOrEqual(0);
+        sim.act({ kind: 'joints', name: [joint.name], position: [joint.target] }, header(1));
+        const after = await driveSteps(sim, options.driveSeconds ?? 1);
+        const i = after.joints.name.indexOf(joint.name);
+        const errBefore = Math.abs(before.joints.position[i0]! - joint.target);
+        const errAfter = Math.abs(after.joints.position[i]! - joint.target);
+        expect(errAfter).toBeLessThan(errBefore * 0.5);
+      },
+      'joints',
+    );
+
+    test('reset returns to the initial state', async (sim) => {
+      const initial = await sim.step();
+      if (sim.capabilities.base) sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.3 } });
+      await driveSteps(sim, 0.5);
+      await sim.reset();
+      const again = await sim.step();
+      expect(again.time).toBeCloseTo(initial.time, 9);
+      for (const [i, b] of again.bodies.entries()) {
+        expect(b.position.x).toBeCloseTo(initial.bodies[i]!.position.x, 6);
+        expect(b.position.y).toBeCloseTo(initial.bodies[i]!.position.y, 6);
+      }
+    });
+
+    test(
+      'snapshot and restore: the same state and the same future',
+      async (sim) => {
+        if (sim.capabilities.base) sim.act({ kind: 'twist', linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.2 } });
+        await driveSteps(sim, 0.3);
+        const snap = await sim.snapshot();
+        const futureA = await driveSteps(sim, 0.3);
+        await sim.restore(snap);
+        const futureB = await driveSteps(sim, 0.3);
+        expect(futureB.time).toBe(futureA.time);
+        expect(futureB.bodies).toEqual(futureA.bodies);
+        expect(futureB.joints).toEqual(futureA.joints);
+      },
+      'snapshot',
+    );
+
+    test(
+      'restore rejects a snapshot from another scene, naming the mismatch',
+      async (sim) => {
+        const snap = await sim.snapshot();
+        const error = await sim.restore({ ...snap, scene: 'some-other-scene' }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(isTelekitError(error)).toBe(true);
+        expect((error as Error).message).toContain('some-other-scene');
+      },
+      'snapshot',
+    );
+
+    test(
+      'renders camera frames of the declared size while watched',
+      async (sim) => {
+        const frames = firstValueFrom(sim.frames$.pipe(take(2), toArray(), timeout(timeoutMs)));
+        for (let i = 0; i < 20; i++) await sim.step(5);
+        const [a, b] = await frames;
+        expect(a!.width).toBeGreaterThan(0);
+        expect(a!.data.byteLength).toBe(a!.width * a!.height * (a!.format === 'rgb' ? 3 : 4));
+        expect(b!.seq).toBeGreaterThan(a!.seq);
+      },
+      'camera',
+    );
+
+    test('close completes the streams and is safe twice', async (sim) => {
+      let completed = 0;
+      sim.state$.subscribe({ complete: () => completed++ });
+      sim.actuations$.subscribe({ complete: () => completed++ });
+      await sim.close();
+      await sim.close();
+      expect(completed).toBe(2);
+      const error = await sim.step().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isTelekitError(error)).toBe(true);
+    });
+  });
+}

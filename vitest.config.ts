@@ -1,0 +1,34 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One vitest project per package and example, found on disk so that a new package is tested
+ * without touching this file. Suites that need something absent here (a browser, ROS 2, a GPU)
+ * live in projects of their own, declared by their package, and report that they skipped and why.
+ */
+const members = (dir: string) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : []);
+
+export default defineConfig({
+  // Tests run against the TypeScript sources (the `source` export condition), no build needed.
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'] } },
+  test: {
+    reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      ...members('packages').map((name) => ({
+        extends: true as const,
+        test: {
+          name,
+          root: `packages/${name}`,
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: '../../tsconfig.json' },
+        },
+      })),
+      ...members('examples').map((name) => ({
+        extends: true as const,
+        test: { name: `example:${name}`, root: `examples/${name}`, include: ['src/**/*.test.ts'] },
+      })),
+      { extends: true as const, test: { name: 'repo', include: ['scripts/**/*.test.ts', 'bench/**/*.test.ts'] } },
+    ],
+  },
+});
