@@ -1,4 +1,4 @@
-import { readdirSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -6,7 +6,12 @@ import { defineConfig } from 'vitest/config';
  * without touching this file. Suites that need something absent here (a browser, ROS 2, a GPU)
  * live in projects of their own, declared by their package, and report that they skipped and why.
  */
-const members = (dir: string) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : []);
+const members = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : [];
 
 export default defineConfig({
   // Tests run against the TypeScript sources (the `source` export condition), no build needed.
@@ -28,7 +33,10 @@ export default defineConfig({
         extends: true as const,
         test: { name: `example:${name}`, root: `examples/${name}`, include: ['src/**/*.test.ts'] },
       })),
-      { extends: true as const, test: { name: 'repo', include: ['scripts/**/*.test.ts', 'bench/**/*.test.ts'] } },
+      {
+        extends: true as const,
+        test: { name: 'repo', include: ['scripts/**/*.test.ts', 'bench/**/*.test.ts'] },
+      },
     ],
   },
 });

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsdown';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'fakes/index': 'src/fakes/index.ts' },
+  entry: { index: 'src/index.ts', 'fakes/index': 'src/fakes/index.ts', bench: 'src/bench.ts' },
   format: 'esm',
   platform: 'neutral',
   dts: true,

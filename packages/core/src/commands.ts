@@ -16,12 +16,18 @@ export function zeroTwist(now: number, replaces?: Header): Twist {
 /** True when a twist commands no motion. */
 export function isZeroTwist(t: Pick<Twist, 'linear' | 'angular'>): boolean {
   return (
-    t.linear.x === 0 && t.linear.y === 0 && t.linear.z === 0 && t.angular.x === 0 && t.angular.y === 0 && t.angular.z === 0
+    t.linear.x === 0 &&
+    t.linear.y === 0 &&
+    t.linear.z === 0 &&
+    t.angular.x === 0 &&
+    t.angular.y === 0 &&
+    t.angular.z === 0
   );
 }
 
 /** Hands out headers for one sender and topic: sequence numbers from 0, stamped by `now()`. */
 export function headerSequence(sender: string, now: () => number): (ttl?: number) => Header {
   let seq = 0;
-  return (ttl) => (ttl === undefined ? { seq: seq++, stamp: now(), sender } : { seq: seq++, stamp: now(), sender, ttl });
+  return (ttl) =>
+    ttl === undefined ? { seq: seq++, stamp: now(), sender } : { seq: seq++, stamp: now(), sender, ttl };
 }

@@ -61,7 +61,10 @@ export class TelekitError extends Error {
   readonly context: Readonly<Record<string, string | number | boolean | undefined>>;
 
   constructor(code: ErrorCode, message: string, options: TelekitErrorOptions = {}) {
-    super(formatMessage(message, options.context), options.cause === undefined ? {} : { cause: options.cause });
+    super(
+      formatMessage(message, options.context),
+      options.cause === undefined ? {} : { cause: options.cause },
+    );
     this.name = 'TelekitError';
     this.code = code;
     this.plugin = options.plugin;

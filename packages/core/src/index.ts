@@ -1,13 +1,78 @@
 // Errors
-export { attributeError, type ErrorCode, isTelekitError, TelekitError, type TelekitErrorOptions } from './errors.js';
 
 // Time
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.js';
 export { type OffsetEstimate, OffsetEstimator, type OffsetSample, offsetOf } from './clock-offset.js';
+export { headerSequence, isZeroTwist, zeroTwist } from './commands.js';
+// Contracts
+export {
+  type Frame,
+  frameByteLength,
+  type MediaSource,
+  type MediaSourceInfo,
+  type PixelFormat,
+} from './contracts/media-source.js';
+export type {
+  BaseState,
+  SceneInfo,
+  SceneSpec,
+  SimAction,
+  SimActuation,
+  SimSnapshot,
+  Simulator,
+  SimulatorCapabilities,
+  SimulatorState,
+} from './contracts/simulator.js';
+export {
+  attributeError,
+  type ErrorCode,
+  isTelekitError,
+  TelekitError,
+  type TelekitErrorOptions,
+} from './errors.js';
+// Plugin host
+export { type App, type AppHealth, type AppOptions, type AppState, createApp } from './host/create-app.js';
+export { consoleLogger, type LogFields, type Logger, type LogLevel, silentLogger } from './host/logger.js';
+export { orderPlugins } from './host/order-plugins.js';
+export type { HealthReport, Plugin, PluginContext, PluginKind, Teardown } from './host/plugin.js';
+export { type Token, token, tokenName } from './host/token.js';
+export { ClockToken, LoggerToken, MediaSourcesToken, SimulatorToken, TransportToken } from './host/tokens.js';
+export {
+  ControlLease,
+  type ControlLeaseOptions,
+  type LeaseChange,
+  type LeaseChangeReason,
+  type LeaseClient,
+  type LeaseDecision,
+  type LeaseHolder,
+  type Role,
+} from './safety/control-lease.js';
 
+// Safety
+export { checkDeadline, type DeadlineOptions, type DeadlineVerdict } from './safety/deadline.js';
+export { type DeadmanOptions, deadman } from './safety/deadman.js';
+export { EStopLatch, type EStopState, estopGate } from './safety/estop-latch.js';
+export {
+  type SafetyEvent,
+  SafetyGate,
+  type SafetyGateOptions,
+  type SafetyGateStats,
+} from './safety/safety-gate.js';
 // Protocol: schemas, topics, validation
-export { finite, Header, list, MAX_ITEMS, MAX_NAME_LENGTH, message, name, Quaternion, Vector3 } from './schemas/common.js';
+export {
+  finite,
+  Header,
+  list,
+  MAX_ITEMS,
+  MAX_NAME_LENGTH,
+  message,
+  name,
+  Quaternion,
+  Vector3,
+} from './schemas/common.js';
 export { Action, EStop, Gamepad, JointCommand, Twist } from './schemas/control.js';
+export { exampleMessages } from './schemas/examples.js';
+export { PROTOCOL_VERSION, protocolSchemas } from './schemas/json-schema.js';
 export {
   MediaConnect,
   MediaConsume,
@@ -19,29 +84,42 @@ export {
   MediaTransport,
   StreamInfo,
 } from './schemas/media.js';
-export { Battery, BodyState, DiagnosticStatus, Diagnostics, Imu, JointState, Pose, SimState } from './schemas/telemetry.js';
-export { DEFAULT_DEPTH, DEFAULT_TTL_MS, defineTopic, type Lane, type MessageOf, type Topic } from './schemas/topic.js';
-export { exampleMessages } from './schemas/examples.js';
-export { builtinTopics, Topics, topicByName } from './schemas/topics.js';
-export { type CheckResult, checkMessage, type FieldIssue, parseMessage, ValidationError } from './schemas/validate.js';
-export { headerSequence, isZeroTwist, zeroTwist } from './commands.js';
-
-// Safety
-export { type DeadlineOptions, type DeadlineVerdict, checkDeadline } from './safety/deadline.js';
-export { type DeadmanOptions, deadman } from './safety/deadman.js';
-export { type EStopState, EStopLatch, estopGate } from './safety/estop-latch.js';
 export {
-  ControlLease,
-  type ControlLeaseOptions,
-  type LeaseChange,
-  type LeaseChangeReason,
-  type LeaseClient,
-  type LeaseDecision,
-  type LeaseHolder,
-  type Role,
-} from './safety/control-lease.js';
-export { SafetyGate, type SafetyEvent, type SafetyGateOptions, type SafetyGateStats } from './safety/safety-gate.js';
-
+  Actuation,
+  Battery,
+  BodyState,
+  DiagnosticStatus,
+  Diagnostics,
+  Imu,
+  JointState,
+  Pose,
+  SimState,
+} from './schemas/telemetry.js';
+export {
+  DEFAULT_DEPTH,
+  DEFAULT_TTL_MS,
+  defineTopic,
+  type Lane,
+  type MessageOf,
+  type Topic,
+} from './schemas/topic.js';
+export { builtinTopics, Topics, topicByName } from './schemas/topics.js';
+export {
+  type CheckResult,
+  checkMessage,
+  type FieldIssue,
+  parseMessage,
+  ValidationError,
+} from './schemas/validate.js';
+export {
+  createInProcessBus,
+  type InProcessBus,
+  type InProcessBusOptions,
+  type InProcessTransportOptions,
+  inProcessTransport,
+  type Schedule,
+} from './transport/in-process-transport.js';
+export { Mailbox, type MailboxPolicy } from './transport/mailbox.js';
 // Transport
 export type {
   ConnectionState,
@@ -52,34 +130,3 @@ export type {
   Transport,
   TransportCapabilities,
 } from './transport/transport.js';
-export { Mailbox, type MailboxPolicy } from './transport/mailbox.js';
-export {
-  createInProcessBus,
-  InProcessBus,
-  type InProcessBusOptions,
-  type InProcessTransportOptions,
-  inProcessTransport,
-  type Schedule,
-} from './transport/in-process-transport.js';
-
-// Contracts
-export { type Frame, frameByteLength, type MediaSource, type MediaSourceInfo, type PixelFormat } from './contracts/media-source.js';
-export type {
-  Actuation,
-  BaseState,
-  SceneInfo,
-  SceneSpec,
-  SimAction,
-  SimSnapshot,
-  Simulator,
-  SimulatorCapabilities,
-  SimulatorState,
-} from './contracts/simulator.js';
-
-// Plugin host
-export { type App, type AppHealth, type AppOptions, type AppState, createApp } from './host/create-app.js';
-export { consoleLogger, type LogFields, type Logger, type LogLevel, silentLogger } from './host/logger.js';
-export { orderPlugins } from './host/order-plugins.js';
-export type { HealthReport, Plugin, PluginContext, PluginKind, Teardown } from './host/plugin.js';
-export { type Token, token, tokenName } from './host/token.js';
-export { ClockToken, LoggerToken, MediaSourcesToken, SimulatorToken, TransportToken } from './host/tokens.js';

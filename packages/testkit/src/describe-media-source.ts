@@ -85,7 +85,9 @@ export function describeMediaSource(
     });
 
     test('close completes frames$ and is safe twice', async (source) => {
-      const done = new Promise<void>((resolve, reject) => source.frames$.subscribe({ complete: resolve, error: reject }));
+      const done = new Promise<void>((resolve, reject) =>
+        source.frames$.subscribe({ complete: resolve, error: reject }),
+      );
       await firstValueFrom(source.frames$.pipe(timeout(timeoutMs)));
       await source.close();
       await source.close();

@@ -1,7 +1,7 @@
 import {
-  type Actuation,
   isTelekitError,
   type SceneSpec,
+  type SimActuation,
   type Simulator,
   type SimulatorCapabilities,
   type SimulatorState,
@@ -59,11 +59,19 @@ export function describeSimulator(
   };
   const loadedInfo = new WeakMap<Simulator, Promise<{ timestep: number }>>();
 
-  const test = (title: string, fn: (sim: Simulator) => Promise<void>, capability?: keyof SimulatorCapabilities) => {
+  const test = (
+    title: string,
+    fn: (sim: Simulator) => Promise<void>,
+    capability?: keyof SimulatorCapabilities,
+  ) => {
     it(title, { timeout: timeoutMs }, async (ctx) => {
       const sim = await makeSimulator();
       try {
-        const reason = skipReason(title, options.skip, capability !== undefined && !sim.capabilities[capability] && capability);
+        const reason = skipReason(
+          title,
+          options.skip,
+          capability !== undefined && !sim.capabilities[capability] && capability,
+        );
         if (reason) {
           ctx.skip(reason);
           return;
@@ -115,7 +123,9 @@ export function describeSimulator(
         sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, header(1));
         const end = base(await driveSteps(sim, options.driveSeconds ?? 1));
         const yaw = headingOf(start.orientation);
-        const forward = (end.position.x - start.position.x) * Math.cos(yaw) + (end.position.y - start.position.y) * Math.sin(yaw);
+        const forward =
+          (end.position.x - start.position.x) * Math.cos(yaw) +
+          (end.position.y - start.position.y) * Math.sin(yaw);
         expect(forward).toBeGreaterThan(0.05);
       },
       'base',
@@ -166,7 +176,7 @@ export function describeSimulator(
         : ({ kind: 'freeze' } as const);
       sim.act(action, h);
       await sim.step(2);
-      const a: Actuation = await reported;
+      const a: SimActuation = await reported;
       expect(a.command).toEqual(h);
       expect(a.at).toBeGreaterThanOrEqual(h.stamp);
       expect(a.simTime).toBeGreaterThan(0);
@@ -192,7 +202,8 @@ export function describeSimulator(
 
     test('reset returns to the initial state', async (sim) => {
       const initial = await sim.step();
-      if (sim.capabilities.base) sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.3 } });
+      if (sim.capabilities.base)
+        sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.3 } });
       await driveSteps(sim, 0.5);
       await sim.reset();
       const again = await sim.step();
@@ -206,7 +217,8 @@ export function describeSimulator(
     test(
       'snapshot and restore: the same state and the same future',
       async (sim) => {
-        if (sim.capabilities.base) sim.act({ kind: 'twist', linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.2 } });
+        if (sim.capabilities.base)
+          sim.act({ kind: 'twist', linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.2 } });
         await driveSteps(sim, 0.3);
         const snap = await sim.snapshot();
         const futureA = await driveSteps(sim, 0.3);

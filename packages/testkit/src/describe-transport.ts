@@ -8,7 +8,7 @@ import {
   type Twist,
   ValidationError,
 } from '@telekit/core';
-import { config, firstValueFrom, filter, type Subscription, timeout } from 'rxjs';
+import { config, filter, firstValueFrom, type Subscription, timeout } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { type SkipEntry, skipReason } from './skips.js';
 
@@ -41,7 +41,11 @@ let counter = 0;
 const stamp = () => performance.timeOrigin + performance.now();
 
 /** Builds a valid twist with the given sequence number and forward speed. */
-export function twist(seq: number, x = 0.1, options: { stamp?: number; ttl?: number; sender?: string } = {}): Twist {
+export function twist(
+  seq: number,
+  x = 0.1,
+  options: { stamp?: number; ttl?: number; sender?: string } = {},
+): Twist {
   return {
     header: {
       seq,
@@ -70,7 +74,11 @@ export async function settle(ms = 10): Promise<void> {
 }
 
 function activeTimers(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').length;
+  // Node only; elsewhere the leak check has nothing to count.
+  const info = (
+    globalThis as { process?: { getActiveResourcesInfo?: () => string[] } }
+  ).process?.getActiveResourcesInfo?.();
+  return (info ?? []).filter((r) => r === 'Timeout' || r === 'Immediate').length;
 }
 
 /**
@@ -95,8 +103,16 @@ export function describeTransport(
   const wait = options.timeoutMs ?? 2_000;
   const caps = options.capabilities ?? {};
 
-  const test = (title: string, fn: (h: TransportHarness) => Promise<void>, capability?: keyof TransportCapabilities) => {
-    const reason = skipReason(title, options.skip, capability !== undefined && caps[capability] !== true && capability);
+  const test = (
+    title: string,
+    fn: (h: TransportHarness) => Promise<void>,
+    capability?: keyof TransportCapabilities,
+  ) => {
+    const reason = skipReason(
+      title,
+      options.skip,
+      capability !== undefined && caps[capability] !== true && capability,
+    );
     if (reason) {
       it.skip(`${title} (skipped: ${reason})`, () => {});
       return;
@@ -121,7 +137,12 @@ export function describeTransport(
 
   describe(`Transport conformance: ${name}`, () => {
     test('reports connected on state$ once connected', async (h) => {
-      const s = await firstValueFrom(h.subscriber.state$.pipe(filter((x: ConnectionState) => x.status === 'connected'), timeout(wait)));
+      const s = await firstValueFrom(
+        h.subscriber.state$.pipe(
+          filter((x: ConnectionState) => x.status === 'connected'),
+          timeout(wait),
+        ),
+      );
       expect(s.status).toBe('connected');
       expect(typeof s.since).toBe('number');
     });
@@ -235,14 +256,19 @@ export function describeTransport(
     });
 
     test('late subscriber: telemetry starts from the last sample, control replays nothing', async (h) => {
-      const warm = [collect(h.subscriber.subscribe(Topics.battery)), collect(h.subscriber.subscribe(Topics.twist))];
+      const warm = [
+        collect(h.subscriber.subscribe(Topics.battery)),
+        collect(h.subscriber.subscribe(Topics.twist)),
+      ];
       await settle();
       h.publisher.publish(Topics.battery, battery(7));
       h.publisher.publish(Topics.twist, twist(7));
       await vi.waitFor(() => expect(warm[0]!.got).toHaveLength(1), { timeout: wait });
       const lateTelemetry = collect(h.subscriber.subscribe(Topics.battery));
       const lateControl = collect(h.subscriber.subscribe(Topics.twist));
-      await vi.waitFor(() => expect(lateTelemetry.got.map((m) => m.header.seq)).toEqual([7]), { timeout: wait });
+      await vi.waitFor(() => expect(lateTelemetry.got.map((m) => m.header.seq)).toEqual([7]), {
+        timeout: wait,
+      });
       await settle(50);
       expect(lateControl.got).toEqual([]);
       for (const w of [...warm, lateTelemetry, lateControl]) w.sub.unsubscribe();
@@ -285,7 +311,9 @@ export function describeTransport(
       }
       expect(isTelekitError(publishError) && publishError.code).toBe('E_TRANSPORT_CLOSED');
       const subscribeError = await new Promise<unknown>((resolve) =>
-        h.subscriber.subscribe(Topics.twist).subscribe({ error: resolve, complete: () => resolve(undefined) }),
+        h.subscriber
+          .subscribe(Topics.twist)
+          .subscribe({ error: resolve, complete: () => resolve(undefined) }),
       );
       expect(isTelekitError(subscribeError) && subscribeError.code).toBe('E_TRANSPORT_CLOSED');
     });
@@ -296,7 +324,10 @@ export function describeTransport(
       const h = await makeHarness();
       await h.publisher.connect();
       if (h.subscriber !== h.publisher) await h.subscriber.connect();
-      const subs = [h.subscriber.subscribe(Topics.twist).subscribe(), h.subscriber.subscribe(Topics.battery).subscribe()];
+      const subs = [
+        h.subscriber.subscribe(Topics.twist).subscribe(),
+        h.subscriber.subscribe(Topics.battery).subscribe(),
+      ];
       h.publisher.publish(Topics.twist, twist(1));
       h.publisher.publish(Topics.battery, battery(1));
       await settle();
@@ -315,7 +346,12 @@ export function describeTransport(
         const statuses: string[] = [];
         const watch = h.subscriber.state$.subscribe((s) => statuses.push(s.status));
         await h.breakLink!();
-        await firstValueFrom(h.subscriber.state$.pipe(filter((s) => s.status === 'connected'), timeout(wait * 5)));
+        await firstValueFrom(
+          h.subscriber.state$.pipe(
+            filter((s) => s.status === 'connected'),
+            timeout(wait * 5),
+          ),
+        );
         expect(statuses.some((s) => s === 'reconnecting' || s === 'disconnected')).toBe(true);
         await vi.waitFor(
           () => {

@@ -1,3 +1,5 @@
+export { type DescribeMediaSourceOptions, describeMediaSource } from './describe-media-source.js';
+export { type DescribeSimulatorOptions, describeSimulator } from './describe-simulator.js';
 export {
   battery,
   type DescribeTransportOptions,
@@ -7,6 +9,4 @@ export {
   transportKitTopics,
   twist,
 } from './describe-transport.js';
-export { type DescribeSimulatorOptions, describeSimulator } from './describe-simulator.js';
-export { type DescribeMediaSourceOptions, describeMediaSource } from './describe-media-source.js';
 export { missingRequirement, type SkipEntry, skipReason } from './skips.js';

@@ -20,7 +20,9 @@ export function skipReason(
  * Why a suite that needs something absent (ROS 2, a GPU, Genesis) cannot run here, or `undefined`
  * when it can. Use it as `describe.skipIf(reason)(\`… (skipped: ${reason})\`)` so the report says why.
  */
-export function missingRequirement(requirements: readonly { ok: boolean; need: string }[]): string | undefined {
+export function missingRequirement(
+  requirements: readonly { ok: boolean; need: string }[],
+): string | undefined {
   const missing = requirements.filter((r) => !r.ok).map((r) => r.need);
   return missing.length === 0 ? undefined : `needs ${missing.join(', ')}`;
 }

@@ -66,12 +66,16 @@ export interface SimulatorState {
   readonly time: number;
   readonly step: number;
   readonly bodies: readonly BodyState[];
-  readonly joints: { readonly name: readonly string[]; readonly position: readonly number[]; readonly velocity: readonly number[] };
+  readonly joints: {
+    readonly name: readonly string[];
+    readonly position: readonly number[];
+    readonly velocity: readonly number[];
+  };
   readonly base?: BaseState;
 }
 
 /** When a command took effect, so the gateway can measure input→actuation. */
-export interface Actuation {
+export interface SimActuation {
   /** The header of the command that was actuated. */
   readonly command: Header;
   /** When it took effect, ms on the simulator's clock. */
@@ -109,7 +113,7 @@ export interface Simulator {
   /** The state after every step. */
   readonly state$: Observable<SimulatorState>;
   /** Commands as they take effect. */
-  readonly actuations$: Observable<Actuation>;
+  readonly actuations$: Observable<SimActuation>;
   /** Camera frames, for simulators with the `camera` capability (otherwise it never emits). */
   readonly frames$: Observable<Frame>;
   snapshot(): Promise<SimSnapshot>;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isTelekitError, TelekitError } from '../errors.js';
+import { isTelekitError, type TelekitError } from '../errors.js';
 import { inProcessTransport } from '../transport/in-process-transport.js';
-import { silentLogger } from './logger.js';
 import { createApp } from './create-app.js';
+import { silentLogger } from './logger.js';
 import type { Plugin } from './plugin.js';
 import { token } from './token.js';
 import { ClockToken, LoggerToken, TransportToken } from './tokens.js';
@@ -42,14 +42,25 @@ describe('createApp', () => {
     const { log, plugin } = recorder();
     const app = createApp({
       logger: silentLogger,
-      plugins: [plugin('ui', { requires: [B] }), plugin('sim', { requires: [A], provides: [B] }), plugin('transport', { provides: [A] })],
+      plugins: [
+        plugin('ui', { requires: [B] }),
+        plugin('sim', { requires: [A], provides: [B] }),
+        plugin('transport', { provides: [A] }),
+      ],
     });
     expect(app.plugins).toEqual(['transport', 'sim', 'ui']);
     await app.start();
     expect(app.state).toBe('running');
     await app.stop();
     await app.stop();
-    expect(log).toEqual(['setup transport', 'setup sim', 'setup ui', 'teardown ui', 'teardown sim', 'teardown transport']);
+    expect(log).toEqual([
+      'setup transport',
+      'setup sim',
+      'setup ui',
+      'teardown ui',
+      'teardown sim',
+      'teardown transport',
+    ]);
     expect(app.state).toBe('stopped');
   });
 
@@ -85,9 +96,13 @@ describe('createApp', () => {
   it('refuses duplicate names, tokens provided twice and malformed plugins', () => {
     const { plugin } = recorder();
     expect(errorOf(() => createApp({ plugins: [plugin('a'), plugin('a')] })).code).toBe('E_PLUGIN_DUPLICATE');
-    const twice = errorOf(() => createApp({ plugins: [plugin('a', { provides: [A] }), plugin('b', { provides: [A] })] }));
+    const twice = errorOf(() =>
+      createApp({ plugins: [plugin('a', { provides: [A] }), plugin('b', { provides: [A] })] }),
+    );
     expect(twice.message).toContain('[token:@test/A][first:a][second:b]');
-    expect(errorOf(() => createApp({ plugins: [{ name: 'no-setup' } as unknown as Plugin] })).code).toBe('E_PLUGIN_INVALID');
+    expect(errorOf(() => createApp({ plugins: [{ name: 'no-setup' } as unknown as Plugin] })).code).toBe(
+      'E_PLUGIN_INVALID',
+    );
   });
 
   it("stamps the plugin's name on what its setup throws, and tears down what was set up", async () => {
@@ -126,14 +141,26 @@ describe('createApp', () => {
       ],
     });
     await expect(sneaky.start()).rejects.toMatchObject({ code: 'E_PLUGIN_UNDECLARED', plugin: 'q' });
-    const lazy = createApp({ logger: silentLogger, plugins: [{ name: 'p', provides: [A], setup: () => {} }] });
-    await expect(lazy.start()).rejects.toThrow('setup finished without providing a declared token [plugin:p][token:@test/A]');
-    const greedy = createApp({ logger: silentLogger, plugins: [{ name: 'p', setup: (ctx) => ctx.provide(B, { b: 1 }) }] });
+    const lazy = createApp({
+      logger: silentLogger,
+      plugins: [{ name: 'p', provides: [A], setup: () => {} }],
+    });
+    await expect(lazy.start()).rejects.toThrow(
+      'setup finished without providing a declared token [plugin:p][token:@test/A]',
+    );
+    const greedy = createApp({
+      logger: silentLogger,
+      plugins: [{ name: 'p', setup: (ctx) => ctx.provide(B, { b: 1 }) }],
+    });
     await expect(greedy.start()).rejects.toMatchObject({ code: 'E_PLUGIN_UNDECLARED' });
   });
 
   it('times out a hung setup, naming the plugin', async () => {
-    const app = createApp({ logger: silentLogger, setupTimeoutMs: 20, plugins: [{ name: 'slow', setup: () => new Promise(() => {}) }] });
+    const app = createApp({
+      logger: silentLogger,
+      setupTimeoutMs: 20,
+      plugins: [{ name: 'slow', setup: () => new Promise(() => {}) }],
+    });
     await expect(app.start()).rejects.toMatchObject({ code: 'E_TIMEOUT', plugin: 'slow' });
   });
 
@@ -208,7 +235,11 @@ describe('createApp', () => {
     });
     expect((await app.health()).status).toBe('down');
     await app.start();
-    expect(await app.health()).toEqual({ status: 'ok', state: 'running', plugins: { plain: { status: 'ok' }, battery: { status: 'ok' } } });
+    expect(await app.health()).toEqual({
+      status: 'ok',
+      state: 'running',
+      plugins: { plain: { status: 'ok' }, battery: { status: 'ok' } },
+    });
     battery = 'degraded';
     expect((await app.health()).status).toBe('degraded');
     await app.stop();
@@ -217,7 +248,13 @@ describe('createApp', () => {
       logger: silentLogger,
       healthTimeoutMs: 30,
       plugins: [
-        { name: 'throws', setup: () => {}, health: () => { throw new Error('sensor gone'); } },
+        {
+          name: 'throws',
+          setup: () => {},
+          health: () => {
+            throw new Error('sensor gone');
+          },
+        },
         { name: 'hangs', setup: () => {}, health: () => new Promise(() => {}) },
       ],
     });

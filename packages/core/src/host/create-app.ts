@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { BehaviorSubject, type Observable, Subject } from 'rxjs';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { type Clock, systemClock } from '../clock.js';
 import { attributeError, TelekitError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
@@ -97,12 +97,17 @@ export function createApp(options: AppOptions): App {
   let stopping: Promise<void> | undefined;
 
   const lookup = <T>(t: Token<T>): T | undefined => {
-    if (!container || !container.isRegistered(t)) return undefined;
+    if (!container?.isRegistered(t)) return undefined;
     return container.resolve<T>(t);
   };
 
   const contextFor = (plugin: Plugin, teardowns: Teardown[]): PluginContext => {
-    const allowed = new Set<Token<unknown>>([...builtIns, ...(plugin.requires ?? []), ...(plugin.optional ?? []), ...(plugin.provides ?? [])]);
+    const allowed = new Set<Token<unknown>>([
+      ...builtIns,
+      ...(plugin.requires ?? []),
+      ...(plugin.optional ?? []),
+      ...(plugin.provides ?? []),
+    ]);
     const check = (t: Token<unknown>, operation: string) => {
       if (!allowed.has(t)) {
         throw new TelekitError('E_PLUGIN_UNDECLARED', `${operation} of a token the plugin did not declare`, {
@@ -137,11 +142,15 @@ export function createApp(options: AppOptions): App {
       },
       provide<T>(t: Token<T>, value: T): void {
         if (!(plugin.provides ?? []).includes(t)) {
-          throw new TelekitError('E_PLUGIN_UNDECLARED', 'provide of a token missing from the plugin\'s provides', {
-            plugin: plugin.name,
-            operation: 'provide',
-            context: { plugin: plugin.name, token: tokenName(t) },
-          });
+          throw new TelekitError(
+            'E_PLUGIN_UNDECLARED',
+            "provide of a token missing from the plugin's provides",
+            {
+              plugin: plugin.name,
+              operation: 'provide',
+              context: { plugin: plugin.name, token: tokenName(t) },
+            },
+          );
         }
         if (container!.isRegistered(t)) {
           throw new TelekitError('E_PLUGIN_DUPLICATE', 'token provided twice', {
@@ -186,7 +195,10 @@ export function createApp(options: AppOptions): App {
     state$: state.asObservable(),
     async start() {
       if (state.value !== 'idle') {
-        throw new TelekitError('E_APP_STATE', 'an app starts once', { operation: 'start', context: { state: state.value } });
+        throw new TelekitError('E_APP_STATE', 'an app starts once', {
+          operation: 'start',
+          context: { state: state.value },
+        });
       }
       state.next('starting');
       container = rootContainer.createChildContainer();
@@ -197,7 +209,12 @@ export function createApp(options: AppOptions): App {
         started.push({ plugin, teardowns });
         try {
           const ctx = contextFor(plugin, teardowns);
-          const returned = await withTimeout(Promise.resolve().then(() => plugin.setup(ctx)), setupTimeoutMs, plugin.name, 'setup');
+          const returned = await withTimeout(
+            Promise.resolve().then(() => plugin.setup(ctx)),
+            setupTimeoutMs,
+            plugin.name,
+            'setup',
+          );
           if (typeof returned === 'function') teardowns.unshift(returned);
           for (const t of plugin.provides ?? []) {
             if (!container.isRegistered(t)) {
@@ -251,10 +268,14 @@ export function createApp(options: AppOptions): App {
     resolve<T>(t: Token<T>): T {
       const value = lookup(t);
       if (value === undefined) {
-        throw new TelekitError('E_PLUGIN_MISSING_DEPENDENCY', 'nothing provides this token (is the app started?)', {
-          operation: 'resolve',
-          context: { token: tokenName(t), state: state.value },
-        });
+        throw new TelekitError(
+          'E_PLUGIN_MISSING_DEPENDENCY',
+          'nothing provides this token (is the app started?)',
+          {
+            operation: 'resolve',
+            context: { token: tokenName(t), state: state.value },
+          },
+        );
       }
       return value;
     },
@@ -283,12 +304,16 @@ export function createApp(options: AppOptions): App {
               'health',
             );
           } catch (error) {
-            reports[plugin.name] = { status: 'down', detail: attributeError(error, plugin.name, 'health', 'E_PLUGIN_HEALTH').message };
+            reports[plugin.name] = {
+              status: 'down',
+              detail: attributeError(error, plugin.name, 'health', 'E_PLUGIN_HEALTH').message,
+            };
           }
         }),
       );
       const statuses = Object.values(reports).map((r) => r.status);
-      const status = !running || statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
+      const status =
+        !running || statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
       return { status, state: state.value, plugins: reports };
     },
   };
@@ -299,7 +324,14 @@ function withTimeout<T>(work: Promise<T>, ms: number, plugin: string, operation:
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new TelekitError('E_TIMEOUT', `${operation} timed out`, { plugin, operation, context: { plugin, ms } })),
+      () =>
+        reject(
+          new TelekitError('E_TIMEOUT', `${operation} timed out`, {
+            plugin,
+            operation,
+            context: { plugin, ms },
+          }),
+        ),
       ms,
     );
   });

@@ -61,7 +61,9 @@ export const silentLogger: Logger = {
 
 function safeJson(fields: LogFields): string {
   try {
-    return JSON.stringify(fields, (_k, v: unknown) => (v instanceof Error ? { message: v.message, name: v.name } : v));
+    return JSON.stringify(fields, (_k, v: unknown) =>
+      v instanceof Error ? { message: v.message, name: v.name } : v,
+    );
   } catch {
     return '[unserialisable fields]';
   }

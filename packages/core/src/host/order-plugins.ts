@@ -10,15 +10,30 @@ import { type Token, tokenName } from './token.js';
  * `E_PLUGIN_MISSING_DEPENDENCY` naming the plugin and the token nobody provides, and
  * `E_PLUGIN_CYCLE` with the cycle's path.
  */
-export function orderPlugins(plugins: readonly Plugin[], builtIn: ReadonlySet<Token<unknown>> = new Set()): Plugin[] {
+export function orderPlugins(
+  plugins: readonly Plugin[],
+  builtIn: ReadonlySet<Token<unknown>> = new Set(),
+): Plugin[] {
   const byName = new Map<string, Plugin>();
   const providers = new Map<Token<unknown>, Plugin>();
   for (const p of plugins) {
-    if (typeof p !== 'object' || p === null || typeof p.name !== 'string' || p.name === '' || typeof p.setup !== 'function') {
-      throw new TelekitError('E_PLUGIN_INVALID', 'a plugin must be an object with a name and a setup function', {
-        operation: 'createApp',
-        context: { plugin: typeof p === 'object' && p !== null ? String((p as { name?: unknown }).name) : String(p) },
-      });
+    if (
+      typeof p !== 'object' ||
+      p === null ||
+      typeof p.name !== 'string' ||
+      p.name === '' ||
+      typeof p.setup !== 'function'
+    ) {
+      throw new TelekitError(
+        'E_PLUGIN_INVALID',
+        'a plugin must be an object with a name and a setup function',
+        {
+          operation: 'createApp',
+          context: {
+            plugin: typeof p === 'object' && p !== null ? String((p as { name?: unknown }).name) : String(p),
+          },
+        },
+      );
     }
     if (byName.has(p.name)) {
       throw new TelekitError('E_PLUGIN_DUPLICATE', 'two plugins have the same name', {
@@ -45,11 +60,15 @@ export function orderPlugins(plugins: readonly Plugin[], builtIn: ReadonlySet<To
       const provider = providers.get(t);
       if (provider) deps.push(provider);
       else if (!builtIn.has(t)) {
-        throw new TelekitError('E_PLUGIN_MISSING_DEPENDENCY', 'plugin requires a token that no plugin provides', {
-          plugin: p.name,
-          operation: 'createApp',
-          context: { plugin: p.name, token: tokenName(t) },
-        });
+        throw new TelekitError(
+          'E_PLUGIN_MISSING_DEPENDENCY',
+          'plugin requires a token that no plugin provides',
+          {
+            plugin: p.name,
+            operation: 'createApp',
+            context: { plugin: p.name, token: tokenName(t) },
+          },
+        );
       }
     }
     for (const t of p.optional ?? []) {

@@ -67,6 +67,7 @@ export interface Plugin {
   readonly requires?: readonly Token<unknown>[];
   /** Tokens it uses when present; their providers, if any, are set up first. */
   readonly optional?: readonly Token<unknown>[];
+  // biome-ignore lint/suspicious/noConfusingVoidType: a setup that returns nothing is the common case, as with Vite hooks
   setup(ctx: PluginContext): void | Teardown | Promise<void | Teardown>;
   /** The plugin's health; the app reports `ok` for plugins without one. */
   health?(): HealthReport | Promise<HealthReport>;

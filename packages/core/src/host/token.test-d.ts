@@ -17,6 +17,7 @@ test('tokens carry their type to resolve', () => {
 test('topics type their messages', () => {
   expectTypeOf<MessageOf<typeof Topics.twist>['linear']['x']>().toEqualTypeOf<number>();
   const t = {} as Transport;
+  const battery = { header: { seq: 0, stamp: 0, sender: 'x' }, percentage: 1, voltage: 1, charging: false };
   // @ts-expect-error a battery sample is not a twist
-  t.publish(Topics.twist, { header: { seq: 0, stamp: 0, sender: 'x' }, percentage: 1, voltage: 1, charging: false });
+  t.publish(Topics.twist, battery);
 });

@@ -86,7 +86,9 @@ export class ControlLease {
 
   acquire(client: LeaseClient, options: { takeover?: boolean } = {}): LeaseDecision {
     if (client.role === 'viewer') {
-      return this.#holder ? { granted: false, reason: 'forbidden', holder: this.#holder } : { granted: false, reason: 'forbidden' };
+      return this.#holder
+        ? { granted: false, reason: 'forbidden', holder: this.#holder }
+        : { granted: false, reason: 'forbidden' };
     }
     const current = this.#holder;
     if (current?.id === client.id) {

@@ -42,9 +42,16 @@ describe('EStopLatch', () => {
   it('property: while latched, nothing but zero gets through', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.constant('engage' as const), fc.constant('clear' as const), fc.integer({ min: 1, max: 100 })), {
-          maxLength: 200,
-        }),
+        fc.array(
+          fc.oneof(
+            fc.constant('engage' as const),
+            fc.constant('clear' as const),
+            fc.integer({ min: 1, max: 100 }),
+          ),
+          {
+            maxLength: 200,
+          },
+        ),
         (events) => {
           const latch = new EStopLatch();
           const src = new Subject<number>();

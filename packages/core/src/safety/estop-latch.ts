@@ -50,7 +50,12 @@ export class EStopLatch {
   /** Latches the stop. Returns false when it was already latched (the first record is kept). */
   engage(by: string, reason?: string): boolean {
     if (this.latched) return false;
-    this.#state.next({ latched: true, by, since: this.#clock.now(), ...(reason === undefined ? {} : { reason }) });
+    this.#state.next({
+      latched: true,
+      by,
+      since: this.#clock.now(),
+      ...(reason === undefined ? {} : { reason }),
+    });
     return true;
   }
 

@@ -21,7 +21,9 @@ function rig(options: { lease?: boolean } = {}) {
   const input = new Subject<Twist>();
   const out: { t: number; x: number; zero: boolean }[] = [];
   const events: SafetyEvent[] = [];
-  input.pipe(gate.apply()).subscribe((c) => out.push({ t: scheduler.now(), x: c.linear.x, zero: isZeroTwist(c) }));
+  input
+    .pipe(gate.apply())
+    .subscribe((c) => out.push({ t: scheduler.now(), x: c.linear.x, zero: isZeroTwist(c) }));
   gate.events$.subscribe((e) => events.push(e));
   let seq = 0;
   const send = (x: number, sender = 'alice', stampOffset = 0) =>
@@ -53,8 +55,16 @@ describe('SafetyGate', () => {
     const r = rig();
     r.at(1000, () => {
       r.send(0.1, 'alice', -500); // 500 ms old, ttl 200
-      r.input.next({ header: { seq: 10, stamp: 1000, sender: 'bob' }, linear: { x: 1, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
-      r.input.next({ header: { seq: 9, stamp: 990, sender: 'bob' }, linear: { x: 2, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+      r.input.next({
+        header: { seq: 10, stamp: 1000, sender: 'bob' },
+        linear: { x: 1, y: 0, z: 0 },
+        angular: { x: 0, y: 0, z: 0 },
+      });
+      r.input.next({
+        header: { seq: 9, stamp: 990, sender: 'bob' },
+        linear: { x: 2, y: 0, z: 0 },
+        angular: { x: 0, y: 0, z: 0 },
+      });
     });
     r.scheduler.flush();
     expect(r.out.filter((o) => !o.zero).map((o) => o.x)).toEqual([1]);
@@ -91,7 +101,12 @@ describe('SafetyGate', () => {
     });
     r.scheduler.flush();
     expect(r.out.filter((o) => !o.zero).map((o) => o.x)).toEqual([0.5]);
-    expect(r.events.find((e) => e.type === 'not-holder')).toEqual({ type: 'not-holder', sender: 'mallory', seq: 1, holder: 'alice' });
+    expect(r.events.find((e) => e.type === 'not-holder')).toEqual({
+      type: 'not-holder',
+      sender: 'mallory',
+      seq: 1,
+      holder: 'alice',
+    });
   });
 
   it('reports lease changes and closes its events', () => {
@@ -106,11 +121,20 @@ describe('SafetyGate', () => {
 
   it('uses the per-sender clock offset for deadlines', () => {
     const clock = manualClock(10_000);
-    const gate = new SafetyGate<Twist>({ clock, ttl: 200, offset: () => 5_000, zero: (l, now) => zeroTwist(now, l?.header) });
+    const gate = new SafetyGate<Twist>({
+      clock,
+      ttl: 200,
+      offset: () => 5_000,
+      zero: (l, now) => zeroTwist(now, l?.header),
+    });
     const out: Twist[] = [];
     const input = new Subject<Twist>();
     input.pipe(gate.apply()).subscribe((c) => out.push(c));
-    input.next({ header: { seq: 1, stamp: 4_900, sender: 'a' }, linear: { x: 1, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+    input.next({
+      header: { seq: 1, stamp: 4_900, sender: 'a' },
+      linear: { x: 1, y: 0, z: 0 },
+      angular: { x: 0, y: 0, z: 0 },
+    });
     expect(out).toHaveLength(1);
     input.complete();
   });

@@ -1,20 +1,43 @@
-import { filter, type Observable, type OperatorFunction, type SchedulerLike, Subject, type Subscription } from 'rxjs';
+import {
+  filter,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  Subject,
+  type Subscription,
+} from 'rxjs';
 import { type Clock, systemClock } from '../clock.js';
 import type { Header } from '../schemas/common.js';
 import { DEFAULT_TTL_MS } from '../schemas/topic.js';
-import { ControlLease, type LeaseChange } from './control-lease.js';
-import { deadman } from './deadman.js';
+import type { ControlLease, LeaseChange } from './control-lease.js';
 import { checkDeadline } from './deadline.js';
+import { deadman } from './deadman.js';
 import { EStopLatch, estopGate } from './estop-latch.js';
 
 /** Something the gate refused or did, for logs, metrics and the operator's HUD. */
 export type SafetyEvent =
-  | { readonly type: 'stale'; readonly sender: string; readonly seq: number; readonly reason: 'expired' | 'future'; readonly age: number }
+  | {
+      readonly type: 'stale';
+      readonly sender: string;
+      readonly seq: number;
+      readonly reason: 'expired' | 'future';
+      readonly age: number;
+    }
   | { readonly type: 'out-of-order'; readonly sender: string; readonly seq: number; readonly last: number }
-  | { readonly type: 'not-holder'; readonly sender: string; readonly seq: number; readonly holder: string | undefined }
+  | {
+      readonly type: 'not-holder';
+      readonly sender: string;
+      readonly seq: number;
+      readonly holder: string | undefined;
+    }
   | { readonly type: 'estop-blocked'; readonly sender: string; readonly seq: number }
   | { readonly type: 'deadman'; readonly sender: string; readonly seq: number }
-  | { readonly type: 'estop'; readonly engaged: boolean; readonly by: string | undefined; readonly reason: string | undefined }
+  | {
+      readonly type: 'estop';
+      readonly engaged: boolean;
+      readonly by: string | undefined;
+      readonly reason: string | undefined;
+    }
   | { readonly type: 'lease'; readonly change: LeaseChange };
 
 /** Counters of what the gate did. */
@@ -75,7 +98,14 @@ export class SafetyGate<T extends { header: Header }> {
   readonly #options: SafetyGateOptions<T>;
   readonly #clock: Clock;
   readonly #lastSeq = new Map<string, { seq: number; stamp: number }>();
-  readonly #stats: SafetyGateStats = { accepted: 0, stale: 0, outOfOrder: 0, notHolder: 0, estopBlocked: 0, deadmanTrips: 0 };
+  readonly #stats: SafetyGateStats = {
+    accepted: 0,
+    stale: 0,
+    outOfOrder: 0,
+    notHolder: 0,
+    estopBlocked: 0,
+    deadmanTrips: 0,
+  };
   readonly #subscriptions: Subscription[] = [];
 
   constructor(options: SafetyGateOptions<T>) {
@@ -95,7 +125,9 @@ export class SafetyGate<T extends { header: Header }> {
       }),
     );
     if (this.lease) {
-      this.#subscriptions.push(this.lease.changes$.subscribe((change) => this.#events.next({ type: 'lease', change })));
+      this.#subscriptions.push(
+        this.lease.changes$.subscribe((change) => this.#events.next({ type: 'lease', change })),
+      );
     }
   }
 

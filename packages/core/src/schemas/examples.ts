@@ -1,5 +1,5 @@
 import type { MessageOf } from './topic.js';
-import { Topics } from './topics.js';
+import type { Topics } from './topics.js';
 
 const header = { seq: 7, stamp: 1_767_225_600_000, sender: 'operator-1' };
 const zero = { x: 0, y: 0, z: 0 };
@@ -9,14 +9,31 @@ const identity = { x: 0, y: 0, z: 0, w: 1 };
 export const exampleMessages: { readonly [K in keyof typeof Topics]: MessageOf<(typeof Topics)[K]> } = {
   twist: { header: { ...header, ttl: 200 }, linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.3 } },
   joints: { header, name: ['shoulder', 'elbow'], position: [0.1, -0.4] },
-  gamepad: { header, axes: [0, -1, 0.25, 0], buttons: [{ pressed: true, value: 1 }, { pressed: false, value: 0 }] },
+  gamepad: {
+    header,
+    axes: [0, -1, 0.25, 0],
+    buttons: [
+      { pressed: true, value: 1 },
+      { pressed: false, value: 0 },
+    ],
+  },
   estop: { header, engage: true, reason: 'person in the cell' },
   action: { header, action: 'reset', args: { scene: 'diff-drive' } },
   jointState: { header, name: ['shoulder', 'elbow'], position: [0.1, -0.4], velocity: [0, 0] },
-  pose: { header, frame: 'odom', position: { x: 1, y: 2, z: 0 }, orientation: identity, linear: zero, angular: zero },
+  pose: {
+    header,
+    frame: 'odom',
+    position: { x: 1, y: 2, z: 0 },
+    orientation: identity,
+    linear: zero,
+    angular: zero,
+  },
   imu: { header, orientation: identity, angularVelocity: zero, linearAcceleration: { x: 0, y: 0, z: 9.81 } },
   battery: { header, percentage: 0.82, voltage: 24.1, current: -1.5, charging: false },
-  diagnostics: { header, status: [{ name: 'motors', level: 'ok', message: 'nominal', values: { temp: '41' } }] },
+  diagnostics: {
+    header,
+    status: [{ name: 'motors', level: 'ok', message: 'nominal', values: { temp: '41' } }],
+  },
   simState: {
     header,
     scene: 'diff-drive',
@@ -26,9 +43,16 @@ export const exampleMessages: { readonly [K in keyof typeof Topics]: MessageOf<(
     paused: false,
     bodies: [{ name: 'base', position: { x: 1, y: 2, z: 0.1 }, orientation: identity }],
   },
+  actuation: {
+    header: { ...header, sender: 'robot' },
+    command: { topic: '/controller/twist', sender: 'operator-1', seq: 7, stamp: 1_767_225_599_980 },
+    actuatedAt: 1_767_225_599_992,
+  },
   mediaStreams: {
     header,
-    streams: [{ id: 'sim-camera', label: 'Simulator camera', codec: 'h264', width: 1280, height: 720, fps: 30 }],
+    streams: [
+      { id: 'sim-camera', label: 'Simulator camera', codec: 'h264', width: 1280, height: 720, fps: 30 },
+    ],
   },
   mediaJoin: { header, stream: 'sim-camera' },
   mediaTransport: { header, id: 'transport-1', iceParameters: {}, iceCandidates: [], dtlsParameters: {} },

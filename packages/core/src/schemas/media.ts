@@ -40,7 +40,9 @@ export const MediaTransport = message({
 export type MediaTransport = z.infer<typeof MediaTransport>;
 
 /** `/media/connect`: the viewer's DTLS parameters for its transport. */
-export const MediaConnect = message({ transport: name(), dtlsParameters: Opaque }).meta({ id: 'MediaConnect' });
+export const MediaConnect = message({ transport: name(), dtlsParameters: Opaque }).meta({
+  id: 'MediaConnect',
+});
 export type MediaConnect = z.infer<typeof MediaConnect>;
 
 /** `/media/consume`: the viewer asks for a consumer of `stream` on `transport`. */

@@ -81,3 +81,19 @@ export const SimState = message({
   bodies: list(BodyState),
 }).meta({ id: 'SimState' });
 export type SimState = z.infer<typeof SimState>;
+
+/**
+ * `/telemetry/actuation`: a command took effect. Whatever actuates commands (a robot driver, a
+ * simulator) publishes one per actuated command, so that the sender and the gateway can measure
+ * input→actuation latency: `actuatedAt − command.stamp` (on one clock, or corrected by the offset).
+ */
+export const Actuation = message({
+  command: z.object({
+    topic: z.string().max(128),
+    sender: name(),
+    seq: z.number().int().min(0),
+    stamp: z.number().min(0),
+  }),
+  actuatedAt: z.number().min(0),
+}).meta({ id: 'Actuation' });
+export type Actuation = z.infer<typeof Actuation>;

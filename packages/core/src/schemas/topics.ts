@@ -9,7 +9,7 @@ import {
   MediaStreams,
   MediaTransport,
 } from './media.js';
-import { Battery, Diagnostics, Imu, JointState, Pose, SimState } from './telemetry.js';
+import { Actuation, Battery, Diagnostics, Imu, JointState, Pose, SimState } from './telemetry.js';
 import { defineTopic, type Topic } from './topic.js';
 
 /** The built-in topics of the Telekit protocol, by short name. */
@@ -78,6 +78,13 @@ export const Topics = {
     lane: 'telemetry',
     schema: SimState,
     description: 'Simulation time, speed and body poses.',
+  }),
+  actuation: defineTopic({
+    name: '/telemetry/actuation',
+    lane: 'telemetry',
+    schema: Actuation,
+    depth: 256,
+    description: 'A command took effect (for input→actuation latency).',
   }),
   mediaStreams: defineTopic({
     name: '/media/streams',

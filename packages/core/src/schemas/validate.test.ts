@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTelekitError } from '../errors.js';
 import { exampleMessages } from './examples.js';
-import { type Topic, defineTopic } from './topic.js';
+import { defineTopic, type Topic } from './topic.js';
 import { builtinTopics, Topics, topicByName } from './topics.js';
 import { checkMessage, parseMessage, ValidationError } from './validate.js';
 
@@ -36,21 +36,63 @@ describe('message schemas', () => {
     const v = error as ValidationError;
     expect(v.code).toBe('E_VALIDATION');
     expect(v.field).toBe('linear.x');
-    expect(v.message).toBe('invalid message: linear.x: expected number, received string [topic:/controller/twist]');
+    expect(v.message).toBe(
+      'invalid message: linear.x: expected number, received string [topic:/controller/twist]',
+    );
   });
 
   it.each([
-    ['a NaN speed', { ...exampleMessages.twist, linear: { x: Number.NaN, y: 0, z: 0 } }, Topics.twist, 'linear.x'],
-    ['an infinite speed', { ...exampleMessages.twist, angular: { x: 0, y: 0, z: Infinity } }, Topics.twist, 'angular.z'],
-    ['a negative sequence number', { ...exampleMessages.twist, header: { ...exampleMessages.twist.header, seq: -1 } }, Topics.twist, 'header.seq'],
-    ['an empty sender', { ...exampleMessages.estop, header: { ...exampleMessages.estop.header, sender: '' } }, Topics.estop, 'header.sender'],
-    ['joint values of the wrong length', { ...exampleMessages.joints, position: [1] }, Topics.joints, 'position'],
-    ['a joint command without targets', { header: exampleMessages.joints.header, name: ['a'] }, Topics.joints, 'position'],
+    [
+      'a NaN speed',
+      { ...exampleMessages.twist, linear: { x: Number.NaN, y: 0, z: 0 } },
+      Topics.twist,
+      'linear.x',
+    ],
+    [
+      'an infinite speed',
+      { ...exampleMessages.twist, angular: { x: 0, y: 0, z: Infinity } },
+      Topics.twist,
+      'angular.z',
+    ],
+    [
+      'a negative sequence number',
+      { ...exampleMessages.twist, header: { ...exampleMessages.twist.header, seq: -1 } },
+      Topics.twist,
+      'header.seq',
+    ],
+    [
+      'an empty sender',
+      { ...exampleMessages.estop, header: { ...exampleMessages.estop.header, sender: '' } },
+      Topics.estop,
+      'header.sender',
+    ],
+    [
+      'joint values of the wrong length',
+      { ...exampleMessages.joints, position: [1] },
+      Topics.joints,
+      'position',
+    ],
+    [
+      'a joint command without targets',
+      { header: exampleMessages.joints.header, name: ['a'] },
+      Topics.joints,
+      'position',
+    ],
     ['a gamepad axis out of range', { ...exampleMessages.gamepad, axes: [2] }, Topics.gamepad, 'axes[0]'],
     ['an action with capitals', { ...exampleMessages.action, action: 'Reset' }, Topics.action, 'action'],
     ['a battery over 100 %', { ...exampleMessages.battery, percentage: 1.5 }, Topics.battery, 'percentage'],
-    ['an unknown diagnostic level', { ...exampleMessages.diagnostics, status: [{ name: 'x', level: 'bad', message: '' }] }, Topics.diagnostics, 'status[0].level'],
-    ['too many joints', { ...exampleMessages.jointState, name: Array(300).fill('j'), position: Array(300).fill(0) }, Topics.jointState, 'name'],
+    [
+      'an unknown diagnostic level',
+      { ...exampleMessages.diagnostics, status: [{ name: 'x', level: 'bad', message: '' }] },
+      Topics.diagnostics,
+      'status[0].level',
+    ],
+    [
+      'too many joints',
+      { ...exampleMessages.jointState, name: Array(300).fill('j'), position: Array(300).fill(0) },
+      Topics.jointState,
+      'name',
+    ],
     ['a non-object', 'hello', Topics.pose, '(root)'],
   ] as const)('rejects %s, naming %s', (_label, value, topic, field) => {
     const r = checkMessage(topic as Topic, value);
@@ -76,30 +118,48 @@ describe('message schemas', () => {
     expect(topicByName('/controller/twist')).toBe(Topics.twist);
     expect(topicByName('/nope')).toBeUndefined();
     expect(builtinTopics).toHaveLength(entries.length);
-    expect(() => defineTopic({ name: 'Bad Name', lane: 'control', schema: Topics.twist.schema, description: '' })).toThrow(
-      /topic name/,
-    );
+    expect(() =>
+      defineTopic({ name: 'Bad Name', lane: 'control', schema: Topics.twist.schema, description: '' }),
+    ).toThrow(/topic name/);
   });
 
   describe('property: no input escapes as anything but a validation result', () => {
     // Random values, and random edits of a valid message (a field replaced by anything), so the
     // search reaches deep into each schema rather than failing at the top-level type.
     const mutate = (base: unknown) =>
-      fc.tuple(fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true }), fc.nat(), fc.nat()).map(([value, a, b]) => {
-        const copy = structuredClone(base) as Record<string, unknown>;
-        const keys = Object.keys(copy);
-        const key = keys[a % keys.length]!;
-        const inner = copy[key];
-        if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
-          const innerKeys = Object.keys(inner);
-          if (innerKeys.length > 0) (inner as Record<string, unknown>)[innerKeys[b % innerKeys.length]!] = value;
-          else copy[key] = value;
-        } else copy[key] = value;
-        return copy;
-      });
+      fc
+        .tuple(
+          fc.anything({
+            withBigInt: true,
+            withDate: true,
+            withMap: true,
+            withSet: true,
+            withTypedArray: true,
+            withSparseArray: true,
+            withNullPrototype: true,
+          }),
+          fc.nat(),
+          fc.nat(),
+        )
+        .map(([value, a, b]) => {
+          const copy = structuredClone(base) as Record<string, unknown>;
+          const keys = Object.keys(copy);
+          const key = keys[a % keys.length]!;
+          const inner = copy[key];
+          if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
+            const innerKeys = Object.keys(inner);
+            if (innerKeys.length > 0)
+              (inner as Record<string, unknown>)[innerKeys[b % innerKeys.length]!] = value;
+            else copy[key] = value;
+          } else copy[key] = value;
+          return copy;
+        });
 
     it.each(entries)('%s: 10 000 random and mutated values', (key, topic) => {
-      const arbitrary = fc.oneof(fc.anything({ withBigInt: true, withNullPrototype: true, withObjectString: true }), mutate(exampleMessages[key]));
+      const arbitrary = fc.oneof(
+        fc.anything({ withBigInt: true, withNullPrototype: true, withObjectString: true }),
+        mutate(exampleMessages[key]),
+      );
       fc.assert(
         fc.property(arbitrary, (value) => {
           const r = checkMessage(topic, value);

@@ -74,7 +74,10 @@ export function parseMessage<T>(topic: Topic<T>, value: unknown): T {
 }
 
 function toFieldIssue(issue: z.core.$ZodIssue): FieldIssue {
-  return { field: formatPath(issue.path), expected: lowerFirst(issue.message.replace(/^Invalid input: /, '')) };
+  return {
+    field: formatPath(issue.path),
+    expected: lowerFirst(issue.message.replace(/^Invalid input: /, '')),
+  };
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -8,7 +8,10 @@ import { createInProcessBus, inProcessTransport } from './in-process-transport.j
 // semantics of the in-process implementation that the kit leaves open.
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
-const battery = (seq: number) => ({ ...exampleMessages.battery, header: { ...exampleMessages.battery.header, seq } });
+const battery = (seq: number) => ({
+  ...exampleMessages.battery,
+  header: { ...exampleMessages.battery.header, seq },
+});
 
 describe('inProcessTransport', () => {
   it('delivers asynchronously: publish never runs subscriber code', async () => {
@@ -33,14 +36,31 @@ describe('inProcessTransport', () => {
     control.subscribe((x) => c.push(x.header.seq));
     telemetry.subscribe((x) => m.push(x.header.seq));
     for (let i = 0; i < 10; i++) {
-      t.publish(Topics.twist, { ...exampleMessages.twist, header: { ...exampleMessages.twist.header, seq: i } });
+      t.publish(Topics.twist, {
+        ...exampleMessages.twist,
+        header: { ...exampleMessages.twist.header, seq: i },
+      });
       t.publish(Topics.battery, battery(i));
     }
     await tick();
     expect(c).toEqual([9]);
     expect(m).toEqual([7, 8, 9]);
-    expect(control.stats()).toEqual({ received: 10, delivered: 1, dropped: 0, superseded: 9, stale: 0, pending: 0 });
-    expect(telemetry.stats()).toEqual({ received: 10, delivered: 3, dropped: 7, superseded: 0, stale: 0, pending: 0 });
+    expect(control.stats()).toEqual({
+      received: 10,
+      delivered: 1,
+      dropped: 0,
+      superseded: 9,
+      stale: 0,
+      pending: 0,
+    });
+    expect(telemetry.stats()).toEqual({
+      received: 10,
+      delivered: 3,
+      dropped: 7,
+      superseded: 0,
+      stale: 0,
+      pending: 0,
+    });
     await t.close();
   });
 
@@ -50,7 +70,10 @@ describe('inProcessTransport', () => {
     const feed = t.subscribe(Topics.twist);
     const got: number[] = [];
     feed.subscribe((x) => got.push(x.header.seq));
-    t.publish(Topics.twist, { ...exampleMessages.twist, header: { seq: 1, stamp: 10_000, sender: 'a', ttl: 100 } });
+    t.publish(Topics.twist, {
+      ...exampleMessages.twist,
+      header: { seq: 1, stamp: 10_000, sender: 'a', ttl: 100 },
+    });
     clock.advance(150); // the link (here: the scheduler) took too long
     await tick();
     expect(got).toEqual([]);

@@ -35,7 +35,13 @@ interface FeedHooks {
  * The shared medium of in-process transports. Every transport made with the same bus sees the
  * others' messages, as peers on one network would; each keeps its own subscriptions and state.
  */
-export class InProcessBus {
+export interface InProcessBus {
+  readonly clock: Clock;
+  /** Subscriber mailboxes currently open, for leak checks. */
+  readonly openMailboxes: number;
+}
+
+class Bus implements InProcessBus {
   readonly clock: Clock;
   readonly #schedule: Schedule;
   readonly #rooms = new Map<string, Set<Mailroom>>();
@@ -48,7 +54,6 @@ export class InProcessBus {
     this.#schedule = options.schedule ?? queueMicrotask;
   }
 
-  /** @internal */
   post(topic: Topic<unknown>, message: unknown): void {
     if (topic.lane === 'telemetry') this.#latched.set(topic.name, message);
     const rooms = this.#rooms.get(topic.name);
@@ -60,7 +65,6 @@ export class InProcessBus {
     this.#arm();
   }
 
-  /** @internal */
   open(room: Mailroom): void {
     let rooms = this.#rooms.get(room.topic.name);
     if (!rooms) {
@@ -76,7 +80,6 @@ export class InProcessBus {
     }
   }
 
-  /** @internal */
   shut(room: Mailroom): void {
     const rooms = this.#rooms.get(room.topic.name);
     rooms?.delete(room);
@@ -84,7 +87,6 @@ export class InProcessBus {
     this.#dirty.delete(room);
   }
 
-  /** Subscriber mailboxes currently open, for leak checks. */
   get openMailboxes(): number {
     let n = 0;
     for (const rooms of this.#rooms.values()) n += rooms.size;
@@ -122,7 +124,7 @@ function isExpired(message: unknown, now: number, ttl: number): boolean {
 
 /** Creates a bus for several {@link inProcessTransport}s to share. */
 export function createInProcessBus(options: InProcessBusOptions = {}): InProcessBus {
-  return new InProcessBus(options);
+  return new Bus(options);
 }
 
 /** Options of {@link inProcessTransport}. */
@@ -184,7 +186,8 @@ class InProcessFeed<T> extends Observable<T> implements Feed<T> {
  * ```
  */
 export function inProcessTransport(options: InProcessTransportOptions = {}): Transport {
-  const bus = options.bus ?? new InProcessBus();
+  // Every bus is made by createInProcessBus, so it is a Bus.
+  const bus = (options.bus ?? new Bus()) as Bus;
   const name = options.name ?? 'in-process';
   const validate = options.validate ?? true;
   const state = new BehaviorSubject<ConnectionState>({ status: 'connected', since: bus.clock.now() });
@@ -208,7 +211,11 @@ export function inProcessTransport(options: InProcessTransportOptions = {}): Tra
     capabilities: { reconnect: false, remote: false },
     state$: state.asObservable(),
     async connect() {
-      if (closed) throw new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', { operation: 'connect', context: { transport: name } });
+      if (closed)
+        throw new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', {
+          operation: 'connect',
+          context: { transport: name },
+        });
     },
     publish<T>(topic: Topic<T>, message: T) {
       if (closed) {
@@ -222,7 +229,11 @@ export function inProcessTransport(options: InProcessTransportOptions = {}): Tra
     subscribe<T>(topic: Topic<T>, opts: SubscribeOptions = {}): Feed<T> {
       const room: Mailroom = {
         topic: topic as Topic<unknown>,
-        mailbox: new Mailbox(topic.lane === 'telemetry' ? { kind: 'keep-last', depth: opts.depth ?? topic.depth } : { kind: 'latest' }),
+        mailbox: new Mailbox(
+          topic.lane === 'telemetry'
+            ? { kind: 'keep-last', depth: opts.depth ?? topic.depth }
+            : { kind: 'latest' },
+        ),
         ttl: opts.ttl ?? topic.ttl,
         observers: new Set(),
       };

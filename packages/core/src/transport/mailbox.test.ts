@@ -27,29 +27,33 @@ describe('Mailbox', () => {
 
   it('property: what comes out is the newest min(N, pending) in order, and every message is accounted for', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.oneof(fc.constant('take' as const), fc.nat()), { maxLength: 300 }), (depth, ops) => {
-        const m = new Mailbox<number>({ kind: 'keep-last', depth });
-        const model: number[] = [];
-        let taken = 0;
-        for (const op of ops) {
-          if (op === 'take') {
-            const got = m.take();
-            expect(got).toBe(model.shift());
-            if (got !== undefined) {
-              m.delivered();
-              taken++;
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.oneof(fc.constant('take' as const), fc.nat()), { maxLength: 300 }),
+        (depth, ops) => {
+          const m = new Mailbox<number>({ kind: 'keep-last', depth });
+          const model: number[] = [];
+          let taken = 0;
+          for (const op of ops) {
+            if (op === 'take') {
+              const got = m.take();
+              expect(got).toBe(model.shift());
+              if (got !== undefined) {
+                m.delivered();
+                taken++;
+              }
+            } else {
+              m.push(op);
+              model.push(op);
+              if (model.length > depth) model.shift();
             }
-          } else {
-            m.push(op);
-            model.push(op);
-            if (model.length > depth) model.shift();
           }
-        }
-        const s = m.stats();
-        expect(s.pending).toBe(model.length);
-        expect(s.delivered).toBe(taken);
-        expect(s.delivered + s.dropped + s.pending).toBe(s.received);
-      }),
+          const s = m.stats();
+          expect(s.pending).toBe(model.length);
+          expect(s.delivered).toBe(taken);
+          expect(s.delivered + s.dropped + s.pending).toBe(s.received);
+        },
+      ),
     );
   });
 });

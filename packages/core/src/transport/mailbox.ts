@@ -1,7 +1,9 @@
 import type { FeedStats } from './transport.js';
 
 /** How a mailbox behaves when a message arrives before the last one was taken. */
-export type MailboxPolicy = { readonly kind: 'latest' } | { readonly kind: 'keep-last'; readonly depth: number };
+export type MailboxPolicy =
+  | { readonly kind: 'latest' }
+  | { readonly kind: 'keep-last'; readonly depth: number };
 
 /**
  * A subscriber's mailbox: the lane's delivery rule in one place, shared by every transport.
@@ -21,7 +23,8 @@ export class Mailbox<T> {
 
   constructor(policy: MailboxPolicy) {
     const depth = policy.kind === 'latest' ? 1 : policy.depth;
-    if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`mailbox depth must be a positive integer [depth:${depth}]`);
+    if (!Number.isInteger(depth) || depth < 1)
+      throw new RangeError(`mailbox depth must be a positive integer [depth:${depth}]`);
     this.policy = policy;
     this.#ring = new Array(depth);
   }

@@ -2,7 +2,13 @@ import type { Observable } from 'rxjs';
 import type { Topic } from '../schemas/topic.js';
 
 /** The state of a transport's link. */
-export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed';
+export type ConnectionStatus =
+  | 'idle'
+  | 'connecting'
+  | 'connected'
+  | 'reconnecting'
+  | 'disconnected'
+  | 'closed';
 
 /** A transport's link state, as `state$` reports it. */
 export interface ConnectionState {

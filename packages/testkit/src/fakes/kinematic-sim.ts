@@ -1,11 +1,11 @@
 import {
-  type Actuation,
   type Clock,
   type Frame,
   type Header,
   type SceneInfo,
   type SceneSpec,
   type SimAction,
+  type SimActuation,
   type SimSnapshot,
   type Simulator,
   type SimulatorState,
@@ -51,12 +51,13 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
   let watchers = 0;
   let frameSeq = 0;
   const state$ = new Subject<SimulatorState>();
-  const actuations$ = new Subject<Actuation>();
+  const actuations$ = new Subject<SimActuation>();
   const frames = new Subject<Frame>();
 
   const ensureOpen = (operation: string) => {
     if (closed) throw new TelekitError('E_SIM_CLOSED', 'simulator is closed', { operation });
-    if (!loaded) throw new TelekitError('E_SIM_NO_SCENE', 'no scene loaded: call loadScene first', { operation });
+    if (!loaded)
+      throw new TelekitError('E_SIM_NO_SCENE', 'no scene loaded: call loadScene first', { operation });
   };
 
   const snapshotState = (): SimulatorState => {
@@ -91,7 +92,7 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
         const i = (row * width + col) * 4;
         const robot = Math.abs(col - px) <= 1 && Math.abs(row - py) <= 1;
         data[i] = robot ? 255 : 40;
-        data[i + 1] = robot ? 200 : ((row + col) % 8 === 0 ? 90 : 60);
+        data[i + 1] = robot ? 200 : (row + col) % 8 === 0 ? 90 : 60;
         data[i + 2] = robot ? 0 : 60;
         data[i + 3] = 255;
       }
@@ -132,7 +133,15 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
       loaded = true;
       s.fill(0);
       steps = 0;
-      return { id: SCENE, timestep: dt, bodies: ['base', 'head'], joints: [...JOINTS], actuators: ['left', 'right', ...JOINTS], cameras: ['top'], hasBase: true };
+      return {
+        id: SCENE,
+        timestep: dt,
+        bodies: ['base', 'head'],
+        joints: [...JOINTS],
+        actuators: ['left', 'right', ...JOINTS],
+        cameras: ['top'],
+        hasBase: true,
+      };
     },
     async reset() {
       ensureOpen('reset');
@@ -143,7 +152,10 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
     async step(n = 1) {
       ensureOpen('step');
       if (!Number.isInteger(n) || n < 1) {
-        throw new TelekitError('E_VALIDATION', 'step count must be a positive integer', { operation: 'step', context: { n } });
+        throw new TelekitError('E_VALIDATION', 'step count must be a positive integer', {
+          operation: 'step',
+          context: { n },
+        });
       }
       for (let i = 0; i < n; i++) {
         advance();
@@ -168,7 +180,10 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
           action.name.forEach((jn, i) => {
             const j = JOINTS.indexOf(jn as (typeof JOINTS)[number]);
             if (j < 0) {
-              throw new TelekitError('E_VALIDATION', 'unknown joint', { operation: 'act', context: { joint: jn } });
+              throw new TelekitError('E_VALIDATION', 'unknown joint', {
+                operation: 'act',
+                context: { joint: jn },
+              });
             }
             const target = action.position?.[i];
             if (target !== undefined) s[9 + j] = target;

@@ -1,4 +1,11 @@
-import { type Clock, type Frame, frameByteLength, type MediaSource, type MediaSourceInfo, systemClock } from '@telekit/core';
+import {
+  type Clock,
+  type Frame,
+  frameByteLength,
+  type MediaSource,
+  type MediaSourceInfo,
+  systemClock,
+} from '@telekit/core';
 import { EMPTY, Observable, share } from 'rxjs';
 
 /** Options of {@link testPatternSource}. */

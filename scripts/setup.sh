@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything Telekit needs on a fresh Debian 12 machine with Node 20, idempotently:
+# pnpm itself, the Debian packages listed in scripts/apt-packages.txt, and the workspace's npm
+# packages. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Debian packages (one per line; '#' comments).
+mapfile -t wanted < <(grep -v '^\s*#' scripts/apt-packages.txt | awk 'NF { print $1 }')
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# pnpm, at the version package.json pins. (corepack's signature check fails on this image unless
+# COREPACK_INTEGRITY_KEYS=0; npm's global install works.)
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  step "npm install -g pnpm@$PNPM_VERSION"
+  npm install -g --no-fund --no-audit "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+step "pnpm install"
+pnpm install --frozen-lockfile --prefer-offline --reporter=append-only | grep -vE '^(Progress|Packages):' || true
+test -d node_modules/.pnpm || { echo "pnpm install failed" >&2; exit 1; }
