@@ -1,27 +1,6 @@
-import {
-  type App,
-  createApp,
-  inProcessTransport,
-  type Logger,
-  type Plugin,
-  TransportToken,
-} from '@telekit/core';
+import { type App, createApp, inProcess, type Logger } from '@telekit/core';
 import { type OperatorReport, scriptedOperator } from './operator-script.js';
 import { robot } from './robot-plugin.js';
-
-/** The in-process transport as a plugin. */
-export function inProcess(): Plugin {
-  return {
-    name: 'in-process-transport',
-    kind: 'transport',
-    provides: [TransportToken],
-    setup(ctx) {
-      const transport = inProcessTransport();
-      ctx.provide(TransportToken, transport);
-      return () => transport.close();
-    },
-  };
-}
 
 /**
  * Runs the minimal robot app: an in-process transport, a simulated robot behind the safety gate,

@@ -32,9 +32,17 @@ export {
 } from './errors.js';
 // Plugin host
 export { type App, type AppHealth, type AppOptions, type AppState, createApp } from './host/create-app.js';
+export { inProcess } from './host/in-process-plugin.js';
 export { consoleLogger, type LogFields, type Logger, type LogLevel, silentLogger } from './host/logger.js';
 export { orderPlugins } from './host/order-plugins.js';
-export type { HealthReport, Plugin, PluginContext, PluginKind, Teardown } from './host/plugin.js';
+export type {
+  AppHealthReport,
+  HealthReport,
+  Plugin,
+  PluginContext,
+  PluginKind,
+  Teardown,
+} from './host/plugin.js';
 export { type Token, token, tokenName } from './host/token.js';
 export { ClockToken, LoggerToken, MediaSourcesToken, SimulatorToken, TransportToken } from './host/tokens.js';
 export {

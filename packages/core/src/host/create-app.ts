@@ -164,6 +164,7 @@ export function createApp(options: AppOptions): App {
       onTeardown(teardown) {
         teardowns.push(teardown);
       },
+      appHealth: () => app.health(),
     };
   };
 

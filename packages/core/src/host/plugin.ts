@@ -37,6 +37,14 @@ export interface PluginContext {
   provide<T>(token: Token<T>, value: T): void;
   /** Registers a teardown; teardowns run in reverse order of registration, before the returned one. */
   onTeardown(teardown: Teardown): void;
+  /** The whole app's health (for a gateway's readiness endpoint). */
+  appHealth(): Promise<AppHealthReport>;
+}
+
+/** The app's health as a plugin sees it (see `App.health`). */
+export interface AppHealthReport {
+  readonly status: HealthReport['status'];
+  readonly plugins: Readonly<Record<string, HealthReport>>;
 }
 
 /**

@@ -16,6 +16,17 @@ export interface InProcessBusOptions {
   clock?: Clock;
   /** When to deliver what was published. Default: a microtask (after the publisher's synchronous code). */
   schedule?: Schedule;
+  /**
+   * Told when a topic gets its first local subscriber and loses its last, for transports built on
+   * the bus that fetch a topic from elsewhere only while someone wants it. With it, the last
+   * telemetry sample is forgotten when a topic loses its last subscriber (it would go stale).
+   */
+  demand?: { open(topic: Topic<unknown>): void; close(topic: Topic<unknown>): void };
+  /**
+   * Receiver clock minus the publishers' clock, ms, for deadline checks of control messages that
+   * arrive from another machine. Default 0.
+   */
+  offset?: () => number;
 }
 
 interface Mailroom {
@@ -39,11 +50,20 @@ export interface InProcessBus {
   readonly clock: Clock;
   /** Subscriber mailboxes currently open, for leak checks. */
   readonly openMailboxes: number;
+  /** Topics with at least one local subscriber. */
+  readonly topics: readonly Topic<unknown>[];
+  /**
+   * Hands a message that arrived from elsewhere (over a network, from another process) to the
+   * local subscribers, under the lane rules. Not validated here: validate at the boundary first.
+   */
+  inject(topic: Topic<unknown>, message: unknown): void;
 }
 
 class Bus implements InProcessBus {
   readonly clock: Clock;
   readonly #schedule: Schedule;
+  readonly #demand: InProcessBusOptions['demand'];
+  readonly #offset: () => number;
   readonly #rooms = new Map<string, Set<Mailroom>>();
   readonly #latched = new Map<string, unknown>();
   readonly #dirty = new Set<Mailroom>();
@@ -52,6 +72,16 @@ class Bus implements InProcessBus {
   constructor(options: InProcessBusOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.#schedule = options.schedule ?? queueMicrotask;
+    this.#demand = options.demand;
+    this.#offset = options.offset ?? (() => 0);
+  }
+
+  get topics(): readonly Topic<unknown>[] {
+    return [...this.#rooms.values()].map((rooms) => [...rooms][0]!.topic);
+  }
+
+  inject(topic: Topic<unknown>, message: unknown): void {
+    this.post(topic, message);
   }
 
   post(topic: Topic<unknown>, message: unknown): void {
@@ -72,6 +102,7 @@ class Bus implements InProcessBus {
       this.#rooms.set(room.topic.name, rooms);
     }
     rooms.add(room);
+    if (rooms.size === 1) this.#demand?.open(room.topic);
     // Telemetry is state: a late subscriber starts from the last sample. Control is not replayed.
     if (room.topic.lane === 'telemetry' && this.#latched.has(room.topic.name)) {
       room.mailbox.push(this.#latched.get(room.topic.name));
@@ -82,9 +113,15 @@ class Bus implements InProcessBus {
 
   shut(room: Mailroom): void {
     const rooms = this.#rooms.get(room.topic.name);
-    rooms?.delete(room);
-    if (rooms?.size === 0) this.#rooms.delete(room.topic.name);
+    if (!rooms?.delete(room)) return;
     this.#dirty.delete(room);
+    if (rooms.size === 0) {
+      this.#rooms.delete(room.topic.name);
+      if (this.#demand) {
+        this.#latched.delete(room.topic.name);
+        this.#demand.close(room.topic);
+      }
+    }
   }
 
   get openMailboxes(): number {
@@ -104,9 +141,10 @@ class Bus implements InProcessBus {
     const rooms = [...this.#dirty];
     this.#dirty.clear();
     const now = this.clock.now();
+    const offset = this.#offset();
     for (const room of rooms) {
       for (let m = room.mailbox.take(); m !== undefined; m = room.mailbox.take()) {
-        if (room.topic.lane === 'control' && isExpired(m, now, room.ttl)) {
+        if (room.topic.lane === 'control' && isExpired(m, now, room.ttl, offset)) {
           room.mailbox.expired();
           continue;
         }
@@ -117,9 +155,9 @@ class Bus implements InProcessBus {
   }
 }
 
-function isExpired(message: unknown, now: number, ttl: number): boolean {
+function isExpired(message: unknown, now: number, ttl: number, offset: number): boolean {
   const header = (message as { header?: Header }).header;
-  return header !== undefined && !checkDeadline(header, now, { ttl }).fresh;
+  return header !== undefined && !checkDeadline(header, now, { ttl, offset }).fresh;
 }
 
 /** Creates a bus for several {@link inProcessTransport}s to share. */

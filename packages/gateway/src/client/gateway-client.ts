@@ -1,0 +1,423 @@
+import {
+  builtinTopics,
+  type Clock,
+  type ConnectionState,
+  checkMessage,
+  createInProcessBus,
+  type Feed,
+  inProcessTransport,
+  type OffsetEstimate,
+  OffsetEstimator,
+  parseMessage,
+  type SubscribeOptions,
+  systemClock,
+  TelekitError,
+  type Topic,
+  type Transport,
+} from '@telekit/core';
+import { BehaviorSubject, type Observable, Subject } from 'rxjs';
+import { io, type Socket } from 'socket.io-client';
+import msgpackParser from 'socket.io-msgpack-parser';
+import {
+  type Ack,
+  type EStopInfo,
+  GATEWAY_PROTOCOL,
+  type LeaseAnswer,
+  type LeaseInfo,
+  type LinkHealth,
+  NAMESPACES,
+  type TimeAnswer,
+  type Welcome,
+  type WireError,
+} from '../protocol.js';
+
+type Lane = 'control' | 'telemetry';
+
+/** Options of {@link gatewayClient}. */
+export interface GatewayClientOptions {
+  /** The gateway's base URL, `http://host:port`. */
+  url: string;
+  /** The token for the handshake, or a function returning a fresh one (called on every (re)connect). */
+  token?: string | (() => string | Promise<string>);
+  /** Identifies this client across reconnects (one per tab or process). Default: random. */
+  session?: string;
+  /** Topics beyond the built-in ones. */
+  topics?: readonly Topic[];
+  clock?: Clock;
+  /** How often to probe the clock offset and round trip, ms. Default 2 000. */
+  probeIntervalMs?: number;
+  /** First reconnect delay and its ceiling, ms. Defaults 250 and 3 000. */
+  reconnectDelayMs?: number;
+  reconnectDelayMaxMs?: number;
+  /** Give up connecting after this long, ms. Default 10 000. */
+  connectTimeoutMs?: number;
+  /** Allow HTTP long-polling (the gateway must allow it too). Default: WebSocket only. */
+  polling?: boolean;
+}
+
+/** Link health as the client sees it: its own probes plus the gateway's figures about it. */
+export interface ClientLinkHealth extends LinkHealth {
+  /** The client's own estimate (more current than the echoed `offset`/`rtt`). */
+  estimate: OffsetEstimate | null;
+}
+
+/** A {@link Transport} over the gateway, with control and link state. */
+export interface GatewayClient extends Transport {
+  /** The id the gateway knows this client by (`user#session`), once connected. */
+  readonly clientId: string | undefined;
+  readonly role: Welcome['role'] | undefined;
+  /** Who holds control, as the gateway says. */
+  readonly lease$: Observable<LeaseInfo | null>;
+  readonly estop$: Observable<EStopInfo>;
+  /** Link health, about once a second. */
+  readonly health$: Observable<ClientLinkHealth>;
+  /** Everything the gateway refused, with why (validation, rate, lease, e-stop, …). */
+  readonly faults$: Observable<WireError>;
+  /** True while this client holds the control lease. */
+  readonly holdsControl: boolean;
+  /** Asks for the control lease (an admin may take it over). Re-asked after a reconnect. */
+  requestControl(options?: { takeover?: boolean }): Promise<LeaseAnswer>;
+  /** Gives the lease up (and stops asking for it after reconnects). */
+  releaseControl(): Promise<void>;
+  /** The current clock estimate: server clock minus this client's. */
+  readonly estimate: OffsetEstimate | undefined;
+}
+
+const randomSession = () => Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+
+/**
+ * Connects to a Telekit gateway: a core `Transport` for browsers and Node. Subscriptions,
+ * the lease and the clock estimate are restored by themselves after a reconnect.
+ *
+ * @example
+ * ```ts
+ * import { Topics } from '@telekit/core';
+ * import { gatewayClient } from '@telekit/gateway/client';
+ * const client = gatewayClient({ url: 'http://localhost:8080', token });
+ * await client.connect();
+ * client.subscribe(Topics.pose).subscribe((p) => console.log(p.position));
+ * await client.requestControl();
+ * ```
+ */
+export function gatewayClient(options: GatewayClientOptions): GatewayClient {
+  const clock = options.clock ?? systemClock;
+  const session = options.session ?? randomSession();
+  const registry = new Map<string, Topic>(
+    [...builtinTopics, ...(options.topics ?? [])].map((t) => [t.name, t]),
+  );
+  const laneOf = (t: Topic): Lane => (t.lane === 'control' ? 'control' : 'telemetry');
+  const estimator = new OffsetEstimator();
+  const state = new BehaviorSubject<ConnectionState>({ status: 'idle', since: clock.now() });
+  const lease$ = new BehaviorSubject<LeaseInfo | null>(null);
+  const estop$ = new BehaviorSubject<EStopInfo>({ latched: false });
+  const health$ = new Subject<ClientLinkHealth>();
+  const faults$ = new Subject<WireError>();
+  const depths = new Map<string, number>();
+  const welcome: Partial<Record<Lane, Welcome>> = {};
+  let wantsControl = false;
+  let takeover = false;
+  let closed = false;
+  let probeTimer: ReturnType<typeof setInterval> | undefined;
+  // Requests awaiting an answer, so that close() can end them (and their timers) at once.
+  const pending = new Set<{ timer: ReturnType<typeof setTimeout>; fail: (e: Error) => void }>();
+
+  /** Emits with an acknowledgement, failing after `ms`; close() ends it early. */
+  function ask<T>(socket: Socket, event: string, payload: unknown, ms = 5_000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = {
+        timer: setTimeout(() => {
+          pending.delete(entry);
+          reject(
+            new TelekitError('E_TIMEOUT', `no answer to ${event}`, { operation: event, context: { ms } }),
+          );
+        }, ms),
+        fail: reject,
+      };
+      pending.add(entry);
+      socket.emit(event, payload, (answer: T) => {
+        clearTimeout(entry.timer);
+        pending.delete(entry);
+        resolve(answer);
+      });
+    });
+  }
+
+  const setState = (status: ConnectionState['status'], reason?: string) => {
+    if (state.value.status === status || state.value.status === 'closed') return;
+    state.next({ status, since: clock.now(), ...(reason === undefined ? {} : { reason }) });
+  };
+
+  const sockets: Record<Lane, Socket> = {
+    control: makeSocket(NAMESPACES.control),
+    telemetry: makeSocket(NAMESPACES.telemetry),
+  };
+
+  function makeSocket(namespace: string): Socket {
+    return io(options.url + namespace, {
+      autoConnect: false,
+      forceNew: true, // one connection per lane: commands never queue behind telemetry
+      transports: options.polling ? ['polling', 'websocket'] : ['websocket'],
+      parser: msgpackParser,
+      reconnectionDelay: options.reconnectDelayMs ?? 250,
+      reconnectionDelayMax: options.reconnectDelayMaxMs ?? 3_000,
+      timeout: options.connectTimeoutMs ?? 10_000,
+      auth: (cb) => {
+        const t = options.token;
+        void Promise.resolve(typeof t === 'function' ? t() : t).then(
+          (token) => cb(token === undefined ? { session } : { token, session }),
+          () => cb({ session }),
+        );
+      },
+    });
+  }
+
+  // Local delivery: the lane rules, with control deadlines judged on this client's clock.
+  const bus = createInProcessBus({
+    clock,
+    demand: {
+      open: (topic) => void request(topic, 'sub'),
+      close: (topic) => void request(topic, 'unsub'),
+    },
+    offset: () => -(estimator.estimate()?.offset ?? 0),
+  });
+  const local = inProcessTransport({ bus, validate: false, name: 'gateway-client' });
+
+  function request(topic: Topic, verb: 'sub' | 'unsub') {
+    const socket = sockets[laneOf(topic)];
+    if (!socket.connected) return; // sent on (re)connect
+    const args =
+      verb === 'sub'
+        ? { topic: topic.name, ...(depths.has(topic.name) ? { depth: depths.get(topic.name) } : {}) }
+        : { topic: topic.name };
+    socket.emit(verb, args, (ack: Ack) => {
+      if (!ack.ok) faults$.next(ack.error);
+    });
+  }
+
+  const onBatch = (batch: unknown) => {
+    if (!Array.isArray(batch)) return;
+    for (const entry of batch) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
+      const topic = registry.get(entry[0]);
+      if (!topic) continue;
+      const checked = checkMessage(topic, entry[1]);
+      if (!checked.ok) {
+        faults$.next({
+          code: 'E_VALIDATION',
+          message: `gateway sent ${checked.error.message}`,
+          topic: topic.name,
+          field: checked.error.field,
+        });
+        continue;
+      }
+      bus.inject(topic, checked.value);
+    }
+  };
+
+  const probe = () => {
+    const socket = sockets.control;
+    if (!socket.connected) return Promise.resolve();
+    const t0 = clock.now();
+    const est = estimator.estimate();
+    return ask<TimeAnswer>(socket, 'time', { t0, ...(est ? { offset: est.offset, rtt: est.rtt } : {}) }).then(
+      (a) => {
+        if (a && typeof a.t1 === 'number') estimator.add({ t0, t1: a.t1, t2: a.t2, t3: clock.now() });
+      },
+      () => undefined,
+    );
+  };
+
+  const bothReady = () =>
+    sockets.control.connected && sockets.telemetry.connected && welcome.control && welcome.telemetry;
+
+  let ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  const onReady = async () => {
+    if (!bothReady()) return;
+    // A fresh estimate before the first command, so deadlines are judged on the right clock.
+    estimator.reset();
+    for (let i = 0; i < 4; i++) await probe();
+    if (!bothReady()) return;
+    setState('connected');
+    if (wantsControl) void client.requestControl({ takeover }).catch(() => undefined);
+    ready?.resolve();
+    ready = undefined;
+  };
+
+  for (const lane of ['control', 'telemetry'] as const) {
+    const socket = sockets[lane];
+    socket.on('welcome', (w: Welcome) => {
+      if (w?.protocol !== GATEWAY_PROTOCOL) {
+        faults$.next({
+          code: 'E_PROTOCOL',
+          message: `gateway speaks ${String(w?.protocol)}, this client ${GATEWAY_PROTOCOL}`,
+        });
+      }
+      welcome[lane] = w;
+      if (lane === 'control') {
+        lease$.next(w.lease);
+        estop$.next(w.estop);
+      }
+      // Restore what this lane had.
+      for (const topic of bus.topics) if (laneOf(topic) === lane) request(topic, 'sub');
+      void onReady();
+    });
+    socket.on('b', onBatch);
+    socket.on('fault', (e: WireError) => faults$.next(e));
+    socket.on('connect_error', (err: Error & { data?: { code?: string; reason?: string } }) => {
+      if (err.data?.code === 'E_AUTH') {
+        const e = new TelekitError('E_AUTH', `gateway refused the connection: ${err.message}`, {
+          operation: 'connect',
+          context: { reason: err.data.reason },
+        });
+        setState('disconnected', err.message);
+        ready?.reject(e);
+        ready = undefined;
+        // A refused token will not get better by retrying with it.
+        for (const s of Object.values(sockets)) s.disconnect();
+        return;
+      }
+      if (state.value.status === 'connected') setState('reconnecting', err.message);
+    });
+    socket.on('disconnect', (reason) => {
+      delete welcome[lane];
+      if (closed) return;
+      setState(socket.active ? 'reconnecting' : 'disconnected', reason);
+    });
+  }
+  sockets.control.on('lease', (h: LeaseInfo | null) => lease$.next(h ?? null));
+  sockets.control.on('estop', (s: EStopInfo) => estop$.next(s));
+  sockets.control.on('health', (h: LinkHealth) =>
+    health$.next({ ...h, estimate: estimator.estimate() ?? null }),
+  );
+
+  const client: GatewayClient = {
+    name: 'gateway-client',
+    capabilities: { reconnect: true, remote: true },
+    state$: state.asObservable(),
+    get clientId() {
+      return welcome.control?.clientId ?? welcome.telemetry?.clientId;
+    },
+    get role() {
+      return welcome.control?.role;
+    },
+    lease$: lease$.asObservable(),
+    estop$: estop$.asObservable(),
+    health$: health$.asObservable(),
+    faults$: faults$.asObservable(),
+    get holdsControl() {
+      return lease$.value !== null && lease$.value.id === client.clientId;
+    },
+    get estimate() {
+      return estimator.estimate();
+    },
+    connect() {
+      if (closed)
+        return Promise.reject(
+          new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', { operation: 'connect' }),
+        );
+      if (state.value.status === 'connected') return Promise.resolve();
+      const done = new Promise<void>((resolve, reject) => {
+        ready = { resolve, reject };
+      });
+      setState('connecting');
+      for (const s of Object.values(sockets)) if (!s.connected) s.connect();
+      if (!probeTimer) {
+        probeTimer = setInterval(() => void probe(), options.probeIntervalMs ?? 2_000);
+      }
+      const timeout = options.connectTimeoutMs ?? 10_000;
+      return Promise.race([
+        done,
+        new Promise<never>((_, reject) => {
+          const t = setTimeout(
+            () =>
+              reject(
+                new TelekitError('E_TIMEOUT', 'could not reach the gateway', {
+                  operation: 'connect',
+                  context: { url: options.url, ms: timeout },
+                }),
+              ),
+            timeout,
+          );
+          void done.finally(() => clearTimeout(t)).catch(() => undefined);
+        }),
+      ]);
+    },
+    publish<T>(topic: Topic<T>, message: T) {
+      if (closed) {
+        throw new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', {
+          operation: 'publish',
+          context: { topic: topic.name },
+        });
+      }
+      const valid = parseMessage(topic, message);
+      const socket = sockets[laneOf(topic)];
+      // A command is for now: while the link is down it is dropped, never queued.
+      if (!socket.connected) {
+        faults$.next({
+          code: 'E_NOT_CONNECTED',
+          message: 'not connected: message dropped',
+          topic: topic.name,
+        });
+        return;
+      }
+      socket.emit('pub', topic.name, valid, (ack: Ack) => {
+        if (ack && !ack.ok) faults$.next(ack.error);
+      });
+    },
+    subscribe<T>(topic: Topic<T>, opts: SubscribeOptions = {}): Feed<T> {
+      if (opts.depth !== undefined) depths.set(topic.name, opts.depth);
+      if (!registry.has(topic.name)) registry.set(topic.name, topic as Topic);
+      return local.subscribe(topic, opts);
+    },
+    requestControl(opts = {}) {
+      wantsControl = true;
+      takeover = opts.takeover ?? false;
+      if (!sockets.control.connected) {
+        return Promise.reject(
+          new TelekitError('E_NOT_CONNECTED', 'not connected', { operation: 'requestControl' }),
+        );
+      }
+      return ask<LeaseAnswer>(sockets.control, 'lease', { action: takeover ? 'takeover' : 'acquire' }).then(
+        (answer) => {
+          if (answer.granted) lease$.next(answer.holder);
+          else wantsControl = false; // someone else has it now: don't fight for it after reconnects
+          return answer;
+        },
+      );
+    },
+    releaseControl() {
+      wantsControl = false;
+      if (!sockets.control.connected) return Promise.resolve();
+      return ask(sockets.control, 'lease', { action: 'release' }).then(
+        () => undefined,
+        () => undefined,
+      );
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (probeTimer) clearInterval(probeTimer);
+      for (const p of pending) {
+        clearTimeout(p.timer);
+        p.fail(new TelekitError('E_TRANSPORT_CLOSED', 'transport closed', { operation: 'close' }));
+      }
+      pending.clear();
+      for (const s of Object.values(sockets)) {
+        s.removeAllListeners();
+        s.disconnect();
+      }
+      await local.close();
+      ready?.reject(
+        new TelekitError('E_TRANSPORT_CLOSED', 'transport closed while connecting', { operation: 'connect' }),
+      );
+      ready = undefined;
+      state.next({ status: 'closed', since: clock.now(), reason: 'closed by owner' });
+      state.complete();
+      lease$.complete();
+      estop$.complete();
+      health$.complete();
+      faults$.complete();
+    },
+  };
+  return client;
+}

@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The gateway's Prometheus metrics, in a registry of its own (several gateways can share a process). */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly clients = new Gauge({
+    name: 'telekit_clients',
+    help: 'Connected clients by lane and role',
+    labelNames: ['lane', 'role'],
+    registers: [this.registry],
+  });
+  readonly messages = new Counter({
+    name: 'telekit_messages_total',
+    help: 'Messages by lane and direction (in: from clients, out: to clients)',
+    labelNames: ['lane', 'direction'],
+    registers: [this.registry],
+  });
+  readonly drops = new Counter({
+    name: 'telekit_dropped_total',
+    help: 'Messages dropped, by lane and reason',
+    labelNames: ['lane', 'reason'],
+    registers: [this.registry],
+  });
+  readonly inputToActuation = new Histogram({
+    name: 'telekit_input_to_actuation_seconds',
+    help: 'Command sent by a client → actuated',
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly rtt = new Histogram({
+    name: 'telekit_link_rtt_seconds',
+    help: "Clients' round trip to the gateway, from their clock probes",
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly leaseHolder = new Gauge({
+    name: 'telekit_lease_held',
+    help: '1 while someone holds the control lease (label: holder), 0 otherwise',
+    labelNames: ['holder'],
+    registers: [this.registry],
+  });
+  readonly deadmanTrips = new Counter({
+    name: 'telekit_deadman_trips_total',
+    help: 'Deadman trips',
+    registers: [this.registry],
+  });
+  readonly estops = new Counter({
+    name: 'telekit_estops_total',
+    help: 'E-stop engagements',
+    registers: [this.registry],
+  });
+  readonly refusals = new Counter({
+    name: 'telekit_refused_total',
+    help: 'Requests refused, by reason (auth, acl, validation, rate, payload, lease, stale, …)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  setLease(holder: string | undefined): void {
+    this.leaseHolder.reset();
+    this.leaseHolder.set({ holder: holder ?? '' }, holder ? 1 : 0);
+  }
+}
