@@ -83,6 +83,9 @@ export interface GatewayClient extends Transport {
   readonly estimate: OffsetEstimate | undefined;
 }
 
+/** Where a client keeps its socket.io sockets, for diagnostics and tests. */
+export const SOCKETS = Symbol.for('@telekit/gateway/client/sockets');
+
 const randomSession = () => Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
 
 /**
@@ -265,9 +268,10 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     socket.on('fault', (e: WireError) => faults$.next(e));
     socket.on('connect_error', (err: Error & { data?: { code?: string; reason?: string } }) => {
       if (err.data?.code === 'E_AUTH') {
+        // The gateway's message already carries the reason as [reason:…].
         const e = new TelekitError('E_AUTH', `gateway refused the connection: ${err.message}`, {
           operation: 'connect',
-          context: { reason: err.data.reason },
+          cause: err.data,
         });
         setState('disconnected', err.message);
         ready?.reject(e);
@@ -290,7 +294,8 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     health$.next({ ...h, estimate: estimator.estimate() ?? null }),
   );
 
-  const client: GatewayClient = {
+  const client: GatewayClient & { [SOCKETS]: Record<Lane, Socket> } = {
+    [SOCKETS]: sockets,
     name: 'gateway-client',
     capabilities: { reconnect: true, remote: true },
     state$: state.asObservable(),

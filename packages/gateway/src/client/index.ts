@@ -5,4 +5,5 @@ export {
   type GatewayClient,
   type GatewayClientOptions,
   gatewayClient,
+  SOCKETS,
 } from './gateway-client.js';

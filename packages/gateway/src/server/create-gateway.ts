@@ -105,8 +105,8 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** Connected clients: id, role, lanes. */
   clients(): { id: string; role: Principal['role']; lanes: Lane[] }[];
-  /** Cuts every client's connection abruptly (they reconnect by themselves): for tests and drills. */
-  dropConnections(): void;
+  /** Cuts every client's connections abruptly, or one client's (they reconnect by themselves): for tests and drills. */
+  dropConnections(clientId?: string): void;
   /** Disconnects everyone and stops. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -246,6 +246,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   // ---------------------------------------------------------------- socket.io
+  const connections = new Set<import('node:net').Socket>();
+  http.on('connection', (socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   const io = new Server(http, {
     parser: msgpackParser,
     serveClient: false,
@@ -479,6 +484,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const outbox = new Outbox(socket, clock, {
       sent: (l, n) => metrics.messages.inc({ lane: l, direction: 'out' }, n),
       stale: () => metrics.drops.inc({ lane: 'control', reason: 'stale' }),
+      dropped: () => metrics.drops.inc({ lane: 'telemetry', reason: 'lagging' }),
     });
     session.outboxes[lane] = outbox;
     metrics.clients.inc({ lane, role: session.principal.role });
@@ -803,9 +809,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         role: s.principal.role,
         lanes: Object.keys(s.sockets) as Lane[],
       })),
-    dropConnections() {
+    dropConnections(clientId) {
       for (const lane of ['control', 'telemetry'] as const) {
-        for (const socket of io.of(NAMESPACES[lane]).sockets.values()) socket.conn.close();
+        for (const socket of io.of(NAMESPACES[lane]).sockets.values()) {
+          if (clientId === undefined || (socket.data as { clientId?: string }).clientId === clientId)
+            socket.conn.close();
+        }
       }
     },
     async close() {
@@ -817,8 +826,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       for (const s of subscriptions) s.unsubscribe();
       for (const d of demand.values()) d.sub.unsubscribe();
       demand.clear();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      http.closeAllConnections?.();
+      const stopped = new Promise<void>((resolve) => io.close(() => resolve()));
+      // A client that stopped reading would hold its connection open for the WebSocket close
+      // handshake's timeout: cut what is left.
+      for (const socket of connections) socket.destroy();
+      await stopped;
       await backplane.close();
       latch.close();
       sessions.clear();

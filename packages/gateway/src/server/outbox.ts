@@ -7,6 +7,7 @@ const BATCH = 256;
 interface Slot {
   readonly topic: Topic<unknown>;
   readonly mailbox: Mailbox<unknown>;
+  readonly depth: number;
 }
 
 /**
@@ -23,6 +24,7 @@ export class Outbox {
   readonly #dirty = new Set<Slot>();
   readonly #onSent: (lane: 'control' | 'telemetry', n: number) => void;
   readonly #onStale: () => void;
+  readonly #onDrop: () => void;
   #scheduled = false;
   #waiting = false;
   #closed = false;
@@ -30,12 +32,17 @@ export class Outbox {
   constructor(
     socket: Socket,
     clock: Clock,
-    hooks: { sent: (lane: 'control' | 'telemetry', n: number) => void; stale: () => void },
+    hooks: {
+      sent: (lane: 'control' | 'telemetry', n: number) => void;
+      stale: () => void;
+      dropped: () => void;
+    },
   ) {
     this.#socket = socket;
     this.#clock = clock;
     this.#onSent = hooks.sent;
     this.#onStale = hooks.stale;
+    this.#onDrop = hooks.dropped;
     const transport = socket.conn.transport as unknown as NodeJS.EventEmitter;
     transport.on('drain', () => {
       if (this.#waiting) {
@@ -57,6 +64,7 @@ export class Outbox {
     if (this.#slots.has(topic.name)) return;
     this.#slots.set(topic.name, {
       topic,
+      depth: topic.lane === 'control' ? 1 : depth,
       mailbox: new Mailbox(topic.lane === 'control' ? { kind: 'latest' } : { kind: 'keep-last', depth }),
     });
   }
@@ -72,6 +80,7 @@ export class Outbox {
   push(topic: string, message: unknown): void {
     const slot = this.#slots.get(topic);
     if (!slot || this.#closed) return;
+    if (slot.topic.lane === 'telemetry' && slot.mailbox.size === slot.depth) this.#onDrop();
     slot.mailbox.push(message);
     this.#dirty.add(slot);
     this.#arm();
