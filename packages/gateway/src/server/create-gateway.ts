@@ -665,6 +665,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       });
     }
 
+    // Anything else gets an answer too, rather than silence.
+    const known = new Set(
+      lane === 'control' ? ['pub', 'sub', 'unsub', 'lease', 'time'] : ['pub', 'sub', 'unsub'],
+    );
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && known.has(event)) return;
+      metrics.refusals.inc({ reason: 'unknown-event' });
+      const error = fault(
+        'E_UNKNOWN_EVENT',
+        `unknown event ${String(event).slice(0, 64)} on the ${lane} connection`,
+      );
+      const ack = args.at(-1);
+      if (typeof ack === 'function') ack({ ok: false, error } satisfies Ack);
+      else socket.emit('fault', error);
+    });
+
     socket.on('disconnect', (reason) => {
       metrics.clients.dec({ lane, role: session.principal.role });
       outbox.shutdown();
