@@ -116,6 +116,7 @@ export {
   type CheckResult,
   checkMessage,
   type FieldIssue,
+  isValidated,
   parseMessage,
   ValidationError,
 } from './schemas/validate.js';

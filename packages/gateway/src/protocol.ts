@@ -101,6 +101,6 @@ export const AuthPayload = z.object({
   token: z.string().max(8192).optional(),
   session: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1–64 letters, digits, "_" or "-"')
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected 1–63 letters, digits, "_" or "-"')
     .optional(),
 });

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Topics, type Twist } from '@telekit/core';
-import { firstValueFrom, filter } from 'rxjs';
+import { filter, firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type GatewayClient, gatewayClient } from '../src/client/index.js';
 import { drive } from './robot.js';
@@ -22,16 +22,24 @@ const clients: GatewayClient[] = [];
 let redisUrl = '';
 
 function start(cmd: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   children.push(child);
   return child;
 }
 
 async function startInstance(robot: boolean) {
-  const child = start(`${root}node_modules/.bin/tsx`, ['--conditions=source', 'packages/gateway/test/fixtures/gateway-process.ts'], {
-    REDIS_URL: redisUrl,
-    ROBOT: robot ? '1' : '0',
-  });
+  const child = start(
+    `${root}node_modules/.bin/tsx`,
+    ['--conditions=source', 'packages/gateway/test/fixtures/gateway-process.ts'],
+    {
+      REDIS_URL: redisUrl,
+      ROBOT: robot ? '1' : '0',
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const pendingTwists: ((t: Twist[]) => void)[] = [];
   const url = await new Promise<string>((resolve, reject) => {
@@ -64,7 +72,16 @@ let b: Awaited<ReturnType<typeof startInstance>>;
 beforeAll(async () => {
   const port = await freePort();
   redisUrl = `redis://127.0.0.1:${port}`;
-  const redis = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const redis = start('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
   await new Promise<void>((resolve) => {
     createInterface({ input: redis.stdout! }).on('line', (l) => {
       if (l.includes('Ready to accept connections')) resolve();
@@ -96,15 +113,24 @@ describe('scale-out through Redis: two gateway processes', () => {
     const bob = await connect(b.url, 'bob-on-b');
     expect(await bob.requestControl()).toMatchObject({ granted: true, holder: { id: 'anonymous#bob-on-b' } });
     await vi.waitFor(() => expect((alice as GatewayClient).holdsControl).toBe(false));
-    expect(await alice.requestControl()).toMatchObject({ granted: false, reason: 'held', holder: { id: 'anonymous#bob-on-b' } });
+    expect(await alice.requestControl()).toMatchObject({
+      granted: false,
+      reason: 'held',
+      holder: { id: 'anonymous#bob-on-b' },
+    });
     // Bob, on B, drives the robot attached to A.
     bob.publish(Topics.twist, drive(0.42));
-    await vi.waitFor(async () => expect((await a.twists()).some((t) => t.linear.x === 0.42)).toBe(true), { timeout: 5_000 });
+    await vi.waitFor(async () => expect((await a.twists()).some((t) => t.linear.x === 0.42)).toBe(true), {
+      timeout: 5_000,
+    });
     // Bob leaves; the lease is free on both, and Alice gets it.
     const free = firstValueFrom(alice.lease$.pipe(filter((h) => h === null)));
     await bob.close();
     await free;
-    expect(await alice.requestControl()).toMatchObject({ granted: true, holder: { id: 'anonymous#alice-on-a' } });
+    expect(await alice.requestControl()).toMatchObject({
+      granted: true,
+      holder: { id: 'anonymous#alice-on-a' },
+    });
   });
 
   it('an e-stop on one instance stops commands on the other', async () => {

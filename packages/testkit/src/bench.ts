@@ -12,6 +12,8 @@ export interface BenchMeasurement {
   samples?: number[];
   /** A rate, per second (for throughput benchmarks). */
   rate?: number;
+  /** A size, bytes (for memory benchmarks). */
+  bytes?: number;
   /** Anything else worth printing (delivered, dropped, …). */
   extra?: Record<string, number | string>;
 }
@@ -27,7 +29,7 @@ export interface Benchmark {
   /** Short, stable id, used as a key in the results file. */
   readonly id: string;
   readonly title: string;
-  readonly kind: 'latency' | 'throughput';
+  readonly kind: 'latency' | 'throughput' | 'memory';
   readonly baseline: BenchVariant;
   readonly candidates: readonly BenchVariant[];
 }
@@ -39,6 +41,7 @@ export interface VariantResult {
   readonly p99?: number;
   readonly mean?: number;
   readonly rate?: number;
+  readonly bytes?: number;
   readonly samples?: number;
   readonly extra?: Record<string, number | string>;
 }
@@ -51,7 +54,7 @@ export interface BenchResult {
   readonly baseline: VariantResult;
   readonly candidates: readonly (VariantResult & {
     /** Candidate ÷ baseline: for latency, of p50 and p99 (above 1 is slower); for throughput, of the rate (below 1 is slower). */
-    readonly ratio: { p50?: number; p99?: number; rate?: number };
+    readonly ratio: { p50?: number; p99?: number; rate?: number; bytes?: number };
   })[];
 }
 
@@ -75,7 +78,12 @@ function summarize(name: string, m: BenchMeasurement): VariantResult {
       ...(m.extra ? { extra: m.extra } : {}),
     };
   }
-  return { name, ...(m.rate === undefined ? {} : { rate: m.rate }), ...(m.extra ? { extra: m.extra } : {}) };
+  return {
+    name,
+    ...(m.rate === undefined ? {} : { rate: m.rate }),
+    ...(m.bytes === undefined ? {} : { bytes: m.bytes }),
+    ...(m.extra ? { extra: m.extra } : {}),
+  };
 }
 
 /** Runs a benchmark: baseline first, then each candidate; `progress` hears what is running. */
@@ -89,7 +97,8 @@ export async function runBenchmark(
   for (const c of b.candidates) {
     progress(`${b.title}: ${c.name}`);
     const r = summarize(c.name, await c.run());
-    const ratio: { p50?: number; p99?: number; rate?: number } = {};
+    const ratio: { p50?: number; p99?: number; rate?: number; bytes?: number } = {};
+    if (r.bytes !== undefined && baseline.bytes) ratio.bytes = r.bytes / baseline.bytes;
     if (r.p50 !== undefined && baseline.p50) ratio.p50 = r.p50 / baseline.p50;
     if (r.p99 !== undefined && baseline.p99) ratio.p99 = r.p99 / baseline.p99;
     if (r.rate !== undefined && baseline.rate) ratio.rate = r.rate / baseline.rate;
@@ -107,9 +116,34 @@ const x = (v: number | undefined) => (v === undefined ? '' : `${v.toFixed(2)}×`
 export function formatResult(r: BenchResult): string {
   const rows: string[][] = [];
   if (r.kind === 'latency') {
-    rows.push(['variant', 'p50', 'p99', 'p50 ratio', 'p99 ratio']);
-    rows.push([`${r.baseline.name} (baseline)`, us(r.baseline.p50), us(r.baseline.p99), '1.00×', '1.00×']);
-    for (const c of r.candidates) rows.push([c.name, us(c.p50), us(c.p99), x(c.ratio.p50), x(c.ratio.p99)]);
+    const notes = (e?: Record<string, number | string>) =>
+      e
+        ? Object.entries(e)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')
+        : '';
+    rows.push(['variant', 'p50', 'p99', 'p50 ratio', 'p99 ratio', 'notes']);
+    rows.push([
+      `${r.baseline.name} (baseline)`,
+      us(r.baseline.p50),
+      us(r.baseline.p99),
+      '1.00×',
+      '1.00×',
+      notes(r.baseline.extra),
+    ]);
+    for (const c of r.candidates)
+      rows.push([c.name, us(c.p50), us(c.p99), x(c.ratio.p50), x(c.ratio.p99), notes(c.extra)]);
+  } else if (r.kind === 'memory') {
+    const kib = (b: number | undefined) => (b === undefined ? '-' : `${(b / 1024).toFixed(1)} KiB`);
+    const notes = (e?: Record<string, number | string>) =>
+      e
+        ? Object.entries(e)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')
+        : '';
+    rows.push(['variant', 'size', 'size ratio', 'notes']);
+    rows.push([`${r.baseline.name} (baseline)`, kib(r.baseline.bytes), '1.00×', notes(r.baseline.extra)]);
+    for (const c of r.candidates) rows.push([c.name, kib(c.bytes), x(c.ratio.bytes), notes(c.extra)]);
   } else {
     rows.push(['variant', 'rate', 'rate ratio', 'notes']);
     const notes = (e?: Record<string, number | string>) =>

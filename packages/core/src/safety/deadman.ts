@@ -39,9 +39,24 @@ export function deadman<T>(options: DeadmanOptions<T>): OperatorFunction<T, T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       let last: T | undefined;
+      let lastAt = 0;
       let timer: Subscription | undefined;
-      const trip = () => {
-        timer?.unsubscribe();
+      // One timer per silence, not one per command: when it fires early (fresh commands came in
+      // meanwhile) it re-arms for the time that is left.
+      const check = () => {
+        timer = undefined;
+        const idle = scheduler.now() - lastAt;
+        if (idle < timeoutMs) {
+          timer = scheduler.schedule(check, timeoutMs - idle);
+          return;
+        }
+        const l = last as T;
+        subscriber.next(zero(l));
+        onTrip?.(l);
+      };
+      const tripNow = () => {
+        if (!timer) return;
+        timer.unsubscribe();
         timer = undefined;
         const l = last as T;
         subscriber.next(zero(l));
@@ -50,16 +65,16 @@ export function deadman<T>(options: DeadmanOptions<T>): OperatorFunction<T, T> {
       const sub = source.subscribe({
         next(value) {
           last = value;
-          timer?.unsubscribe();
+          lastAt = scheduler.now();
           subscriber.next(value);
-          timer = scheduler.schedule(trip, timeoutMs);
+          timer ??= scheduler.schedule(check, timeoutMs);
         },
         error(err) {
-          if (timer) trip();
+          tripNow();
           subscriber.error(err);
         },
         complete() {
-          if (timer) trip();
+          tripNow();
           subscriber.complete();
         },
       });

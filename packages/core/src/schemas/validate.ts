@@ -32,6 +32,18 @@ export class ValidationError extends TelekitError {
   }
 }
 
+// Messages this module produced by validating: a transport may skip validating them again.
+const validated = new WeakSet<object>();
+
+/**
+ * True when `value` is a message returned by {@link checkMessage} or {@link parseMessage} (for
+ * transports, so a message validated at the boundary is not validated again on every hop).
+ * Whoever mutates a validated message takes responsibility for keeping it valid.
+ */
+export function isValidated(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && validated.has(value);
+}
+
 /** The outcome of {@link checkMessage}. */
 export type CheckResult<T> = { ok: true; value: T } | { ok: false; error: ValidationError };
 
@@ -59,7 +71,10 @@ export function checkMessage<T>(topic: Topic<T>, value: unknown): CheckResult<T>
       error: new ValidationError(topic.name, [{ field: '(root)', expected: `a plain value (${reason})` }]),
     };
   }
-  if (result.success) return { ok: true, value: result.data };
+  if (result.success) {
+    if (typeof result.data === 'object' && result.data !== null) validated.add(result.data);
+    return { ok: true, value: result.data };
+  }
   return { ok: false, error: new ValidationError(topic.name, result.error.issues.map(toFieldIssue)) };
 }
 

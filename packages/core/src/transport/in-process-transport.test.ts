@@ -123,4 +123,11 @@ describe('inProcessTransport', () => {
     await t.close();
     await strict.close();
   });
+
+  it('does not validate again what was validated at the boundary', async () => {
+    const { checkMessage, isValidated } = await import('../schemas/validate.js');
+    const checked = checkMessage(Topics.battery, battery(1));
+    expect(checked.ok && isValidated(checked.value)).toBe(true);
+    expect(isValidated(battery(1))).toBe(false);
+  });
 });

@@ -4,7 +4,7 @@ import { TelekitError } from '../errors.js';
 import { checkDeadline } from '../safety/deadline.js';
 import type { Header } from '../schemas/common.js';
 import type { Topic } from '../schemas/topic.js';
-import { parseMessage } from '../schemas/validate.js';
+import { isValidated, parseMessage } from '../schemas/validate.js';
 import { Mailbox } from './mailbox.js';
 import type { ConnectionState, Feed, FeedStats, SubscribeOptions, Transport } from './transport.js';
 
@@ -262,7 +262,10 @@ export function inProcessTransport(options: InProcessTransportOptions = {}): Tra
           context: { transport: name, topic: topic.name },
         });
       }
-      bus.post(topic as Topic<unknown>, validate ? parseMessage(topic, message) : message);
+      bus.post(
+        topic as Topic<unknown>,
+        validate && !isValidated(message) ? parseMessage(topic, message) : message,
+      );
     },
     subscribe<T>(topic: Topic<T>, opts: SubscribeOptions = {}): Feed<T> {
       const room: Mailroom = {

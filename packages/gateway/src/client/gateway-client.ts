@@ -15,6 +15,7 @@ import {
   type Topic,
   type Transport,
 } from '@telekit/core';
+import { decode } from 'notepack.io';
 import { BehaviorSubject, type Observable, Subject } from 'rxjs';
 import { io, type Socket } from 'socket.io-client';
 import msgpackParser from 'socket.io-msgpack-parser';
@@ -203,7 +204,20 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
       if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
       const topic = registry.get(entry[0]);
       if (!topic) continue;
-      const checked = checkMessage(topic, entry[1]);
+      let payload: unknown = entry[1];
+      if (payload instanceof Uint8Array || payload instanceof ArrayBuffer) {
+        try {
+          payload = decode(payload as Uint8Array);
+        } catch {
+          faults$.next({
+            code: 'E_PROTOCOL',
+            message: 'gateway sent an undecodable message',
+            topic: topic.name,
+          });
+          continue;
+        }
+      }
+      const checked = checkMessage(topic, payload);
       if (!checked.ok) {
         faults$.next({
           code: 'E_VALIDATION',
@@ -365,9 +379,8 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
         });
         return;
       }
-      socket.emit('pub', topic.name, valid, (ack: Ack) => {
-        if (ack && !ack.ok) faults$.next(ack.error);
-      });
+      // No acknowledgement: a refusal comes back as a fault, and a command costs one frame.
+      socket.emit('pub', topic.name, valid);
     },
     subscribe<T>(topic: Topic<T>, opts: SubscribeOptions = {}): Feed<T> {
       if (opts.depth !== undefined) depths.set(topic.name, opts.depth);

@@ -26,6 +26,7 @@ import {
   type Twist,
   zeroTwist,
 } from '@telekit/core';
+import { encode } from 'notepack.io';
 import { Subject, type Subscription } from 'rxjs';
 import sirv from 'sirv';
 import { Server, type Socket } from 'socket.io';
@@ -55,7 +56,7 @@ import {
 } from './auth.js';
 import { type Backplane, localBackplane } from './backplane.js';
 import { GatewayMetrics } from './metrics.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type Packed } from './outbox.js';
 import { redisBackplane } from './redis-backplane.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -376,7 +377,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const fanOut = (topic: Topic, message: unknown) => {
     if (topic.lane === 'telemetry') lastSample.set(topic.name, message);
     const lane: Lane = topic.lane === 'control' ? 'control' : 'telemetry';
-    for (const s of sessions.values()) s.outboxes[lane]?.push(topic.name, message);
+    // Encoded once, however many clients get it.
+    let packed: Packed | undefined;
+    for (const s of sessions.values()) {
+      const outbox = s.outboxes[lane];
+      if (!outbox?.has(topic.name)) continue;
+      packed ??= { message, bytes: encode(message) };
+      outbox.push(topic.name, packed);
+    }
   };
   const want = (topic: Topic) => {
     const d = demand.get(topic.name);
@@ -442,7 +450,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         );
       const principal = await verify(auth.data.token);
       const session = auth.data.session ?? socket.id.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 16);
-      socket.data = { principal, clientId: `${principal.id}#${session}` };
+      const clientId = `${principal.id}#${session}`;
+      // It becomes every command's header.sender, which holds at most 128 characters.
+      if (clientId.length > 128)
+        throw new AuthError('invalid', 'principal id too long: at most 64 characters');
+      socket.data = { principal, clientId };
       next();
     } catch (error) {
       const reason = error instanceof AuthError ? error.reason : 'invalid';
@@ -625,7 +637,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         outbox.open(t.topic, r.value.depth ?? t.topic.depth);
         want(t.topic);
         const last = lastSample.get(t.topic.name);
-        if (last !== undefined) outbox.push(t.topic.name, last);
+        if (last !== undefined) outbox.push(t.topic.name, { message: last, bytes: encode(last) });
       }
       reply({ ok: true } satisfies Ack);
     });

@@ -1,12 +1,18 @@
 import { type Clock, checkDeadline, Mailbox, type Topic } from '@telekit/core';
 import type { Socket } from 'socket.io';
 
+/** A message and its msgpack bytes, encoded once for every client that gets it. */
+export interface Packed {
+  readonly message: unknown;
+  readonly bytes: Uint8Array;
+}
+
 /** Most messages in one `b` frame. */
 const BATCH = 256;
 
 interface Slot {
   readonly topic: Topic<unknown>;
-  readonly mailbox: Mailbox<unknown>;
+  readonly mailbox: Mailbox<Packed>;
   readonly depth: number;
 }
 
@@ -77,7 +83,7 @@ export class Outbox {
     return true;
   }
 
-  push(topic: string, message: unknown): void {
+  push(topic: string, message: Packed): void {
     const slot = this.#slots.get(topic);
     if (!slot || this.#closed) return;
     if (slot.topic.lane === 'telemetry' && slot.mailbox.size === slot.depth) this.#onDrop();
@@ -102,7 +108,8 @@ export class Outbox {
   #arm(): void {
     if (this.#scheduled || this.#waiting || this.#closed) return;
     this.#scheduled = true;
-    setImmediate(() => this.#flush());
+    // A microtask: after the publisher's synchronous burst (so it goes out as one frame), before I/O.
+    queueMicrotask(() => this.#flush());
   }
 
   #flush(): void {
@@ -113,7 +120,7 @@ export class Outbox {
       this.#waiting = true;
       return;
     }
-    const batch: [string, unknown][] = [];
+    const batch: [string, Uint8Array][] = [];
     const now = this.#clock.now();
     let control = 0;
     for (const slot of this.#dirty) {
@@ -130,7 +137,7 @@ export class Outbox {
           continue;
         }
         slot.mailbox.delivered();
-        batch.push([slot.topic.name, m]);
+        batch.push([slot.topic.name, m.bytes]);
         if (slot.topic.lane === 'control') control++;
         if (batch.length >= BATCH) break;
       }

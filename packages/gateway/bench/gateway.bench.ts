@@ -1,0 +1,327 @@
+/**
+ * The gateway against a bare `ws` server with JSON (no validation, lanes, safety or auth), each
+ * measured in the same run:
+ *
+ * - control round trip on loopback: a client sends a twist, the robot on the app's transport
+ *   answers with an actuation report, the client receives it (goal: p50 within 1.5× raw ws);
+ * - control round trip while 50 other clients receive 10 MB/s of telemetry, against the same with
+ *   no telemetry (goal: p99 within 10 %);
+ * - telemetry fan-out to 50 clients, messages delivered per second (goal: at least 0.5× raw ws);
+ * - server heap per connected client, 100 clients.
+ *
+ * Clients that only receive run in a child process, so their decoding does not share the gateway's
+ * event loop.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  exampleMessages,
+  inProcessTransport,
+  silentLogger,
+  Topics,
+  type Transport,
+  type Twist,
+} from '@telekit/core';
+import { type BenchMeasurement, type Benchmark, measureLatency } from '@telekit/testkit/bench';
+import WebSocket from 'ws';
+import { gatewayClient } from '../src/client/index.js';
+import { createGateway } from '../src/index.js';
+import { rawWsServer } from './raw-ws.js';
+
+const ROUND_TRIPS = 2_000;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const twist = (seq: number): Twist => ({
+  header: { seq, stamp: performance.timeOrigin + performance.now(), sender: 'bench' },
+  linear: { x: 0.5, y: 0, z: 0 },
+  angular: { x: 0, y: 0, z: 0 },
+});
+
+/** A robot on the app's transport that reports every twist as actuated at once. */
+function robot(app: Transport) {
+  let seq = 0;
+  return app.subscribe(Topics.twist).subscribe((t) =>
+    app.publish(Topics.actuation, {
+      header: { seq: seq++, stamp: performance.timeOrigin + performance.now(), sender: 'robot' },
+      command: {
+        topic: Topics.twist.name,
+        sender: t.header.sender,
+        seq: t.header.seq,
+        stamp: t.header.stamp,
+      },
+      actuatedAt: performance.timeOrigin + performance.now(),
+    }),
+  );
+}
+
+async function startGateway() {
+  const app = inProcessTransport();
+  const gateway = await createGateway({
+    transport: app,
+    auth: 'none',
+    logger: silentLogger,
+    deadmanMs: 60_000,
+    rateLimit: { commands: { rate: 1e6, burst: 1e6 }, requests: { rate: 1e6, burst: 1e6 } },
+  });
+  const url = await gateway.listen();
+  const r = robot(app);
+  return {
+    app,
+    url,
+    gateway,
+    async close() {
+      r.unsubscribe();
+      await gateway.close();
+      await app.close();
+    },
+  };
+}
+
+/** Starts N receiving clients in a child process. */
+async function clientsProcess(mode: 'gateway' | 'ws', url: string, n: number, topic: string) {
+  const child: ChildProcess = spawn(
+    tsx,
+    ['--conditions=source', `${here}clients.ts`, mode, url, String(n), topic],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const lines: Interface = createInterface({ input: child.stdout! });
+  const waiters: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiters.shift()?.(line));
+  const next = () => new Promise<string>((resolve) => waiters.push(resolve));
+  const ready = await next();
+  if (ready !== 'ready') throw new Error(`clients process said ${ready}`);
+  return {
+    async count() {
+      const answer = next();
+      child.stdin!.write('count\n');
+      return Number((await answer).split(' ')[1]);
+    },
+    async close() {
+      child.stdin!.write('exit\n');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+async function gatewayRoundTrip(load?: {
+  clients: number;
+  bytesPerSecond: number;
+}): Promise<BenchMeasurement> {
+  const g = await startGateway();
+  const operator = gatewayClient({ url: g.url, session: 'operator' });
+  await operator.connect();
+  await operator.requestControl();
+  let waiting = -1;
+  let done: () => void = () => {};
+  operator.subscribe(Topics.actuation, { depth: 16 }).subscribe((a) => {
+    if (a.command.seq === waiting) done();
+  });
+  let loadTimer: ReturnType<typeof setInterval> | undefined;
+  let receivers: Awaited<ReturnType<typeof clientsProcess>> | undefined;
+  const extra: Record<string, string | number> = {};
+  if (load) {
+    receivers = await clientsProcess('gateway', g.url, load.clients, Topics.diagnostics.name);
+    const note = 'x'.repeat(1_000);
+    const message = {
+      header: { seq: 0, stamp: 0, sender: 'robot' },
+      status: [1, 2].map((i) => ({ name: `load ${i}`, level: 'ok' as const, message: note })),
+    };
+    const bytes = JSON.stringify(message).length;
+    const perTick = Math.max(1, Math.round(load.bytesPerSecond / load.clients / bytes / 100));
+    let seq = 0;
+    if (load.bytesPerSecond > 0)
+      loadTimer = setInterval(() => {
+        for (let i = 0; i < perTick; i++)
+          g.app.publish(Topics.diagnostics, {
+            ...message,
+            header: { seq: seq++, stamp: Date.now(), sender: 'robot' },
+          });
+      }, 10);
+    await new Promise((r) => setTimeout(r, 500));
+    const c0 = await receivers.count();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const delivered = (await receivers.count()) - c0;
+    extra['telemetry delivered'] =
+      `${((delivered * bytes) / ((performance.now() - t0) / 1000) / 1e6).toFixed(1)} MB/s`;
+  }
+  let seq = 0;
+  const samples = await measureLatency(
+    () =>
+      new Promise<void>((resolve) => {
+        done = resolve;
+        waiting = seq;
+        operator.publish(Topics.twist, twist(seq++));
+      }),
+    { iterations: ROUND_TRIPS, warmup: 200 },
+  );
+  if (loadTimer) clearInterval(loadTimer);
+  await receivers?.close();
+  await operator.close();
+  await g.close();
+  return { samples, extra };
+}
+
+async function rawRoundTrip(): Promise<BenchMeasurement> {
+  const server = await rawWsServer((cmd, reply) => {
+    const header = cmd.header as Twist['header'];
+    reply({
+      topic: Topics.actuation.name,
+      command: { seq: header.seq, stamp: header.stamp },
+      actuatedAt: performance.timeOrigin + performance.now(),
+    });
+  });
+  const ws = new WebSocket(server.url);
+  await new Promise((r) => ws.once('open', r));
+  let done: () => void = () => {};
+  ws.on('message', (data) => {
+    JSON.parse(String(data));
+    done();
+  });
+  let seq = 0;
+  const samples = await measureLatency(
+    () =>
+      new Promise<void>((resolve) => {
+        done = resolve;
+        ws.send(JSON.stringify({ topic: Topics.twist.name, ...twist(seq++) }));
+      }),
+    { iterations: ROUND_TRIPS, warmup: 200 },
+  );
+  ws.close();
+  await server.close();
+  return { samples };
+}
+
+const FANOUT_CLIENTS = 50;
+const FANOUT_SECONDS = 2;
+
+async function fanOut(
+  publish: (m: unknown) => void,
+  receivers: Awaited<ReturnType<typeof clientsProcess>>,
+): Promise<BenchMeasurement> {
+  const c0 = await receivers.count();
+  const t0 = performance.now();
+  let seq = 0;
+  while (performance.now() - t0 < FANOUT_SECONDS * 1000) {
+    for (let i = 0; i < 50; i++)
+      publish({ ...exampleMessages.battery, header: { seq: seq++, stamp: Date.now(), sender: 'robot' } });
+    await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const delivered = (await receivers.count()) - c0;
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    rate: delivered / seconds,
+    extra: {
+      published: seq,
+      delivered,
+      'delivered/published': (delivered / (seq * FANOUT_CLIENTS)).toFixed(2),
+    },
+  };
+}
+
+async function gatewayFanOut(): Promise<BenchMeasurement> {
+  const g = await startGateway();
+  const receivers = await clientsProcess('gateway', g.url, FANOUT_CLIENTS, Topics.battery.name);
+  const r = await fanOut((m) => g.app.publish(Topics.battery, m as never), receivers);
+  await receivers.close();
+  await g.close();
+  return r;
+}
+
+async function rawFanOut(): Promise<BenchMeasurement> {
+  const server = await rawWsServer(() => {});
+  const receivers = await clientsProcess('ws', server.url, FANOUT_CLIENTS, Topics.battery.name);
+  const r = await fanOut((m) => server.broadcast(m), receivers);
+  await receivers.close();
+  await server.close();
+  return r;
+}
+
+const MEMORY_CLIENTS = 100;
+
+async function heapPerClient(
+  start: () => Promise<{ url: string; mode: 'gateway' | 'ws'; close(): Promise<void> }>,
+): Promise<BenchMeasurement> {
+  const server = await start();
+  const settle = async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    gc();
+    gc();
+    return process.memoryUsage();
+  };
+  const clients = await clientsProcess(server.mode, server.url, MEMORY_CLIENTS, Topics.battery.name);
+  const connected = await settle();
+  await clients.close();
+  const gone = await settle();
+  await server.close();
+  // What the server holds for its clients: the heap with them, less the heap once they have left.
+  const perClient =
+    (connected.heapUsed + connected.external - gone.heapUsed - gone.external) / MEMORY_CLIENTS;
+  return { bytes: perClient, extra: { 'rss with clients': `${(connected.rss / 1e6).toFixed(0)} MB` } };
+}
+
+export const benchmarks: Benchmark[] = [
+  {
+    id: 'gateway.control-round-trip',
+    title: `gateway: control round trip on loopback, twist → actuation report (${ROUND_TRIPS.toLocaleString('en-US')} trips; goal p50 ≤ 1.5× raw ws)`,
+    kind: 'latency',
+    baseline: { name: 'raw ws + JSON', run: rawRoundTrip },
+    candidates: [{ name: 'gateway (socket.io + msgpack, validated, gated)', run: () => gatewayRoundTrip() }],
+  },
+  {
+    id: 'gateway.control-under-telemetry',
+    title:
+      'gateway: control round trip while 50 clients receive 10 MB/s of telemetry (goal p99 ≤ 1.10× without)',
+    kind: 'latency',
+    baseline: {
+      name: 'gateway, 50 clients, no telemetry',
+      run: () => gatewayRoundTrip({ clients: 50, bytesPerSecond: 0 }),
+    },
+    candidates: [
+      {
+        name: 'gateway, 50 clients, 10 MB/s telemetry',
+        run: () => gatewayRoundTrip({ clients: 50, bytesPerSecond: 10e6 }),
+      },
+    ],
+  },
+  {
+    id: 'gateway.telemetry-fan-out',
+    title: `gateway: telemetry fan-out to ${FANOUT_CLIENTS} clients, messages delivered per second (goal ≥ 0.5× raw ws)`,
+    kind: 'throughput',
+    baseline: { name: 'raw ws broadcast + JSON', run: rawFanOut },
+    candidates: [{ name: 'gateway (per-client keep-last mailboxes)', run: gatewayFanOut }],
+  },
+  {
+    id: 'gateway.memory',
+    title: `gateway: server heap per connected client (${MEMORY_CLIENTS} clients)`,
+    kind: 'memory',
+    baseline: {
+      name: 'raw ws',
+      run: () =>
+        heapPerClient(async () => {
+          const s = await rawWsServer(() => {});
+          return { url: s.url, mode: 'ws', close: s.close };
+        }),
+    },
+    candidates: [
+      {
+        name: 'gateway (2 connections per client)',
+        run: () =>
+          heapPerClient(async () => {
+            const g = await startGateway();
+            return { url: g.url, mode: 'gateway', close: g.close };
+          }),
+      },
+    ],
+  },
+];
