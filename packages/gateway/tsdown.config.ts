@@ -4,6 +4,7 @@ export default defineConfig({
   entry: { index: 'src/index.ts', 'client/index': 'src/client/index.ts' },
   format: 'esm',
   platform: 'node',
+  fixedExtension: false,
   dts: true,
   sourcemap: true,
   clean: true,
