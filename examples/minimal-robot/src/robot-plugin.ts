@@ -1,4 +1,5 @@
 import {
+  actuationReport,
   ControlLease,
   type Plugin,
   type SafetyEvent,
@@ -86,16 +87,7 @@ export function robot(options: RobotOptions = {}): Plugin {
       });
 
       sim.actuations$.pipe(takeUntil(ctx.stop$)).subscribe((a) => {
-        transport.publish(Topics.actuation, {
-          header: header(),
-          command: {
-            topic: Topics.twist.name,
-            sender: a.command.sender,
-            seq: a.command.seq,
-            stamp: a.command.stamp,
-          },
-          actuatedAt: a.at,
-        });
+        transport.publish(Topics.actuation, actuationReport(Topics.twist, a.command, header(), a.at));
       });
 
       // Step the simulator in real time; publish the pose at poseHz.

@@ -1,5 +1,6 @@
 import type { Header } from './schemas/common.js';
 import type { Twist } from './schemas/control.js';
+import type { Actuation } from './schemas/telemetry.js';
 
 /**
  * A zero twist (stop the base), stamped `now`. With the header of the command it replaces, it keeps
@@ -30,4 +31,31 @@ export function headerSequence(sender: string, now: () => number): (ttl?: number
   let seq = 0;
   return (ttl) =>
     ttl === undefined ? { seq: seq++, stamp: now(), sender } : { seq: seq++, stamp: now(), sender, ttl };
+}
+
+/**
+ * The `/telemetry/actuation` report for a command that took effect at `actuatedAt` (ms, the
+ * actuator's clock), published with `header` by whatever actuated it.
+ *
+ * @example
+ * ```ts
+ * import { actuationReport, headerSequence, systemClock, Topics } from '@telekit/core';
+ * const next = headerSequence('robot', systemClock.now);
+ * transport.subscribe(Topics.twist).subscribe((cmd) => {
+ *   drive(cmd);
+ *   transport.publish(Topics.actuation, actuationReport(Topics.twist, cmd.header, next(), systemClock.now()));
+ * });
+ * ```
+ */
+export function actuationReport(
+  topic: { name: string },
+  command: Header,
+  header: Header,
+  actuatedAt: number,
+): Actuation {
+  return {
+    header,
+    command: { topic: topic.name, sender: command.sender, seq: command.seq, stamp: command.stamp },
+    actuatedAt,
+  };
 }

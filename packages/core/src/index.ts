@@ -3,7 +3,7 @@
 // Time
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.js';
 export { type OffsetEstimate, OffsetEstimator, type OffsetSample, offsetOf } from './clock-offset.js';
-export { headerSequence, isZeroTwist, zeroTwist } from './commands.js';
+export { actuationReport, headerSequence, isZeroTwist, zeroTwist } from './commands.js';
 // Contracts
 export {
   type Frame,

@@ -18,7 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
+  actuationReport,
   exampleMessages,
+  headerSequence,
   inProcessTransport,
   silentLogger,
   Topics,
@@ -46,19 +48,11 @@ const twist = (seq: number): Twist => ({
 
 /** A robot on the app's transport that reports every twist as actuated at once. */
 function robot(app: Transport) {
-  let seq = 0;
-  return app.subscribe(Topics.twist).subscribe((t) =>
-    app.publish(Topics.actuation, {
-      header: { seq: seq++, stamp: performance.timeOrigin + performance.now(), sender: 'robot' },
-      command: {
-        topic: Topics.twist.name,
-        sender: t.header.sender,
-        seq: t.header.seq,
-        stamp: t.header.stamp,
-      },
-      actuatedAt: performance.timeOrigin + performance.now(),
-    }),
-  );
+  const now = () => performance.timeOrigin + performance.now();
+  const next = headerSequence('robot', now);
+  return app
+    .subscribe(Topics.twist)
+    .subscribe((t) => app.publish(Topics.actuation, actuationReport(Topics.twist, t.header, next(), now())));
 }
 
 async function startGateway() {

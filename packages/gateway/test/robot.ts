@@ -1,24 +1,25 @@
-import { type Header, Topics, type Transport, type Twist } from '@telekit/core';
+import {
+  actuationReport,
+  type Header,
+  headerSequence,
+  Topics,
+  type Transport,
+  type Twist,
+} from '@telekit/core';
 import type { Subscription } from 'rxjs';
 
 /** A stand-in robot on the app's transport: records the twists it is sent and reports each as actuated. */
 export function recordingRobot(app: Transport) {
   const twists: Twist[] = [];
   const estops: { engage: boolean; header: Header }[] = [];
-  let seq = 0;
+  const next = headerSequence('robot', Date.now);
   const subs: Subscription[] = [
     app.subscribe(Topics.twist).subscribe((t) => {
       twists.push(t);
-      app.publish(Topics.actuation, {
-        header: { seq: seq++, stamp: Date.now(), sender: 'robot' },
-        command: {
-          topic: Topics.twist.name,
-          sender: t.header.sender,
-          seq: t.header.seq,
-          stamp: t.header.stamp,
-        },
-        actuatedAt: performance.timeOrigin + performance.now(),
-      });
+      app.publish(
+        Topics.actuation,
+        actuationReport(Topics.twist, t.header, next(), performance.timeOrigin + performance.now()),
+      );
     }),
     app.subscribe(Topics.estop).subscribe((e) => estops.push(e)),
   ];
