@@ -109,9 +109,14 @@ async function clientsProcess(mode: 'gateway' | 'ws', url: string, n: number, to
 async function gatewayRoundTrip(load?: {
   clients: number;
   bytesPerSecond: number;
+  shared?: boolean;
 }): Promise<BenchMeasurement> {
   const g = await startGateway();
-  const operator = gatewayClient({ url: g.url, session: 'operator' });
+  const operator = gatewayClient({
+    url: g.url,
+    session: 'operator',
+    sharedConnection: load?.shared ?? false,
+  });
   await operator.connect();
   await operator.requestControl();
   let waiting = -1;
@@ -122,7 +127,9 @@ async function gatewayRoundTrip(load?: {
   let loadTimer: ReturnType<typeof setInterval> | undefined;
   let receivers: Awaited<ReturnType<typeof clientsProcess>> | undefined;
   const extra: Record<string, string | number> = {};
-  if (load) {
+  if (load && load.clients > 0) {
+    // The operator's page shows the telemetry too.
+    operator.subscribe(Topics.diagnostics, { depth: 16 }).subscribe();
     receivers = await clientsProcess('gateway', g.url, load.clients, Topics.diagnostics.name);
     const note = 'x'.repeat(1_000);
     const message = {
@@ -270,7 +277,13 @@ export const benchmarks: Benchmark[] = [
     title: `gateway: control round trip on loopback, twist → actuation report (${ROUND_TRIPS.toLocaleString('en-US')} trips; goal p50 ≤ 1.5× raw ws)`,
     kind: 'latency',
     baseline: { name: 'raw ws + JSON', run: rawRoundTrip },
-    candidates: [{ name: 'gateway (socket.io + msgpack, validated, gated)', run: () => gatewayRoundTrip() }],
+    candidates: [
+      { name: 'gateway (socket.io + msgpack, validated, gated)', run: () => gatewayRoundTrip() },
+      {
+        name: 'same, both lanes on one connection',
+        run: () => gatewayRoundTrip({ clients: 0, bytesPerSecond: 0, shared: true }),
+      },
+    ],
   },
   {
     id: 'gateway.control-under-telemetry',
@@ -285,6 +298,10 @@ export const benchmarks: Benchmark[] = [
       {
         name: 'gateway, 50 clients, 10 MB/s telemetry',
         run: () => gatewayRoundTrip({ clients: 50, bytesPerSecond: 10e6 }),
+      },
+      {
+        name: 'same, operator with both lanes on one connection',
+        run: () => gatewayRoundTrip({ clients: 50, bytesPerSecond: 10e6, shared: true }),
       },
     ],
   },

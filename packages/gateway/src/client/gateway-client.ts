@@ -17,7 +17,7 @@ import {
 } from '@telekit/core';
 import { decode } from 'notepack.io';
 import { BehaviorSubject, type Observable, Subject } from 'rxjs';
-import { io, type Socket } from 'socket.io-client';
+import { Manager, type Socket } from 'socket.io-client';
 import msgpackParser from 'socket.io-msgpack-parser';
 import {
   type Ack,
@@ -54,6 +54,11 @@ export interface GatewayClientOptions {
   connectTimeoutMs?: number;
   /** Allow HTTP long-polling (the gateway must allow it too). Default: WebSocket only. */
   polling?: boolean;
+  /**
+   * Carry both lanes on one connection (socket.io's multiplexing) instead of one each. Saves a
+   * connection; lets telemetry bytes delay control. Default false.
+   */
+  sharedConnection?: boolean;
 }
 
 /** Link health as the client sees it: its own probes plus the gateway's figures about it. */
@@ -151,20 +156,27 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     state.next({ status, since: clock.now(), ...(reason === undefined ? {} : { reason }) });
   };
 
+  // One connection per lane, so that commands never queue behind telemetry (unless asked to share).
+  const controlManager = makeManager();
+  const telemetryManager = options.sharedConnection ? controlManager : makeManager();
   const sockets: Record<Lane, Socket> = {
-    control: makeSocket(NAMESPACES.control),
-    telemetry: makeSocket(NAMESPACES.telemetry),
+    control: makeSocket(controlManager, NAMESPACES.control),
+    telemetry: makeSocket(telemetryManager, NAMESPACES.telemetry),
   };
 
-  function makeSocket(namespace: string): Socket {
-    return io(options.url + namespace, {
+  function makeManager(): Manager {
+    return new Manager(options.url, {
       autoConnect: false,
-      forceNew: true, // one connection per lane: commands never queue behind telemetry
       transports: options.polling ? ['polling', 'websocket'] : ['websocket'],
       parser: msgpackParser,
       reconnectionDelay: options.reconnectDelayMs ?? 250,
       reconnectionDelayMax: options.reconnectDelayMaxMs ?? 3_000,
       timeout: options.connectTimeoutMs ?? 10_000,
+    });
+  }
+
+  function makeSocket(manager: Manager, namespace: string): Socket {
+    return manager.socket(namespace, {
       auth: (cb) => {
         const t = options.token;
         void Promise.resolve(typeof t === 'function' ? t() : t).then(
