@@ -1,0 +1,291 @@
+"""The MuJoCo backend: CPU physics, offscreen rendering through OSMesa (or EGL where it works)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from importlib import resources
+
+import numpy as np
+
+from .errors import SimError
+
+os.environ.setdefault("MUJOCO_GL", "osmesa")
+
+import mujoco  # noqa: E402  (MUJOCO_GL must be set first)
+
+BUNDLED = {"diff-drive": "diff_drive.xml", "arm": "arm.xml"}
+
+
+def _scene_path(name: str) -> str:
+    file = BUNDLED.get(name)
+    if file is None:
+        raise SimError("E_SIM_SCENE", f"unknown scene {name}; bundled scenes: {', '.join(sorted(BUNDLED))}", file=name)
+    return str(resources.files("telekit_sim") / "scenes" / file)
+
+
+def _xml_error(error: Exception, file: str) -> SimError:
+    text = str(error).strip()
+    match = re.search(r"line (\d+)", text)
+    first = text.splitlines()[0] if text else "could not load"
+    return SimError("E_SIM_SCENE", f"cannot load {file}: {first}", file=file, line=int(match.group(1)) if match else None)
+
+
+class MujocoBackend:
+    name = "mujoco"
+    engine = f"mujoco {mujoco.__version__}"
+    capabilities = {"base": True, "joints": True, "camera": True, "snapshot": True}
+
+    def __init__(self) -> None:
+        self.model = None
+        self.data = None
+        self.scene = None
+        self.renderer = None
+        self._wheels = None
+
+    # ------------------------------------------------------------------ scene
+    def load(self, scene: dict) -> dict:
+        scene_id = str(scene.get("id") or "scene")
+        try:
+            if scene.get("mjcf") is not None:
+                source = f"{scene_id} (inline MJCF)"
+                model = mujoco.MjModel.from_xml_string(str(scene["mjcf"]))
+            else:
+                path = str(scene.get("path") or scene_id)
+                source = path
+                if not os.path.isabs(path) and not os.path.exists(path):
+                    path = _scene_path(path)
+                model = mujoco.MjModel.from_xml_path(path)
+        except SimError:
+            raise
+        except Exception as error:  # noqa: BLE001 - MuJoCo raises ValueError with the parser's message
+            raise _xml_error(error, source) from error
+        self.model = model
+        self.data = mujoco.MjData(model)
+        self.scene = scene_id
+        self.renderer = None
+        self._wheels = self._find_wheels()
+        mujoco.mj_forward(self.model, self.data)
+        return self.describe()
+
+    def _find_wheels(self):
+        m = self.model
+        names = {mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_TEXT, i): self._text_data(i) for i in range(m.ntext)}
+        if "telekit_wheels" not in names:
+            return None
+        left, right = names["telekit_wheels"].split()
+        radius = float(self._numeric("telekit_wheel_radius"))
+        separation = float(self._numeric("telekit_wheel_separation"))
+        base = names.get("telekit_base", "base")
+        return {"left": self._actuator(left), "right": self._actuator(right), "radius": radius, "separation": separation, "base": base}
+
+    def _text_data(self, i: int) -> str:
+        m = self.model
+        start = m.text_adr[i]
+        size = m.text_size[i]
+        return bytes(m.text_data[start : start + size - 1]).decode()
+
+    def _numeric(self, name: str) -> float:
+        i = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_NUMERIC, name)
+        if i < 0:
+            raise SimError("E_SIM_SCENE", f"scene declares wheels but no {name}", file=self.scene)
+        return self.model.numeric_data[self.model.numeric_adr[i]]
+
+    def _actuator(self, name: str) -> int:
+        i = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_ACTUATOR, name)
+        if i < 0:
+            raise SimError("E_SIM_SCENE", f"scene names wheel actuator {name}, which it does not have", file=self.scene)
+        return i
+
+    def _name(self, kind, i: int) -> str:
+        return mujoco.mj_id2name(self.model, kind, i) or f"{kind.name.lower()}_{i}"
+
+    def describe(self) -> dict:
+        m = self.model
+        joints = [self._name(mujoco.mjtObj.mjOBJ_JOINT, j) for j in self._named_joints()]
+        return {
+            "id": self.scene,
+            "timestep": float(m.opt.timestep),
+            "bodies": [self._name(mujoco.mjtObj.mjOBJ_BODY, b) for b in range(1, m.nbody)],
+            "joints": joints,
+            "actuators": [self._name(mujoco.mjtObj.mjOBJ_ACTUATOR, a) for a in range(m.nu)],
+            "cameras": [self._name(mujoco.mjtObj.mjOBJ_CAMERA, c) for c in range(m.ncam)],
+            "hasBase": self._wheels is not None,
+        }
+
+    def _named_joints(self):
+        m = self.model
+        free = int(mujoco.mjtJoint.mjJNT_FREE)
+        ball = int(mujoco.mjtJoint.mjJNT_BALL)
+        return [j for j in range(m.njnt) if int(m.jnt_type[j]) not in (free, ball) and not self._is_wheel_joint(j)]
+
+    def _is_wheel_joint(self, j: int) -> bool:
+        if self._wheels is None:
+            return False
+        m = self.model
+        for key in ("left", "right"):
+            if m.actuator_trnid[self._wheels[key], 0] == j:
+                return True
+        return False
+
+    # ------------------------------------------------------------------ stepping
+    def reset(self) -> None:
+        self._require()
+        mujoco.mj_resetData(self.model, self.data)
+        mujoco.mj_forward(self.model, self.data)
+
+    def step(self, n: int) -> None:
+        self._require()
+        for _ in range(n):
+            mujoco.mj_step(self.model, self.data)
+
+    @property
+    def time(self) -> float:
+        return float(self.data.time) if self.data is not None else 0.0
+
+    @property
+    def timestep(self) -> float:
+        return float(self.model.opt.timestep)
+
+    # ------------------------------------------------------------------ actions
+    def act(self, action: dict) -> None:
+        self._require()
+        kind = action.get("kind")
+        if kind == "twist":
+            if self._wheels is None:
+                raise SimError("E_SIM_NO_BASE", f"scene {self.scene} has no base that a twist drives")
+            w = self._wheels
+            v = float(action.get("linear", {}).get("x", 0.0))
+            wz = float(action.get("angular", {}).get("z", 0.0))
+            half = w["separation"] / 2
+            self.data.ctrl[w["left"]] = (v - wz * half) / w["radius"]
+            self.data.ctrl[w["right"]] = (v + wz * half) / w["radius"]
+        elif kind == "joints":
+            names = list(action.get("name") or [])
+            targets = {f: action.get(f) for f in ("position", "velocity", "effort") if action.get(f) is not None}
+            for i, name in enumerate(names):
+                actuator = self._actuator_for_joint(str(name))
+                for values in targets.values():
+                    self.data.ctrl[actuator] = float(values[i])
+        elif kind == "freeze":
+            self._freeze()
+        else:
+            raise SimError("E_VALIDATION", f"unknown action kind {kind!r}: expected twist, joints or freeze", field="kind")
+
+    def _actuator_for_joint(self, name: str) -> int:
+        m = self.model
+        a = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_ACTUATOR, name)
+        if a >= 0:
+            return a
+        j = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, name)
+        if j >= 0:
+            for a in range(m.nu):
+                if int(m.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_JOINT) and m.actuator_trnid[a, 0] == j:
+                    return a
+        raise SimError("E_UNKNOWN_JOINT", f"unknown joint {name}: scene {self.scene} has {', '.join(self.describe()['joints']) or 'no actuated joints'}", field=name)
+
+    def _freeze(self) -> None:
+        m, d = self.model, self.data
+        for a in range(m.nu):
+            # Position servos hold where they are; everything else goes to zero.
+            if int(m.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_JOINT) and int(m.actuator_biastype[a]) == int(mujoco.mjtBias.mjBIAS_AFFINE) and m.actuator_gainprm[a, 0] != 0 and m.actuator_biasprm[a, 1] != 0:
+                j = m.actuator_trnid[a, 0]
+                d.ctrl[a] = d.qpos[m.jnt_qposadr[j]]
+            else:
+                d.ctrl[a] = 0.0
+
+    # ------------------------------------------------------------------ state
+    def state(self) -> dict:
+        self._require()
+        m, d = self.model, self.data
+        bodies = []
+        for b in range(1, m.nbody):
+            bodies.append({"name": self._name(mujoco.mjtObj.mjOBJ_BODY, b), "position": d.xpos[b].tolist(), "orientation": d.xquat[b].tolist()})
+        names, positions, velocities = [], [], []
+        for j in self._named_joints():
+            names.append(self._name(mujoco.mjtObj.mjOBJ_JOINT, j))
+            positions.append(float(d.qpos[m.jnt_qposadr[j]]))
+            velocities.append(float(d.qvel[m.jnt_dofadr[j]]))
+        out = {
+            "scene": self.scene,
+            "time": float(d.time),
+            "bodies": bodies,
+            "joints": {"name": names, "position": positions, "velocity": velocities},
+            "contacts": int(d.ncon),
+            "base": None,
+            "imu": None,
+        }
+        if self._wheels is not None:
+            b = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, self._wheels["base"])
+            vel = np.zeros(6)
+            mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_BODY, b, vel, 1)  # local frame: [rot, lin]
+            out["base"] = {"position": d.xpos[b].tolist(), "orientation": d.xquat[b].tolist(), "linear": vel[3:].tolist(), "angular": vel[:3].tolist()}
+        imu = self._imu()
+        if imu is not None:
+            out["imu"] = imu
+        return out
+
+    def _imu(self):
+        m, d = self.model, self.data
+        found = {}
+        for key, name in (("orientation", "imu_orientation"), ("angularVelocity", "imu_gyro"), ("linearAcceleration", "imu_accel")):
+            s = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SENSOR, name)
+            if s < 0:
+                return None
+            adr, dim = m.sensor_adr[s], m.sensor_dim[s]
+            found[key] = d.sensordata[adr : adr + dim].tolist()
+        return found
+
+    # ------------------------------------------------------------------ snapshot
+    def snapshot(self) -> dict:
+        self._require()
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        size = mujoco.mj_stateSize(self.model, spec)
+        buffer = np.empty(size, dtype=np.float64)
+        mujoco.mj_getState(self.model, self.data, buffer, spec)
+        return {"scene": self.scene, "engine": self.engine, "time": float(self.data.time), "data": buffer.tobytes()}
+
+    def restore(self, snapshot: dict) -> None:
+        self._require()
+        if snapshot.get("scene") != self.scene:
+            raise SimError("E_SIM_SNAPSHOT", f"snapshot is from scene {snapshot.get('scene')}, this is {self.scene}", field="scene")
+        if snapshot.get("engine") != self.engine:
+            raise SimError("E_SIM_SNAPSHOT", f"snapshot is from {snapshot.get('engine')}, this is {self.engine}", field="engine")
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        size = mujoco.mj_stateSize(self.model, spec)
+        data = snapshot.get("data")
+        if not isinstance(data, (bytes, bytearray)) or len(data) != size * 8:
+            raise SimError("E_SIM_SNAPSHOT", f"snapshot data must be {size * 8} bytes", field="data")
+        mujoco.mj_setState(self.model, self.data, np.frombuffer(data, dtype=np.float64), spec)
+        mujoco.mj_forward(self.model, self.data)
+
+    # ------------------------------------------------------------------ camera
+    def render(self, camera: str | None, width: int, height: int) -> bytes:
+        self._require()
+        r = self.renderer
+        if r is None or r.width != width or r.height != height:
+            if width > self.model.vis.global_.offwidth or height > self.model.vis.global_.offheight:
+                raise SimError("E_SIM_CAMERA", f"camera {width}x{height} exceeds the scene's offscreen buffer {self.model.vis.global_.offwidth}x{self.model.vis.global_.offheight}")
+            if r is not None:
+                r.close()
+            r = self.renderer = mujoco.Renderer(self.model, height, width)
+        r.update_scene(self.data, camera=camera if camera else -1)
+        rgb = r.render()
+        rgba = np.empty((height, width, 4), dtype=np.uint8)
+        rgba[..., :3] = rgb
+        rgba[..., 3] = 255
+        return rgba.tobytes()
+
+    def close(self) -> None:
+        if self.renderer is not None:
+            self.renderer.close()
+            self.renderer = None
+
+    def _require(self) -> None:
+        if self.model is None:
+            raise SimError("E_SIM_NO_SCENE", "no scene loaded: send load_scene first")
+
+
+def now_ms() -> float:
+    return time.time() * 1000.0
