@@ -67,6 +67,9 @@ export function describeSimulator(
     it(title, { timeout: timeoutMs }, async (ctx) => {
       const sim = await makeSimulator();
       try {
+        loadedInfo.set(sim, sim.loadScene(options.scene));
+        await loadedInfo.get(sim);
+        // Capabilities may narrow once a scene is loaded (a scene without a base, say).
         const reason = skipReason(
           title,
           options.skip,
@@ -76,8 +79,6 @@ export function describeSimulator(
           ctx.skip(reason);
           return;
         }
-        loadedInfo.set(sim, sim.loadScene(options.scene));
-        await loadedInfo.get(sim);
         await fn(sim);
       } finally {
         await sim.close();

@@ -39,6 +39,7 @@ class Sidecar:
         self.realtime_factor = 0.0
         self.sink: asyncio.StreamWriter | None = None
         self.frames_dropped = 0
+        self.next_frame_sim = 0.0
 
     # ------------------------------------------------------------------ plumbing
     def emit(self, message: dict) -> None:
@@ -204,6 +205,10 @@ class Sidecar:
         if self.pending_command is not None:
             self.emit({"event": "actuation", "command": self.pending_command, "at": now_ms(), "simTime": self.backend.time})
             self.pending_command = None
+        # Stepped by hand (not running in real time): the camera follows simulated time.
+        if not self.running and self.camera is not None and self.backend.time >= self.next_frame_sim:
+            self.next_frame_sim = self.backend.time + 1.0 / self.camera["fps"]
+            self._frame_now()
 
     async def _run(self) -> None:
         dt = self.backend.timestep
@@ -238,6 +243,9 @@ class Sidecar:
             await asyncio.sleep(max(0.0, wake - time.monotonic()))
 
     async def _frame(self) -> None:
+        self._frame_now()
+
+    def _frame_now(self) -> None:
         cam = self.camera
         try:
             pixels = self.backend.render(cam["camera"], cam["width"], cam["height"])

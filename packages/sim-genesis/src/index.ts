@@ -1,0 +1,16 @@
+export {
+  SIDECAR_PROTOCOL,
+  SidecarConnection,
+  type SidecarErrorInfo,
+  type SidecarEvent,
+} from './sidecar-connection.js';
+export {
+  type Backend,
+  type CameraOptions,
+  findPython,
+  type SidecarHealth,
+  type SidecarSimulator,
+  type SidecarSimulatorOptions,
+  type SidecarState,
+  sidecarSimulator,
+} from './sidecar-simulator.js';

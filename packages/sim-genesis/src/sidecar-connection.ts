@@ -1,0 +1,181 @@
+import { createConnection, type Socket } from 'node:net';
+import { decode, encode } from '@msgpack/msgpack';
+import { TelekitError } from '@telekit/core';
+import { type Observable, Subject } from 'rxjs';
+
+/** The sidecar protocol version this client speaks. */
+export const SIDECAR_PROTOCOL = 1;
+
+/** An error the sidecar answered with. */
+export interface SidecarErrorInfo {
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  field?: string;
+}
+
+/** An event the sidecar sent unasked: `state`, `frame`, `actuation` or `log`. */
+export type SidecarEvent = { event: string } & Record<string, unknown>;
+
+const MAX_FRAME = 64 * 1024 * 1024;
+
+/**
+ * One connection to a sidecar: length-prefixed msgpack frames over TCP or a Unix socket, requests
+ * matched to answers by id, events on `events$`.
+ */
+export class SidecarConnection {
+  readonly events$: Observable<SidecarEvent>;
+  readonly closed: Promise<void>;
+  readonly #socket: Socket;
+  readonly #events = new Subject<SidecarEvent>();
+  readonly #pending = new Map<
+    number,
+    {
+      resolve: (v: Record<string, unknown>) => void;
+      reject: (e: Error) => void;
+      timer: ReturnType<typeof setTimeout>;
+    }
+  >();
+  #nextId = 1;
+  #buffer: Buffer = Buffer.alloc(0);
+  #closed = false;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    this.events$ = this.#events.asObservable();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.#onData(chunk));
+    this.closed = new Promise<void>((resolve) => {
+      socket.once('close', () => {
+        this.#closed = true;
+        for (const p of this.#pending.values()) {
+          clearTimeout(p.timer);
+          p.reject(new TelekitError('E_SIDECAR_GONE', 'the sidecar connection closed'));
+        }
+        this.#pending.clear();
+        this.#events.complete();
+        resolve();
+      });
+    });
+    socket.on('error', () => undefined); // 'close' follows and reports it
+  }
+
+  /** Connects to `host:port` or `unix:/path`. */
+  static connect(address: string, timeoutMs = 10_000): Promise<SidecarConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = address.startsWith('unix:')
+        ? createConnection({ path: address.slice(5) })
+        : (() => {
+            const i = address.lastIndexOf(':');
+            return createConnection({
+              host: address.slice(0, i) || '127.0.0.1',
+              port: Number(address.slice(i + 1)),
+            });
+          })();
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new TelekitError('E_TIMEOUT', 'could not reach the sidecar', {
+            operation: 'connect',
+            context: { address, ms: timeoutMs },
+          }),
+        );
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new SidecarConnection(socket));
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(
+          new TelekitError('E_SIDECAR_GONE', `could not reach the sidecar: ${error.message}`, {
+            operation: 'connect',
+            context: { address },
+          }),
+        );
+      });
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends a request and resolves with the answer; rejects with the sidecar's error or on timeout. */
+  request<T extends Record<string, unknown> = Record<string, unknown>>(
+    op: string,
+    args: Record<string, unknown> = {},
+    timeoutMs = 10_000,
+  ): Promise<T> {
+    if (this.#closed)
+      return Promise.reject(
+        new TelekitError('E_SIDECAR_GONE', 'the sidecar connection is closed', { operation: op }),
+      );
+    const id = this.#nextId++;
+    const body = encode({ ...args, id, op });
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(body.byteLength);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new TelekitError('E_TIMEOUT', 'the sidecar did not answer', {
+            operation: op,
+            context: { op, ms: timeoutMs },
+          }),
+        );
+      }, timeoutMs);
+      this.#pending.set(id, { resolve: resolve as (v: Record<string, unknown>) => void, reject, timer });
+      this.#socket.write(Buffer.concat([header, body]));
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    while (this.#buffer.length >= 4) {
+      const length = this.#buffer.readUInt32BE(0);
+      if (length > MAX_FRAME) {
+        this.#socket.destroy(new Error(`sidecar frame of ${length} bytes exceeds ${MAX_FRAME}`));
+        return;
+      }
+      if (this.#buffer.length < 4 + length) return;
+      const body = this.#buffer.subarray(4, 4 + length);
+      this.#buffer = this.#buffer.subarray(4 + length);
+      let message: Record<string, unknown>;
+      try {
+        message = decode(body) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (typeof message.event === 'string') {
+        this.#events.next(message as SidecarEvent);
+        continue;
+      }
+      const pending = this.#pending.get(message.id as number);
+      if (!pending) continue;
+      this.#pending.delete(message.id as number);
+      clearTimeout(pending.timer);
+      if (message.ok) pending.resolve(message);
+      else {
+        const e = (message.error ?? {
+          code: 'E_SIDECAR',
+          message: 'the sidecar refused',
+        }) as SidecarErrorInfo;
+        const error = new TelekitError(e.code, e.message, {
+          operation: 'sidecar',
+          context: {
+            ...(e.file ? { file: e.file } : {}),
+            ...(e.line ? { line: e.line } : {}),
+            ...(e.field ? { field: e.field } : {}),
+          },
+        });
+        pending.reject(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { silentLogger } from '@telekit/core';
+import { describeSimulator } from '@telekit/testkit';
+import { sidecarSimulator } from '../src/index.js';
+
+describeSimulator(
+  'mujoco sidecar',
+  async () => sidecarSimulator({ backend: 'mujoco', logger: silentLogger }),
+  {
+    scene: { id: 'diff-drive', path: 'diff-drive' },
+    timeoutMs: 30_000,
+  },
+);
+
+describeSimulator(
+  'mujoco sidecar, arm',
+  async () => sidecarSimulator({ backend: 'mujoco', logger: silentLogger }),
+  {
+    scene: { id: 'arm', path: 'arm' },
+    joint: { name: 'shoulder', target: 1 },
+    timeoutMs: 30_000,
+    skip: [],
+  },
+);
