@@ -388,7 +388,14 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
   ): Promise<T> => {
     if (closed) throw new TelekitError('E_SIM_CLOSED', 'simulator is closed', { operation: op });
     await ready;
-    return conn!.request<T>(op, args, requestTimeout);
+    try {
+      return await conn!.request<T>(op, args, requestTimeout);
+    } catch (error) {
+      // The sidecar died under this request: wait for it to come back, then try once more.
+      if (closed || !(error instanceof TelekitError) || error.code !== 'E_SIDECAR_GONE') throw error;
+      await restart(error.message);
+      return conn!.request<T>(op, args, requestTimeout);
+    }
   };
 
   let watchers = 0;

@@ -1,6 +1,8 @@
 import { silentLogger } from '@telekit/core';
 import { describeSimulator } from '@telekit/testkit';
-import { sidecarSimulator } from '../src/index.js';
+import { type SidecarSimulator, sidecarSimulator } from '../src/index.js';
+
+const kill = async (sim: unknown) => void (sim as SidecarSimulator).process?.kill('SIGKILL');
 
 describeSimulator(
   'mujoco sidecar',
@@ -18,6 +20,5 @@ describeSimulator(
     scene: { id: 'arm', path: 'arm' },
     joint: { name: 'shoulder', target: 1 },
     timeoutMs: 30_000,
-    skip: [],
-  },
+    },
 );

@@ -22,6 +22,11 @@ export interface DescribeSimulatorOptions {
   driveSeconds?: number;
   /** Per-case timeout, ms (sidecar simulators need more). Default 10 000. */
   timeoutMs?: number;
+  /**
+   * Kills the simulator's engine abruptly (a sidecar process, say). With it, the kit checks that the
+   * simulator restarts by itself and comes back where it was.
+   */
+  kill?: (sim: Simulator) => Promise<void>;
   skip?: readonly SkipEntry[];
 }
 
@@ -30,6 +35,20 @@ const header = (seq: number) => ({ seq, stamp: performance.timeOrigin + performa
 function base(state: SimulatorState) {
   if (!state.base) throw new Error('simulator declares a base but reports no base state');
   return state.base;
+}
+
+/** Standard deviation of the first channel of every pixel: near 0 for a blank frame. */
+export function pixelStdDev(data: Uint8Array, channels: number): number {
+  let sum = 0;
+  let sq = 0;
+  const n = Math.floor(data.length / channels);
+  for (let i = 0; i < data.length; i += channels) {
+    const v = data[i]!;
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / n;
+  return Math.sqrt(Math.max(0, sq / n - mean * mean));
 }
 
 function headingOf(q: { x: number; y: number; z: number; w: number }): number {
@@ -255,9 +274,49 @@ export function describeSimulator(
         expect(a!.width).toBeGreaterThan(0);
         expect(a!.data.byteLength).toBe(a!.width * a!.height * (a!.format === 'rgb' ? 3 : 4));
         expect(b!.seq).toBeGreaterThan(a!.seq);
+        // Not blank: the picture has contrast.
+        expect(pixelStdDev(b!.data, b!.format === 'rgb' ? 3 : 4)).toBeGreaterThan(5);
       },
       'camera',
     );
+
+    test('same inputs, same state: stepping is deterministic', async (sim) => {
+      const drive = () => {
+        if (sim.capabilities.base) sim.act({ kind: 'twist', linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.4 } });
+        if (sim.capabilities.joints && options.joint) sim.act({ kind: 'joints', name: [options.joint.name], position: [options.joint.target] });
+      };
+      await sim.reset();
+      drive();
+      const a = await driveSteps(sim, 0.5);
+      await sim.reset();
+      drive();
+      const b = await driveSteps(sim, 0.5);
+      expect(b.time).toBe(a.time);
+      expect(b.bodies).toEqual(a.bodies);
+      expect(b.joints).toEqual(a.joints);
+    });
+
+    if (options.kill) {
+      const kill = options.kill;
+      it('restarts by itself after its engine is killed, and comes back where it was', { timeout: timeoutMs * 2 }, async () => {
+        const sim = await makeSimulator();
+        try {
+          await sim.loadScene(options.scene);
+          if (sim.capabilities.base) sim.act({ kind: 'twist', linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+          const before = await sim.step(200);
+          // Let the simulator keep a snapshot of this state, then kill its engine.
+          await new Promise((r) => setTimeout(r, 1_500));
+          await kill(sim);
+          const after = await sim.step();
+          expect(after.time).toBeGreaterThan(before.time);
+          const moved = (s: SimulatorState) => s.bodies[0]!.position;
+          expect(moved(after).x).toBeCloseTo(moved(before).x, 1);
+          expect(moved(after).y).toBeCloseTo(moved(before).y, 1);
+        } finally {
+          await sim.close();
+        }
+      });
+    }
 
     test('close completes the streams and is safe twice', async (sim) => {
       let completed = 0;

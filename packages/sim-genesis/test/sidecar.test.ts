@@ -1,0 +1,92 @@
+import { createConnection } from 'node:net';
+import { isTelekitError, silentLogger } from '@telekit/core';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SidecarConnection, type SidecarSimulator, sidecarSimulator } from '../src/index.js';
+
+let sim: SidecarSimulator;
+let side: SidecarConnection;
+
+beforeAll(async () => {
+  sim = sidecarSimulator({ logger: silentLogger });
+  await sim.loadScene({ id: 'arm', path: 'arm' });
+  side = await SidecarConnection.connect(sim.health().data.address!);
+}, 30_000);
+
+afterAll(async () => {
+  side.close();
+  await sim.close();
+});
+
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a refusal');
+    },
+    (e: unknown) => {
+      expect(isTelekitError(e)).toBe(true);
+      return e as Error & { code: string };
+    },
+  );
+
+describe('bad input to the sidecar', () => {
+  it('a malformed scene: the error names the scene and the line', async () => {
+    const e = await failure(sim.loadScene({ id: 'broken', mjcf: '<mujoco>\n<worldbody>\n<geom type="sphere" size="0.1"/>\n<nonsense/>\n</worldbody>\n</mujoco>' }));
+    expect(e.code).toBe('E_SIM_SCENE');
+    expect(e.message).toMatch(/^cannot load broken \(inline MJCF\): XML Error: .*\[file:broken \(inline MJCF\)\]\[line:4\]$/);
+    await sim.loadScene({ id: 'arm', path: 'arm' });
+  });
+
+  it('a missing scene file: the error names it', async () => {
+    const e = await failure(side.request('load_scene', { scene: { id: 'x', path: '/nowhere/robot.xml' } }));
+    expect(e.message).toContain('/nowhere/robot.xml');
+    const unknown = await failure(side.request('load_scene', { scene: { id: 'mystery' } }));
+    expect(unknown.message).toBe('unknown scene mystery; bundled scenes: arm, diff-drive [file:mystery]');
+  });
+
+  it('an unknown joint: the error names it and what the scene has', async () => {
+    const e = await failure(side.request('act', { action: { kind: 'joints', name: ['wrist'], position: [1] } }));
+    expect(e.code).toBe('E_UNKNOWN_JOINT');
+    expect(e.message).toBe('unknown joint wrist: scene arm has shoulder, elbow [field:wrist]');
+  });
+
+  it('a twist to a scene without a base is refused, saying so', async () => {
+    const e = await failure(side.request('act', { action: { kind: 'twist', linear: { x: 1 }, angular: { z: 0 } } }));
+    expect(e.message).toContain('scene arm has no base');
+  });
+
+  it('2 000 random requests: each answered, the sidecar still alive', { timeout: 60_000 }, async () => {
+    const ops = fc.constantFrom('hello', 'ping', 'load_scene', 'reset', 'step', 'run', 'pause', 'act', 'state', 'snapshot', 'restore', 'camera', 'nope', '');
+    const request = fc.record({ op: ops, args: fc.dictionary(fc.constantFrom('scene', 'n', 'action', 'snapshot', 'width', 'height', 'fps', 'state_hz', 'camera', 'sink', 'enabled'), fc.anything({ maxDepth: 2 })) });
+    const samples = fc.sample(request, { numRuns: 2_000, seed: 7 });
+    let answered = 0;
+    for (const { op, args } of samples) {
+      // Never ask it to stop; everything else goes.
+      await side.request(op, args, 10_000).then(
+        () => answered++,
+        (e: unknown) => {
+          expect(isTelekitError(e)).toBe(true);
+          expect((e as Error).message.length).toBeGreaterThan(3);
+          answered++;
+        },
+      );
+    }
+    expect(answered).toBe(2_000);
+    await side.request('pause');
+    expect(await side.request('ping')).toMatchObject({ ok: true });
+    expect(sim.restarts).toBe(0);
+  });
+
+  it('garbage bytes close only that connection; the sidecar keeps serving', async () => {
+    const address = sim.health().data.address!;
+    const i = address.lastIndexOf(':');
+    const raw = createConnection({ host: address.slice(0, i), port: Number(address.slice(i + 1)) });
+    await new Promise((r) => raw.once('connect', r));
+    raw.resume(); // read (and discard) the error frame, so that the end of the stream is seen
+    const closed = new Promise((r) => raw.once('close', r));
+    raw.write(Buffer.from([0, 0, 0, 3, 0xc1, 0xc1, 0xc1]));
+    await closed;
+    expect(await side.request('ping')).toMatchObject({ ok: true });
+    expect(sim.restarts).toBe(0);
+  });
+});
