@@ -29,6 +29,21 @@ export default defineConfig({
           typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: '../../tsconfig.json' },
         },
       })),
+      // Suites that need something this machine may lack live in `packages/<pkg>/test-<need>/` and
+      // are projects of their own (`<pkg>:<need>`), which report that they skipped and why.
+      ...members('packages').flatMap((name) =>
+        members(`packages/${name}`)
+          .filter((dir) => dir.startsWith('test-'))
+          .map((dir) => ({
+            extends: true as const,
+            test: {
+              name: `${name}:${dir.slice(5)}`,
+              root: `packages/${name}`,
+              include: [`${dir}/**/*.test.ts`],
+              testTimeout: 120_000,
+            },
+          })),
+      ),
       ...members('examples').map((name) => ({
         extends: true as const,
         test: { name: `example:${name}`, root: `examples/${name}`, include: ['src/**/*.test.ts'] },

@@ -2,8 +2,17 @@
 # Installs everything Telekit needs on a fresh Debian 12 machine with Node 20, idempotently:
 # pnpm itself, the Debian packages listed in scripts/apt-packages.txt, and the workspace's npm
 # packages. Safe to run again: it only installs what is missing.
+#
+# Flags: --genesis also installs the Genesis backend (genesis-world, which pulls PyTorch: large).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+GENESIS=0
+for arg in "$@"; do
+  case "$arg" in
+    --genesis) GENESIS=1 ;;
+    *) echo "unknown flag $arg (known: --genesis)" >&2; exit 2 ;;
+  esac
+done
 
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -26,6 +35,20 @@ fi
 if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   step "npm install -g pnpm@$PNPM_VERSION"
   npm install -g --no-fund --no-audit "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+# The simulator sidecar, in a project-local virtualenv (.venv), reinstalled when its pyproject changes.
+extras="mujoco"
+[ "$GENESIS" = 1 ] && extras="mujoco,genesis"
+stamp="$(sha256sum packages/sim-genesis/python/pyproject.toml | cut -c1-16)-$extras"
+if [ ! -x .venv/bin/python ]; then
+  step "python3 -m venv .venv"
+  python3 -m venv .venv
+fi
+if [ "$(cat .venv/.telekit-stamp 2>/dev/null || true)" != "$stamp" ]; then
+  step "pip install the simulator sidecar [$extras] into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check -e "packages/sim-genesis/python[$extras]"
+  echo "$stamp" > .venv/.telekit-stamp
 fi
 
 step "pnpm install"

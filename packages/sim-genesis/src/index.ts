@@ -1,4 +1,10 @@
 export {
+  cameraSource,
+  type GenesisSimOptions,
+  genesisSim,
+  type TelemetryRates,
+} from './genesis-sim-plugin.js';
+export {
   SIDECAR_PROTOCOL,
   SidecarConnection,
   type SidecarErrorInfo,

@@ -10,6 +10,7 @@ describeSimulator(
   {
     scene: { id: 'diff-drive', path: 'diff-drive' },
     timeoutMs: 30_000,
+    kill,
   },
 );
 
@@ -20,5 +21,5 @@ describeSimulator(
     scene: { id: 'arm', path: 'arm' },
     joint: { name: 'shoulder', target: 1 },
     timeoutMs: 30_000,
-    },
+  },
 );

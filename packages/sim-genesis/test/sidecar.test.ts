@@ -31,9 +31,16 @@ const failure = (p: Promise<unknown>) =>
 
 describe('bad input to the sidecar', () => {
   it('a malformed scene: the error names the scene and the line', async () => {
-    const e = await failure(sim.loadScene({ id: 'broken', mjcf: '<mujoco>\n<worldbody>\n<geom type="sphere" size="0.1"/>\n<nonsense/>\n</worldbody>\n</mujoco>' }));
+    const e = await failure(
+      sim.loadScene({
+        id: 'broken',
+        mjcf: '<mujoco>\n<worldbody>\n<geom type="sphere" size="0.1"/>\n<nonsense/>\n</worldbody>\n</mujoco>',
+      }),
+    );
     expect(e.code).toBe('E_SIM_SCENE');
-    expect(e.message).toMatch(/^cannot load broken \(inline MJCF\): XML Error: .*\[file:broken \(inline MJCF\)\]\[line:4\]$/);
+    expect(e.message).toMatch(
+      /^cannot load broken \(inline MJCF\): XML Error: .*\[file:broken \(inline MJCF\)\]\[line:4\]$/,
+    );
     await sim.loadScene({ id: 'arm', path: 'arm' });
   });
 
@@ -45,19 +52,56 @@ describe('bad input to the sidecar', () => {
   });
 
   it('an unknown joint: the error names it and what the scene has', async () => {
-    const e = await failure(side.request('act', { action: { kind: 'joints', name: ['wrist'], position: [1] } }));
+    const e = await failure(
+      side.request('act', { action: { kind: 'joints', name: ['wrist'], position: [1] } }),
+    );
     expect(e.code).toBe('E_UNKNOWN_JOINT');
     expect(e.message).toBe('unknown joint wrist: scene arm has shoulder, elbow [field:wrist]');
   });
 
   it('a twist to a scene without a base is refused, saying so', async () => {
-    const e = await failure(side.request('act', { action: { kind: 'twist', linear: { x: 1 }, angular: { z: 0 } } }));
+    const e = await failure(
+      side.request('act', { action: { kind: 'twist', linear: { x: 1 }, angular: { z: 0 } } }),
+    );
     expect(e.message).toContain('scene arm has no base');
   });
 
   it('2 000 random requests: each answered, the sidecar still alive', { timeout: 60_000 }, async () => {
-    const ops = fc.constantFrom('hello', 'ping', 'load_scene', 'reset', 'step', 'run', 'pause', 'act', 'state', 'snapshot', 'restore', 'camera', 'nope', '');
-    const request = fc.record({ op: ops, args: fc.dictionary(fc.constantFrom('scene', 'n', 'action', 'snapshot', 'width', 'height', 'fps', 'state_hz', 'camera', 'sink', 'enabled'), fc.anything({ maxDepth: 2 })) });
+    const ops = fc.constantFrom(
+      'hello',
+      'ping',
+      'load_scene',
+      'reset',
+      'step',
+      'run',
+      'pause',
+      'act',
+      'state',
+      'snapshot',
+      'restore',
+      'camera',
+      'nope',
+      '',
+    );
+    const request = fc.record({
+      op: ops,
+      args: fc.dictionary(
+        fc.constantFrom(
+          'scene',
+          'n',
+          'action',
+          'snapshot',
+          'width',
+          'height',
+          'fps',
+          'state_hz',
+          'camera',
+          'sink',
+          'enabled',
+        ),
+        fc.anything({ maxDepth: 2 }),
+      ),
+    });
     const samples = fc.sample(request, { numRuns: 2_000, seed: 7 });
     let answered = 0;
     for (const { op, args } of samples) {

@@ -282,8 +282,10 @@ export function describeSimulator(
 
     test('same inputs, same state: stepping is deterministic', async (sim) => {
       const drive = () => {
-        if (sim.capabilities.base) sim.act({ kind: 'twist', linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.4 } });
-        if (sim.capabilities.joints && options.joint) sim.act({ kind: 'joints', name: [options.joint.name], position: [options.joint.target] });
+        if (sim.capabilities.base)
+          sim.act({ kind: 'twist', linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.4 } });
+        if (sim.capabilities.joints && options.joint)
+          sim.act({ kind: 'joints', name: [options.joint.name], position: [options.joint.target] });
       };
       await sim.reset();
       drive();
@@ -298,11 +300,14 @@ export function describeSimulator(
 
     if (options.kill) {
       const kill = options.kill;
-      it('restarts by itself after its engine is killed, and comes back where it was', { timeout: timeoutMs * 2 }, async () => {
+      it('restarts by itself after its engine is killed, and comes back where it was', {
+        timeout: timeoutMs * 2,
+      }, async () => {
         const sim = await makeSimulator();
         try {
           await sim.loadScene(options.scene);
-          if (sim.capabilities.base) sim.act({ kind: 'twist', linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+          if (sim.capabilities.base)
+            sim.act({ kind: 'twist', linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
           const before = await sim.step(200);
           // Let the simulator keep a snapshot of this state, then kill its engine.
           await new Promise((r) => setTimeout(r, 1_500));

@@ -230,7 +230,7 @@ class Sidecar:
                     break
                 if owed > steps:
                     start_wall += (owed - steps) * dt
-            if now - window[0] >= 1.0:
+            if now - window[0] >= 0.25:
                 self.realtime_factor = (self.backend.time - window[1]) / (now - window[0])
                 window = (now, self.backend.time)
             if now >= next_state:

@@ -1,0 +1,234 @@
+import {
+  actuationReport,
+  EStopLatch,
+  type Frame,
+  type Header,
+  headerSequence,
+  type MediaSource,
+  MediaSourcesToken,
+  type Plugin,
+  type SceneSpec,
+  SimulatorToken,
+  type Topic,
+  Topics,
+  TransportToken,
+} from '@telekit/core';
+import { defer, EMPTY, Observable, Subject, type Subscription, share, takeUntil } from 'rxjs';
+import {
+  type CameraOptions,
+  type SidecarSimulator,
+  type SidecarSimulatorOptions,
+  type SidecarState,
+  sidecarSimulator,
+} from './sidecar-simulator.js';
+
+/** Telemetry rates, Hz (0 turns a topic off). */
+export interface TelemetryRates {
+  pose?: number;
+  jointState?: number;
+  imu?: number;
+  simState?: number;
+}
+
+/** Options of {@link genesisSim}. */
+export interface GenesisSimOptions extends Omit<SidecarSimulatorOptions, 'logger' | 'camera'> {
+  /** The scene to load: a bundled one (`diff-drive`, `arm`), a path, or MJCF text. */
+  scene: SceneSpec;
+  /** Defaults: pose 20, joint state 20, IMU 50, sim state 5. */
+  rates?: TelemetryRates;
+  /** A camera stream, offered to the media plugin as a `MediaSource` under `stream` (default `sim-camera`). */
+  camera?: CameraOptions & { stream?: string };
+}
+
+const DEFAULT_RATES: Required<TelemetryRates> = { pose: 20, jointState: 20, imu: 50, simState: 5 };
+
+/**
+ * The server simulator as a plugin: loads the scene in a supervised sidecar, runs it in real time,
+ * maps the control lane onto it (`/controller/twist` → the base, `/controller/joints` → actuator
+ * targets, `/controller/action` `reset`/`pause`/`resume`, `/controller/estop` → freeze) and
+ * publishes `/telemetry/pose`, `/telemetry/joint_state`, `/telemetry/imu`, `/telemetry/sim_state`
+ * and `/telemetry/actuation`.
+ *
+ * @example
+ * ```ts
+ * import { createApp, inProcess } from '@telekit/core';
+ * import { gateway } from '@telekit/gateway';
+ * import { genesisSim } from '@telekit/sim-genesis';
+ * const app = createApp({ plugins: [inProcess(), genesisSim({ scene: { id: 'diff-drive' } }), gateway({ auth: 'none' })] });
+ * await app.start();
+ * ```
+ */
+export function genesisSim(options: GenesisSimOptions): Plugin {
+  let sim: SidecarSimulator | undefined;
+  const rates = { ...DEFAULT_RATES, ...options.rates };
+  return {
+    name: '@telekit/sim-genesis',
+    kind: 'simulator',
+    requires: [TransportToken],
+    provides: options.camera ? [SimulatorToken, MediaSourcesToken] : [SimulatorToken],
+    async setup(ctx) {
+      const transport = ctx.resolve(TransportToken);
+      const { scene, rates: _, camera, ...simOptions } = options;
+      const s = sidecarSimulator({ ...simOptions, logger: ctx.logger });
+      sim = s;
+      ctx.onTeardown(() => s.close());
+      const info = await s.loadScene(scene);
+      ctx.provide(SimulatorToken, s);
+      if (camera) {
+        const stream = camera.stream ?? 'sim-camera';
+        ctx.provide(MediaSourcesToken, new Map([[stream, cameraSource(s, stream, camera)]]));
+      }
+
+      const next = headerSequence('@telekit/sim-genesis', ctx.clock.now);
+      const estop = new EStopLatch({ clock: ctx.clock });
+      // Which topic each command came on, to name it in the actuation report.
+      const topics = new Map<string, Topic>();
+      const remember = (topic: Topic, header: Header) => {
+        topics.set(`${header.sender}#${header.seq}`, topic);
+        if (topics.size > 1_024) topics.delete(topics.keys().next().value!);
+      };
+
+      transport
+        .subscribe(Topics.twist)
+        .pipe(takeUntil(ctx.stop$))
+        .subscribe((t) => {
+          if (estop.latched || !info.hasBase) return;
+          remember(Topics.twist as Topic, t.header);
+          s.act({ kind: 'twist', linear: t.linear, angular: t.angular }, t.header);
+        });
+      transport
+        .subscribe(Topics.joints)
+        .pipe(takeUntil(ctx.stop$))
+        .subscribe((j) => {
+          if (estop.latched) return;
+          remember(Topics.joints as Topic, j.header);
+          s.act(
+            {
+              kind: 'joints',
+              name: j.name,
+              ...(j.position ? { position: j.position } : {}),
+              ...(j.velocity ? { velocity: j.velocity } : {}),
+              ...(j.effort ? { effort: j.effort } : {}),
+            },
+            j.header,
+          );
+        });
+      transport
+        .subscribe(Topics.estop)
+        .pipe(takeUntil(ctx.stop$))
+        .subscribe((e) => {
+          if (e.engage) {
+            estop.engage(e.header.sender, e.reason);
+            s.act({ kind: 'freeze' }, e.header);
+          } else estop.clear(e.header.sender);
+        });
+      transport
+        .subscribe(Topics.action)
+        .pipe(takeUntil(ctx.stop$))
+        .subscribe((a) => {
+          const run =
+            a.action === 'reset'
+              ? s.reset()
+              : a.action === 'pause'
+                ? s.pause()
+                : a.action === 'resume'
+                  ? s.run({ stateHz: stateHz() })
+                  : undefined;
+          if (!run) {
+            ctx.logger.warn('unknown action', { action: a.action, supported: 'reset, pause, resume' });
+            return;
+          }
+          run.catch((error: unknown) =>
+            ctx.logger.error('action failed', { action: a.action, error: String(error) }),
+          );
+        });
+
+      s.actuations$.pipe(takeUntil(ctx.stop$)).subscribe((a) => {
+        const topic = topics.get(`${a.command.sender}#${a.command.seq}`) ?? Topics.estop;
+        transport.publish(Topics.actuation, actuationReport(topic, a.command, next(), a.at));
+      });
+
+      const last = { pose: 0, jointState: 0, imu: 0, simState: 0 };
+      const due = (key: keyof typeof last, now: number) => {
+        const hz = rates[key];
+        if (!hz || now - last[key] < 1000 / hz - 1) return false;
+        last[key] = now;
+        return true;
+      };
+      (s.state$ as Observable<SidecarState>).pipe(takeUntil(ctx.stop$)).subscribe((st) => {
+        const now = ctx.clock.now();
+        try {
+          if (st.base && due('pose', now))
+            transport.publish(Topics.pose, { header: next(), frame: 'world', ...st.base });
+          if (st.joints.name.length > 0 && due('jointState', now)) {
+            transport.publish(Topics.jointState, {
+              header: next(),
+              name: [...st.joints.name],
+              position: [...st.joints.position],
+              velocity: [...st.joints.velocity],
+            });
+          }
+          if (st.imu && due('imu', now)) transport.publish(Topics.imu, { header: next(), ...st.imu });
+          if (due('simState', now)) {
+            transport.publish(Topics.simState, {
+              header: next(),
+              scene: st.scene,
+              time: st.time,
+              step: st.step,
+              realtimeFactor: st.realtimeFactor,
+              paused: false,
+              bodies: st.bodies
+                .slice(0, 256)
+                .map((b) => ({ name: b.name, position: b.position, orientation: b.orientation })),
+            });
+          }
+        } catch (error) {
+          ctx.logger.error('telemetry from the simulator did not validate', { error: String(error) });
+        }
+      });
+
+      const stateHz = () => Math.max(rates.pose, rates.jointState, rates.imu, rates.simState, 1);
+      await s.run({ stateHz: stateHz() });
+      ctx.logger.info('simulator running', { scene: info.id, engine: s.engine, timestep: info.timestep });
+    },
+    health() {
+      return sim ? sim.health() : { status: 'down', detail: 'not started' };
+    },
+  };
+}
+
+/** The simulator's camera as a core `MediaSource`: the camera runs while someone watches. */
+export function cameraSource(sim: SidecarSimulator, name: string, camera: CameraOptions): MediaSource {
+  const width = camera.width ?? 640;
+  const height = camera.height ?? 480;
+  const fps = camera.fps ?? 30;
+  const closed$ = new Subject<void>();
+  let closed = false;
+  const live$ = new Observable<Frame>((subscriber) => {
+    let sub: Subscription | undefined;
+    let done = false;
+    sim.camera({ ...camera, width, height, fps, enabled: true }).then(
+      () => {
+        if (!done) sub = sim.frames$.subscribe(subscriber);
+      },
+      (error: unknown) => subscriber.error(error),
+    );
+    return () => {
+      done = true;
+      sub?.unsubscribe();
+      if (!closed) void sim.camera({ enabled: false }).catch(() => undefined);
+    };
+  }).pipe(takeUntil(closed$), share());
+  return {
+    name,
+    info: { width, height, fps, format: 'rgba' },
+    frames$: defer(() => (closed ? EMPTY : live$)),
+    async close() {
+      if (closed) return;
+      closed = true;
+      closed$.next();
+      closed$.complete();
+      await sim.camera({ enabled: false }).catch(() => undefined);
+    },
+  };
+}
