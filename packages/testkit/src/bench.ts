@@ -109,7 +109,7 @@ export async function runBenchmark(
 
 const us = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms * 1000).toFixed(1)} µs`);
 const rate = (r: number | undefined) =>
-  r === undefined ? '-' : `${Math.round(r).toLocaleString('en-US')}/s`;
+  r === undefined ? '-' : r < 100 ? `${r.toFixed(3)}/s` : `${Math.round(r).toLocaleString('en-US')}/s`;
 const x = (v: number | undefined) => (v === undefined ? '' : `${v.toFixed(2)}×`);
 
 /** Renders a result as aligned text lines. */
