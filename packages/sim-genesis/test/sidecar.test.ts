@@ -51,6 +51,16 @@ describe('bad input to the sidecar', () => {
     expect(unknown.message).toBe('unknown scene mystery; bundled scenes: arm, diff-drive [file:mystery]');
   });
 
+  it('a menagerie robot without mujoco-menagerie installed: the error says what to install', async () => {
+    const e = await failure(
+      side.request('load_scene', { scene: { id: 'panda', path: 'menagerie:franka_emika_panda' } }),
+    );
+    expect(e.message).toBe(
+      'mujoco-menagerie is not installed: pip install mujoco-menagerie [file:menagerie:franka_emika_panda]',
+    );
+    await side.request('load_scene', { scene: { id: 'arm', path: 'arm' } });
+  });
+
   it('an unknown joint: the error names it and what the scene has', async () => {
     const e = await failure(
       side.request('act', { action: { kind: 'joints', name: ['wrist'], position: [1] } }),

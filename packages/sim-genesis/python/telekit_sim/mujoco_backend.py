@@ -25,6 +25,20 @@ def _scene_path(name: str) -> str:
     return str(resources.files("telekit_sim") / "scenes" / file)
 
 
+def _menagerie(source: str):
+    """`menagerie:<robot>[:<entry>]`: a robot from MuJoCo Menagerie (the mujoco-menagerie package,
+    which fetches the robot's files on first use and caches them)."""
+    _, robot, *entry = source.split(":")
+    try:
+        import mujoco_menagerie as mm
+    except ImportError as error:
+        raise SimError("E_SIM_SCENE", "mujoco-menagerie is not installed: pip install mujoco-menagerie", file=source) from error
+    try:
+        return mm.get(robot).model(entry[0]) if entry else mm.load(robot)
+    except Exception as error:  # noqa: BLE001 - unknown robot, no network, …
+        raise SimError("E_SIM_SCENE", f"cannot load {source}: {error}", file=source) from error
+
+
 def _xml_error(error: Exception, file: str) -> SimError:
     text = str(error).strip()
     match = re.search(r"line (\d+)", text)
@@ -51,6 +65,9 @@ class MujocoBackend:
             if scene.get("mjcf") is not None:
                 source = f"{scene_id} (inline MJCF)"
                 model = mujoco.MjModel.from_xml_string(str(scene["mjcf"]))
+            elif str(scene.get("path") or "").startswith("menagerie:"):
+                source = str(scene["path"])
+                model = _menagerie(source)
             else:
                 path = str(scene.get("path") or scene_id)
                 source = path
