@@ -138,7 +138,12 @@ class GenesisBackend:  # pragma: no cover - exercised only where genesis-world i
         self.robot.set_dofs_velocity(values[2 + n :])
 
     def render(self, camera, width: int, height: int) -> bytes:
-        rgb = self.camera.render()[0]
+        rgb = np.asarray(self.camera.render()[0])
+        if rgb.shape[0] != height or rgb.shape[1] != width:
+            # The camera's resolution is fixed when the scene is built: sample it to the size asked for.
+            rows = (np.arange(height) * rgb.shape[0] // height).clip(0, rgb.shape[0] - 1)
+            cols = (np.arange(width) * rgb.shape[1] // width).clip(0, rgb.shape[1] - 1)
+            rgb = rgb[rows][:, cols]
         rgba = np.empty((rgb.shape[0], rgb.shape[1], 4), dtype=np.uint8)
         rgba[..., :3] = rgb
         rgba[..., 3] = 255

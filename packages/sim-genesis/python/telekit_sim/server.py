@@ -17,6 +17,10 @@ from .errors import SimError
 from .framing import FrameError, encode_frame, read_frame
 
 
+# Answered at once, whatever else is running.
+LOCK_FREE = {"hello", "ping", "shutdown"}
+
+
 def log(level: str, message: str) -> None:
     print(f"{level} {message}", file=sys.stderr, flush=True)
 
@@ -40,6 +44,9 @@ class Sidecar:
         self.sink: asyncio.StreamWriter | None = None
         self.frames_dropped = 0
         self.next_frame_sim = 0.0
+        self.lock = asyncio.Lock()
+        self.generation = 0
+        self.tasks: set[asyncio.Task] = set()
 
     # ------------------------------------------------------------------ plumbing
     def emit(self, message: dict) -> None:
@@ -61,15 +68,26 @@ class Sidecar:
                     break
                 except (asyncio.IncompleteReadError, ConnectionError):
                     break
-                reply = await self.handle(message)
-                if reply is not None:
-                    writer.write(encode_frame(reply))
-                    await writer.drain()
-                    if reply.get("shutdown"):
-                        asyncio.get_running_loop().call_soon(self.stop)
+                # Each request runs as its own task, so that `ping` is answered while a long one
+                # (Genesis compiling a scene) runs; the backend lock keeps the others in order.
+                task = asyncio.get_running_loop().create_task(self._reply(message, writer))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
         finally:
             self.clients.discard(writer)
             writer.close()
+
+    async def _reply(self, message: Any, writer: asyncio.StreamWriter) -> None:
+        reply = await self.handle(message)
+        if reply is None or writer.is_closing():
+            return
+        writer.write(encode_frame(reply))
+        try:
+            await writer.drain()
+        except ConnectionError:
+            return
+        if reply.get("shutdown"):
+            asyncio.get_running_loop().call_soon(self.stop)
 
     async def handle(self, message: Any) -> dict | None:
         if not isinstance(message, dict):
@@ -80,7 +98,11 @@ class Sidecar:
             handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
             if handler is None:
                 raise SimError("E_UNKNOWN_OP", f"unknown op {op!r}", field="op")
-            result = await handler(message)
+            if op in LOCK_FREE:
+                result = await handler(message)
+            else:
+                async with self.lock:
+                    result = await handler(message)
             return {"id": request_id, "ok": True, **(result or {})}
         except SimError as error:
             return {"id": request_id, "ok": False, "error": error.to_wire()}
@@ -109,7 +131,8 @@ class Sidecar:
             raise SimError("E_VALIDATION", "scene must be a map with id and mjcf or path", field="scene")
         self.pending_command = None
         self.step_count = 0
-        return {"scene": self.backend.load(scene)}
+        # In a thread: loading can take minutes (Genesis compiles kernels) and pings must be answered.
+        return {"scene": await asyncio.to_thread(self.backend.load, scene)}
 
     async def op_reset(self, m: dict) -> dict:
         self.backend.reset()
@@ -132,14 +155,14 @@ class Sidecar:
         if not self.running:
             self.backend._require() if hasattr(self.backend, "_require") else None
             self.running = True
+            self.generation += 1
             self.loop_task = asyncio.get_running_loop().create_task(self._run())
         return {}
 
     async def op_pause(self, m: dict) -> dict:
+        # The run loop takes the lock each tick, so it sees this before its next step.
         self.running = False
-        if self.loop_task is not None:
-            await self.loop_task
-            self.loop_task = None
+        self.loop_task = None
         return {}
 
     async def op_act(self, m: dict) -> dict:
@@ -216,31 +239,42 @@ class Sidecar:
         start_sim = self.backend.time
         next_state = next_frame = start_wall
         window = (start_wall, start_sim)
-        while self.running:
-            now = time.monotonic()
-            owed = int(((now - start_wall) - (self.backend.time - start_sim)) / dt)
-            if owed > 0:
-                # At most a tenth of a second at once: after a stall the simulation slows, it does not jump.
-                steps = min(owed, max(1, int(0.1 / dt)))
-                try:
-                    self._advance(steps)
-                except Exception as error:  # noqa: BLE001
-                    log("error", f"step failed: {error!r}")
-                    self.running = False
+        generation = self.generation
+        while self.running and generation == self.generation:
+            async with self.lock:
+                if not self.running or generation != self.generation:
                     break
-                if owed > steps:
-                    start_wall += (owed - steps) * dt
-            if now - window[0] >= 0.25:
-                self.realtime_factor = (self.backend.time - window[1]) / (now - window[0])
-                window = (now, self.backend.time)
-            if now >= next_state:
-                self.emit({"event": "state", "state": self._state()})
-                next_state = max(next_state + 1.0 / self.state_hz, now)
-            if self.camera is not None and now >= next_frame:
-                await self._frame()
-                next_frame = max(next_frame + 1.0 / self.camera["fps"], now)
-            wake = min(next_state, next_frame if self.camera else next_state, start_wall + (self.backend.time - start_sim) + dt)
-            await asyncio.sleep(max(0.0, wake - time.monotonic()))
+                wake = await self._tick(dt, start_wall, start_sim, window, next_state, next_frame)
+            if wake is None:
+                break
+            start_wall, window, next_state, next_frame, at = wake
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+
+    async def _tick(self, dt, start_wall, start_sim, window, next_state, next_frame):
+        now = time.monotonic()
+        owed = int(((now - start_wall) - (self.backend.time - start_sim)) / dt)
+        if owed > 0:
+            # At most a tenth of a second at once: after a stall the simulation slows, it does not jump.
+            steps = min(owed, max(1, int(0.1 / dt)))
+            try:
+                self._advance(steps)
+            except Exception as error:  # noqa: BLE001
+                log("error", f"step failed: {error!r}")
+                self.running = False
+                return None
+            if owed > steps:
+                start_wall += (owed - steps) * dt
+        if now - window[0] >= 0.25:
+            self.realtime_factor = (self.backend.time - window[1]) / (now - window[0])
+            window = (now, self.backend.time)
+        if now >= next_state:
+            self.emit({"event": "state", "state": self._state()})
+            next_state = max(next_state + 1.0 / self.state_hz, now)
+        if self.camera is not None and now >= next_frame:
+            await self._frame()
+            next_frame = max(next_frame + 1.0 / self.camera["fps"], now)
+        wake = min(next_state, next_frame if self.camera else next_state, start_wall + (self.backend.time - start_sim) + dt)
+        return start_wall, window, next_state, next_frame, wake
 
     async def _frame(self) -> None:
         self._frame_now()
