@@ -209,6 +209,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
   let running: { stateHz: number } | undefined;
   let cameraConfig: (CameraOptions & { explicit: boolean }) | undefined;
   let restarts = 0;
+  let loading = 0;
   let closed = false;
   let realtimeFactor = 0;
   let ready: Promise<void>;
@@ -362,7 +363,8 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
   // Heartbeat: a sidecar that stops answering is as good as dead.
   timers.push(
     setInterval(() => {
-      if (status.value !== 'ready' || !conn) return;
+      // A scene load may block the sidecar for minutes (Genesis compiles its kernels): not a hang.
+      if (status.value !== 'ready' || !conn || loading > 0) return;
       conn.request('ping', {}, heartbeat.timeoutMs).catch((error: unknown) => {
         if (status.value === 'ready') void restart(`no answer to ping: ${String(error)}`);
       });
@@ -433,7 +435,8 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       return child;
     },
     async loadScene(spec) {
-      const r = await call<{ scene: SceneInfo }>('load_scene', { scene: spec });
+      loading++;
+      const r = await call<{ scene: SceneInfo }>('load_scene', { scene: spec }).finally(() => loading--);
       scene = spec;
       // What the sidecar can do, narrowed to what this scene has.
       capabilities = {

@@ -50,6 +50,7 @@ class MujocoBackend:
     name = "mujoco"
     engine = f"mujoco {mujoco.__version__}"
     capabilities = {"base": True, "joints": True, "camera": True, "snapshot": True}
+    load_in_thread = True
 
     def __init__(self) -> None:
         self.model = None

@@ -131,8 +131,11 @@ class Sidecar:
             raise SimError("E_VALIDATION", "scene must be a map with id and mjcf or path", field="scene")
         self.pending_command = None
         self.step_count = 0
-        # In a thread: loading can take minutes (Genesis compiles kernels) and pings must be answered.
-        return {"scene": await asyncio.to_thread(self.backend.load, scene)}
+        # In a thread where the engine allows it, so that pings are answered meanwhile. Genesis's
+        # compiler must run on the main thread; the supervisor holds its heartbeat while a scene loads.
+        if getattr(self.backend, "load_in_thread", False):
+            return {"scene": await asyncio.to_thread(self.backend.load, scene)}
+        return {"scene": self.backend.load(scene)}
 
     async def op_reset(self, m: dict) -> dict:
         self.backend.reset()
