@@ -38,8 +38,13 @@ class GenesisBackend:  # pragma: no cover - exercised only where genesis-world i
         if not ok:
             raise SimError("E_SIM_BACKEND", why)
         self.engine = why
-        backend = gs.gpu if os.environ.get("TELEKIT_GENESIS_BACKEND", "auto") != "cpu" else gs.cpu
-        gs.init(backend=backend, logging_level="warning")
+        wanted = os.environ.get("TELEKIT_GENESIS_BACKEND", "auto")
+        if wanted == "auto":
+            import torch
+
+            wanted = "gpu" if torch.cuda.is_available() else "cpu"
+        gs.init(backend=gs.gpu if wanted == "gpu" else gs.cpu, logging_level="warning")
+        self.engine = f"{self.engine} ({wanted})"
         self.scene = None
         self.sim = None
         self.robot = None
