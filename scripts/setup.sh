@@ -54,3 +54,12 @@ fi
 step "pnpm install"
 pnpm install --frozen-lockfile --prefer-offline --reporter=append-only | grep -vE '^(Progress|Packages):' || true
 test -d node_modules/.pnpm || { echo "pnpm install failed" >&2; exit 1; }
+
+# mediasoup's worker: its postinstall would download a prebuilt binary (unreachable here), so pnpm
+# does not run it; the worker is built from the package's sources instead and cached outside the
+# clone, keyed by version (about 3 minutes on 2 cores, once).
+if [ -d packages/media-nvenc ]; then
+  mediasoup=$(node -p "require('path').dirname(require.resolve('mediasoup/package.json', { paths: ['packages/media-nvenc'] }))")
+  step "mediasoup worker ($(node -p "require('$mediasoup/package.json').version"))"
+  bash scripts/build-mediasoup-worker.sh "$mediasoup"
+fi

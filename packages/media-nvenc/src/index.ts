@@ -1,0 +1,1 @@
+export { createWorker, loadMediasoup, MEDIASOUP_VERSION, resolveWorkerBin } from './worker.js';
