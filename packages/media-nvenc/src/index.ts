@@ -1,1 +1,13 @@
+export {
+  chooseEncoder,
+  type EncoderArgsOptions,
+  type EncoderInput,
+  type EncoderName,
+  type EncoderProfile,
+  type EncoderStatus,
+  encoderArgs,
+  probeEncoder,
+  profiles,
+  SupervisedEncoder,
+} from './encoder.js';
 export { createWorker, loadMediasoup, MEDIASOUP_VERSION, resolveWorkerBin } from './worker.js';

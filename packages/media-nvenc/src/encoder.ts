@@ -1,0 +1,278 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { consoleLogger, type Logger, TelekitError } from '@telekit/core';
+import { BehaviorSubject, type Observable } from 'rxjs';
+
+/** Encoders Telekit drives. `auto` picks NVENC where it works and libx264 otherwise. */
+export type EncoderName = 'auto' | 'h264_nvenc' | 'libx264' | 'libsvtav1';
+
+/** Resolution, rate and bitrate of a stream. */
+export interface EncoderProfile {
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** Target bitrate, kbit/s. */
+  readonly bitrateKbps: number;
+  /** Keyframe interval, s (at most 1: a viewer who joins waits at most this long for a picture). */
+  readonly gopSeconds: number;
+}
+
+/** Profiles, including the design's 1080p60 at 6–12 Mbit/s. */
+export const profiles = {
+  '480p30': { width: 640, height: 480, fps: 30, bitrateKbps: 1_500, gopSeconds: 1 },
+  '720p30': { width: 1280, height: 720, fps: 30, bitrateKbps: 3_000, gopSeconds: 1 },
+  '720p60': { width: 1280, height: 720, fps: 60, bitrateKbps: 5_000, gopSeconds: 1 },
+  '1080p30': { width: 1920, height: 1080, fps: 30, bitrateKbps: 6_000, gopSeconds: 1 },
+  '1080p60': { width: 1920, height: 1080, fps: 60, bitrateKbps: 9_000, gopSeconds: 1 },
+} as const satisfies Record<string, EncoderProfile>;
+
+const run = (cmd: string, args: string[], timeoutMs: number) =>
+  new Promise<{ ok: boolean; stderr: string }>((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (error, _stdout, stderr) =>
+      resolve({ ok: !error, stderr: String(stderr) }),
+    );
+  });
+
+/**
+ * Whether an encoder actually works here: encodes one small frame with it. (ffmpeg lists
+ * `h264_nvenc` on machines without a GPU, then fails with `Cannot load libcuda.so.1`.)
+ */
+export async function probeEncoder(
+  name: Exclude<EncoderName, 'auto'>,
+  ffmpeg = 'ffmpeg',
+): Promise<{ ok: boolean; reason: string }> {
+  const r = await run(
+    ffmpeg,
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=size=256x256:rate=1',
+      '-frames:v',
+      '1',
+      '-c:v',
+      name,
+      '-f',
+      'null',
+      '-',
+    ],
+    15_000,
+  );
+  const reason = r.ok ? 'works' : (r.stderr.split('\n').find((l) => l.trim()) ?? 'failed').trim();
+  return { ok: r.ok, reason };
+}
+
+/** Picks the encoder for `auto`: NVENC if it works here, else libx264; any other name as given, if it works. */
+export async function chooseEncoder(
+  name: EncoderName = 'auto',
+  ffmpeg = 'ffmpeg',
+): Promise<{ encoder: Exclude<EncoderName, 'auto'>; why: string }> {
+  if (name === 'auto') {
+    const nvenc = await probeEncoder('h264_nvenc', ffmpeg);
+    if (nvenc.ok) return { encoder: 'h264_nvenc', why: 'NVENC works here' };
+    return { encoder: 'libx264', why: `NVENC unavailable (${nvenc.reason}); software H.264` };
+  }
+  const p = await probeEncoder(name, ffmpeg);
+  if (!p.ok)
+    throw new TelekitError('E_MEDIA_ENCODER', `encoder ${name} does not work here: ${p.reason}`, {
+      context: { encoder: name },
+    });
+  return { encoder: name, why: 'as configured' };
+}
+
+/** Where the encoder reads frames from. */
+export type EncoderInput =
+  /** Raw RGBA frames of the profile's size on the encoder's stdin (write them with `write`). */
+  | { kind: 'rgba-stdin' }
+  /** Raw RGBA frames pushed to a TCP port the encoder listens on (the sim sidecar's `tcp:` sink). */
+  | { kind: 'rgba-tcp'; port: number }
+  /** ffmpeg's own test pattern, with a frame counter drawn in (for tests and demos). */
+  | { kind: 'test-pattern' };
+
+/** Options of {@link encoderArgs}. */
+export interface EncoderArgsOptions {
+  encoder: Exclude<EncoderName, 'auto'>;
+  profile: EncoderProfile;
+  input: EncoderInput;
+  /**
+   * RTP destination: the SFU's PlainTransport. `localPort` fixes the encoder's source port, so that a
+   * restarted encoder is still the sender a `comedia` transport locked onto.
+   */
+  rtp: { host: string; port: number; payloadType: number; ssrc: number; localPort?: number };
+}
+
+/**
+ * The ffmpeg command line for a low-latency stream: no B-frames, zero-latency tuning (NVENC: the
+ * ultra-low-latency tune with no added delay), a keyframe at least every `gopSeconds`, constrained
+ * bitrate, RTP out.
+ */
+export function encoderArgs(o: EncoderArgsOptions): string[] {
+  const { width, height, fps, bitrateKbps, gopSeconds } = o.profile;
+  const gop = Math.max(1, Math.round(fps * Math.min(1, gopSeconds)));
+  const input =
+    o.input.kind === 'test-pattern'
+      ? ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`]
+      : [
+          '-f',
+          'rawvideo',
+          '-pix_fmt',
+          'rgba',
+          '-s',
+          `${width}x${height}`,
+          '-r',
+          String(fps),
+          '-i',
+          o.input.kind === 'rgba-stdin' ? 'pipe:0' : `tcp://127.0.0.1:${o.input.port}?listen=1`,
+        ];
+  const rate = [
+    '-b:v',
+    `${bitrateKbps}k`,
+    '-maxrate',
+    `${bitrateKbps}k`,
+    '-bufsize',
+    `${Math.round(bitrateKbps / 2)}k`,
+  ];
+  const codec =
+    o.encoder === 'h264_nvenc'
+      ? [
+          '-c:v',
+          'h264_nvenc',
+          '-preset',
+          'p1',
+          '-tune',
+          'ull',
+          '-zerolatency',
+          '1',
+          '-delay',
+          '0',
+          '-rc-lookahead',
+          '0',
+          '-profile:v',
+          'baseline',
+        ]
+      : o.encoder === 'libsvtav1'
+        ? ['-c:v', 'libsvtav1', '-preset', '12', '-svtav1-params', 'tune=0:pred-struct=1']
+        : [
+            '-c:v',
+            'libx264',
+            '-preset',
+            'ultrafast',
+            '-tune',
+            'zerolatency',
+            '-profile:v',
+            'baseline',
+            '-x264-params',
+            `keyint=${gop}:min-keyint=${gop}:scenecut=0:repeat-headers=1`,
+          ];
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    '-fflags',
+    'nobuffer',
+    ...input,
+    ...codec,
+    '-bf',
+    '0',
+    '-g',
+    String(gop),
+    '-pix_fmt',
+    'yuv420p',
+    ...rate,
+    '-an',
+    '-f',
+    'rtp',
+    '-payload_type',
+    String(o.rtp.payloadType),
+    '-ssrc',
+    String(o.rtp.ssrc),
+    `rtp://${o.rtp.host}:${o.rtp.port}?pkt_size=1200${o.rtp.localPort ? `&localrtpport=${o.rtp.localPort}&localrtcpport=${o.rtp.localPort + 1}` : ''}`,
+  ];
+}
+
+/** The encoder's state. */
+export interface EncoderStatus {
+  readonly running: boolean;
+  readonly restarts: number;
+  readonly encoder: Exclude<EncoderName, 'auto'>;
+  readonly lastExit?: string;
+}
+
+/**
+ * An ffmpeg encoder that is restarted when it dies, with the same SSRC and payload type, so the
+ * SFU's producer keeps going and viewers never reconnect.
+ */
+export class SupervisedEncoder {
+  readonly status$: Observable<EncoderStatus>;
+  readonly #status: BehaviorSubject<EncoderStatus>;
+  readonly #args: string[];
+  readonly #ffmpeg: string;
+  readonly #log: Logger;
+  #child: ChildProcess | undefined;
+  #closed = false;
+  #delay = 100;
+
+  constructor(options: EncoderArgsOptions & { ffmpeg?: string; logger?: Logger }) {
+    this.#args = encoderArgs(options);
+    this.#ffmpeg = options.ffmpeg ?? 'ffmpeg';
+    this.#log = options.logger ?? consoleLogger({ bindings: { plugin: '@telekit/media-nvenc' } });
+    this.#status = new BehaviorSubject<EncoderStatus>({
+      running: false,
+      restarts: 0,
+      encoder: options.encoder,
+    });
+    this.status$ = this.#status.asObservable();
+    this.#start();
+  }
+
+  /** The running ffmpeg process (for writing frames to stdin, and for drills). */
+  get process(): ChildProcess | undefined {
+    return this.#child;
+  }
+
+  get status(): EncoderStatus {
+    return this.#status.value;
+  }
+
+  #start(): void {
+    const child = spawn(this.#ffmpeg, this.#args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.#child = child;
+    child.stdin?.on('error', () => undefined); // a dead encoder's pipe: the restart handles it
+    createInterface({ input: child.stderr! }).on('line', (line) =>
+      this.#log.warn(line, { encoder: this.#status.value.encoder }),
+    );
+    const startedAt = Date.now();
+    this.#status.next({ ...this.#status.value, running: true });
+    child.once('exit', (code, signal) => {
+      const lastExit = signal ? `killed by ${signal}` : `exit code ${code}`;
+      this.#status.next({ ...this.#status.value, running: false, lastExit });
+      if (this.#closed) return;
+      // Back off only if it keeps dying at once.
+      this.#delay = Date.now() - startedAt > 5_000 ? 100 : Math.min(this.#delay * 2, 5_000);
+      this.#log.warn('encoder stopped; restarting', { lastExit, inMs: this.#delay });
+      setTimeout(() => {
+        if (this.#closed) return;
+        this.#status.next({ ...this.#status.value, restarts: this.#status.value.restarts + 1 });
+        this.#start();
+      }, this.#delay);
+    });
+  }
+
+  /** Stops the encoder for good. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const child = this.#child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 2_000);
+      await exited;
+      clearTimeout(t);
+    }
+    this.#status.complete();
+  }
+}

@@ -1,0 +1,120 @@
+import { silentLogger } from '@telekit/core';
+import type { types } from 'mediasoup';
+import { filter, firstValueFrom } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  chooseEncoder,
+  createWorker,
+  encoderArgs,
+  probeEncoder,
+  profiles,
+  SupervisedEncoder,
+} from '../src/index.js';
+
+const H264 = {
+  kind: 'video',
+  mimeType: 'video/H264',
+  clockRate: 90000,
+  parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
+} as const;
+
+let worker: types.Worker;
+beforeAll(async () => {
+  worker = await createWorker();
+});
+afterAll(() => worker?.close());
+
+describe('encoder', () => {
+  it('probes instead of assuming: NVENC is listed by ffmpeg here but does not work; auto picks libx264', async () => {
+    const nvenc = await probeEncoder('h264_nvenc');
+    const x264 = await probeEncoder('libx264');
+    expect(x264.ok).toBe(true);
+    if (!nvenc.ok) {
+      expect(nvenc.reason.length).toBeGreaterThan(0);
+      expect(await chooseEncoder('auto')).toMatchObject({ encoder: 'libx264' });
+    } else {
+      expect(await chooseEncoder('auto')).toMatchObject({ encoder: 'h264_nvenc' });
+    }
+    await expect(chooseEncoder('h264_nvenc')).rejects.toThrow(
+      nvenc.ok ? /never/ : /encoder h264_nvenc does not work here/,
+    );
+  });
+
+  it('builds low-latency command lines: no B-frames, zerolatency, GOP ≤ 1 s, constrained bitrate', () => {
+    const rtp = { host: '127.0.0.1', port: 5004, payloadType: 102, ssrc: 42 };
+    const x264 = encoderArgs({
+      encoder: 'libx264',
+      profile: profiles['1080p60'],
+      input: { kind: 'rgba-stdin' },
+      rtp,
+    }).join(' ');
+    expect(x264).toContain('-tune zerolatency');
+    expect(x264).toContain('-bf 0');
+    expect(x264).toContain('-g 60');
+    expect(x264).toContain('keyint=60:min-keyint=60:scenecut=0');
+    expect(x264).toContain('-b:v 9000k -maxrate 9000k');
+    expect(x264).toContain('-s 1920x1080 -r 60 -i pipe:0');
+    const nvenc = encoderArgs({
+      encoder: 'h264_nvenc',
+      profile: profiles['720p30'],
+      input: { kind: 'test-pattern' },
+      rtp,
+    }).join(' ');
+    expect(nvenc).toContain('-tune ull -zerolatency 1 -delay 0');
+    expect(nvenc).toContain('-g 30');
+  });
+
+  it('an encoder that dies is restarted and the producer keeps receiving, same SSRC', {
+    timeout: 40_000,
+  }, async () => {
+    const router = await worker.createRouter({ mediaCodecs: [H264] });
+    const plain = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: true });
+    const ssrc = 2222;
+    const producer = await plain.produce({
+      kind: 'video',
+      rtpParameters: {
+        codecs: [
+          {
+            mimeType: 'video/H264',
+            payloadType: 102,
+            clockRate: 90000,
+            parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' },
+          },
+        ],
+        encodings: [{ ssrc }],
+      },
+    });
+    const { encoder } = await chooseEncoder('auto');
+    const enc = new SupervisedEncoder({
+      encoder,
+      profile: { ...profiles['480p30'], width: 320, height: 240 },
+      input: { kind: 'test-pattern' },
+      rtp: {
+        host: '127.0.0.1',
+        port: plain.tuple.localPort,
+        payloadType: 102,
+        ssrc,
+        localPort: 46000 + Math.floor(Math.random() * 1000) * 2,
+      },
+      logger: silentLogger,
+    });
+    const bytes = async () => (await producer.getStats())[0]?.byteCount ?? 0;
+    try {
+      await vi.waitFor(async () => expect(await bytes()).toBeGreaterThan(5_000), {
+        timeout: 10_000,
+        interval: 200,
+      });
+      enc.process!.kill('SIGKILL');
+      await firstValueFrom(enc.status$.pipe(filter((s) => s.restarts === 1 && s.running)));
+      const before = await bytes();
+      await vi.waitFor(async () => expect(await bytes()).toBeGreaterThan(before + 5_000), {
+        timeout: 10_000,
+        interval: 200,
+      });
+      expect(enc.status.lastExit).toBe('killed by SIGKILL');
+    } finally {
+      await enc.close();
+      router.close();
+    }
+  });
+});
