@@ -10,4 +10,12 @@ export {
   profiles,
   SupervisedEncoder,
 } from './encoder.js';
+export {
+  type ConsumerInfo,
+  createSfu,
+  H264_CODEC,
+  type Sfu,
+  type SfuOptions,
+  type SfuStream,
+} from './sfu.js';
 export { createWorker, loadMediasoup, MEDIASOUP_VERSION, resolveWorkerBin } from './worker.js';
