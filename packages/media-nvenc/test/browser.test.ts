@@ -46,6 +46,20 @@ beforeAll(async () => {
   const js = bundle.outputFiles[0]!.text;
   const html =
     '<!doctype html><title>viewer</title><video muted playsinline autoplay width="320" height="240"></video><script type="module" src="/viewer.js"></script>';
+  // HTTP signalling for the test page (the app's signalling goes over the gateway's /media/* topics).
+  const signalling: Record<string, (body: Record<string, never>) => Promise<unknown>> = {
+    join: async () => ({ rtpCapabilities: sfu.rtpCapabilities }),
+    transport: () => sfu.createViewerTransport(),
+    connect: async (b) => {
+      await sfu.connect(b.transport, b.dtlsParameters);
+      return {};
+    },
+    consume: (b) => sfu.consume(b.transport, b.stream, b.rtpCapabilities),
+    resume: async (b) => {
+      await sfu.resume(b.consumer);
+      return {};
+    },
+  };
   server = createServer(async (req, res) => {
     try {
       if (req.url?.startsWith('/viewer.js'))
@@ -55,18 +69,8 @@ beforeAll(async () => {
         for await (const c of req) chunks.push(c as Buffer);
         const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
         const op = req.url.slice('/signal/'.length);
-        const answer =
-          op === 'join'
-            ? { rtpCapabilities: sfu.rtpCapabilities }
-            : op === 'transport'
-              ? await sfu.createViewerTransport()
-              : op === 'connect'
-                ? (await sfu.connect(body.transport, body.dtlsParameters), {})
-                : op === 'consume'
-                  ? await sfu.consume(body.transport, body.stream, body.rtpCapabilities)
-                  : op === 'resume'
-                    ? (await sfu.resume(body.consumer), {})
-                    : undefined;
+        const handler = signalling[op];
+        const answer = handler ? await handler(body) : undefined;
         if (answer === undefined) return void res.writeHead(404).end('{}');
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
       }
