@@ -5,6 +5,7 @@ export { type Clock, type ManualClock, manualClock, systemClock } from './clock.
 export { type OffsetEstimate, OffsetEstimator, type OffsetSample, offsetOf } from './clock-offset.js';
 export { actuationReport, headerSequence, isZeroTwist, zeroTwist } from './commands.js';
 // Contracts
+export type { MediaSignalling } from './contracts/media-signalling.js';
 export {
   type Frame,
   frameByteLength,
@@ -44,7 +45,14 @@ export type {
   Teardown,
 } from './host/plugin.js';
 export { type Token, token, tokenName } from './host/token.js';
-export { ClockToken, LoggerToken, MediaSourcesToken, SimulatorToken, TransportToken } from './host/tokens.js';
+export {
+  ClockToken,
+  LoggerToken,
+  MediaSignallingToken,
+  MediaSourcesToken,
+  SimulatorToken,
+  TransportToken,
+} from './host/tokens.js';
 export {
   ControlLease,
   type ControlLeaseOptions,

@@ -10,6 +10,7 @@ export {
   profiles,
   SupervisedEncoder,
 } from './encoder.js';
+export { type MediaPluginOptions, nvencMedia, type StreamOptions } from './media-plugin.js';
 export {
   type ConsumerInfo,
   createSfu,

@@ -49,6 +49,7 @@ export async function createSfu(options: SfuOptions) {
   const streams = new Map<string, SfuStream>();
   const transports = new Map<string, { transport: types.WebRtcTransport; connected: boolean }>();
   const consumers = new Map<string, types.Consumer>();
+  const consumerTransport = new Map<string, string>();
 
   const need = <T>(value: T | undefined, what: string, id: unknown): T => {
     if (value === undefined)
@@ -154,7 +155,11 @@ export async function createSfu(options: SfuOptions) {
         paused: true,
       });
       consumers.set(consumer.id, consumer);
-      consumer.observer.once('close', () => consumers.delete(consumer.id));
+      consumerTransport.set(consumer.id, transportId);
+      consumer.observer.once('close', () => {
+        consumers.delete(consumer.id);
+        consumerTransport.delete(consumer.id);
+      });
       return {
         id: consumer.id,
         producerId: stream.producer.id,
@@ -168,6 +173,16 @@ export async function createSfu(options: SfuOptions) {
       const consumer = need(consumers.get(consumerId), 'consumer', consumerId);
       await consumer.resume();
       await consumer.requestKeyFrame();
+    },
+
+    /** The transport a consumer belongs to, if the consumer exists. */
+    transportOfConsumer(consumerId: string): string | undefined {
+      return consumerTransport.get(consumerId);
+    },
+
+    /** Closes a viewer's transport (and its consumers). */
+    closeTransport(transportId: string): void {
+      transports.get(transportId)?.transport.close();
     },
 
     viewers(streamId: string): number {

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { MediaSignalling } from '../contracts/media-signalling.js';
 import type { MediaSource } from '../contracts/media-source.js';
 import type { Simulator } from '../contracts/simulator.js';
 import type { Transport } from '../transport/transport.js';
@@ -15,3 +16,5 @@ export const MediaSourcesToken = token<ReadonlyMap<string, MediaSource>>('@telek
 export const ClockToken = token<Clock>('@telekit/core/Clock');
 /** The app's root logger (always provided by the host). */
 export const LoggerToken = token<Logger>('@telekit/core/Logger');
+/** Answers viewers' media signalling (provided by the media plugin, used by the gateway). */
+export const MediaSignallingToken = token<MediaSignalling>('@telekit/core/MediaSignalling');

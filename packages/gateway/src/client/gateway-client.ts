@@ -87,6 +87,8 @@ export interface GatewayClient extends Transport {
   releaseControl(): Promise<void>;
   /** The current clock estimate: server clock minus this client's. */
   readonly estimate: OffsetEstimate | undefined;
+  /** A `/media/*` signalling request, answered to this client only; rejects with the gateway's reason. */
+  request<T = unknown>(topic: string, body: unknown): Promise<T>;
 }
 
 /** Where a client keeps its socket.io sockets, for diagnostics and tests. */
@@ -131,7 +133,13 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
   const pending = new Set<{ timer: ReturnType<typeof setTimeout>; fail: (e: Error) => void }>();
 
   /** Emits with an acknowledgement, failing after `ms`; close() ends it early. */
-  function ask<T>(socket: Socket, event: string, payload: unknown, ms = 5_000): Promise<T> {
+  function ask<T>(
+    socket: Socket,
+    event: string,
+    payload: unknown,
+    ms = 5_000,
+    ...more: unknown[]
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry = {
         timer: setTimeout(() => {
@@ -143,7 +151,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
         fail: reject,
       };
       pending.add(entry);
-      socket.emit(event, payload, (answer: T) => {
+      socket.emit(event, payload, ...more, (answer: T) => {
         clearTimeout(entry.timer);
         pending.delete(entry);
         resolve(answer);
@@ -414,6 +422,24 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
           return answer;
         },
       );
+    },
+    async request<T = unknown>(topic: string, body: unknown): Promise<T> {
+      if (!sockets.telemetry.connected) {
+        throw new TelekitError('E_NOT_CONNECTED', 'not connected', {
+          operation: 'request',
+          context: { topic },
+        });
+      }
+      const a = await ask<{ ok: true; answer: T } | { ok: false; error: WireError }>(
+        sockets.telemetry,
+        'req',
+        topic,
+        10_000,
+        body,
+      );
+      if (!a.ok)
+        throw new TelekitError(a.error.code, a.error.message, { operation: 'request', context: { topic } });
+      return a.answer;
     },
     releaseControl() {
       wantsControl = false;

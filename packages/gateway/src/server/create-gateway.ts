@@ -17,6 +17,7 @@ import {
   type Header,
   type JointCommand,
   type Logger,
+  type MediaSignalling,
   type SafetyEvent,
   SafetyGate,
   systemClock,
@@ -85,6 +86,8 @@ export interface GatewayOptions {
   staticDir?: string;
   /** Extra HTTP routes, tried before the static files; return true when handled. */
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /** Answers viewers' `/media/*` requests (the media plugin provides it). */
+  media?: MediaSignalling;
   /** Scale-out: a Redis URL; instances sharing it share the lease, the e-stop and the traffic. */
   redis?: string;
   /** Readiness: the app's health (plugins). Default: always ready. */
@@ -649,6 +652,43 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       reply({ ok: true } satisfies Ack);
     });
 
+    if (lane === 'telemetry') {
+      // Media signalling: a request answered to this client only.
+      on('req', async ([name, body], reply) => {
+        if (typeof name !== 'string' || !name.startsWith('/media/')) {
+          return reply({
+            ok: false,
+            error: fault('E_BAD_REQUEST', 'req is for /media/* topics', { field: 'topic' }),
+          } satisfies Ack);
+        }
+        if (!allowed(acl[session.principal.role].subscribe, name)) {
+          metrics.refusals.inc({ reason: 'acl' });
+          return reply({
+            ok: false,
+            error: fault('E_FORBIDDEN', `role ${session.principal.role} may not use ${name}`, {
+              topic: name,
+            }),
+          } satisfies Ack);
+        }
+        if (!options.media)
+          return reply({
+            ok: false,
+            error: fault('E_NO_MEDIA', 'this gateway serves no media', { topic: name }),
+          } satisfies Ack);
+        try {
+          const answer = await options.media.request(session.id, name, body);
+          reply({ ok: true, answer });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          const code = (error as { code?: unknown }).code;
+          reply({
+            ok: false,
+            error: fault(typeof code === 'string' ? code : 'E_MEDIA', message, { topic: name }),
+          } satisfies Ack);
+        }
+      });
+    }
+
     if (lane === 'control') {
       on('lease', async ([request], reply) => {
         const r = parse(LeaseRequest, request, 'lease request');
@@ -679,7 +719,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     // Anything else gets an answer too, rather than silence.
     const known = new Set(
-      lane === 'control' ? ['pub', 'sub', 'unsub', 'lease', 'time'] : ['pub', 'sub', 'unsub'],
+      lane === 'control' ? ['pub', 'sub', 'unsub', 'lease', 'time'] : ['pub', 'sub', 'unsub', 'req'],
     );
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (typeof event === 'string' && known.has(event)) return;
@@ -702,7 +742,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         delete session.outboxes[lane];
       }
       if (lane === 'control') void backplane.drop(session.id);
-      if (!session.sockets.control && !session.sockets.telemetry) sessions.delete(session.id);
+      if (!session.sockets.control && !session.sockets.telemetry) {
+        sessions.delete(session.id);
+        options.media?.release(session.id);
+      }
       log.debug('client left', { client: session.id, lane, reason });
     });
 

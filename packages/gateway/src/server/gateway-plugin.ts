@@ -1,9 +1,9 @@
-import { type Plugin, TransportToken } from '@telekit/core';
+import { MediaSignallingToken, type Plugin, TransportToken } from '@telekit/core';
 import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
 
 /** Options of {@link gateway}: those of `createGateway` (less the transport, taken from the app) plus where to listen. */
 export interface GatewayPluginOptions
-  extends Omit<GatewayOptions, 'transport' | 'health' | 'logger' | 'clock'> {
+  extends Omit<GatewayOptions, 'transport' | 'health' | 'logger' | 'clock' | 'media'> {
   /** Port to listen on. Default 8080; 0 picks a free one. */
   port?: number;
   /** Address to listen on. Default 127.0.0.1. */
@@ -30,11 +30,13 @@ export function gateway(options: GatewayPluginOptions): Plugin {
     name: '@telekit/gateway',
     kind: 'gateway',
     requires: [TransportToken],
+    optional: [MediaSignallingToken],
     async setup(ctx) {
       const { port, host, onListen, ...rest } = options;
       running = await createGateway({
         ...rest,
         transport: ctx.resolve(TransportToken),
+        ...(ctx.tryResolve(MediaSignallingToken) ? { media: ctx.tryResolve(MediaSignallingToken)! } : {}),
         logger: ctx.logger,
         clock: ctx.clock,
         health: () => ctx.appHealth(),

@@ -1,0 +1,11 @@
+/**
+ * Answers viewers' media signalling (`/media/*` requests: join, transport, connect, consume, resume,
+ * keyframe). The gateway calls it with the authenticated client's id and relays the answer to that
+ * client only; the media plugin provides it.
+ */
+export interface MediaSignalling {
+  /** Answers one request; throws a `TelekitError` naming what is wrong (an unknown stream, say). */
+  request(clientId: string, topic: string, body: unknown): Promise<unknown>;
+  /** The client has gone: release what it held (transports, consumers). */
+  release(clientId: string): void;
+}
