@@ -100,9 +100,10 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
           encoder: chosen.encoder,
           profile,
           input: { kind: 'test-pattern' },
-          rtp: { ...stream.ingest, localPort: (localPort += 2) },
+          rtp: { ...stream.ingest, localPort },
           logger: ctx.logger,
         });
+        localPort += 2;
         encoders.set(spec.id, enc);
         ctx.onTeardown(() => enc.close());
         streamInfo.push({
