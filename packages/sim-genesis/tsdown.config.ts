@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsdown';
+import { packageBuild } from '../../tsdown.shared.ts';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: 'esm',
-  platform: 'node',
-  fixedExtension: false,
-  dts: true,
-  sourcemap: true,
-  clean: true,
-});
+export default packageBuild({ index: 'src/index.ts' }, 'node');

@@ -1,10 +1,7 @@
-import { defineConfig } from 'tsdown';
+import { packageBuild } from '../../tsdown.shared.ts';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'fakes/index': 'src/fakes/index.ts', bench: 'src/bench.ts' },
-  format: 'esm',
-  platform: 'neutral',
-  dts: true,
-  sourcemap: true,
-  clean: true,
+export default packageBuild({
+  index: 'src/index.ts',
+  'fakes/index': 'src/fakes/index.ts',
+  bench: 'src/bench.ts',
 });

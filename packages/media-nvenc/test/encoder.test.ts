@@ -4,19 +4,14 @@ import { filter, firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   chooseEncoder,
+  createSfu,
   createWorker,
   encoderArgs,
+  MEDIASOUP_VERSION,
   probeEncoder,
   profiles,
   SupervisedEncoder,
 } from '../src/index.js';
-
-const H264 = {
-  kind: 'video',
-  mimeType: 'video/H264',
-  clockRate: 90000,
-  parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
-} as const;
 
 let worker: types.Worker;
 beforeAll(async () => {
@@ -25,6 +20,11 @@ beforeAll(async () => {
 afterAll(() => worker?.close());
 
 describe('encoder', () => {
+  it('runs on the mediasoup worker built from source, version 3.12.16', () => {
+    expect(MEDIASOUP_VERSION).toBe('3.12.16');
+    expect(worker.pid).toBeGreaterThan(0);
+  });
+
   it('probes instead of assuming: NVENC is listed by ffmpeg here but does not work; auto picks libx264', async () => {
     const nvenc = await probeEncoder('h264_nvenc');
     const x264 = await probeEncoder('libx264');
@@ -67,35 +67,15 @@ describe('encoder', () => {
   it('an encoder that dies is restarted and the producer keeps receiving, same SSRC', {
     timeout: 40_000,
   }, async () => {
-    const router = await worker.createRouter({ mediaCodecs: [H264] });
-    const plain = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: true });
-    const ssrc = 2222;
-    const producer = await plain.produce({
-      kind: 'video',
-      rtpParameters: {
-        codecs: [
-          {
-            mimeType: 'video/H264',
-            payloadType: 102,
-            clockRate: 90000,
-            parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' },
-          },
-        ],
-        encodings: [{ ssrc }],
-      },
-    });
+    const sfu = await createSfu({ worker });
+    const stream = await sfu.addStream('restart-drill');
+    const producer = stream.producer;
     const { encoder } = await chooseEncoder('auto');
     const enc = new SupervisedEncoder({
       encoder,
       profile: { ...profiles['480p30'], width: 320, height: 240 },
       input: { kind: 'test-pattern' },
-      rtp: {
-        host: '127.0.0.1',
-        port: plain.tuple.localPort,
-        payloadType: 102,
-        ssrc,
-        localPort: 46000 + Math.floor(Math.random() * 1000) * 2,
-      },
+      rtp: { ...stream.ingest, localPort: 46000 + Math.floor(Math.random() * 1000) * 2 },
       logger: silentLogger,
     });
     const bytes = async () => (await producer.getStats())[0]?.byteCount ?? 0;
@@ -114,7 +94,7 @@ describe('encoder', () => {
       expect(enc.status.lastExit).toBe('killed by SIGKILL');
     } finally {
       await enc.close();
-      router.close();
+      sfu.close();
     }
   });
 });
