@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { consoleLogger, type Logger, TelekitError } from '@telekit/core';
+import { consoleLogger, type Frame, type Logger, TelekitError } from '@telekit/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
 
 /** Encoders Telekit drives. `auto` picks NVENC where it works and libx264 otherwise. */
@@ -259,6 +259,30 @@ export class SupervisedEncoder {
         this.#start();
       }, this.#delay);
     });
+  }
+
+  /**
+   * Feeds raw RGBA frames (a core `MediaSource`'s `frames$`) to an encoder started with the
+   * `rgba-stdin` input. A frame arriving while the encoder is still busy with the last two is
+   * dropped (counted in `dropped`), so a slow encoder never stalls the source; frames keep flowing
+   * to the new process after a restart.
+   */
+  feed(frames$: Observable<Frame>): { readonly dropped: number; unsubscribe(): void } {
+    let dropped = 0;
+    const sub = frames$.subscribe((frame) => {
+      const stdin = this.#child?.stdin;
+      if (!stdin || stdin.destroyed || !stdin.writable || stdin.writableLength > 2 * frame.data.byteLength) {
+        dropped++;
+        return;
+      }
+      stdin.write(frame.data);
+    });
+    return {
+      get dropped() {
+        return dropped;
+      },
+      unsubscribe: () => sub.unsubscribe(),
+    };
   }
 
   /** Stops the encoder for good. Safe to call twice. */

@@ -1,4 +1,5 @@
 import { silentLogger } from '@telekit/core';
+import { testPatternSource } from '@telekit/testkit/fakes';
 import type { types } from 'mediasoup';
 import { filter, firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -93,6 +94,36 @@ describe('encoder', () => {
       });
       expect(enc.status.lastExit).toBe('killed by SIGKILL');
     } finally {
+      await enc.close();
+      sfu.close();
+    }
+  });
+
+  it('encodes frames from a MediaSource fed through stdin', { timeout: 30_000 }, async () => {
+    const sfu = await createSfu({ worker });
+    const stream = await sfu.addStream('from-source');
+    const source = testPatternSource({ width: 160, height: 120, fps: 30 });
+    const { encoder } = await chooseEncoder('auto');
+    const enc = new SupervisedEncoder({
+      encoder,
+      profile: { width: 160, height: 120, fps: 30, bitrateKbps: 300, gopSeconds: 1 },
+      input: { kind: 'rgba-stdin' },
+      rtp: { ...stream.ingest, localPort: 45000 + Math.floor(Math.random() * 400) * 2 },
+      logger: silentLogger,
+    });
+    const feeding = enc.feed(source.frames$);
+    try {
+      await vi.waitFor(
+        async () => expect((await stream.producer.getStats())[0]?.byteCount ?? 0).toBeGreaterThan(5_000),
+        {
+          timeout: 15_000,
+          interval: 200,
+        },
+      );
+      expect(feeding.dropped).toBeLessThan(30);
+    } finally {
+      feeding.unsubscribe();
+      await source.close();
       await enc.close();
       sfu.close();
     }

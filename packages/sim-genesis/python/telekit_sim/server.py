@@ -43,6 +43,8 @@ class Sidecar:
         self.realtime_factor = 0.0
         self.sink: asyncio.StreamWriter | None = None
         self.frames_dropped = 0
+        self.sink_address: tuple[str, int] | None = None
+        self.sink_task: asyncio.Task | None = None
         self.next_frame_sim = 0.0
         self.lock = asyncio.Lock()
         self.generation = 0
@@ -209,7 +211,10 @@ class Sidecar:
         sink = m.get("sink", "events")
         if isinstance(sink, str) and sink.startswith("tcp:"):
             host, _, port = sink[4:].rpartition(":")
-            _, self.sink = await asyncio.open_connection(host or "127.0.0.1", int(port))
+            if not port.isdigit():
+                raise SimError("E_VALIDATION", "sink must be 'events' or 'tcp:host:port'", field="sink")
+            self.sink_address = (host or "127.0.0.1", int(port))
+            self._ensure_sink()
         elif sink != "events":
             raise SimError("E_VALIDATION", "sink must be 'events' or 'tcp:host:port'", field="sink")
         self.camera = {"camera": name, "width": int(width), "height": int(height), "fps": float(fps), "sink": sink}
@@ -291,16 +296,37 @@ class Sidecar:
             self.camera = None
             return
         self.frame_seq += 1
-        if self.sink is not None:
-            # Straight to the encoder, never through Node; a slow encoder loses frames, never stalls physics.
-            if self.sink.transport.get_write_buffer_size() > 2 * len(pixels):
+        if self.sink_address is not None:
+            # Straight to the encoder, never through Node; a slow (or restarting) encoder loses
+            # frames, never stalls physics.
+            if self.sink is None or self.sink.is_closing():
+                self.sink = None
+                self.frames_dropped += 1
+                self._ensure_sink()
+            elif self.sink.transport.get_write_buffer_size() > 2 * len(pixels):
                 self.frames_dropped += 1
             else:
                 self.sink.write(pixels)
             return
         self.emit({"event": "frame", "width": cam["width"], "height": cam["height"], "format": "rgba", "timestamp": now_ms(), "seq": self.frame_seq, "data": pixels})
 
+    def _ensure_sink(self) -> None:
+        """(Re)connects to the encoder's TCP input in the background, retrying until it listens."""
+        if self.sink_task is not None and not self.sink_task.done():
+            return
+
+        async def connect() -> None:
+            while self.sink_address is not None and self.sink is None:
+                try:
+                    _, writer = await asyncio.open_connection(*self.sink_address)
+                    self.sink = writer
+                except OSError:
+                    await asyncio.sleep(0.2)
+
+        self.sink_task = asyncio.get_running_loop().create_task(connect())
+
     async def _close_sink(self) -> None:
+        self.sink_address = None
         if self.sink is not None:
             self.sink.close()
             self.sink = None
