@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createInterface } from 'node:readline';
 import { consoleLogger, type Frame, type Logger, TelekitError } from '@telekit/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
@@ -193,6 +194,31 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
   ];
 }
 
+/** Two adjacent free UDP ports (RTP and RTCP) on loopback, from the OS. */
+export async function freeUdpPortPair(): Promise<number> {
+  const bind = (port: number) =>
+    new Promise<ReturnType<typeof createSocket> | undefined>((resolve) => {
+      const s = createSocket('udp4');
+      s.once('error', () => {
+        s.close();
+        resolve(undefined);
+      });
+      s.bind(port, '127.0.0.1', () => resolve(s));
+    });
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const first = await bind(0);
+    if (!first) continue;
+    const port = first.address().port;
+    const second = await bind(port + 1);
+    first.close();
+    if (second) {
+      second.close();
+      return port;
+    }
+  }
+  throw new TelekitError('E_MEDIA_ENCODER', 'no free pair of UDP ports for the encoder');
+}
+
 /** The encoder's state. */
 export interface EncoderStatus {
   readonly running: boolean;
@@ -208,7 +234,8 @@ export interface EncoderStatus {
 export class SupervisedEncoder {
   readonly status$: Observable<EncoderStatus>;
   readonly #status: BehaviorSubject<EncoderStatus>;
-  readonly #args: string[];
+  #args: string[] = [];
+  readonly #options: EncoderArgsOptions;
   readonly #ffmpeg: string;
   readonly #log: Logger;
   #child: ChildProcess | undefined;
@@ -216,7 +243,7 @@ export class SupervisedEncoder {
   #delay = 100;
 
   constructor(options: EncoderArgsOptions & { ffmpeg?: string; logger?: Logger }) {
-    this.#args = encoderArgs(options);
+    this.#options = options;
     this.#ffmpeg = options.ffmpeg ?? 'ffmpeg';
     this.#log = options.logger ?? consoleLogger({ bindings: { plugin: '@telekit/media-nvenc' } });
     this.#status = new BehaviorSubject<EncoderStatus>({
@@ -225,7 +252,15 @@ export class SupervisedEncoder {
       encoder: options.encoder,
     });
     this.status$ = this.#status.asObservable();
-    this.#start();
+    void this.#init();
+  }
+
+  async #init(): Promise<void> {
+    // A fixed source port, the OS's choice unless given: a restarted encoder must send from the
+    // port a comedia PlainTransport locked onto.
+    const localPort = this.#options.rtp.localPort ?? (await freeUdpPortPair());
+    this.#args = encoderArgs({ ...this.#options, rtp: { ...this.#options.rtp, localPort } });
+    if (!this.#closed) this.#start();
   }
 
   /** The running ffmpeg process (for writing frames to stdin, and for drills). */

@@ -6,6 +6,7 @@ export {
   type EncoderProfile,
   type EncoderStatus,
   encoderArgs,
+  freeUdpPortPair,
   probeEncoder,
   profiles,
   SupervisedEncoder,

@@ -86,7 +86,6 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         height: number;
         fps: number;
       }[] = [];
-      let localPort = 48000 + Math.floor(Math.random() * 400) * 2;
       for (const spec of options.streams) {
         const stream = await s.addStream(spec.id);
         const profile = typeof spec.profile === 'object' ? spec.profile : profiles[spec.profile ?? '720p30'];
@@ -100,10 +99,9 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
           encoder: chosen.encoder,
           profile,
           input: { kind: 'test-pattern' },
-          rtp: { ...stream.ingest, localPort },
+          rtp: stream.ingest,
           logger: ctx.logger,
         });
-        localPort += 2;
         encoders.set(spec.id, enc);
         ctx.onTeardown(() => enc.close());
         streamInfo.push({

@@ -76,7 +76,7 @@ describe('encoder', () => {
       encoder,
       profile: { ...profiles['480p30'], width: 320, height: 240 },
       input: { kind: 'test-pattern' },
-      rtp: { ...stream.ingest, localPort: 46000 + Math.floor(Math.random() * 1000) * 2 },
+      rtp: { ...stream.ingest },
       logger: silentLogger,
     });
     const bytes = async () => (await producer.getStats())[0]?.byteCount ?? 0;
@@ -108,7 +108,7 @@ describe('encoder', () => {
       encoder,
       profile: { width: 160, height: 120, fps: 30, bitrateKbps: 300, gopSeconds: 1 },
       input: { kind: 'rgba-stdin' },
-      rtp: { ...stream.ingest, localPort: 45000 + Math.floor(Math.random() * 400) * 2 },
+      rtp: { ...stream.ingest },
       logger: silentLogger,
     });
     const feeding = enc.feed(source.frames$);

@@ -31,7 +31,7 @@ describe('the simulator camera straight into the encoder', () => {
       encoder,
       profile: { width: 320, height: 240, fps: 20, bitrateKbps: 500, gopSeconds: 1 },
       input: { kind: 'rgba-tcp', port },
-      rtp: { ...stream.ingest, localPort: 44000 + Math.floor(Math.random() * 400) * 2 },
+      rtp: { ...stream.ingest },
       logger: silentLogger,
     });
     const sim = sidecarSimulator({ logger: silentLogger });
