@@ -1,6 +1,7 @@
 import {
   isTelekitError,
   type SceneSpec,
+  type SimAction,
   type SimActuation,
   type Simulator,
   type SimulatorCapabilities,
@@ -162,31 +163,24 @@ export function describeSimulator(
       'base',
     );
 
+    /** Drives forward, applies `stop`, lets it settle, and checks the base no longer moves. */
+    const comesToRest = async (sim: Simulator, stop: SimAction, settleSeconds: number) => {
+      sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+      await driveSteps(sim, 0.5);
+      sim.act(stop);
+      const a = base(await driveSteps(sim, settleSeconds));
+      const b = base(await driveSteps(sim, 0.2));
+      expect(Math.hypot(b.position.x - a.position.x, b.position.y - a.position.y)).toBeLessThan(0.01);
+    };
+
     test(
       'a zero twist brings the base to rest',
-      async (sim) => {
-        sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
-        await driveSteps(sim, 0.5);
-        sim.act({ kind: 'twist', linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
-        const a = base(await driveSteps(sim, 1));
-        const b = base(await driveSteps(sim, 0.2));
-        expect(Math.hypot(b.position.x - a.position.x, b.position.y - a.position.y)).toBeLessThan(0.01);
-      },
+      (sim) =>
+        comesToRest(sim, { kind: 'twist', linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, 1),
       'base',
     );
 
-    test(
-      'freeze (the e-stop) stops the base',
-      async (sim) => {
-        sim.act({ kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
-        await driveSteps(sim, 0.5);
-        sim.act({ kind: 'freeze' });
-        const a = base(await driveSteps(sim, 0.5));
-        const b = base(await driveSteps(sim, 0.2));
-        expect(Math.hypot(b.position.x - a.position.x, b.position.y - a.position.y)).toBeLessThan(0.01);
-      },
-      'base',
-    );
+    test('freeze (the e-stop) stops the base', (sim) => comesToRest(sim, { kind: 'freeze' }, 0.5), 'base');
 
     test('reports when a command took effect', async (sim) => {
       const reported = firstValueFrom(sim.actuations$.pipe(timeout(timeoutMs)));
