@@ -53,6 +53,15 @@ export {
   SimulatorToken,
   TransportToken,
 } from './host/tokens.js';
+// Media
+export {
+  readStamp,
+  STAMP_BITS,
+  stampBlockSize,
+  stampFrame,
+  stampLatency,
+  stampRegion,
+} from './media/frame-stamp.js';
 export {
   ControlLease,
   type ControlLeaseOptions,
@@ -63,7 +72,6 @@ export {
   type LeaseHolder,
   type Role,
 } from './safety/control-lease.js';
-
 // Safety
 export { checkDeadline, type DeadlineOptions, type DeadlineVerdict } from './safety/deadline.js';
 export { type DeadmanOptions, deadman } from './safety/deadman.js';
@@ -93,12 +101,16 @@ export {
   MediaConnect,
   MediaConsume,
   MediaConsumer,
+  MediaEmpty,
   MediaJoin,
-  MediaKeyframe,
+  MediaJoined,
+  MediaResume,
   MediaStats,
   MediaStreams,
   MediaTransport,
   StreamInfo,
+  StreamStats,
+  ViewerStats,
 } from './schemas/media.js';
 export {
   Actuation,

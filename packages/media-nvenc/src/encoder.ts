@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { consoleLogger, type Frame, type Logger, TelekitError } from '@telekit/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
@@ -103,6 +104,12 @@ export interface EncoderArgsOptions {
    * restarted encoder is still the sender a `comedia` transport locked onto.
    */
   rtp: { host: string; port: number; payloadType: number; ssrc: number; localPort?: number };
+  /**
+   * Also write the same encoded stream as HLS (segments of one GOP, a short rolling playlist) to
+   * this directory, as `index.m3u8`: the fallback for networks where WebRTC fails, and for
+   * debugging. One encode feeds both.
+   */
+  hlsDir?: string;
 }
 
 /**
@@ -168,10 +175,27 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
             '-x264-params',
             `keyint=${gop}:min-keyint=${gop}:scenecut=0:repeat-headers=1`,
           ];
+  const rtpUrl = `rtp://${o.rtp.host}:${o.rtp.port}?pkt_size=1200${o.rtp.localPort ? `&localrtpport=${o.rtp.localPort}&localrtcpport=${o.rtp.localPort + 1}` : ''}`;
+  const output = o.hlsDir
+    ? [
+        '-map',
+        '0:v',
+        '-f',
+        'tee',
+        // One encode, two outputs. A failing HLS output (a full disk) never stops the RTP one.
+        `[f=rtp:payload_type=${o.rtp.payloadType}:ssrc=${o.rtp.ssrc}]${rtpUrl}|` +
+          `[f=hls:hls_time=${gopSeconds}:hls_list_size=6:hls_flags=delete_segments+independent_segments+omit_endlist:hls_start_number_source=epoch:onfail=ignore]${o.hlsDir}/index.m3u8`,
+      ]
+    : ['-f', 'rtp', '-payload_type', String(o.rtp.payloadType), '-ssrc', String(o.rtp.ssrc), rtpUrl];
   return [
     '-hide_banner',
     '-loglevel',
     'warning',
+    // Progress (frames, fps) as key=value lines on stdout, twice a second.
+    '-progress',
+    'pipe:1',
+    '-stats_period',
+    '0.5',
     '-fflags',
     'nobuffer',
     ...input,
@@ -184,13 +208,7 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
     'yuv420p',
     ...rate,
     '-an',
-    '-f',
-    'rtp',
-    '-payload_type',
-    String(o.rtp.payloadType),
-    '-ssrc',
-    String(o.rtp.ssrc),
-    `rtp://${o.rtp.host}:${o.rtp.port}?pkt_size=1200${o.rtp.localPort ? `&localrtpport=${o.rtp.localPort}&localrtcpport=${o.rtp.localPort + 1}` : ''}`,
+    ...output,
   ];
 }
 
@@ -227,6 +245,34 @@ export interface EncoderStatus {
   readonly lastExit?: string;
 }
 
+/** What the encoder reports of its work (from ffmpeg's progress lines and the process's CPU time). */
+export interface EncoderStats {
+  /** Frames encoded since the encoder (re)started. */
+  readonly frames: number;
+  /** Frames encoded, all restarts included. */
+  readonly totalFrames: number;
+  /** Encoded frames per second, over the last progress interval. */
+  readonly fps: number;
+  /** CPU time per encoded frame over the last interval, ms (decode of the input included). */
+  readonly cpuMsPerFrame: number;
+  /** When a frame was last encoded (ms since the epoch), or 0 if none yet. */
+  readonly lastFrameAt: number;
+}
+
+const CLOCK_TICK_MS = 10; // Linux's USER_HZ is 100 on every architecture Node runs on
+
+/** CPU time (user + system) of a process so far, ms; undefined where /proc is missing. */
+function cpuTimeMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * An ffmpeg encoder that is restarted when it dies, with the same SSRC and payload type, so the
  * SFU's producer keeps going and viewers never reconnect.
@@ -241,6 +287,8 @@ export class SupervisedEncoder {
   #child: ChildProcess | undefined;
   #closed = false;
   #delay = 100;
+  #stats: EncoderStats = { frames: 0, totalFrames: 0, fps: 0, cpuMsPerFrame: 0, lastFrameAt: 0 };
+  #sample = { at: 0, frames: 0, cpu: 0 };
 
   constructor(options: EncoderArgsOptions & { ffmpeg?: string; logger?: Logger }) {
     this.#options = options;
@@ -272,9 +320,36 @@ export class SupervisedEncoder {
     return this.#status.value;
   }
 
+  /** Frames, rate and CPU per frame, as of the last progress report (twice a second). */
+  get stats(): EncoderStats {
+    return this.#stats;
+  }
+
+  #progress(frames: number): void {
+    const now = Date.now();
+    const cpu = cpuTimeMs(this.#child?.pid) ?? 0;
+    const s = this.#stats;
+    const dFrames = frames - this.#sample.frames;
+    const dt = (now - this.#sample.at) / 1000;
+    const encoded = Math.max(0, frames - s.frames);
+    this.#stats = {
+      frames,
+      totalFrames: s.totalFrames + encoded,
+      fps: dt > 0 && this.#sample.at > 0 ? Math.max(0, dFrames) / dt : s.fps,
+      cpuMsPerFrame: dFrames > 0 ? (cpu - this.#sample.cpu) / dFrames : s.cpuMsPerFrame,
+      lastFrameAt: encoded > 0 ? now : s.lastFrameAt,
+    };
+    this.#sample = { at: now, frames, cpu };
+  }
+
   #start(): void {
-    const child = spawn(this.#ffmpeg, this.#args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(this.#ffmpeg, this.#args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child = child;
+    this.#sample = { at: 0, frames: 0, cpu: 0 };
+    this.#stats = { ...this.#stats, frames: 0, fps: 0 };
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('frame=')) this.#progress(Number(line.slice(6)) || 0);
+    });
     child.stdin?.on('error', () => undefined); // a dead encoder's pipe: the restart handles it
     createInterface({ input: child.stderr! }).on('line', (line) =>
       this.#log.warn(line, { encoder: this.#status.value.encoder }),

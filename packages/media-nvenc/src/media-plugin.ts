@@ -1,6 +1,18 @@
-import { type MediaSignalling, MediaSignallingToken, type Plugin, TelekitError } from '@telekit/core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type MediaSignalling,
+  MediaSignallingToken,
+  type MediaSource,
+  MediaSourcesToken,
+  type Plugin,
+  parseMessage,
+  type StreamInfo,
+  TelekitError,
+  Topics,
+} from '@telekit/core';
 import type { types } from 'mediasoup';
-import * as z from 'zod';
 import {
   chooseEncoder,
   type EncoderName,
@@ -8,18 +20,30 @@ import {
   profiles,
   SupervisedEncoder,
 } from './encoder.js';
+import { freeTcpPort } from './ports.js';
 import { createSfu, type Sfu } from './sfu.js';
+import { StreamMonitor } from './stream-monitor.js';
 import { createWorker } from './worker.js';
 
 /** A stream the media plugin serves. */
 export interface StreamOptions {
   id: string;
   label?: string;
-  /** A profile name (`720p30`, `1080p60`, …) or your own. Default `720p30`. */
+  /**
+   * A profile name (`720p30`, `1080p60`, …) or your own. Default: the source's size and rate when
+   * it is a `MediaSource`, else `720p30`.
+   */
   profile?: keyof typeof profiles | EncoderProfile;
   encoder?: EncoderName;
-  /** Where pictures come from. Today: ffmpeg's test pattern. */
-  source?: 'test-pattern';
+  /**
+   * Where pictures come from: ffmpeg's own test pattern (`'test-pattern'`, the default), a
+   * `MediaSource`, or the name of one the app provides under `MediaSourcesToken` (the server sim's
+   * camera is `sim-camera`). A source that can `sendTo` a sink writes straight into the encoder;
+   * any other is fed through the encoder's stdin, dropping frames rather than stalling the source.
+   */
+  source?: 'test-pattern' | string | MediaSource;
+  /** Also segment the stream for HLS, served by the gateway under `/media/hls/<id>/`. Default true. */
+  hls?: boolean;
 }
 
 /** Options of {@link nvencMedia}. */
@@ -28,46 +52,35 @@ export interface MediaPluginOptions {
   /** The address browsers reach for WebRTC; `announcedIp` behind NAT. Default 127.0.0.1. */
   listenIp?: string;
   announcedIp?: string;
+  /** No video for this long → the stream reports `no-signal`. Default 2000 ms. */
+  noSignalMs?: number;
 }
 
-const Obj = z.record(z.string(), z.unknown());
-const bodies = {
-  '/media/streams': z.object({}).passthrough(),
-  '/media/join': z.object({ stream: z.string().min(1).max(128) }),
-  '/media/transport': z.object({}).passthrough(),
-  '/media/connect': z.object({ transport: z.string().min(1).max(128), dtlsParameters: Obj }),
-  '/media/consume': z.object({
-    transport: z.string().min(1).max(128),
-    stream: z.string().min(1).max(128),
-    rtpCapabilities: Obj,
-  }),
-  '/media/resume': z.object({ consumer: z.string().min(1).max(128) }),
+const requests = {
+  '/media/streams': Topics.mediaStreams,
+  '/media/join': Topics.mediaJoin,
+  '/media/transport': Topics.mediaTransport,
+  '/media/connect': Topics.mediaConnect,
+  '/media/consume': Topics.mediaConsume,
+  '/media/resume': Topics.mediaResume,
+  '/media/stats': Topics.mediaStats,
 } as const;
-type Op = keyof typeof bodies;
-
-function parse<T>(schema: z.ZodType<T>, topic: string, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = issue?.path.join('.') || '(root)';
-  throw new TelekitError(
-    'E_VALIDATION',
-    `invalid ${topic} request: ${field}: ${issue?.message.replace(/^Invalid input: /, '') ?? 'malformed'}`,
-    { context: { field } },
-  );
-}
+type Op = keyof typeof requests;
 
 /**
- * The media plugin: one encode per stream into a mediasoup SFU, any number of WebRTC viewers,
- * signalling answered through the gateway (it provides `MediaSignallingToken`).
+ * The media plugin: one encode per stream into a mediasoup SFU and an HLS playlist, any number of
+ * WebRTC viewers, signalling answered through the gateway (it provides `MediaSignallingToken`),
+ * stats per stream and per viewer on `/media/stats` and the gateway's `/metrics`.
  */
 export function nvencMedia(options: MediaPluginOptions): Plugin {
   let sfu: Sfu | undefined;
+  let monitor: StreamMonitor | undefined;
   const encoders = new Map<string, SupervisedEncoder>();
   return {
     name: '@telekit/media-nvenc',
     kind: 'media',
     provides: [MediaSignallingToken],
+    optional: [MediaSourcesToken],
     async setup(ctx) {
       const worker: types.Worker = await createWorker();
       ctx.onTeardown(() => worker.close());
@@ -78,39 +91,106 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
       });
       sfu = s;
       ctx.onTeardown(() => s.close());
-      const streamInfo: {
-        id: string;
-        label: string;
-        codec: 'h264';
-        width: number;
-        height: number;
-        fps: number;
-      }[] = [];
+      const m = new StreamMonitor({
+        noSignalMs: options.noSignalMs ?? 2_000,
+        consumers: () => s.consumers(),
+        onState: (stream, state) =>
+          state === 'no-signal'
+            ? ctx.logger.warn('no signal', { stream })
+            : ctx.logger.info('stream state', { stream, state }),
+      });
+      monitor = m;
+      ctx.onTeardown(() => m.close());
+      const appSources = ctx.tryResolve(MediaSourcesToken);
+      const streamInfo: StreamInfo[] = [];
+      const hlsDirs = new Map<string, string>();
+
       for (const spec of options.streams) {
+        const source =
+          typeof spec.source === 'string' && spec.source !== 'test-pattern'
+            ? appSources?.get(spec.source)
+            : typeof spec.source === 'object'
+              ? spec.source
+              : undefined;
+        if (typeof spec.source === 'string' && spec.source !== 'test-pattern' && !source) {
+          throw new TelekitError('E_CONFIG', `stream ${spec.id}: no media source named ${spec.source}`, {
+            context: {
+              stream: spec.id,
+              source: spec.source,
+              known: [...(appSources?.keys() ?? [])].join(', '),
+            },
+          });
+        }
+        const profile: EncoderProfile =
+          typeof spec.profile === 'object'
+            ? spec.profile
+            : spec.profile
+              ? profiles[spec.profile]
+              : source
+                ? {
+                    ...profiles['480p30'],
+                    width: source.info.width,
+                    height: source.info.height,
+                    fps: source.info.fps,
+                  }
+                : profiles['720p30'];
+        if (source && (source.info.width !== profile.width || source.info.height !== profile.height)) {
+          throw new TelekitError(
+            'E_CONFIG',
+            `stream ${spec.id}: source is ${source.info.width}×${source.info.height} but the profile is ${profile.width}×${profile.height}`,
+            { context: { stream: spec.id } },
+          );
+        }
         const stream = await s.addStream(spec.id);
-        const profile = typeof spec.profile === 'object' ? spec.profile : profiles[spec.profile ?? '720p30'];
         const chosen = await chooseEncoder(spec.encoder ?? 'auto');
         ctx.logger.info('stream encoder chosen', {
           stream: spec.id,
           encoder: chosen.encoder,
           why: chosen.why,
         });
+        let hlsDir: string | undefined;
+        if (spec.hls !== false) {
+          const dir = mkdtempSync(join(tmpdir(), `telekit-hls-${spec.id.replace(/[^\w-]/g, '_')}-`));
+          hlsDir = dir;
+          hlsDirs.set(spec.id, dir);
+          ctx.onTeardown(() => rmSync(dir, { recursive: true, force: true }));
+        }
+        const direct = source?.sendTo ? await freeTcpPort() : undefined;
         const enc = new SupervisedEncoder({
           encoder: chosen.encoder,
           profile,
-          input: { kind: 'test-pattern' },
+          input: !source
+            ? { kind: 'test-pattern' }
+            : direct !== undefined
+              ? { kind: 'rgba-tcp', port: direct }
+              : { kind: 'rgba-stdin' },
           rtp: stream.ingest,
+          ...(hlsDir ? { hlsDir } : {}),
           logger: ctx.logger,
         });
         encoders.set(spec.id, enc);
         ctx.onTeardown(() => enc.close());
+        if (source && direct !== undefined) {
+          const stop = await source.sendTo!(`tcp:127.0.0.1:${direct}`);
+          ctx.onTeardown(() => stop());
+        } else if (source) {
+          const feed = enc.feed(source.frames$);
+          ctx.onTeardown(() => feed.unsubscribe());
+        }
+        m.add({
+          id: spec.id,
+          producer: stream.producer,
+          encoder: () => ({ status: enc.status, stats: enc.stats }),
+          viewers: () => s.viewers(spec.id),
+        });
         streamInfo.push({
           id: spec.id,
           label: spec.label ?? spec.id,
-          codec: 'h264',
+          codec: chosen.encoder === 'libsvtav1' ? 'av1' : 'h264',
           width: profile.width,
           height: profile.height,
           fps: profile.fps,
+          ...(hlsDir ? { hls: `/media/hls/${encodeURIComponent(spec.id)}/index.m3u8` } : {}),
         });
       }
 
@@ -127,20 +207,28 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
             context: { transport },
           });
       };
+      const consumersOf = (clientId: string) =>
+        new Set(
+          s
+            .consumers()
+            .filter((c) => owners.get(s.transportOfConsumer(c.id) ?? '') === clientId)
+            .map((c) => c.id),
+        );
       const signalling: MediaSignalling = {
         async request(clientId, topic, body) {
-          if (!(topic in bodies)) {
+          if (!Object.hasOwn(requests, topic)) {
             throw new TelekitError(
               'E_MEDIA_SIGNALLING',
-              `unknown media request ${topic.slice(0, 64)}; known: ${Object.keys(bodies).join(', ')}`,
+              `unknown media request ${topic.slice(0, 64)}; known: ${Object.keys(requests).join(', ')}`,
             );
           }
           const op = topic as Op;
           switch (op) {
             case '/media/streams':
+              parseMessage(requests[op], body ?? {});
               return { streams: streamInfo };
             case '/media/join': {
-              const b = parse(bodies[op], topic, body);
+              const b = parseMessage(requests[op], body ?? {});
               if (!s.stream(b.stream))
                 throw new TelekitError('E_MEDIA_SIGNALLING', 'unknown stream', {
                   context: { stream: b.stream },
@@ -148,28 +236,32 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
               return { rtpCapabilities: s.rtpCapabilities };
             }
             case '/media/transport': {
+              parseMessage(requests[op], body ?? {});
               const t = await s.createViewerTransport();
               owners.set(t.id, clientId);
               return t;
             }
             case '/media/connect': {
-              const b = parse(bodies[op], topic, body);
+              const b = parseMessage(requests[op], body ?? {});
               own(clientId, b.transport);
               await s.connect(b.transport, b.dtlsParameters as unknown as types.DtlsParameters);
               return {};
             }
             case '/media/consume': {
-              const b = parse(bodies[op], topic, body);
+              const b = parseMessage(requests[op], body ?? {});
               own(clientId, b.transport);
               return s.consume(b.transport, b.stream, b.rtpCapabilities as unknown as types.RtpCapabilities);
             }
             case '/media/resume': {
-              const b = parse(bodies[op], topic, body);
+              const b = parseMessage(requests[op], body ?? {});
               const transport = s.transportOfConsumer(b.consumer);
               if (transport) own(clientId, transport);
               await s.resume(b.consumer);
               return {};
             }
+            case '/media/stats':
+              parseMessage(requests[op], body ?? {});
+              return { streams: m.streams(), viewers: m.viewers(consumersOf(clientId)) };
           }
         },
         release(clientId) {
@@ -179,21 +271,20 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
             s.closeTransport(transport);
           }
         },
+        hlsDirectory: (stream) => hlsDirs.get(stream),
+        metrics: () => m.registry.metrics(),
       };
       ctx.provide(MediaSignallingToken, signalling);
     },
     health() {
-      if (!sfu) return { status: 'down', detail: 'not started' };
+      if (!sfu || !monitor) return { status: 'down', detail: 'not started' };
+      const stats = monitor.streams();
       const down = [...encoders.entries()].filter(([, e]) => !e.status.running).map(([id]) => id);
-      const data = Object.fromEntries(
-        [...encoders.entries()].map(([id, e]) => [
-          id,
-          { viewers: sfu!.viewers(id), restarts: e.status.restarts, encoder: e.status.encoder },
-        ]),
-      );
-      return down.length
-        ? { status: 'degraded', detail: `encoder down: ${down.join(', ')}`, data }
-        : { status: 'ok', data };
+      const dark = stats.filter((st) => st.state === 'no-signal').map((st) => st.stream);
+      const data = Object.fromEntries(stats.map((st) => [st.stream, st]));
+      if (down.length) return { status: 'degraded', detail: `encoder down: ${down.join(', ')}`, data };
+      if (dark.length) return { status: 'degraded', detail: `no signal: ${dark.join(', ')}`, data };
+      return { status: 'ok', data };
     },
   };
 }

@@ -91,6 +91,8 @@ export async function createSfu(options: SfuOptions) {
           encodings: [{ ssrc }],
         },
       });
+      // Count keyframes as they arrive (the stats report them).
+      await producer.enableTraceEvent(['keyframe']);
       const stream = {
         id,
         producer,
@@ -183,6 +185,14 @@ export async function createSfu(options: SfuOptions) {
     /** Closes a viewer's transport (and its consumers). */
     closeTransport(transportId: string): void {
       transports.get(transportId)?.transport.close();
+    },
+
+    /** The live consumers (one per viewer of a stream), with the stream each watches. */
+    consumers(): { id: string; stream: string; consumer: types.Consumer }[] {
+      const byProducer = new Map([...streams.values()].map((st) => [st.producer.id, st.id]));
+      return [...consumers.values()]
+        .filter((c) => !c.closed)
+        .map((c) => ({ id: c.id, stream: byProducer.get(c.producerId) ?? '', consumer: c }));
     },
 
     viewers(streamId: string): number {

@@ -3,23 +3,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@telekit/core';
-import { build } from 'esbuild';
+import { testPatternSource } from '@telekit/testkit/fakes';
 import type { types } from 'mediasoup';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chooseEncoder,
-  createSfu,
-  createWorker,
-  profiles,
-  type Sfu,
-  SupervisedEncoder,
-} from '../src/index.js';
+import { chooseEncoder, createSfu, createWorker, type Sfu, SupervisedEncoder } from '../src/index.js';
+import { BARS, barColours, framesShown, launchChromium, viewerPage } from './browser/harness.js';
 
 const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
+const source = testPatternSource({ width: 320, height: 240, fps: 30, scroll: false });
 let worker: types.Worker;
 let sfu: Sfu;
 let encoder: SupervisedEncoder;
+let feeding: { unsubscribe(): void };
 let server: Server;
 let url = '';
 let browser: Browser;
@@ -31,21 +27,13 @@ beforeAll(async () => {
   const { encoder: name } = await chooseEncoder('auto');
   encoder = new SupervisedEncoder({
     encoder: name,
-    profile: { ...profiles['480p30'], width: 320, height: 240 },
-    input: { kind: 'test-pattern' },
+    profile: { width: 320, height: 240, fps: 30, bitrateKbps: 800, gopSeconds: 1 },
+    input: { kind: 'rgba-stdin' },
     rtp: { ...stream.ingest },
     logger: silentLogger,
   });
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./browser/viewer.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-  });
-  const js = bundle.outputFiles[0]!.text;
-  const html =
-    '<!doctype html><title>viewer</title><video muted playsinline autoplay width="320" height="240"></video><script type="module" src="/viewer.js"></script>';
+  feeding = encoder.feed(source.frames$);
+  const { js, html } = await viewerPage();
   // HTTP signalling for the test page (the app's signalling goes over the gateway's /media/* topics).
   // biome-ignore lint/suspicious/noExplicitAny: the test page sends what mediasoup-client produces
   const signalling: Record<string, (body: any) => Promise<unknown>> = {
@@ -69,8 +57,7 @@ beforeAll(async () => {
         const chunks: Buffer[] = [];
         for await (const c of req) chunks.push(c as Buffer);
         const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
-        const op = req.url.slice('/signal/'.length);
-        const handler = signalling[op];
+        const handler = signalling[req.url.slice('/signal/'.length)];
         const answer = handler ? await handler(body) : undefined;
         if (answer === undefined) return void res.writeHead(404).end('{}');
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
@@ -84,74 +71,57 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   server?.close();
+  feeding?.unsubscribe();
+  await source.close();
   await encoder?.close();
   sfu?.close();
   worker?.close();
 });
 
 describe('video to Chromium through mediasoup', () => {
-  it('a viewer decodes the encoded stream; a second viewer joins; one encode for both', {
+  it('a viewer decodes the stream: the picture is the source pattern and every frame carries its stamp', {
     timeout: 60_000,
   }, async () => {
     const page = await browser.newPage();
     await page.goto(url);
-    await page.waitForFunction(
-      () => window.telekitViewer?.frames > 20 || window.telekitViewer?.error,
-      undefined,
-      { timeout: 30_000 },
-    );
-    const first = await page.evaluate(() => window.telekitViewer);
+    const first = await framesShown(page, 20);
     expect(first.error).toBeUndefined();
-    expect(first.width).toBe(320);
-    expect(first.height).toBe(240);
+    expect([first.width, first.height]).toEqual([320, 240]);
     mkdirSync(results, { recursive: true });
     await page.screenshot({ path: `${results}media-viewer.png` });
-    // The picture is ffmpeg's testsrc2: colour bars, red, green, yellow, blue, magenta, cyan, left
-    // to right. Sample each bar near the bottom, where nothing moves.
-    const pixels = await page.evaluate(() => {
-      const video = document.querySelector('video')!;
-      const canvas = document.createElement('canvas');
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      const g = canvas.getContext('2d')!;
-      g.drawImage(video, 0, 0);
-      return [25, 80, 135, 190, 245, 300].map((x) =>
-        Array.from(g.getImageData(x, 230, 1, 1).data.slice(0, 3)),
-      );
-    });
-    const dominant = pixels.map(
-      ([r, g, b]) => `${r! > 128 ? 'R' : ''}${g! > 128 ? 'G' : ''}${b! > 128 ? 'B' : ''}`,
-    );
-    expect(dominant).toEqual(['R', 'G', 'RG', 'B', 'RB', 'GB']);
+    expect(await barColours(page)).toEqual(BARS);
+    // Glass-to-glass: the stamps drawn by the source read back from the presented frames.
+    expect(first.latencies.length).toBeGreaterThan(10);
+    // A misread stamp would be far off (hours); a right one is the latency of a loopback stream.
+    expect(Math.max(...first.latencies)).toBeLessThan(10_000);
 
+    // A second viewer joins and gets a decodable frame; one encode for both.
     const second = await browser.newPage();
     await second.goto(url);
-    await second.waitForFunction(
-      () => window.telekitViewer?.frames > 5 || window.telekitViewer?.error,
-      undefined,
-      { timeout: 30_000 },
-    );
-    const s = await second.evaluate(() => window.telekitViewer);
+    const s = await framesShown(second, 5);
     expect(s.error).toBeUndefined();
+    expect(s.firstFrameMs).toBeGreaterThan(0);
     expect(sfu.viewers('cam')).toBe(2);
     expect(encoder.status.restarts).toBe(0);
+    await second.close();
+
+    // The encoder dies: it is restarted and the same viewer, on the same transport, sees video again.
+    const before = await page.evaluate(() => ({
+      frames: window.telekitViewer.frames,
+      transport: window.telekitViewer.transportId,
+    }));
+    encoder.process!.kill('SIGKILL');
+    const after = await framesShown(page, before.frames + 30);
+    expect(after.error).toBeUndefined();
+    expect(after.transportId).toBe(before.transport);
+    expect(encoder.status).toMatchObject({ restarts: 1, running: true, lastExit: 'killed by SIGKILL' });
+    expect(await barColours(page)).toEqual(BARS);
   });
 
   it('out-of-order or unknown signalling is refused, naming what is wrong', async () => {
@@ -166,5 +136,6 @@ describe('video to Chromium through mediasoup', () => {
       'unknown transport [transport:nope]',
     );
     await expect(sfu.resume('nope')).rejects.toThrow('unknown consumer');
+    sfu.closeTransport(t.id);
   });
 });

@@ -34,7 +34,17 @@ describe('media signalling through the gateway', () => {
     const bob = gatewayClient({ url: running.url, session: 'bob' });
     await Promise.all([alice.connect(), bob.connect()]);
     expect(await alice.request('/media/streams', {})).toEqual({
-      streams: [{ id: 'cam', label: 'cam', codec: 'h264', width: 320, height: 240, fps: 30 }],
+      streams: [
+        {
+          id: 'cam',
+          label: 'cam',
+          codec: 'h264',
+          width: 320,
+          height: 240,
+          fps: 30,
+          hls: '/media/hls/cam/index.m3u8',
+        },
+      ],
     });
     const { rtpCapabilities } = await alice.request<{ rtpCapabilities: { codecs: { mimeType: string }[] } }>(
       '/media/join',
@@ -77,7 +87,7 @@ describe('media signalling through the gateway', () => {
       'unknown stream [stream:nope]',
     );
     await expect(c.request('/media/join', { stream: 42 })).rejects.toThrow(
-      'invalid /media/join request: stream: expected string, received number',
+      'invalid message: stream: expected string, received number [topic:/media/join]',
     );
     await expect(c.request('/media/connect', { transport: 'x' })).rejects.toThrow('dtlsParameters');
     await expect(c.request('/media/teleport', {})).rejects.toThrow(/unknown media request \/media\/teleport/);

@@ -223,6 +223,14 @@ export function cameraSource(sim: SidecarSimulator, name: string, camera: Camera
     name,
     info: { width, height, fps, format: 'rgba' },
     frames$: defer(() => (closed ? EMPTY : live$)),
+    // The sidecar writes the frames to the sink itself (an encoder's TCP input): they never pass
+    // through Node.
+    async sendTo(sink) {
+      await sim.camera({ ...camera, width, height, fps, sink, enabled: true });
+      return async () => {
+        if (!closed) await sim.camera({ enabled: false }).catch(() => undefined);
+      };
+    },
     async close() {
       if (closed) return;
       closed = true;

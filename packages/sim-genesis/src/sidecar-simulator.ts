@@ -59,6 +59,8 @@ export interface CameraOptions {
    * `tcp:host:port`, raw RGBA written straight to an encoder listening there, never through Node.
    */
   sink?: string;
+  /** Draw the render time into the picture (top-left, `stampFrame`'s layout) for glass-to-glass latency. Default true. */
+  stamp?: boolean;
 }
 
 /** The sidecar's health, as `health()` reports it. */

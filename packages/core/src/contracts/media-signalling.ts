@@ -8,4 +8,11 @@ export interface MediaSignalling {
   request(clientId: string, topic: string, body: unknown): Promise<unknown>;
   /** The client has gone: release what it held (transports, consumers). */
   release(clientId: string): void;
+  /**
+   * The directory holding a stream's HLS playlist (`index.m3u8`) and segments, if the stream has
+   * one. The gateway serves it under `/media/hls/<stream>/`.
+   */
+  hlsDirectory?(stream: string): string | undefined;
+  /** The media plugin's own metrics in Prometheus text format; the gateway appends them to `/metrics`. */
+  metrics?(): Promise<string>;
 }

@@ -47,6 +47,13 @@ export interface MediaSource {
   readonly name: string;
   readonly info: MediaSourceInfo;
   readonly frames$: Observable<Frame>;
+  /**
+   * Optional: delivers raw frames (`info.format`, `info.width`×`info.height`, back to back) straight
+   * to a sink such as `tcp:127.0.0.1:5000`, without them passing through this process — a simulator
+   * sidecar writing its camera into the encoder, say. Resolves with a function that stops it. Media
+   * plugins prefer this over `frames$` when a source offers it.
+   */
+  sendTo?(sink: string): Promise<() => Promise<void>>;
   /** Stops the source and completes `frames$`. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -36,6 +36,15 @@ export function protocolSchemas(): Record<string, Record<string, unknown>> {
         lane: topic.lane,
         ...(topic.lane === 'control' ? { ttlMs: topic.ttl } : {}),
         ...(topic.lane === 'telemetry' ? { depth: topic.depth } : {}),
+        ...(topic.answer
+          ? {
+              answer: z.toJSONSchema(topic.answer, {
+                target: 'draft-2020-12',
+                io: 'output',
+                unrepresentable: 'any',
+              }),
+            }
+          : {}),
       },
       examples: [exampleMessages[key as keyof typeof Topics]],
     };

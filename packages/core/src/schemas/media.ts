@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { list, message, name } from './common.js';
+import { list, name } from './common.js';
 
 /**
  * Media signalling (`/media/*`). Video itself travels over WebRTC (DTLS-SRTP) and never through these
@@ -22,56 +22,103 @@ export const StreamInfo = z
   .meta({ id: 'StreamInfo' });
 export type StreamInfo = z.infer<typeof StreamInfo>;
 
-/** `/media/streams`: what the server offers. */
-export const MediaStreams = message({ streams: list(StreamInfo) }).meta({ id: 'MediaStreams' });
+/**
+ * Signalling is request and answer: a viewer sends a request body on a `/media/*` topic (through
+ * the gateway client's `request`), and the media plugin answers that viewer only. The requests
+ * carry no header: they are not streamed, and the gateway stamps who sent them.
+ */
+
+/** `/media/streams` answer: what the server offers. */
+export const MediaStreams = z.object({ streams: list(StreamInfo) }).meta({ id: 'MediaStreams' });
 export type MediaStreams = z.infer<typeof MediaStreams>;
 
-/** `/media/join`: a viewer asks to watch a stream; the answer carries the router's capabilities. */
-export const MediaJoin = message({ stream: name() }).meta({ id: 'MediaJoin' });
+/** `/media/join` request: a viewer asks to watch a stream. */
+export const MediaJoin = z.object({ stream: name() }).meta({ id: 'MediaJoin' });
 export type MediaJoin = z.infer<typeof MediaJoin>;
 
-/** `/media/transport`: the server's receive transport for a viewer. */
-export const MediaTransport = message({
-  id: name(),
-  iceParameters: Opaque,
-  iceCandidates: z.array(Opaque).max(64),
-  dtlsParameters: Opaque,
-}).meta({ id: 'MediaTransport' });
+/** `/media/join` answer: the router's RTP capabilities, for the viewer's device. */
+export const MediaJoined = z.object({ rtpCapabilities: Opaque }).meta({ id: 'MediaJoined' });
+export type MediaJoined = z.infer<typeof MediaJoined>;
+
+/** `/media/transport` answer: the server's receive transport for a viewer. */
+export const MediaTransport = z
+  .object({
+    id: name(),
+    iceParameters: Opaque,
+    iceCandidates: z.array(Opaque).max(64),
+    dtlsParameters: Opaque,
+  })
+  .meta({ id: 'MediaTransport' });
 export type MediaTransport = z.infer<typeof MediaTransport>;
 
-/** `/media/connect`: the viewer's DTLS parameters for its transport. */
-export const MediaConnect = message({ transport: name(), dtlsParameters: Opaque }).meta({
+/** `/media/connect` request: the viewer's DTLS parameters for its transport. */
+export const MediaConnect = z.object({ transport: name(), dtlsParameters: Opaque }).meta({
   id: 'MediaConnect',
 });
 export type MediaConnect = z.infer<typeof MediaConnect>;
 
-/** `/media/consume`: the viewer asks for a consumer of `stream` on `transport`. */
-export const MediaConsume = message({
-  transport: name(),
-  stream: name(),
-  rtpCapabilities: Opaque,
-}).meta({ id: 'MediaConsume' });
+/** `/media/consume` request: the viewer asks for a consumer of `stream` on `transport`. */
+export const MediaConsume = z
+  .object({ transport: name(), stream: name(), rtpCapabilities: Opaque })
+  .meta({ id: 'MediaConsume' });
 export type MediaConsume = z.infer<typeof MediaConsume>;
 
-/** `/media/consumer`: the server's answer to `/media/consume`. */
-export const MediaConsumer = message({
-  id: name(),
-  producer: name(),
-  kind: z.enum(['video', 'audio']),
-  rtpParameters: Opaque,
-}).meta({ id: 'MediaConsumer' });
+/** `/media/consume` answer: a paused consumer, for mediasoup-client's `transport.consume`. */
+export const MediaConsumer = z
+  .object({
+    id: name(),
+    producerId: name(),
+    kind: z.enum(['video', 'audio']),
+    rtpParameters: Opaque,
+  })
+  .meta({ id: 'MediaConsumer' });
 export type MediaConsumer = z.infer<typeof MediaConsumer>;
 
-/** `/media/keyframe`: ask the encoder for a keyframe (a viewer joined or lost packets). */
-export const MediaKeyframe = message({ stream: name() }).meta({ id: 'MediaKeyframe' });
-export type MediaKeyframe = z.infer<typeof MediaKeyframe>;
+/** `/media/resume` request: the viewer is ready; start sending. */
+export const MediaResume = z.object({ consumer: name() }).meta({ id: 'MediaResume' });
+export type MediaResume = z.infer<typeof MediaResume>;
 
-/** `/media/stats`: a stream's figures as the server measures them. */
-export const MediaStats = message({
-  stream: name(),
-  fps: z.number().min(0),
-  bitrate: z.number().min(0),
-  viewers: z.number().int().min(0),
-  encoder: z.string().max(64),
-}).meta({ id: 'MediaStats' });
+/** A request with no fields (`/media/streams`, `/media/transport`, `/media/stats`). */
+export const MediaEmpty = z.object({}).meta({ id: 'MediaEmpty' });
+export type MediaEmpty = z.infer<typeof MediaEmpty>;
+
+/** One stream's figures as the server measures them. */
+export const StreamStats = z
+  .object({
+    stream: name(),
+    /** `starting` until the first picture, `no-signal` when pictures stop. */
+    state: z.enum(['starting', 'live', 'no-signal']),
+    fps: z.number().min(0),
+    bitrateKbps: z.number().min(0),
+    /** Encoder CPU time per frame, ms. */
+    encodeMsPerFrame: z.number().min(0),
+    keyframes: z.number().int().min(0),
+    viewers: z.number().int().min(0),
+    encoder: z.string().max(64),
+    restarts: z.number().int().min(0),
+    /** Ms since the SFU last received video; -1 if never. */
+    lastVideoAgoMs: z.number().int().min(-1),
+  })
+  .meta({ id: 'StreamStats' });
+export type StreamStats = z.infer<typeof StreamStats>;
+
+/** One viewer's figures from the SFU (RTT and loss from the viewer's receiver reports). */
+export const ViewerStats = z
+  .object({
+    consumer: name(),
+    stream: name(),
+    rttMs: z.number().min(0).optional(),
+    fractionLost: z.number().min(0).max(1),
+    packetsLost: z.number().int(),
+    nacks: z.number().int().min(0),
+    keyframeRequests: z.number().int().min(0),
+    bitrateKbps: z.number().min(0),
+  })
+  .meta({ id: 'ViewerStats' });
+export type ViewerStats = z.infer<typeof ViewerStats>;
+
+/** `/media/stats`: every stream's figures, and the asking client's own viewer figures. */
+export const MediaStats = z
+  .object({ streams: list(StreamStats), viewers: list(ViewerStats) })
+  .meta({ id: 'MediaStats' });
 export type MediaStats = z.infer<typeof MediaStats>;

@@ -23,6 +23,8 @@ export interface Topic<T = unknown, N extends string = string> {
   readonly depth: number;
   /** One line for docs and the JSON Schema. */
   readonly description: string;
+  /** Media lane: the schema of the answer to a request on this topic. */
+  readonly answer?: z.ZodType;
 }
 
 /** The message type a topic carries. */
@@ -57,6 +59,7 @@ export function defineTopic<T, N extends string>(spec: {
   description: string;
   ttl?: number;
   depth?: number;
+  answer?: z.ZodType;
 }): Topic<T, N> {
   if (!TOPIC_NAME.test(spec.name)) {
     throw new TelekitError('E_VALIDATION', 'topic name must look like /lane/name in lower case', {
@@ -71,5 +74,6 @@ export function defineTopic<T, N extends string>(spec: {
     description: spec.description,
     ttl: spec.ttl ?? DEFAULT_TTL_MS,
     depth: spec.depth ?? DEFAULT_DEPTH,
+    ...(spec.answer ? { answer: spec.answer } : {}),
   });
 }

@@ -13,8 +13,9 @@ describe('message schemas', () => {
     expect(parseMessage(topic, exampleMessages[key])).toEqual(exampleMessages[key]);
   });
 
-  it('every topic carries a header', () => {
+  it('every streamed topic carries a header (media requests are answered, not streamed)', () => {
     for (const [key, topic] of entries) {
+      if (topic.lane === 'media') continue;
       const { header: _, ...rest } = exampleMessages[key] as { header: unknown };
       const r = checkMessage(topic, rest);
       expect(r.ok).toBe(false);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import {
   createServer,
   type Server as HttpServer,
@@ -5,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   type AppHealthReport,
   builtinTopics,
@@ -236,17 +238,55 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return;
     }
     if (path === '/metrics') {
+      const media = (await options.media?.metrics?.().catch(() => '')) ?? '';
       res
         .writeHead(200, { 'content-type': metrics.registry.contentType })
-        .end(await metrics.registry.metrics());
+        .end(`${await metrics.registry.metrics()}\n${media}`);
       return;
     }
+    if (path?.startsWith('/media/hls/')) return serveHls(req, res, path);
     if (options.routes && (await options.routes(req, res))) return;
     if (serveStatic) {
       serveStatic(req, res, () => void res.writeHead(404).end('not found\n'));
       return;
     }
     res.writeHead(404).end('not found\n');
+  };
+
+  // HLS: the media plugin's playlists and segments, for viewers the verifier lets in (a token in
+  // `Authorization: Bearer …` or `?token=`, as hls.js can send either).
+  const hlsFile = /^\/media\/hls\/([\w.-]{1,128})\/([\w.-]{1,128}\.(m3u8|ts|m4s|mp4))$/;
+  const hlsTypes: Record<string, string> = {
+    m3u8: 'application/vnd.apple.mpegurl',
+    ts: 'video/mp2t',
+    m4s: 'video/iso.segment',
+    mp4: 'video/mp4',
+  };
+  const serveHls = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+    const m = hlsFile.exec(path);
+    const dir = m ? options.media?.hlsDirectory?.(m[1]!) : undefined;
+    if (!m || !dir) return void res.writeHead(404).end('no such stream or file\n');
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '');
+    try {
+      const principal = await verify(bearer ?? url.searchParams.get('token') ?? undefined);
+      if (!allowed(acl[principal.role].subscribe, '/media/hls'))
+        return void res.writeHead(403).end(`role ${principal.role} may not watch video\n`);
+    } catch (error) {
+      return void res.writeHead(401).end(`${(error as Error).message}\n`);
+    }
+    try {
+      const body = await readFile(join(dir, m[2]!));
+      res
+        .writeHead(200, {
+          'content-type': hlsTypes[m[3]!]!,
+          'cache-control': m[3] === 'm3u8' ? 'no-cache' : 'max-age=60',
+        })
+        .end(body);
+    } catch {
+      // A segment rolled off the playlist between listing and fetching.
+      res.writeHead(404).end('gone\n');
+    }
   };
 
   // ---------------------------------------------------------------- socket.io

@@ -1,4 +1,7 @@
-// A minimal viewer page script for the tests: mediasoup-client over HTTP signalling.
+// The viewer page of the media tests and benchmarks: mediasoup-client over HTTP signalling (or
+// hls.js with `?mode=hls`), reading each presented frame's glass-to-glass stamp.
+import { readStamp, stampLatency, stampRegion } from '@telekit/core';
+import Hls from 'hls.js';
 import { Device } from 'mediasoup-client';
 
 declare global {
@@ -10,6 +13,10 @@ declare global {
       error?: string;
       firstFrameMs?: number;
       start: number;
+      transportId?: string;
+      /** Source → presentation, ms, one per frame whose stamp was read. */
+      latencies: number[];
+      mode: 'webrtc' | 'hls';
     };
   }
 }
@@ -25,37 +32,77 @@ async function signal<T>(op: string, body: unknown): Promise<T> {
   return json;
 }
 
+async function webrtc(video: HTMLVideoElement, stream: string, state: Window['telekitViewer']) {
+  const { rtpCapabilities } = await signal<{ rtpCapabilities: unknown }>('join', { stream });
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: rtpCapabilities as never });
+  const params = await signal<Record<string, unknown>>('transport', {});
+  const transport = device.createRecvTransport(params as never);
+  state.transportId = transport.id;
+  transport.on('connect', ({ dtlsParameters }, ok, fail) => {
+    signal('connect', { transport: transport.id, dtlsParameters }).then(() => ok(), fail);
+  });
+  const info = await signal<Record<string, unknown>>('consume', {
+    transport: transport.id,
+    stream,
+    rtpCapabilities: device.rtpCapabilities,
+  });
+  const consumer = await transport.consume(info as never);
+  video.srcObject = new MediaStream([consumer.track]);
+  await signal('resume', { consumer: consumer.id });
+}
+
+function hls(video: HTMLVideoElement, src: string, state: Window['telekitViewer']) {
+  if (!Hls.isSupported()) throw new Error('hls.js: Media Source Extensions are missing');
+  const player = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 1 });
+  player.on(Hls.Events.ERROR, (_event, data) => {
+    if (data.fatal) state.error = `hls: ${data.type} ${data.details}`;
+  });
+  player.loadSource(src);
+  player.attachMedia(video);
+}
+
 async function main() {
-  const state: Window['telekitViewer'] = { frames: 0, width: 0, height: 0, start: performance.now() };
+  const query = new URLSearchParams(location.search);
+  const mode = query.get('mode') === 'hls' ? 'hls' : 'webrtc';
+  const state: Window['telekitViewer'] = {
+    frames: 0,
+    width: 0,
+    height: 0,
+    start: performance.now(),
+    latencies: [],
+    mode,
+  };
   window.telekitViewer = state;
   try {
-    const stream = new URLSearchParams(location.search).get('stream') ?? 'cam';
-    const { rtpCapabilities } = await signal<{ rtpCapabilities: unknown }>('join', { stream });
-    const device = new Device();
-    await device.load({ routerRtpCapabilities: rtpCapabilities as never });
-    const params = await signal<Record<string, unknown>>('transport', {});
-    const transport = device.createRecvTransport(params as never);
-    transport.on('connect', ({ dtlsParameters }, ok, fail) => {
-      signal('connect', { transport: transport.id, dtlsParameters }).then(() => ok(), fail);
-    });
-    const info = await signal<Record<string, unknown>>('consume', {
-      transport: transport.id,
-      stream,
-      rtpCapabilities: device.rtpCapabilities,
-    });
-    const consumer = await transport.consume(info as never);
     const video = document.querySelector('video')!;
-    video.srcObject = new MediaStream([consumer.track]);
-    await signal('resume', { consumer: consumer.id });
-    await video.play();
-    const onFrame = () => {
+    const stream = query.get('stream') ?? 'cam';
+    if (mode === 'hls') hls(video, query.get('src') ?? `/media/hls/${stream}/index.m3u8`, state);
+    else await webrtc(video, stream, state);
+    const canvas = document.createElement('canvas');
+    const g = canvas.getContext('2d', { willReadFrequently: true })!;
+    const onFrame: VideoFrameRequestCallback = (now, meta) => {
       state.frames++;
-      state.width = video.videoWidth;
-      state.height = video.videoHeight;
+      state.width = meta.width;
+      state.height = meta.height;
       state.firstFrameMs ??= performance.now() - state.start;
+      // The frame's stamp, read from the top-left corner only.
+      const region = stampRegion(meta.width);
+      canvas.width = region.width;
+      canvas.height = region.height;
+      g.drawImage(video, 0, 0, region.width, region.height, 0, 0, region.width, region.height);
+      const stamp = readStamp(
+        g.getImageData(0, 0, region.width, region.height).data,
+        region.width,
+        region.height,
+        meta.width,
+      );
+      const shownAt = performance.timeOrigin + (meta.expectedDisplayTime ?? now);
+      if (stamp !== undefined) state.latencies.push(stampLatency(stamp, shownAt));
       video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
+    await video.play();
   } catch (error) {
     state.error = String(error);
   }

@@ -15,6 +15,7 @@ from typing import Any
 from . import PROTOCOL, __version__
 from .errors import SimError
 from .framing import FrameError, encode_frame, read_frame
+from .stamp import stamp_frame
 
 
 # Answered at once, whatever else is running.
@@ -217,7 +218,10 @@ class Sidecar:
             self._ensure_sink()
         elif sink != "events":
             raise SimError("E_VALIDATION", "sink must be 'events' or 'tcp:host:port'", field="sink")
-        self.camera = {"camera": name, "width": int(width), "height": int(height), "fps": float(fps), "sink": sink}
+        stamp = m.get("stamp", True)
+        if not isinstance(stamp, bool):
+            raise SimError("E_VALIDATION", "stamp must be a boolean", field="stamp")
+        self.camera = {"camera": name, "width": int(width), "height": int(height), "fps": float(fps), "sink": sink, "stamp": stamp}
         return {"bytes": len(frame)}
 
     async def op_shutdown(self, m: dict) -> dict:
@@ -296,6 +300,9 @@ class Sidecar:
             self.camera = None
             return
         self.frame_seq += 1
+        taken = now_ms()
+        if cam.get("stamp", True):
+            pixels = stamp_frame(pixels, cam["width"], cam["height"], taken)
         if self.sink_address is not None:
             # Straight to the encoder, never through Node; a slow (or restarting) encoder loses
             # frames, never stalls physics.
@@ -308,7 +315,7 @@ class Sidecar:
             else:
                 self.sink.write(pixels)
             return
-        self.emit({"event": "frame", "width": cam["width"], "height": cam["height"], "format": "rgba", "timestamp": now_ms(), "seq": self.frame_seq, "data": pixels})
+        self.emit({"event": "frame", "width": cam["width"], "height": cam["height"], "format": "rgba", "timestamp": taken, "seq": self.frame_seq, "data": pixels})
 
     def _ensure_sink(self) -> None:
         """(Re)connects to the encoder's TCP input in the background, retrying until it listens."""

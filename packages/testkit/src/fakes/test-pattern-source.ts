@@ -4,6 +4,7 @@ import {
   frameByteLength,
   type MediaSource,
   type MediaSourceInfo,
+  stampFrame,
   systemClock,
 } from '@telekit/core';
 import { EMPTY, Observable, share } from 'rxjs';
@@ -15,10 +16,16 @@ export interface TestPatternOptions {
   fps?: number;
   clock?: Clock;
   name?: string;
+  /** Scroll the bars one column per frame (default true); false keeps them still. */
+  scroll?: boolean;
+  /** Write each frame's timestamp into its top-left corner for glass-to-glass measurement (default true). */
+  stamp?: boolean;
 }
 
 /**
- * An in-memory media source: vertical colour bars that scroll one column per frame, RGBA. It runs
+ * An in-memory media source: vertical colour bars (white, yellow, cyan, green, magenta, red, blue)
+ * that scroll one column per frame, RGBA, each frame stamped with its time (see `stampFrame` in
+ * `@telekit/core`). It runs
  * only while someone watches (one timer shared by every subscriber).
  */
 export function testPatternSource(options: TestPatternOptions = {}): MediaSource {
@@ -45,18 +52,17 @@ export function testPatternSource(options: TestPatternOptions = {}): MediaSource
   const render = (): Frame => {
     const { width, height } = info;
     const data = new Uint8Array(frameByteLength('rgba', width, height));
-    const shift = seq % width;
+    const shift = options.scroll === false ? 0 : seq % width;
+    // One row of bars, copied down the picture.
     for (let col = 0; col < width; col++) {
       const bar = bars[Math.floor((((col + shift) % width) * bars.length) / width)]!;
-      for (let row = 0; row < height; row++) {
-        const i = (row * width + col) * 4;
-        data[i] = bar[0];
-        data[i + 1] = bar[1];
-        data[i + 2] = bar[2];
-        data[i + 3] = 255;
-      }
+      data.set([bar[0], bar[1], bar[2], 255], col * 4);
     }
-    return { width, height, format: 'rgba', timestamp: clock.now(), seq: seq++, data };
+    const row = width * 4;
+    for (let r = 1; r < height; r++) data.copyWithin(r * row, 0, row);
+    const timestamp = clock.now();
+    if (options.stamp !== false) stampFrame(data, width, height, timestamp);
+    return { width, height, format: 'rgba', timestamp, seq: seq++, data };
   };
 
   const live$ = new Observable<Frame>((subscriber) => {

@@ -1,0 +1,70 @@
+// What the browser tests and benchmarks share: Debian's Chromium, and the viewer page bundled.
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+/** Debian's Chromium, headless, allowed to autoplay. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+/** The viewer page (test/browser/viewer.ts) as one script, and its HTML. */
+export async function viewerPage(): Promise<{ js: string; html: string }> {
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL('./viewer.ts', import.meta.url))],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['source'],
+    write: false,
+    logLevel: 'silent',
+  });
+  return {
+    js: bundle.outputFiles[0]!.text,
+    html: '<!doctype html><title>viewer</title><video muted playsinline autoplay></video><script type="module" src="/viewer.js"></script>',
+  };
+}
+
+/** Waits until the page's viewer has shown `frames` frames (or failed), and returns its state. */
+export async function framesShown(page: Page, frames: number, timeout = 30_000) {
+  await page.waitForFunction(
+    (n) => window.telekitViewer?.frames >= n || window.telekitViewer?.error,
+    frames,
+    { timeout },
+  );
+  return page.evaluate(() => window.telekitViewer);
+}
+
+/** The colour of each of the test pattern's seven bars, sampled low in the picture. */
+export async function barColours(page: Page): Promise<string[]> {
+  const pixels = await page.evaluate(() => {
+    const video = document.querySelector('video')!;
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const g = canvas.getContext('2d')!;
+    g.drawImage(video, 0, 0);
+    return Array.from({ length: 7 }, (_, i) =>
+      Array.from(
+        g
+          .getImageData(Math.floor(((i + 0.5) * canvas.width) / 7), Math.floor(canvas.height * 0.8), 1, 1)
+          .data.slice(0, 3),
+      ),
+    );
+  });
+  return pixels.map(([r, g, b]) => `${r! > 128 ? 'R' : ''}${g! > 128 ? 'G' : ''}${b! > 128 ? 'B' : ''}`);
+}
+
+/** testPatternSource's bars, left to right: white, yellow, cyan, green, magenta, red, blue. */
+export const BARS = ['RGB', 'RG', 'GB', 'G', 'RB', 'R', 'B'];
