@@ -42,7 +42,11 @@ describe('published JSON Schemas', () => {
       expect(validate(example), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
       if (topic.lane !== 'media')
         expect(validate({ ...example, header: { seq: -1, stamp: 0, sender: 'x' } }), file).toBe(false);
-      else expect(ajv.compile(files[file]!['x-telekit'].answer), `${file} answer`).toBeTypeOf('function');
+      else
+        expect(
+          ajv.compile((files[file]!['x-telekit'] as { answer: object }).answer),
+          `${file} answer`,
+        ).toBeTypeOf('function');
       expect(validate('not a message'), file).toBe(false);
     }
   });

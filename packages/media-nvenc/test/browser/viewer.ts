@@ -52,9 +52,16 @@ async function webrtc(video: HTMLVideoElement, stream: string, state: Window['te
   await signal('resume', { consumer: consumer.id });
 }
 
-function hls(video: HTMLVideoElement, src: string, state: Window['telekitViewer']) {
+function hls(video: HTMLVideoElement, src: string, token: string | null, state: Window['telekitViewer']) {
   if (!Hls.isSupported()) throw new Error('hls.js: Media Source Extensions are missing');
-  const player = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 1 });
+  const player = new Hls({
+    lowLatencyMode: true,
+    liveSyncDurationCount: 1,
+    // The gateway lets in the same viewers as on its socket: the token goes with every request.
+    xhrSetup: (xhr) => {
+      if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    },
+  });
   player.on(Hls.Events.ERROR, (_event, data) => {
     if (data.fatal) state.error = `hls: ${data.type} ${data.details}`;
   });
@@ -77,7 +84,8 @@ async function main() {
   try {
     const video = document.querySelector('video')!;
     const stream = query.get('stream') ?? 'cam';
-    if (mode === 'hls') hls(video, query.get('src') ?? `/media/hls/${stream}/index.m3u8`, state);
+    if (mode === 'hls')
+      hls(video, query.get('src') ?? `/media/hls/${stream}/index.m3u8`, query.get('token'), state);
     else await webrtc(video, stream, state);
     const canvas = document.createElement('canvas');
     const g = canvas.getContext('2d', { willReadFrequently: true })!;
