@@ -47,6 +47,7 @@ describe('frame stamps', () => {
 
   it('latency undoes the wrap of the 24-bit time', () => {
     expect(stampLatency(2 ** 24 - 10, 2 ** 24 * 5 + 15)).toBe(25);
+    expect(stampLatency(1_000, 997)).toBe(-3);
   });
 
   it('pictures too small for the strip are left alone', () => {

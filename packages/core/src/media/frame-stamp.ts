@@ -77,9 +77,14 @@ export function readStamp(
   return value;
 }
 
-/** Ms from a stamped time (as {@link readStamp} returned it) to `nowMs`, undoing the 2^24 wrap. */
+/**
+ * Ms from a stamped time (as {@link readStamp} returned it) to `nowMs`, undoing the 2^24 wrap.
+ * Slightly negative when the viewer's clock is behind the source's (two processes' clocks agree
+ * only to a few ms; across machines, add the gateway's clock-offset estimate to `nowMs`).
+ */
 export function stampLatency(stamp: number, nowMs: number): number {
-  return (((Math.floor(nowMs) - stamp) % MODULO) + MODULO) % MODULO;
+  const d = (((Math.floor(nowMs) - stamp) % MODULO) + MODULO) % MODULO;
+  return d > MODULO / 2 ? d - MODULO : d;
 }
 
 /** The pixel region holding the stamp, for a viewer that copies only that much from the GPU. */
