@@ -91,8 +91,10 @@ export type EncoderInput =
   | { kind: 'rgba-stdin' }
   /** Raw RGBA frames pushed to a TCP port the encoder listens on (the sim sidecar's `tcp:` sink). */
   | { kind: 'rgba-tcp'; port: number }
-  /** ffmpeg's own test pattern, with a frame counter drawn in (for tests and demos). */
-  | { kind: 'test-pattern' };
+  /** ffmpeg's own test pattern (for tests and demos). */
+  | { kind: 'test-pattern' }
+  /** A V4L2 capture device (a USB or CSI camera), read by ffmpeg itself at the profile's size and rate. */
+  | { kind: 'v4l2'; device: string };
 
 /** Options of {@link encoderArgs}. */
 export interface EncoderArgsOptions {
@@ -123,18 +125,20 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
   const input =
     o.input.kind === 'test-pattern'
       ? ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`]
-      : [
-          '-f',
-          'rawvideo',
-          '-pix_fmt',
-          'rgba',
-          '-s',
-          `${width}x${height}`,
-          '-r',
-          String(fps),
-          '-i',
-          o.input.kind === 'rgba-stdin' ? 'pipe:0' : `tcp://127.0.0.1:${o.input.port}?listen=1`,
-        ];
+      : o.input.kind === 'v4l2'
+        ? ['-f', 'v4l2', '-framerate', String(fps), '-video_size', `${width}x${height}`, '-i', o.input.device]
+        : [
+            '-f',
+            'rawvideo',
+            '-pix_fmt',
+            'rgba',
+            '-s',
+            `${width}x${height}`,
+            '-r',
+            String(fps),
+            '-i',
+            o.input.kind === 'rgba-stdin' ? 'pipe:0' : `tcp://127.0.0.1:${o.input.port}?listen=1`,
+          ];
   const rate = [
     '-b:v',
     `${bitrateKbps}k`,

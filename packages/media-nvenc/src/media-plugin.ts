@@ -40,8 +40,9 @@ export interface StreamOptions {
    * `MediaSource`, or the name of one the app provides under `MediaSourcesToken` (the server sim's
    * camera is `sim-camera`). A source that can `sendTo` a sink writes straight into the encoder;
    * any other is fed through the encoder's stdin, dropping frames rather than stalling the source.
+   * `{ v4l2: '/dev/video0' }` has ffmpeg read a camera itself.
    */
-  source?: 'test-pattern' | string | MediaSource;
+  source?: 'test-pattern' | string | MediaSource | { v4l2: string };
   /** Also segment the stream for HLS, served by the gateway under `/media/hls/<id>/`. Default true. */
   hls?: boolean;
 }
@@ -109,7 +110,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         const source =
           typeof spec.source === 'string' && spec.source !== 'test-pattern'
             ? appSources?.get(spec.source)
-            : typeof spec.source === 'object'
+            : typeof spec.source === 'object' && !('v4l2' in spec.source)
               ? spec.source
               : undefined;
         if (typeof spec.source === 'string' && spec.source !== 'test-pattern' && !source) {
@@ -160,7 +161,9 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
           encoder: chosen.encoder,
           profile,
           input: !source
-            ? { kind: 'test-pattern' }
+            ? typeof spec.source === 'object' && 'v4l2' in spec.source
+              ? { kind: 'v4l2', device: spec.source.v4l2 }
+              : { kind: 'test-pattern' }
             : direct !== undefined
               ? { kind: 'rgba-tcp', port: direct }
               : { kind: 'rgba-stdin' },

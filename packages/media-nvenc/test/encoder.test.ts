@@ -62,6 +62,17 @@ describe('encoder', () => {
       rtp,
     }).join(' ');
     expect(nvenc).toContain('-tune ull -zerolatency 1 -delay 0');
+    const camera = encoderArgs({
+      encoder: 'libx264',
+      profile: profiles['720p30'],
+      input: { kind: 'v4l2', device: '/dev/video2' },
+      rtp,
+      hlsDir: '/tmp/hls',
+    }).join(' ');
+    expect(camera).toContain('-f v4l2 -framerate 30 -video_size 1280x720 -i /dev/video2');
+    // One encode, two outputs: RTP to the SFU and HLS.
+    expect(camera).toContain('-f tee [f=rtp:payload_type=102:ssrc=42]rtp://127.0.0.1:5004');
+    expect(camera).toContain('|[f=hls:hls_time=1:');
     expect(nvenc).toContain('-g 30');
   });
 
