@@ -71,7 +71,8 @@ class Bus implements InProcessBus {
 
   constructor(options: InProcessBusOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.#schedule = options.schedule ?? queueMicrotask;
+    // Wrapped: browsers refuse queueMicrotask called with another `this` ("Illegal invocation").
+    this.#schedule = options.schedule ?? ((flush) => queueMicrotask(flush));
     this.#demand = options.demand;
     this.#offset = options.offset ?? (() => 0);
   }

@@ -69,7 +69,8 @@ class Sidecar:
                 except FrameError as error:
                     writer.write(encode_frame({"id": None, "ok": False, "error": {"code": "E_PROTOCOL", "message": str(error)}}))
                     break
-                except (asyncio.IncompleteReadError, ConnectionError):
+                except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+                    # The peer went, or the sidecar is shutting down: nothing to report.
                     break
                 # Each request runs as its own task, so that `ping` is answered while a long one
                 # (Genesis compiling a scene) runs; the backend lock keeps the others in order.

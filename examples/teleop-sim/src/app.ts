@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type App, createApp, inProcess, type Logger } from '@telekit/core';
+import { type Gateway, gateway, jwtVerifier, signToken } from '@telekit/gateway';
+import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
+import { genesisSim } from '@telekit/sim-genesis';
+import { build } from 'esbuild';
+
+/** Options of {@link startTeleopSim}. */
+export interface TeleopSimOptions {
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** A bundled scene (`diff-drive`) or a path to an MJCF file. Default `diff-drive`. */
+  scene?: string;
+  /** Simulator backend. Default `mujoco` (Genesis where it is installed and wanted). */
+  backend?: 'mujoco' | 'genesis';
+  /** Video encoder. Default `auto`: NVENC where it works, libx264 otherwise. */
+  encoder?: EncoderName;
+  /** Check tokens (default true). Off lets anyone on the network drive. */
+  auth?: boolean;
+  /** The camera. Default 640×480 at 30 fps. */
+  camera?: { width: number; height: number; fps: number };
+  logger?: Logger;
+}
+
+/** A running demo. */
+export interface TeleopSim {
+  readonly app: App;
+  readonly gateway: Gateway;
+  /** The page for an operator (with a token when auth is on). */
+  readonly operatorUrl: string;
+  /** The page for a viewer, who watches but cannot drive. */
+  readonly viewerUrl: string;
+  /** Signs a token for another user (auth on only). */
+  token(sub: string, role: 'viewer' | 'operator' | 'admin'): Promise<string>;
+  /** One line: sim real-time factor, video fps, viewers, input→actuation p50. */
+  status(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The browser page: the HTML and the bundled script (built once, at start). */
+async function webBundle(): Promise<{ html: string; js: string }> {
+  const html = readFileSync(fileURLToPath(new URL('./web/index.html', import.meta.url)), 'utf8');
+  const out = await build({
+    entryPoints: [fileURLToPath(new URL('./web/main.ts', import.meta.url))],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome110',
+    conditions: ['source'],
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  return { html, js: out.outputFiles[0]!.text };
+}
+
+/** The approximate median of a prom-client histogram, from its buckets. */
+function histogramP50(values: { value: number; labels: Record<string, unknown>; metricName?: string }[]) {
+  const buckets = values
+    .filter((v) => v.metricName?.endsWith('_bucket'))
+    .map((v) => ({ le: Number(v.labels.le), n: v.value }));
+  const total = buckets.find((b) => !Number.isFinite(b.le))?.n ?? 0;
+  if (total === 0) return undefined;
+  return buckets.find((b) => b.n >= total / 2)?.le;
+}
+
+/**
+ * The default demo: gateway + server sim (MuJoCo here) + media (libx264 here, NVENC with a GPU) +
+ * a page with every widget.
+ */
+export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<TeleopSim> {
+  const secret = randomBytes(32).toString('base64url');
+  const auth = options.auth ?? true;
+  const camera = options.camera ?? { width: 640, height: 480, fps: 30 };
+  const page = await webBundle();
+  const scene = options.scene ?? 'diff-drive';
+  let running: Gateway | undefined;
+  const app = createApp({
+    ...(options.logger ? { logger: options.logger } : {}),
+    plugins: [
+      inProcess(),
+      genesisSim({
+        backend: options.backend ?? 'mujoco',
+        scene: scene.endsWith('.xml') ? { id: 'custom', path: scene } : { id: scene },
+        camera: { camera: 'overview', ...camera },
+      }),
+      nvencMedia({
+        streams: [
+          {
+            id: 'sim-camera',
+            label: 'Simulator camera',
+            source: 'sim-camera',
+            encoder: options.encoder ?? 'auto',
+          },
+        ],
+      }),
+      gateway({
+        auth: auth ? jwtVerifier({ secret }) : 'none',
+        port: options.port ?? 8080,
+        host: options.host ?? '127.0.0.1',
+        onListen: (g) => {
+          running = g;
+        },
+        routes: (req, res) => {
+          const path = (req.url ?? '/').split('?')[0];
+          if (path === '/' || path === '/index.html') {
+            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page.html);
+            return true;
+          }
+          if (path === '/favicon.ico') {
+            res.writeHead(204).end();
+            return true;
+          }
+          if (path === '/app.js') {
+            res.writeHead(200, { 'content-type': 'text/javascript' }).end(page.js);
+            return true;
+          }
+          return false;
+        },
+      }),
+    ],
+  });
+  await app.start();
+  const g = running!;
+  const token = (sub: string, role: 'viewer' | 'operator' | 'admin') =>
+    signToken({ sub, role }, { secret, expiresIn: '12h' });
+  const operatorUrl = auth ? `${g.url}/?token=${await token('operator', 'operator')}` : `${g.url}/`;
+  const viewerUrl = auth ? `${g.url}/?token=${await token('viewer', 'viewer')}` : `${g.url}/`;
+
+  return {
+    app,
+    gateway: g,
+    operatorUrl,
+    viewerUrl,
+    token: async (sub, role) => {
+      if (!auth) throw new Error('auth is off: no tokens to sign');
+      return token(sub, role);
+    },
+    async status() {
+      const health = await app.health();
+      const sim = health.plugins['@telekit/sim-genesis']?.data as { realtimeFactor?: number } | undefined;
+      const media = health.plugins['@telekit/media-nvenc']?.data as
+        | Record<string, { fps: number; viewers: number; state: string }>
+        | undefined;
+      const video = media?.['sim-camera'];
+      const p50 = histogramP50((await g.metrics.inputToActuation.get()).values);
+      return [
+        `sim ×${(sim?.realtimeFactor ?? 0).toFixed(2)} real time`,
+        video ? `video ${video.fps.toFixed(1)} fps (${video.state})` : 'video —',
+        `viewers ${video?.viewers ?? 0}`,
+        `input→actuation p50 ${p50 === undefined ? '—' : `≤ ${(p50 * 1000).toFixed(0)} ms`}`,
+        `clients ${g.clients().length}`,
+      ].join(' · ');
+    },
+    close: () => app.stop(),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Telekit's default demo: drive a simulated robot from a browser. `--help` for the flags.
+ */
+import { parseArgs } from 'node:util';
+import { consoleLogger } from '@telekit/core';
+import type { EncoderName } from '@telekit/media-nvenc';
+import { startTeleopSim } from './app.js';
+import { runCheck } from './check.js';
+
+const help = `telekit teleop-sim — drive a simulated robot from a browser
+
+usage: pnpm demo [options]          (or: bash scripts/demo.sh [options])
+
+  --port <n>        port to listen on (env TELEKIT_PORT; default 8080)
+  --host <addr>     address to listen on (env TELEKIT_HOST; default 127.0.0.1)
+  --scene <id|path> bundled scene or MJCF file (env TELEKIT_SCENE; default diff-drive)
+  --backend <name>  mujoco | genesis (env TELEKIT_BACKEND; default mujoco)
+  --encoder <name>  auto | h264_nvenc | libx264 | libsvtav1 (env TELEKIT_ENCODER; default auto)
+  --no-auth         let anyone who reaches the port drive (env TELEKIT_AUTH=off); default: tokens
+  --check           start Chromium headless, drive forward for 3 s, print what was measured, exit
+                    non-zero when the robot did not move or no video arrived
+  --help            this text
+`;
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.TELEKIT_PORT },
+    host: { type: 'string', default: process.env.TELEKIT_HOST },
+    scene: { type: 'string', default: process.env.TELEKIT_SCENE },
+    backend: { type: 'string', default: process.env.TELEKIT_BACKEND },
+    encoder: { type: 'string', default: process.env.TELEKIT_ENCODER },
+    'no-auth': { type: 'boolean', default: process.env.TELEKIT_AUTH === 'off' },
+    check: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+if (values.help) {
+  console.log(help);
+  process.exit(0);
+}
+const fail = (message: string) => {
+  console.error(`teleop-sim: ${message}\n\n${help}`);
+  process.exit(2);
+};
+const port = values.port === undefined ? (values.check ? 0 : 8080) : Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: expected 0–65535, got ${values.port}`);
+if (values.backend && !['mujoco', 'genesis'].includes(values.backend))
+  fail(`--backend: expected mujoco or genesis, got ${values.backend}`);
+const encoders = ['auto', 'h264_nvenc', 'libx264', 'libsvtav1'];
+if (values.encoder && !encoders.includes(values.encoder))
+  fail(`--encoder: expected one of ${encoders.join(', ')}, got ${values.encoder}`);
+
+console.log('telekit teleop-sim: starting the simulator, the encoder and the gateway…');
+const demo = await startTeleopSim({
+  port,
+  ...(values.host ? { host: values.host } : {}),
+  ...(values.scene ? { scene: values.scene } : {}),
+  ...(values.backend ? { backend: values.backend as 'mujoco' | 'genesis' } : {}),
+  ...(values.encoder ? { encoder: values.encoder as EncoderName } : {}),
+  auth: !values['no-auth'],
+  logger: consoleLogger({ level: 'warn' }),
+});
+const stop = async (code: number) => {
+  await demo.close().catch(() => undefined);
+  process.exit(code);
+};
+process.once('SIGINT', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
+
+if (values.check) {
+  console.log(`checking: Chromium drives the robot forward for 3 s at ${demo.gateway.url}`);
+  try {
+    const r = await runCheck(demo, { screenshot: 'test-results/teleop-sim-check.png' });
+    const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v.toFixed(1)} ms`);
+    console.log(`  distance moved        ${r.distanceM.toFixed(2)} m forward`);
+    console.log(`  video frames shown    ${r.framesReceived} (${r.videoMode})`);
+    console.log(
+      `  input→actuation       p50 ${ms(r.inputToActuation?.p50)} · p99 ${ms(r.inputToActuation?.p99)} (${r.inputToActuation?.count ?? 0} commands)`,
+    );
+    console.log(`  glass-to-glass        p50 ${ms(r.glassToGlassP50)}`);
+    console.log(`  status                ${await demo.status()}`);
+    if (r.problems.length) {
+      console.error(`FAILED: ${r.problems.join('; ')}`);
+      await stop(1);
+    }
+    console.log('ok: the robot moved and video arrived (screenshot: test-results/teleop-sim-check.png)');
+    await stop(0);
+  } catch (error) {
+    console.error(`FAILED: ${(error as Error).message}`);
+    await stop(1);
+  }
+}
+
+console.log(`\n  operator: ${demo.operatorUrl}`);
+console.log(`  viewer:   ${demo.viewerUrl}`);
+console.log('\nOpen the operator page, press "Request control", then hold W (or the arrows, a gamepad with');
+console.log('its left shoulder held, or drag the stick). Ctrl-C stops.\n');
+setInterval(() => void demo.status().then((line) => console.log(line)), 5_000);
