@@ -53,7 +53,7 @@ const yaw = (p: Pose) => {
 
 declare global {
   interface Window {
-    telekit: { client: typeof client; snapshot: typeof snapshot };
+    telekit: { client: typeof client; snapshot: typeof snapshot; topics: typeof Topics };
   }
 }
-window.telekit = { client, snapshot };
+window.telekit = { client, snapshot, topics: Topics };

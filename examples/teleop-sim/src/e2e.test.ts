@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '@telekit/core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTeleopSim, type TeleopSim } from './app.js';
+import { forwardDistance, launchChromium, snapshot, until } from './browser.js';
+
+// The demo end to end: the real sidecar (MuJoCo), encoder, SFU and gateway, driven from Debian's
+// Chromium the way a person would. Screenshots go to test-results/.
+const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let demo: TeleopSim;
+let browser: Browser;
+let operator: Page;
+
+const pose = async (page: Page) => (await until(page, (s) => s.pose !== undefined, 10_000, 'pose')).pose!;
+
+beforeAll(async () => {
+  mkdirSync(results, { recursive: true });
+  demo = await startTeleopSim({ port: 0, logger: silentLogger });
+  browser = await launchChromium();
+  operator = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
+  it('the page loads, video plays, link health shows numbers', async () => {
+    await operator.goto(demo.operatorUrl);
+    const s = await until(
+      operator,
+      (x) => x.video.frames > 10 && x.video.state === 'playing' && x.link?.rtt != null,
+      60_000,
+      'video and link health',
+    );
+    expect(s.video.mode).toBe('webrtc');
+    expect(s.video.glassToGlassP50).not.toBeNull();
+    await expect.poll(() => operator.locator('[data-field="rtt"]').textContent()).toMatch(/\d+\.\d ms/);
+    await expect.poll(() => operator.locator('[data-field="offset"]').textContent()).toMatch(/ms/);
+    await expect
+      .poll(() => operator.locator('[data-field="overlay"]').textContent())
+      .toMatch(/WEBRTC · \d+ fps/);
+    await operator.screenshot({ path: `${results}teleop-sim-loaded.png` });
+  });
+
+  it('holding W moves the robot forward; releasing stops it within the deadman time', async () => {
+    await operator.getByRole('button', { name: 'Request control' }).click();
+    await until(operator, (s) => s.holdsControl, 10_000, 'the lease');
+    await expect.poll(() => operator.locator('[data-field="control"]').textContent()).toMatch(/WASD/);
+    const start = await pose(operator);
+    await operator.keyboard.down('w');
+    await sleep(1_500);
+    await operator.screenshot({ path: `${results}teleop-sim-driving.png` });
+    await operator.keyboard.up('w');
+    await sleep(400); // past the 250 ms deadman
+    const stopped = await pose(operator);
+    expect(forwardDistance(start, stopped)).toBeGreaterThan(0.2);
+    await sleep(800);
+    const later = await pose(operator);
+    expect(Math.hypot(later.x - stopped.x, later.y - stopped.y)).toBeLessThan(0.03);
+    const s = await snapshot(operator);
+    expect(s.link?.inputToActuation?.count).toBeGreaterThan(10);
+  });
+
+  it('e-stop halts the robot, the page shows the latch, and clearing takes a deliberate hold', async () => {
+    await operator.keyboard.down('w');
+    await sleep(500);
+    await operator.getByRole('button', { name: 'Emergency stop' }).click();
+    await expect
+      .poll(() => operator.getByRole('alert').filter({ hasText: 'E-STOP LATCHED' }).count())
+      .toBe(1);
+    await sleep(500);
+    const a = await pose(operator);
+    await sleep(800); // W is still held
+    const b = await pose(operator);
+    expect(Math.hypot(b.x - a.x, b.y - a.y)).toBeLessThan(0.03);
+    await operator.keyboard.up('w');
+    await operator.screenshot({ path: `${results}teleop-sim-estop.png` });
+    // A click is not enough to clear it…
+    const clear = operator.getByRole('button', { name: 'Hold to clear' });
+    await clear.click();
+    await sleep(300);
+    expect(await operator.getByText('E-STOP LATCHED').count()).toBe(1);
+    // …holding is.
+    await clear.hover();
+    await operator.mouse.down();
+    await sleep(1_900);
+    await operator.mouse.up();
+    await expect.poll(() => operator.locator('[data-field="latched"]').textContent()).toMatch(/armed/);
+  });
+
+  it('a viewer without the lease cannot drive', async () => {
+    const viewer = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await viewer.goto(demo.viewerUrl);
+    await until(viewer, (s) => s.video.frames > 5 && s.pose !== undefined, 60_000, 'the viewer page');
+    await viewer.getByRole('button', { name: 'Request control' }).click();
+    await expect.poll(() => viewer.getByRole('status').filter({ hasText: 'not granted' }).count()).toBe(1);
+    await expect.poll(() => viewer.locator('[data-field="control"]').textContent()).toMatch(/watching/);
+    const a = await pose(viewer);
+    await viewer.keyboard.down('w');
+    await sleep(1_000);
+    await viewer.keyboard.up('w');
+    const b = await pose(viewer);
+    expect(Math.hypot(b.x - a.x, b.y - a.y)).toBeLessThan(0.03);
+    // Even a hand-made command from that page is refused at the gateway.
+    const refused = await viewer.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const { client, topics } = (
+            window as unknown as {
+              telekit: {
+                client: import('@telekit/gateway/client').GatewayClient;
+                topics: typeof import('@telekit/core').Topics;
+              };
+            }
+          ).telekit;
+          const sub = client.faults$.subscribe((f) => {
+            sub.unsubscribe();
+            resolve(`${f.code}: ${f.message}`);
+          });
+          client.publish(topics.twist, {
+            header: { seq: 1, stamp: Date.now(), sender: 'x' },
+            linear: { x: 1, y: 0, z: 0 },
+            angular: { x: 0, y: 0, z: 0 },
+          });
+        }),
+    );
+    expect(refused).toMatch(/E_FORBIDDEN|lease/i);
+    await viewer.screenshot({ path: `${results}teleop-sim-viewer.png` });
+    await viewer.close();
+  });
+
+  it('a bad token gets a clear message; after the gateway drops everyone, the widgets recover by themselves', async () => {
+    const forged = await browser.newPage();
+    await forged.goto(`${demo.gateway.url}/?token=forged`);
+    const refused = await until(forged, (s) => (s.banner ?? '').length > 0, 20_000, 'the refusal');
+    expect(refused.banner).toMatch(/refused|invalid/i);
+    await forged.close();
+
+    const before = (await snapshot(operator)).video.frames;
+    demo.gateway.dropConnections();
+    const after = await until(
+      operator,
+      (s) => s.video.frames > before + 30 && s.video.state === 'playing' && s.banner === '',
+      60_000,
+      'video back after the drop',
+    );
+    expect(after.link?.rtt).not.toBeNull();
+    await operator.screenshot({ path: `${results}teleop-sim-recovered.png` });
+  });
+});
