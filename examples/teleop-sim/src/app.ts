@@ -58,6 +58,45 @@ async function webBundle(): Promise<{ html: string; js: string }> {
   return { html, js: out.outputFiles[0]!.text };
 }
 
+/** One page per widget (`/widgets/<tag>`), each live against the running demo. */
+const widgetPages: Record<string, { about: string; markup: string }> = {
+  'telekit-camera-viewer': {
+    about: 'WebRTC (HLS where WebRTC fails) with fps, bitrate and glass-to-glass latency.',
+    markup: '<telekit-camera-viewer stream="sim-camera" style="max-width:640px"></telekit-camera-viewer>',
+  },
+  'telekit-teleop-pad': {
+    about:
+      'Keyboard (focus it), a gamepad with its deadman button, or drag the stick. Request control first.',
+    markup: '<telekit-link-health></telekit-link-health><telekit-teleop-pad></telekit-teleop-pad>',
+  },
+  'telekit-telemetry-plot': {
+    about: 'Live plots of chosen fields of a telemetry topic.',
+    markup:
+      '<telekit-telemetry-plot topic="/telemetry/imu" fields="angularVelocity.z,linearAcceleration.x"></telekit-telemetry-plot>',
+  },
+  'telekit-estop': { about: 'Click to latch; hold to clear.', markup: '<telekit-estop></telekit-estop>' },
+  'telekit-link-health': {
+    about: 'Round trip, clock offset, input→actuation, drops, the lease.',
+    markup: '<telekit-link-health></telekit-link-health>',
+  },
+  'telekit-sim-view': {
+    about: 'The scene bodies from /telemetry/sim_state in three.js.',
+    markup: '<telekit-sim-view style="max-width:640px"></telekit-sim-view>',
+  },
+};
+
+function widgetPage(tag: string, token: string): string | undefined {
+  const page = widgetPages[tag];
+  if (!page) return undefined;
+  const links = Object.keys(widgetPages)
+    .map((t) => `<a href="/widgets/${t}${token}">${t}</a>`)
+    .join(' · ');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${tag}</title>
+<style>body{margin:0;padding:1em;background:#0f1217;color:#e8eaed;font:14px system-ui;display:grid;gap:1em}a{color:#8ab4ff}</style></head>
+<body><nav>${links}</nav><h1>&lt;${tag}&gt;</h1><p>${page.about}</p>${page.markup}<div id="banner" role="alert"></div>
+<script type="module" src="/app.js"></script></body></html>`;
+}
+
 /** The approximate median of a prom-client histogram, from its buckets. */
 function histogramP50(values: { value: number; labels: Record<string, unknown>; metricName?: string }[]) {
   const buckets = values
@@ -109,6 +148,13 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
           const path = (req.url ?? '/').split('?')[0];
           if (path === '/' || path === '/index.html') {
             res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page.html);
+            return true;
+          }
+          if (path?.startsWith('/widgets/')) {
+            const query = new URL(req.url ?? '/', 'http://x').search;
+            const html = widgetPage(path.slice('/widgets/'.length), query);
+            if (!html) return false;
+            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
             return true;
           }
           if (path === '/favicon.ico') {

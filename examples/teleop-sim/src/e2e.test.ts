@@ -134,6 +134,29 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     await viewer.close();
   });
 
+  it('every widget has a live page of its own', async () => {
+    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    const token = new URL(demo.viewerUrl).search;
+    for (const tag of [
+      'telekit-camera-viewer',
+      'telekit-telemetry-plot',
+      'telekit-link-health',
+      'telekit-sim-view',
+    ]) {
+      await page.goto(`${demo.gateway.url}/widgets/${tag}${token}`);
+      await expect.poll(() => page.locator(tag).count()).toBe(1);
+      const live = {
+        'telekit-camera-viewer': '[data-field="overlay"]',
+        'telekit-telemetry-plot': '[data-field="angularVelocity.z"]',
+        'telekit-link-health': '[data-field="rtt"]',
+        'telekit-sim-view': '[data-field="bodies"]',
+      }[tag]!;
+      await expect.poll(() => page.locator(live).textContent(), { timeout: 20_000 }).toMatch(/\d/);
+      await page.screenshot({ path: `${results}widget-${tag}.png` });
+    }
+    await page.close();
+  });
+
   it('a bad token gets a clear message; after the gateway drops everyone, the widgets recover by themselves', async () => {
     const forged = await browser.newPage();
     await forged.goto(`${demo.gateway.url}/?token=forged`);

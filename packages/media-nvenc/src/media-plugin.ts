@@ -173,6 +173,8 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         });
         encoders.set(spec.id, enc);
         ctx.onTeardown(() => enc.close());
+        const following = s.followEncoder(spec.id, enc.status$);
+        ctx.onTeardown(() => following.unsubscribe());
         if (source && direct !== undefined) {
           const stop = await source.sendTo!(`tcp:127.0.0.1:${direct}`);
           ctx.onTeardown(() => stop());

@@ -1,5 +1,6 @@
 import { TelekitError } from '@telekit/core';
 import type { types } from 'mediasoup';
+import type { Observable, Subscription } from 'rxjs';
 
 /** H.264 constrained baseline: what every browser decodes in hardware or software. */
 export const H264_CODEC: types.RtpCodecCapability = {
@@ -100,6 +101,22 @@ export async function createSfu(options: SfuOptions) {
       };
       streams.set(id, stream);
       return stream;
+    },
+
+    /**
+     * Follows a stream's encoder across restarts: the producer is paused while the encoder is down
+     * and resumed when it is back, which makes every consumer re-sync on the new encoder's first
+     * keyframe (a new ffmpeg starts its RTP sequence numbers and timestamps afresh; without the
+     * re-sync a browser may take the new packets for old ones and freeze).
+     */
+    followEncoder(id: string, status$: Observable<{ running: boolean }>): Subscription {
+      const stream = need(streams.get(id), 'stream', id);
+      let wasRunning = true;
+      return status$.subscribe(({ running }) => {
+        if (running === wasRunning || stream.producer.closed) return;
+        wasRunning = running;
+        void (running ? stream.producer.resume() : stream.producer.pause()).catch(() => undefined);
+      });
     },
 
     stream(id: string): SfuStream | undefined {

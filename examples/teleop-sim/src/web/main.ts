@@ -29,8 +29,8 @@ client.state$.subscribe((s) => {
   else if (s.status === 'reconnecting' || s.status === 'disconnected')
     say(`gateway ${s.status}${s.reason ? `: ${s.reason}` : ''} — retrying by itself`);
 });
-const camera = document.querySelector('telekit-camera-viewer')!;
-if (token) camera.token = token;
+const camera = document.querySelector('telekit-camera-viewer');
+if (camera && token) camera.token = token;
 bindClient(client);
 client.connect().catch((error: Error) => say(`cannot connect: ${error.message}`));
 
@@ -38,7 +38,7 @@ client.connect().catch((error: Error) => say(`cannot connect: ${error.message}`)
 function snapshot() {
   return {
     pose: pose ? { x: pose.position.x, y: pose.position.y, yaw: yaw(pose) } : undefined,
-    video: camera.stats,
+    video: camera?.stats,
     link: health
       ? { rtt: health.rtt, offset: health.offset, inputToActuation: health.inputToActuation }
       : undefined,
