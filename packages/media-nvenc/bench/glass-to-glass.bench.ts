@@ -6,9 +6,7 @@
  * Goal: p50 ≤ 50 ms at 720p on the CPU; the floor is about one frame interval plus encode and decode.
  */
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@telekit/core';
@@ -22,7 +20,7 @@ import {
   profiles,
   SupervisedEncoder,
 } from '../src/index.js';
-import { launchChromium, viewerPage } from '../test/browser/harness.js';
+import { launchChromium, viewerServer } from '../test/browser/harness.js';
 
 const WARMUP_MS = 3_000;
 const MEASURE_MS = 8_000;
@@ -48,48 +46,13 @@ async function glassToGlass(profile: EncoderProfile, mode: 'webrtc' | 'hls'): Pr
     logger: silentLogger,
   });
   const feeding = encoder.feed(source.frames$);
-  const { js, html } = await viewerPage();
-  // biome-ignore lint/suspicious/noExplicitAny: what mediasoup-client sends
-  const ops: Record<string, (b: any) => Promise<unknown>> = {
-    join: async () => ({ rtpCapabilities: sfu.rtpCapabilities }),
-    transport: () => sfu.createViewerTransport(),
-    connect: async (b) => {
-      await sfu.connect(b.transport, b.dtlsParameters);
-      return {};
-    },
-    consume: (b) => sfu.consume(b.transport, b.stream, b.rtpCapabilities),
-    resume: async (b) => {
-      await sfu.resume(b.consumer);
-      return {};
-    },
-  };
-  const server = createServer(async (req, res) => {
-    const url = req.url ?? '/';
-    if (url.startsWith('/viewer.js'))
-      return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-    if (url.startsWith('/media/hls/cam/') && hlsDir) {
-      try {
-        const file = readFileSync(join(hlsDir, url.slice('/media/hls/cam/'.length).split('?')[0]!));
-        return void res.writeHead(200).end(file);
-      } catch {
-        return void res.writeHead(404).end();
-      }
-    }
-    if (url.startsWith('/signal/')) {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const answer = await ops[url.slice(8)]!(JSON.parse(Buffer.concat(chunks).toString() || '{}'));
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-    }
-    res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  // hls.js gives up on a playlist that is not there yet.
+  while (hlsDir && !existsSync(join(hlsDir, 'index.m3u8'))) await new Promise((r) => setTimeout(r, 100));
+  const { url, server } = await viewerServer(sfu, hlsDir ? { hlsDir } : {});
   const browser = await launchChromium();
   try {
-    // hls.js gives up on a playlist that is not there yet.
-    while (hlsDir && !existsSync(join(hlsDir, 'index.m3u8'))) await new Promise((r) => setTimeout(r, 100));
     const page = await browser.newPage({ viewport: { width: profile.width, height: profile.height } });
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?mode=${mode}`);
+    await page.goto(`${url}?mode=${mode}`);
     await page.waitForFunction(
       () => window.telekitViewer?.frames > 0 || window.telekitViewer?.error,
       undefined,

@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@telekit/core';
 import { testPatternSource } from '@telekit/testkit/fakes';
@@ -8,7 +6,7 @@ import type { types } from 'mediasoup';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseEncoder, createSfu, createWorker, type Sfu, SupervisedEncoder } from '../src/index.js';
-import { BARS, barColours, framesShown, launchChromium, viewerPage } from './browser/harness.js';
+import { BARS, barColours, framesShown, launchChromium, viewerServer } from './browser/harness.js';
 
 const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
 const source = testPatternSource({ width: 320, height: 240, fps: 30, scroll: false });
@@ -16,7 +14,7 @@ let worker: types.Worker;
 let sfu: Sfu;
 let encoder: SupervisedEncoder;
 let feeding: { unsubscribe(): void };
-let server: Server;
+let server: import('node:http').Server;
 let url = '';
 let browser: Browser;
 
@@ -34,44 +32,7 @@ beforeAll(async () => {
   });
   feeding = encoder.feed(source.frames$);
   sfu.followEncoder('cam', encoder.status$);
-  const { js, html } = await viewerPage();
-  // HTTP signalling for the test page (the app's signalling goes over the gateway's /media/* topics).
-  // biome-ignore lint/suspicious/noExplicitAny: the test page sends what mediasoup-client produces
-  const signalling: Record<string, (body: any) => Promise<unknown>> = {
-    join: async () => ({ rtpCapabilities: sfu.rtpCapabilities }),
-    transport: () => sfu.createViewerTransport(),
-    connect: async (b) => {
-      await sfu.connect(b.transport, b.dtlsParameters);
-      return {};
-    },
-    consume: (b) => sfu.consume(b.transport, b.stream, b.rtpCapabilities),
-    resume: async (b) => {
-      await sfu.resume(b.consumer);
-      return {};
-    },
-  };
-  server = createServer(async (req, res) => {
-    try {
-      if (req.url?.startsWith('/viewer.js'))
-        return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-      if (req.url?.startsWith('/signal/')) {
-        const chunks: Buffer[] = [];
-        for await (const c of req) chunks.push(c as Buffer);
-        const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
-        const handler = signalling[req.url.slice('/signal/'.length)];
-        const answer = handler ? await handler(body) : undefined;
-        if (answer === undefined) return void res.writeHead(404).end('{}');
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-      }
-      res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-    } catch (error) {
-      res
-        .writeHead(400, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ error: (error as Error).message }));
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  ({ url, server } = await viewerServer(sfu));
   browser = await launchChromium();
 }, 60_000);
 
