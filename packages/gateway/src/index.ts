@@ -23,7 +23,12 @@ export {
   type Verifier,
 } from './server/auth.js';
 export { type Backplane, type LeaseResult, localBackplane, type Relayed } from './server/backplane.js';
-export { createGateway, type Gateway, type GatewayOptions } from './server/create-gateway.js';
+export {
+  type ClientLane,
+  createGateway,
+  type Gateway,
+  type GatewayOptions,
+} from './server/create-gateway.js';
 export { type GatewayPluginOptions, gateway } from './server/gateway-plugin.js';
 export { GatewayMetrics } from './server/metrics.js';
 export { redisBackplane } from './server/redis-backplane.js';

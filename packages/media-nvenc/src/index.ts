@@ -4,6 +4,7 @@ export {
   type EncoderInput,
   type EncoderName,
   type EncoderProfile,
+  type EncoderStats,
   type EncoderStatus,
   encoderArgs,
   freeUdpPortPair,
@@ -12,6 +13,7 @@ export {
   SupervisedEncoder,
 } from './encoder.js';
 export { type MediaPluginOptions, nvencMedia, type StreamOptions } from './media-plugin.js';
+export { freeTcpPort } from './ports.js';
 export {
   type ConsumerInfo,
   createSfu,
@@ -20,4 +22,12 @@ export {
   type SfuOptions,
   type SfuStream,
 } from './sfu.js';
+export {
+  type MonitoredStream,
+  type SignalState,
+  StreamMonitor,
+  type StreamMonitorOptions,
+  type StreamStats,
+  type ViewerStats,
+} from './stream-monitor.js';
 export { createWorker, loadMediasoup, MEDIASOUP_VERSION, resolveWorkerBin } from './worker.js';

@@ -63,7 +63,9 @@ import { Outbox, type Packed } from './outbox.js';
 import { redisBackplane } from './redis-backplane.js';
 import { TokenBucket } from './token-bucket.js';
 
-type Lane = 'control' | 'telemetry';
+/** The two connections a client holds to the gateway. */
+export type ClientLane = 'control' | 'telemetry';
+type Lane = ClientLane;
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -110,7 +112,7 @@ export interface Gateway {
   readonly http: HttpServer;
   readonly metrics: GatewayMetrics;
   /** Connected clients: id, role, lanes. */
-  clients(): { id: string; role: Principal['role']; lanes: Lane[] }[];
+  clients(): { id: string; role: Principal['role']; lanes: ClientLane[] }[];
   /** Cuts every client's connections abruptly, or one client's (they reconnect by themselves): for tests and drills. */
   dropConnections(clientId?: string): void;
   /** Disconnects everyone and stops. Safe to call twice. */
