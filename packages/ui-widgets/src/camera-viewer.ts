@@ -1,18 +1,10 @@
-import {
-  type MediaConsumer,
-  type MediaStats,
-  type MediaStreams,
-  type MediaTransport,
-  readStamp,
-  type StreamInfo,
-  stampLatency,
-  stampRegion,
-} from '@telekit/core';
+import type { MediaConsumer, MediaStats, MediaStreams, MediaTransport, StreamInfo } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import Hls from 'hls.js';
 import { css, html } from 'lit';
 import { Device, type types } from 'mediasoup-client';
 import { TelekitWidget } from './base.js';
+import { StampReader } from './stamp-reader.js';
 import { theme } from './theme.js';
 
 /** What the viewer measures, as `stats` returns it and the overlay shows it. */
@@ -313,8 +305,7 @@ export class TelekitCameraViewer extends TelekitWidget {
 
   /** Plays, starts reading frames, and resolves at the first one (or fails after 10 s). */
   #firstFrame(video: HTMLVideoElement, generation: number, mode: 'webrtc' | 'hls'): Promise<void> {
-    const canvas = document.createElement('canvas');
-    const g = canvas.getContext('2d', { willReadFrequently: true });
+    const stamps = new StampReader();
     return new Promise((resolve, reject) => {
       const timeout = setTimeout(() => reject(new Error('no picture within 10 s')), 10_000);
       const onFrame: VideoFrameRequestCallback = (now, meta) => {
@@ -324,24 +315,11 @@ export class TelekitCameraViewer extends TelekitWidget {
         this.#lastFrameAt = t;
         this.#frameTimes.push(t);
         while (this.#frameTimes.length && t - this.#frameTimes[0]! > 1_000) this.#frameTimes.shift();
-        if (g) {
-          const region = stampRegion(meta.width);
-          canvas.width = region.width;
-          canvas.height = region.height;
-          g.drawImage(video, 0, 0, region.width, region.height, 0, 0, region.width, region.height);
-          const stamp = readStamp(
-            g.getImageData(0, 0, region.width, region.height).data,
-            region.width,
-            region.height,
-            meta.width,
-          );
-          if (stamp !== undefined) {
-            // The stamp is on the server's clock: move the display time onto it.
-            const offset = this.client?.estimate?.offset ?? 0;
-            const shown = performance.timeOrigin + (meta.expectedDisplayTime ?? now) + offset;
-            this.#latencies.push(stampLatency(stamp, shown));
-            if (this.#latencies.length > 300) this.#latencies.shift();
-          }
+        // The stamp is on the server's clock: the offset moves the display time onto it.
+        const latency = stamps.latency(video, now, meta, this.client?.estimate?.offset ?? 0);
+        if (latency !== undefined) {
+          this.#latencies.push(latency);
+          if (this.#latencies.length > 300) this.#latencies.shift();
         }
         this.#set({
           mode,

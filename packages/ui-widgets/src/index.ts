@@ -25,6 +25,7 @@ export { type CameraViewerStats, TelekitCameraViewer } from './camera-viewer.js'
 export { TelekitEStop } from './estop.js';
 export { TelekitLinkHealth } from './link-health.js';
 export { type BodyPose, TelekitSimView } from './sim-view.js';
+export { StampReader } from './stamp-reader.js';
 export { TelekitTelemetryPlot } from './telemetry-plot.js';
 export { TelekitTeleopPad } from './teleop-pad.js';
 export { theme } from './theme.js';

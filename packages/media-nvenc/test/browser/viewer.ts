@@ -1,6 +1,6 @@
 // The viewer page of the media tests and benchmarks: mediasoup-client over HTTP signalling (or
 // hls.js with `?mode=hls`), reading each presented frame's glass-to-glass stamp.
-import { readStamp, stampLatency, stampRegion } from '@telekit/core';
+import { StampReader } from '@telekit/ui-widgets';
 import Hls from 'hls.js';
 import { Device } from 'mediasoup-client';
 
@@ -87,26 +87,15 @@ async function main() {
     if (mode === 'hls')
       hls(video, query.get('src') ?? `/media/hls/${stream}/index.m3u8`, query.get('token'), state);
     else await webrtc(video, stream, state);
-    const canvas = document.createElement('canvas');
-    const g = canvas.getContext('2d', { willReadFrequently: true })!;
+    const stamps = new StampReader();
     const onFrame: VideoFrameRequestCallback = (now, meta) => {
       state.frames++;
       state.width = meta.width;
       state.height = meta.height;
       state.firstFrameMs ??= performance.now() - state.start;
-      // The frame's stamp, read from the top-left corner only.
-      const region = stampRegion(meta.width);
-      canvas.width = region.width;
-      canvas.height = region.height;
-      g.drawImage(video, 0, 0, region.width, region.height, 0, 0, region.width, region.height);
-      const stamp = readStamp(
-        g.getImageData(0, 0, region.width, region.height).data,
-        region.width,
-        region.height,
-        meta.width,
-      );
-      const shownAt = performance.timeOrigin + (meta.expectedDisplayTime ?? now);
-      if (stamp !== undefined) state.latencies.push(stampLatency(stamp, shownAt));
+      // Source and page share this machine's clock: no offset.
+      const latency = stamps.latency(video, now, meta);
+      if (latency !== undefined) state.latencies.push(latency);
       video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
