@@ -4,6 +4,7 @@ export {
   genesisSim,
   type TelemetryRates,
 } from './genesis-sim-plugin.js';
+export { bundledScenes } from './scenes.js';
 export {
   SIDECAR_PROTOCOL,
   SidecarConnection,

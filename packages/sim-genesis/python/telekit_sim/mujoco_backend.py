@@ -217,6 +217,9 @@ class MujocoBackend:
     def state(self) -> dict:
         self._require()
         m, d = self.model, self.data
+        # mj_step leaves body poses at the start of its last step; report where the bodies are now
+        # (what a snapshot of this moment holds, and what the browser simulator reports).
+        mujoco.mj_kinematics(m, d)
         bodies = []
         for b in range(1, m.nbody):
             bodies.append({"name": self._name(mujoco.mjtObj.mjOBJ_BODY, b), "position": d.xpos[b].tolist(), "orientation": d.xquat[b].tolist()})

@@ -1,0 +1,344 @@
+import {
+  type Header,
+  headerSequence,
+  type SceneSpec,
+  type SimAction,
+  Topics,
+  type Transport,
+  type Vector3,
+} from '@telekit/core';
+import { BehaviorSubject, firstValueFrom, type Subscription, timeout } from 'rxjs';
+import { AuthoritySync, type AuthoritySyncOptions, type DivergenceReport } from './authority-sync.js';
+import { type EngineOptions, loadEngine, webAssemblySupported } from './engine.js';
+import type { SceneResolver } from './scene.js';
+import { type SimSnapshotMessage, SimTopics } from './topics.js';
+import { type WasmSimulator, wasmSimulator } from './wasm-simulator.js';
+
+/** Where the simulation runs: in this page, or on the server (video and telemetry only). */
+export type SimMode = 'browser' | 'server' | 'auto';
+
+/** The current mode and why. */
+export interface SimModeState {
+  readonly mode: 'starting' | 'browser' | 'server';
+  readonly reason: string;
+}
+
+/** Options of {@link BrowserSimulation}. */
+export interface BrowserSimulationOptions {
+  /** The gateway client: snapshots come in on it, divergence goes out. */
+  transport: Transport;
+  /** The scene the server simulates (the same name the scene routes know). */
+  scene: SceneSpec;
+  /** Scene files, e.g. `httpScenes('/sim')`. */
+  scenes: SceneResolver;
+  /** `auto` (default) picks the browser when it can keep up and falls back by itself; `browser` skips the speed checks. */
+  mode?: SimMode;
+  engine?: EngineOptions;
+  sync?: AuthoritySyncOptions;
+  /** WebAssembly memory the page must be able to reserve, MiB. Default 64. */
+  minMemoryMB?: number;
+  /** How much faster than real time the engine must step this scene at start. Default 2. */
+  minRealtimeFactor?: number;
+  /** Falling behind real time by this much (seconds, page visible) switches to server mode. Default 1. */
+  maxLagSeconds?: number;
+  /** How far ahead of the last snapshot the browser runs, ms (covers the snapshot's trip). Default 100. */
+  leadMs?: number;
+  /** How long to wait for the first snapshot, ms. Default 5 000. */
+  firstSnapshotMs?: number;
+  /** Sender id on divergence reports. */
+  sender?: string;
+}
+
+/**
+ * The simulator in the page, with the server as authority: decides whether the browser can run the
+ * scene (WebAssembly, memory, engine and scene load, speed), starts from the server's snapshot, runs
+ * in real time ahead of it, applies the operator's commands at once, measures and corrects
+ * divergence at every snapshot (publishing it on `/telemetry/sim_divergence`) and switches to server
+ * mode by itself when anything fails or it falls behind — saying why on `mode$`.
+ *
+ * @example
+ * ```ts
+ * const sim = new BrowserSimulation({ transport: client, scene: { id: 'diff-drive' }, scenes: httpScenes('/sim') });
+ * sim.mode$.subscribe(({ mode, reason }) => console.log(mode, reason));
+ * await sim.start();
+ * const control = sim.control(client); // give this to the teleop pad: commands act locally too
+ * ```
+ */
+export class BrowserSimulation {
+  readonly #o: BrowserSimulationOptions;
+  readonly #mode = new BehaviorSubject<SimModeState>({ mode: 'starting', reason: 'not started' });
+  #sim: WasmSimulator | undefined;
+  #sync: AuthoritySync | undefined;
+  #pending: SimSnapshotMessage | undefined;
+  #subs: Subscription[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #base = { wall: 0, sim: 0 };
+  #stepsPerSecond = 0;
+  #closed = false;
+  readonly #seq: (ttl?: number) => Header;
+
+  /** The mode, and the reason for it. */
+  readonly mode$ = this.#mode.asObservable();
+  /** Divergence at every snapshot. */
+  readonly divergence$ = new BehaviorSubject<DivergenceReport | undefined>(undefined);
+
+  constructor(options: BrowserSimulationOptions) {
+    this.#o = options;
+    this.#seq = headerSequence(
+      options.sender ?? 'browser-sim',
+      () => performance.timeOrigin + performance.now(),
+    );
+  }
+
+  get mode(): SimModeState {
+    return this.#mode.value;
+  }
+
+  /** The local simulator, while in browser mode. */
+  get simulator(): WasmSimulator | undefined {
+    return this.#mode.value.mode === 'browser' ? this.#sim : undefined;
+  }
+
+  /** How many steps per second the engine managed in the start-up probe. */
+  get stepsPerSecond(): number {
+    return this.#stepsPerSecond;
+  }
+
+  /** Body poses to draw (blended through corrections); empty outside browser mode. */
+  bodies() {
+    return this.#mode.value.mode === 'browser' && this.#sync ? this.#sync.bodies() : [];
+  }
+
+  /** Decides the mode and starts; resolves with it. Never rejects: failures become server mode. */
+  async start(): Promise<SimModeState> {
+    const o = this.#o;
+    const mode = o.mode ?? 'auto';
+    if (mode === 'server') return this.#fallBack('server mode was asked for (SIM_MODE=server)');
+    const checks = mode === 'auto';
+    if (!webAssemblySupported()) return this.#fallBack('this browser has no WebAssembly');
+    if (checks) {
+      const short = memoryShortfall(o.minMemoryMB ?? 64);
+      if (short) return this.#fallBack(short);
+    }
+    try {
+      const engine = await loadEngine(o.engine);
+      const sim = wasmSimulator({ engine, scenes: o.scenes });
+      this.#sim = sim;
+      const info = await sim.loadScene(o.scene);
+      if (checks) {
+        const rtf = await probe(sim, info.timestep);
+        this.#stepsPerSecond = rtf / info.timestep;
+        const need = o.minRealtimeFactor ?? 2;
+        if (rtf < need)
+          return this.#fallBack(
+            `too slow: this browser steps the scene at ${rtf.toFixed(1)}× real time, ${need}× is needed`,
+          );
+      }
+      this.#sync = new AuthoritySync(sim, o.sync);
+      this.#subs.push(
+        o.transport.subscribe(SimTopics.snapshot).subscribe((s) => {
+          this.#pending = s;
+        }),
+      );
+      const first = await firstValueFrom(
+        o.transport.subscribe(SimTopics.snapshot).pipe(timeout(o.firstSnapshotMs ?? 5_000)),
+      ).catch(() => undefined);
+      if (!first) return this.#fallBack('no snapshot from the server simulator: is simAuthority running?');
+      await sim.restore(toSnapshot(first));
+      this.#pending = undefined;
+      // Run ahead of the authority by the snapshot's trip, so a snapshot arrives for a moment the
+      // browser has already simulated and can be compared with it.
+      const lead = Math.round((o.leadMs ?? 100) / 1000 / info.timestep);
+      await this.#sync.step(lead);
+      this.#base = { wall: performance.now(), sim: sim.current().time };
+      this.#listenForCommands();
+    } catch (error) {
+      return this.#fallBack((error as Error).message);
+    }
+    if (this.#closed) return this.#mode.value;
+    this.#mode.next({
+      mode: 'browser',
+      reason: checks
+        ? `this browser steps the scene at ${Math.round(this.#stepsPerSecond)} steps/s`
+        : 'browser mode was asked for (SIM_MODE=browser)',
+    });
+    this.#tick();
+    return this.#mode.value;
+  }
+
+  /**
+   * A transport for the operator's widgets: everything goes to the server as before, and commands
+   * (`/controller/twist`, `joints`, `estop`) also act on the browser simulator at once.
+   */
+  control(transport: Transport): Transport {
+    const act = (action: SimAction, header: Header) => this.command(action, header);
+    return new Proxy(transport, {
+      get(target, key, receiver) {
+        if (key !== 'publish') return Reflect.get(target, key, receiver);
+        return (topic: { name: string }, message: Command) => {
+          const result = (target.publish as (t: unknown, m: unknown) => unknown)(topic, message);
+          const { header } = message;
+          if (topic.name === Topics.twist.name && message.linear && message.angular) {
+            act({ kind: 'twist', linear: message.linear, angular: message.angular }, header);
+          } else if (topic.name === Topics.joints.name && message.name) {
+            const { name, position, velocity, effort } = message;
+            act(
+              {
+                kind: 'joints',
+                name,
+                ...(position ? { position } : {}),
+                ...(velocity ? { velocity } : {}),
+                ...(effort ? { effort } : {}),
+              },
+              header,
+            );
+          } else if (topic.name === Topics.estop.name && message.engage) {
+            act({ kind: 'freeze' }, header);
+          }
+          return result;
+        };
+      },
+    });
+  }
+
+  /** Applies an operator command to the browser simulator (no-op outside browser mode). */
+  command(action: SimAction, header?: Header): void {
+    if (this.#mode.value.mode !== 'browser' || !this.#sync) return;
+    try {
+      this.#sync.act(action, header);
+    } catch {
+      // The server validates and answers; the local sim just does not predict this one.
+    }
+  }
+
+  #listenForCommands(): void {
+    // Resets happen on the server; its snapshot (sent at once) brings the browser along.
+    this.#subs.push(
+      this.#o.transport.subscribe(Topics.estop).subscribe((e) => {
+        if (e.engage) this.command({ kind: 'freeze' });
+      }),
+    );
+  }
+
+  #tick = (): void => {
+    if (this.#closed || this.#mode.value.mode !== 'browser') return;
+    const sim = this.#sim!;
+    const sync = this.#sync!;
+    const run = async () => {
+      const snapshot = this.#pending;
+      this.#pending = undefined;
+      if (snapshot) {
+        const report = await sync.apply(toSnapshot(snapshot));
+        this.divergence$.next(report);
+        this.#publish(report);
+        if (report.correction === 'snap' && snapshot.reason !== 'periodic') this.#rebase();
+      }
+      const dt = sim.scene!.timestep;
+      const now = performance.now();
+      const target = this.#base.sim + (now - this.#base.wall) / 1000;
+      const behind = target - sim.current().time;
+      const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
+      if (hidden) {
+        this.#rebase();
+        return;
+      }
+      if (behind > (this.#o.maxLagSeconds ?? 1) && (this.#o.mode ?? 'auto') === 'auto') {
+        this.#fallBack(`cannot keep real time: ${behind.toFixed(2)} s behind`);
+        return;
+      }
+      // At most a quarter second per tick, so one slow tick cannot freeze the page.
+      const steps = Math.min(Math.floor(behind / dt), Math.ceil(0.25 / dt));
+      if (steps > 0) await sync.step(steps);
+    };
+    run()
+      .catch((error: unknown) => this.#fallBack((error as Error).message))
+      .finally(() => {
+        if (!this.#closed && this.#mode.value.mode === 'browser') this.#timer = setTimeout(this.#tick, 8);
+      });
+  };
+
+  /** Real time restarts from where the simulation is (after a hidden tab or a reset). */
+  #rebase(): void {
+    if (this.#sim?.scene) this.#base = { wall: performance.now(), sim: this.#sim.current().time };
+  }
+
+  #publish(report: DivergenceReport): void {
+    try {
+      this.#o.transport.publish(SimTopics.divergence, {
+        header: this.#seq(),
+        scene: report.scene,
+        time: report.time,
+        max: report.max,
+        mean: report.mean,
+        worst: report.worst || 'none',
+        bodies: report.bodies.slice(0, 256).map((b) => ({ name: b.name, error: b.error })),
+        correction: report.correction,
+      });
+    } catch {
+      // Not allowed to publish it (a viewer): the page still shows it.
+    }
+  }
+
+  #fallBack(reason: string): SimModeState {
+    if (this.#timer) clearTimeout(this.#timer);
+    const state: SimModeState = { mode: 'server', reason };
+    if (!this.#closed) this.#mode.next(state);
+    void this.#sim?.close();
+    this.#sync?.close();
+    for (const s of this.#subs) s.unsubscribe();
+    this.#subs = [];
+    return state;
+  }
+
+  /** Stops the browser simulator. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    for (const s of this.#subs) s.unsubscribe();
+    this.#sync?.close();
+    await this.#sim?.close();
+    this.#mode.complete();
+    this.divergence$.complete();
+  }
+}
+
+/** The fields of the control messages the browser simulator acts on. */
+interface Command {
+  header: Header;
+  linear?: Vector3;
+  angular?: Vector3;
+  name?: string[];
+  position?: number[];
+  velocity?: number[];
+  effort?: number[];
+  engage?: boolean;
+}
+
+function toSnapshot(s: SimSnapshotMessage) {
+  return { scene: s.scene, engine: s.engine, time: s.time, data: s.data };
+}
+
+/** Why the page lacks the memory the simulation needs, or `undefined` when it has it. */
+function memoryShortfall(minMB: number): string | undefined {
+  const device = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
+  if (device !== undefined && device * 1024 < minMB * 4)
+    return `not enough memory: this device reports ${device} GiB`;
+  try {
+    new WebAssembly.Memory({ initial: Math.ceil(minMB * 16) });
+    return undefined;
+  } catch {
+    return `not enough memory: cannot reserve ${minMB} MiB for WebAssembly`;
+  }
+}
+
+/** Steps the scene for a moment, restores it, and returns how many times faster than real time it ran. */
+async function probe(sim: WasmSimulator, timestep: number): Promise<number> {
+  const before = await sim.snapshot();
+  const steps = Math.max(50, Math.round(0.5 / timestep));
+  const t0 = performance.now();
+  await sim.step(steps);
+  const seconds = (performance.now() - t0) / 1000;
+  await sim.restore(before);
+  return (steps * timestep) / Math.max(seconds, 1e-6);
+}

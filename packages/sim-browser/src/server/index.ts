@@ -1,0 +1,9 @@
+/**
+ * The server's side of browser simulation (Node only): scene files from disk, the HTTP routes that
+ * give them to browsers, and the plugin that makes the app's simulator the authority.
+ *
+ * @module
+ */
+export { fileScenes, readSceneFiles } from './file-scenes.js';
+export { type SceneRoutesOptions, sceneRoutes } from './scene-routes.js';
+export { type SimAuthorityOptions, simAuthority } from './sim-authority.js';
