@@ -29,7 +29,11 @@ export interface Benchmark {
   /** Short, stable id, used as a key in the results file. */
   readonly id: string;
   readonly title: string;
-  readonly kind: 'latency' | 'throughput' | 'memory';
+  /**
+   * What the samples or figures are: `latency` (ms samples), `throughput` (a rate), `memory`
+   * (bytes), or `error` (distance samples in metres, e.g. how far two simulations drift apart).
+   */
+  readonly kind: 'latency' | 'throughput' | 'memory' | 'error';
   readonly baseline: BenchVariant;
   readonly candidates: readonly BenchVariant[];
 }
@@ -40,6 +44,7 @@ export interface VariantResult {
   readonly p50?: number;
   readonly p99?: number;
   readonly mean?: number;
+  readonly max?: number;
   readonly rate?: number;
   readonly bytes?: number;
   readonly samples?: number;
@@ -74,6 +79,7 @@ function summarize(name: string, m: BenchMeasurement): VariantResult {
       p50: quantile(sorted, 0.5),
       p99: quantile(sorted, 0.99),
       mean,
+      max: sorted.at(-1)!,
       samples: sorted.length,
       ...(m.extra ? { extra: m.extra } : {}),
     };
@@ -112,47 +118,37 @@ const rate = (r: number | undefined) =>
   r === undefined ? '-' : r < 100 ? `${r.toFixed(3)}/s` : `${Math.round(r).toLocaleString('en-US')}/s`;
 const x = (v: number | undefined) => (v === undefined ? '' : `${v.toFixed(2)}×`);
 
+const notes = (e?: Record<string, number | string>) =>
+  e
+    ? Object.entries(e)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')
+    : '';
+const mm = (m: number | undefined) => (m === undefined ? '-' : `${(m * 1000).toFixed(3)} mm`);
+const kib = (b: number | undefined) => (b === undefined ? '-' : `${(b / 1024).toFixed(1)} KiB`);
+
 /** Renders a result as aligned text lines. */
 export function formatResult(r: BenchResult): string {
   const rows: string[][] = [];
+  const base = `${r.baseline.name} (baseline)`;
   if (r.kind === 'latency') {
-    const notes = (e?: Record<string, number | string>) =>
-      e
-        ? Object.entries(e)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')
-        : '';
     rows.push(['variant', 'p50', 'p99', 'p50 ratio', 'p99 ratio', 'notes']);
-    rows.push([
-      `${r.baseline.name} (baseline)`,
-      us(r.baseline.p50),
-      us(r.baseline.p99),
-      '1.00×',
-      '1.00×',
-      notes(r.baseline.extra),
-    ]);
+    rows.push([base, us(r.baseline.p50), us(r.baseline.p99), '1.00×', '1.00×', notes(r.baseline.extra)]);
     for (const c of r.candidates)
       rows.push([c.name, us(c.p50), us(c.p99), x(c.ratio.p50), x(c.ratio.p99), notes(c.extra)]);
+  } else if (r.kind === 'error') {
+    rows.push(['variant', 'p50', 'p99', 'max', 'p99 ratio', 'notes']);
+    const b = r.baseline;
+    rows.push([base, mm(b.p50), mm(b.p99), mm(b.max), '1.00×', notes(b.extra)]);
+    for (const c of r.candidates)
+      rows.push([c.name, mm(c.p50), mm(c.p99), mm(c.max), x(c.ratio.p99), notes(c.extra)]);
   } else if (r.kind === 'memory') {
-    const kib = (b: number | undefined) => (b === undefined ? '-' : `${(b / 1024).toFixed(1)} KiB`);
-    const notes = (e?: Record<string, number | string>) =>
-      e
-        ? Object.entries(e)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')
-        : '';
     rows.push(['variant', 'size', 'size ratio', 'notes']);
-    rows.push([`${r.baseline.name} (baseline)`, kib(r.baseline.bytes), '1.00×', notes(r.baseline.extra)]);
+    rows.push([base, kib(r.baseline.bytes), '1.00×', notes(r.baseline.extra)]);
     for (const c of r.candidates) rows.push([c.name, kib(c.bytes), x(c.ratio.bytes), notes(c.extra)]);
   } else {
     rows.push(['variant', 'rate', 'rate ratio', 'notes']);
-    const notes = (e?: Record<string, number | string>) =>
-      e
-        ? Object.entries(e)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')
-        : '';
-    rows.push([`${r.baseline.name} (baseline)`, rate(r.baseline.rate), '1.00×', notes(r.baseline.extra)]);
+    rows.push([base, rate(r.baseline.rate), '1.00×', notes(r.baseline.extra)]);
     for (const c of r.candidates) rows.push([c.name, rate(c.rate), x(c.ratio.rate), notes(c.extra)]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
