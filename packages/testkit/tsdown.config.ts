@@ -4,4 +4,5 @@ export default packageBuild({
   index: 'src/index.ts',
   'fakes/index': 'src/fakes/index.ts',
   bench: 'src/bench.ts',
+  browser: 'src/browser.ts',
 });

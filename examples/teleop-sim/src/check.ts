@@ -19,7 +19,7 @@ export async function runCheck(
   demo: TeleopSim,
   options: { driveMs?: number; screenshot?: string } = {},
 ): Promise<CheckReport> {
-  const browser = await launchChromium();
+  const browser = await launchChromium({ webgl: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(demo.operatorUrl);

@@ -19,7 +19,7 @@ const pose = async (page: Page) => (await until(page, (s) => s.pose !== undefine
 beforeAll(async () => {
   mkdirSync(results, { recursive: true });
   demo = await startTeleopSim({ port: 0, logger: silentLogger });
-  browser = await launchChromium();
+  browser = await launchChromium({ webgl: true });
   operator = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 }, 120_000);
 

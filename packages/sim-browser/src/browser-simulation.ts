@@ -170,11 +170,14 @@ export class BrowserSimulation {
    * A transport for the operator's widgets: everything goes to the server as before, and commands
    * (`/controller/twist`, `joints`, `estop`) also act on the browser simulator at once.
    */
-  control(transport: Transport): Transport {
+  control<T extends Transport>(transport: T): T {
     const act = (action: SimAction, header: Header) => this.command(action, header);
     return new Proxy(transport, {
       get(target, key, receiver) {
-        if (key !== 'publish') return Reflect.get(target, key, receiver);
+        if (key !== 'publish') {
+          const value = Reflect.get(target, key, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
         return (topic: { name: string }, message: Command) => {
           const result = (target.publish as (t: unknown, m: unknown) => unknown)(topic, message);
           const { header } = message;
@@ -231,7 +234,7 @@ export class BrowserSimulation {
         const report = await sync.apply(toSnapshot(snapshot));
         this.divergence$.next(report);
         this.#publish(report);
-        if (report.correction === 'snap' && snapshot.reason !== 'periodic') this.#rebase();
+        this.#follow(snapshot.time);
       }
       const dt = sim.scene!.timestep;
       const now = performance.now();
@@ -257,7 +260,19 @@ export class BrowserSimulation {
       });
   };
 
-  /** Real time restarts from where the simulation is (after a hidden tab or a reset). */
+  /**
+   * Keeps the browser `leadMs` ahead of the authority's clock: if the server runs slower or faster
+   * than real time (a loaded host), or was reset, the browser's real-time target moves to match.
+   */
+  #follow(authorityTime: number): void {
+    const lead = (this.#o.leadMs ?? 100) / 1000;
+    const now = performance.now();
+    const target = this.#base.sim + (now - this.#base.wall) / 1000;
+    if (Math.abs(target - (authorityTime + lead)) > lead / 2)
+      this.#base = { wall: now, sim: authorityTime + lead };
+  }
+
+  /** Real time restarts from where the simulation is (after a hidden tab). */
   #rebase(): void {
     if (this.#sim?.scene) this.#base = { wall: performance.now(), sim: this.#sim.current().time };
   }

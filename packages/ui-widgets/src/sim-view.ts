@@ -17,18 +17,21 @@ export interface BodyPose {
  * (or by `setBodies` from a simulator running in the page) — for when there is no video. Bodies are
  * drawn as boxes on a grid; the camera follows `follow` (default: the first body).
  *
- * Attributes: `follow` (a body name), `body-size` (m, default 0.2). Without WebGL it says so.
+ * Attributes: `follow` (a body name), `body-size` (m, default 0.2), `source` (`telemetry`, the
+ * default, or `local` when the page calls `setBodies` itself). Without WebGL it says so.
  */
 export class TelekitSimView extends TelekitWidget {
   static override properties = {
     ...TelekitWidget.properties,
     follow: { type: String },
     bodySize: { type: Number, attribute: 'body-size' },
+    source: { type: String },
     _error: { state: true },
     _bodies: { state: true },
   };
   declare follow: string;
   declare bodySize: number;
+  declare source: 'telemetry' | 'local';
   declare _error: string | undefined;
   declare _bodies: number;
   #renderer: THREE.WebGLRenderer | undefined;
@@ -66,6 +69,7 @@ export class TelekitSimView extends TelekitWidget {
     super();
     this.follow = '';
     this.bodySize = 0.2;
+    this.source = 'telemetry';
     this._bodies = 0;
     this.#scene.add(new THREE.GridHelper(20, 40, 0x556070, 0x2a3038));
     this.#scene.add(new THREE.HemisphereLight(0xffffff, 0x334455, 2.5));
@@ -75,6 +79,7 @@ export class TelekitSimView extends TelekitWidget {
   }
 
   protected override attach(client: GatewayClient) {
+    if (this.source === 'local') return [];
     return [client.subscribe(Topics.simState).subscribe((s: SimState) => this.setBodies(s.bodies))];
   }
 

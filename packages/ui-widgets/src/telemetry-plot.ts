@@ -100,7 +100,7 @@ export class TelekitTelemetryPlot extends TelekitWidget {
   }
 
   protected override attach(client: GatewayClient) {
-    const topic = topicByName(this.topic) as Topic | undefined;
+    const topic = (client.topic?.(this.topic) ?? topicByName(this.topic)) as Topic | undefined;
     if (topic?.lane !== 'telemetry') {
       this._error = `topic: expected a telemetry topic such as /telemetry/pose, got ${this.topic}`;
       return [];

@@ -89,6 +89,8 @@ export interface GatewayClient extends Transport {
   readonly estimate: OffsetEstimate | undefined;
   /** A `/media/*` signalling request, answered to this client only; rejects with the gateway's reason. */
   request<T = unknown>(topic: string, body: unknown): Promise<T>;
+  /** A topic this client knows by name (built in, or given in `topics`), for widgets configured by name. */
+  topic(name: string): Topic | undefined;
 }
 
 /** Where a client keeps its socket.io sockets, for diagnostics and tests. */
@@ -422,6 +424,9 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
           return answer;
         },
       );
+    },
+    topic(name: string) {
+      return registry.get(name);
     },
     async request<T = unknown>(topic: string, body: unknown): Promise<T> {
       if (!sockets.telemetry.connected) {

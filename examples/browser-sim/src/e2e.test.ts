@@ -1,0 +1,135 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '@telekit/core';
+import { launchChromium } from '@telekit/testkit/browser';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserSim, startBrowserSim } from './app.js';
+
+// The browser simulator end to end: the sidecar as authority, MuJoCo WebAssembly in Debian's
+// Chromium, and the fall back to server mode. Screenshots go to test-results/.
+const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
+let demo: BrowserSim;
+let browser: Browser;
+
+interface PageSnapshot {
+  mode: { mode: string; reason: string };
+  divergence?: { time: number; max: number; mean: number; correction: string; worst: string };
+  corrections: { none: number; smooth: number; snap: number };
+  local?: { time: number; base?: { x: number; y: number; z: number } };
+  video?: { frames: number; state: string; mode: string };
+  holdsControl: boolean;
+}
+const snapshot = (page: Page) =>
+  page.evaluate(() => (window as unknown as { telekit?: { snapshot(): PageSnapshot } }).telekit?.snapshot());
+
+async function until(page: Page, test: (s: PageSnapshot) => boolean, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: PageSnapshot | undefined;
+  while (Date.now() < deadline) {
+    last = await snapshot(page);
+    if (last && test(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; page: ${JSON.stringify(last)}`);
+}
+
+beforeAll(async () => {
+  mkdirSync(results, { recursive: true });
+  demo = await startBrowserSim({ port: 0, logger: silentLogger });
+  browser = await launchChromium({ webgl: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
+  it('simulates in the page, drives locally, and stays within tolerance of the server after snapshots', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await page.goto(demo.operatorUrl);
+      const started = await until(page, (s) => s.mode.mode !== 'starting', 'a mode');
+      expect(started.mode.mode, started.mode.reason).toBe('browser');
+      await expect.poll(() => page.locator('#mode b').textContent()).toBe('browser simulation');
+      await page.evaluate(() =>
+        (
+          window as unknown as { telekit: { client: { requestControl(): Promise<unknown> } } }
+        ).telekit.client.requestControl(),
+      );
+      const start = (await until(page, (s) => s.local?.base !== undefined, 'local state')).local!.base!;
+      await page.keyboard.down('w');
+      await page.waitForTimeout(2_000);
+      // While driving: the local robot moved, and snapshots keep it close to the server's.
+      const driving = await until(
+        page,
+        (s) => (s.local?.base?.x ?? 0) > start.x + 0.3,
+        'the local robot to move',
+      );
+      await page.keyboard.up('w');
+      expect(driving.divergence).toBeDefined();
+      // At rest both agree: after the next snapshots the divergence is below tolerance.
+      const settled = await until(
+        page,
+        (s) =>
+          s.divergence !== undefined &&
+          s.divergence.time > (driving.divergence?.time ?? 0) + 1 &&
+          s.divergence.max < 0.01,
+        'divergence below 1 cm after snapshots',
+      );
+      expect(settled.divergence!.max).toBeLessThan(0.01);
+      // Snapshots were compared with the page's own past at the same simulated time (the page ran
+      // ahead of the server), not just adopted.
+      expect(settled.corrections.none + settled.corrections.smooth).toBeGreaterThan(0);
+      // The server's robot moved as well: the operator's commands reached the authority.
+      const health = JSON.stringify(await demo.app.health());
+      expect(health).toMatch(/worst browser divergence/);
+      await page.screenshot({ path: `${results}browser-sim-browser-mode.png` });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('without WebAssembly the page falls back to server mode and shows video', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await page.addInitScript(() => {
+        // As in a browser with WebAssembly turned off by policy.
+        Reflect.deleteProperty(globalThis, 'WebAssembly');
+      });
+      await page.goto(demo.operatorUrl);
+      const s = await until(page, (x) => x.mode.mode === 'server', 'server mode');
+      expect(s.mode.reason).toBe('this browser has no WebAssembly');
+      await expect.poll(() => page.locator('#reason').textContent()).toBe('this browser has no WebAssembly');
+      const playing = await until(page, (x) => (x.video?.frames ?? 0) > 10, 'video', 60_000);
+      expect(playing.video!.state).toBe('playing');
+      await page.screenshot({ path: `${results}browser-sim-fallback-no-wasm.png` });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a corrupt scene asset falls back to server mode, naming the asset', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.route('**/sim/assets/**', (route) => route.fulfill({ body: '<mujoco><bogus/></mujoco>' }));
+      await page.goto(demo.operatorUrl);
+      const s = await until(page, (x) => x.mode.mode === 'server', 'server mode');
+      expect(s.mode.reason).toContain('asset diff_drive.xml of scene diff-drive is corrupt');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('?sim=server selects server mode (SIM_MODE for one page)', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${demo.operatorUrl}&sim=server`);
+      const s = await until(page, (x) => x.mode.mode === 'server', 'server mode');
+      expect(s.mode.reason).toContain('SIM_MODE=server');
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -1,0 +1,104 @@
+// The page: decides where the simulation runs (this browser, or the server), and shows it.
+// `?sim=browser|server|auto` overrides the server's SIM_MODE; `?token=` is the operator's token.
+import { Topics } from '@telekit/core';
+import { gatewayClient } from '@telekit/gateway/client';
+import {
+  BrowserSimulation,
+  type DivergenceReport,
+  httpScenes,
+  type SimMode,
+  SimTopics,
+} from '@telekit/sim-browser';
+import { bindClient, type TelekitSimView } from '@telekit/ui-widgets';
+
+const query = new URLSearchParams(location.search);
+const token = query.get('token') ?? undefined;
+const config = (await (await fetch('/config.json')).json()) as { simMode: SimMode; scene: string };
+const mode = (query.get('sim') as SimMode | null) ?? config.simMode;
+const client = gatewayClient({
+  url: location.origin,
+  ...(token ? { token } : {}),
+  topics: Object.values(SimTopics),
+});
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const banner = $('banner');
+const say = (text: string | undefined) => {
+  banner.textContent = text ?? '';
+  banner.classList.toggle('shown', Boolean(text));
+};
+client.state$.subscribe((s) => {
+  if (s.status === 'connected') say(undefined);
+  else if (s.status === 'reconnecting' || s.status === 'disconnected')
+    say(`gateway ${s.status}${s.reason ? `: ${s.reason}` : ''} — retrying by itself`);
+});
+
+const sim = new BrowserSimulation({
+  transport: client,
+  scene: { id: config.scene },
+  scenes: httpScenes('/sim'),
+  mode,
+  engine: { wasmUrl: '/mujoco.wasm' },
+  sender: 'page',
+});
+
+const view = $<TelekitSimView & HTMLElement>('local');
+const video = $('video') as HTMLElement & { token?: string; stats?: unknown };
+if (token) video.token = token;
+let divergence: DivergenceReport | undefined;
+const corrections = { none: 0, smooth: 0, snap: 0 };
+sim.divergence$.subscribe((d) => {
+  if (!d) return;
+  divergence = d;
+  corrections[d.correction]++;
+  $('divergence').textContent =
+    `divergence at t=${d.time.toFixed(1)} s: max ${(d.max * 1000).toFixed(2)} mm (${d.worst}), mean ${(d.mean * 1000).toFixed(2)} mm · ${d.correction}`;
+});
+// The widgets send through the simulation's control: commands act here at once and reach the server.
+const control = sim.control(client);
+bindClient(control);
+sim.mode$.subscribe(({ mode: m, reason }) => {
+  $('mode').dataset.mode = m;
+  $('mode').querySelector('b')!.textContent =
+    m === 'browser' ? 'browser simulation' : m === 'server' ? 'server simulation (video)' : m;
+  $('reason').textContent = reason;
+  const local = m === 'browser';
+  view.hidden = !local;
+  $('divergence').hidden = !local;
+  $('plot').hidden = !local;
+  video.hidden = m !== 'server';
+  // Video only in server mode: in browser mode the page draws the simulation itself.
+  (video as { client?: typeof control }).client = m === 'server' ? control : undefined;
+});
+
+// Draw the local simulation every frame.
+const draw = () => {
+  const bodies = sim.bodies();
+  if (bodies.length) view.setBodies(bodies);
+  requestAnimationFrame(draw);
+};
+requestAnimationFrame(draw);
+
+/** What the page measured, for the tests. */
+function snapshot() {
+  const local = sim.simulator?.current();
+  return {
+    mode: sim.mode,
+    divergence,
+    corrections,
+    local: local ? { time: local.time, base: local.base?.position } : undefined,
+    video: (video as { stats?: { frames: number; state: string } }).stats,
+    holdsControl: client.holdsControl,
+  };
+}
+/** For tests and the console: `window.telekit`. */
+export interface BrowserSimPage {
+  client: typeof client;
+  sim: typeof sim;
+  snapshot: typeof snapshot;
+  topics: typeof Topics;
+}
+(window as unknown as { telekit: BrowserSimPage }).telekit = { client, sim, snapshot, topics: Topics };
+
+await client.connect().catch((error: Error) => say(`cannot connect: ${error.message}`));
+await sim.start();
