@@ -10,10 +10,15 @@
  *   also with the server getting every input 50 ms late (a network in between).
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { encode } from '@msgpack/msgpack';
 import { type SimAction, type SimulatorState, silentLogger } from '@telekit/core';
 import { bundledScenes, findPython, sidecarSimulator } from '@telekit/sim-genesis';
 import type { BenchMeasurement, Benchmark } from '@telekit/testkit/bench';
+import { launchChromium } from '@telekit/testkit/browser';
 import { AuthoritySync, SimTopics, wasmSimulator } from '../src/index.js';
 import { fileScenes } from '../src/server/index.js';
 
@@ -47,6 +52,48 @@ async function wasmSteps(): Promise<BenchMeasurement> {
     return { rate, extra: { engine: `${sim.engine} (wasm, V8 ${process.versions.v8})` } };
   } finally {
     await sim.close();
+  }
+}
+
+/** The same engine build in Debian's Chromium: a page imports it and steps the same model. */
+async function chromiumSteps(): Promise<BenchMeasurement> {
+  const dir = createRequire(import.meta.url)
+    .resolve('@mujoco/mujoco/mujoco.wasm')
+    .replace(/mujoco\.wasm$/, '');
+  const files: Record<string, [string, Uint8Array | string]> = {
+    '/mujoco.js': ['text/javascript', readFileSync(`${dir}mujoco.js`)],
+    '/mujoco.wasm': ['application/wasm', readFileSync(`${dir}mujoco.wasm`)],
+    '/scene.xml': ['text/xml', readFileSync(bundledScenes['diff-drive'])],
+    '/': ['text/html', '<!doctype html><title>steps</title>'],
+  };
+  const server = createServer((req, res) => {
+    const file = files[req.url ?? ''];
+    if (!file) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': file[0] }).end(file[1]);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const [rate, version] = await page.evaluate(async (steps) => {
+      const { default: load } = await import('/mujoco.js' as string);
+      const mj = await load();
+      const vfs = new mj.MjVFS();
+      vfs.addBuffer('scene.xml', new Uint8Array(await (await fetch('/scene.xml')).arrayBuffer()));
+      const model = mj.MjModel.from_xml_path('scene.xml', vfs);
+      const data = new mj.MjData(model);
+      data.ctrl[0] = 5;
+      data.ctrl[1] = 5;
+      for (let i = 0; i < steps / 5; i++) mj.mj_step(model, data);
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) mj.mj_step(model, data);
+      return [steps / ((performance.now() - t0) / 1000), mj.mj_versionString()] as [number, string];
+    }, STEPS);
+    return { rate, extra: { engine: `mujoco ${version} (wasm, Chromium ${browser.version()})` } };
+  } finally {
+    await browser.close();
+    server.close();
   }
 }
 
@@ -155,7 +202,10 @@ export const benchmarks: Benchmark[] = [
     title: 'Physics steps per second, wheeled robot (goal: WASM ≥ 0.5× native)',
     kind: 'throughput',
     baseline: { name: 'native MuJoCo (Python, the sidecar)', run: async () => nativeSteps() },
-    candidates: [{ name: 'MuJoCo WebAssembly (wasmSimulator)', run: wasmSteps }],
+    candidates: [
+      { name: 'MuJoCo WebAssembly in Node (wasmSimulator)', run: wasmSteps },
+      { name: 'MuJoCo WebAssembly in Chromium', run: chromiumSteps },
+    ],
   },
   {
     id: 'sim-browser.snapshot',
