@@ -1,5 +1,5 @@
 export { type DescribeMediaSourceOptions, describeMediaSource } from './describe-media-source.js';
-export { type DescribeSimulatorOptions, describeSimulator } from './describe-simulator.js';
+export { type DescribeSimulatorOptions, describeSimulator, pixelStdDev } from './describe-simulator.js';
 export {
   battery,
   type DescribeTransportOptions,

@@ -149,25 +149,29 @@ export function rosImageSource(transport: RosTransport, options: RosImageSourceO
       warned = true;
       logger.warn('frames dropped', { topic: options.topic, reason: message });
     };
-    const decoder = compressed
-      ? startDecoder(options.ffmpeg ?? 'ffmpeg', info.width, info.height, (data, stamp) =>
-          subscriber.next({
-            width: info.width,
-            height: info.height,
-            format: 'rgba',
-            timestamp: stamp,
-            seq: seq++,
-            data,
-          }),
-        )
-      : undefined;
+    // Started on the first compressed image, for its format (ffmpeg's demuxer must be told).
+    let decoder: ReturnType<typeof startDecoder> | undefined;
+    const decode = (format: 'jpeg' | 'png', data: Uint8Array, stamp: number) => {
+      decoder ??= startDecoder(options.ffmpeg ?? 'ffmpeg', format, info.width, info.height, (frame, at) =>
+        subscriber.next({
+          width: info.width,
+          height: info.height,
+          format: 'rgba',
+          timestamp: at,
+          seq: seq++,
+          data: frame,
+        }),
+      );
+      decoder.write(data, stamp);
+    };
     const subscription = transport.subscribeRaw(type, options.topic, qos, (bytes) => {
       try {
         if (compressed) {
           const image = readCompressedImage(bytes);
-          if (!/jpe?g|png/i.test(image.format))
-            return warn(`compressed format ${image.format}: expected jpeg or png`);
-          decoder!.write(image.data, image.stamp);
+          // `format` is e.g. `jpeg`, `png`, or `rgb8; jpeg compressed bgr8` (image_transport).
+          const format = /png/i.test(image.format) ? 'png' : /jpe?g/i.test(image.format) ? 'jpeg' : undefined;
+          if (!format) return warn(`compressed format ${image.format}: expected jpeg or png`);
+          decode(format, image.data, image.stamp);
           return;
         }
         const frame = imageToFrame(readImage(bytes), seq);
@@ -205,14 +209,17 @@ export function rosImageSource(transport: RosTransport, options: RosImageSourceO
 /** One ffmpeg process decoding a stream of JPEG/PNG images into raw RGBA frames of a fixed size. */
 function startDecoder(
   ffmpeg: string,
+  format: 'jpeg' | 'png',
   width: number,
   height: number,
   onFrame: (data: Uint8Array, stamp: number) => void,
 ) {
   const size = frameByteLength('rgba', width, height);
   const stamps: number[] = [];
+  // No probing or input buffering: a frame comes out as soon as the next image starts.
   // biome-ignore format: one flag per line reads worse here
-  const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'image2pipe', '-i', '-',
+  const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0',
+    '-fflags', 'nobuffer', '-f', `${format}_pipe`, '-i', '-',
     '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgba', '-']);
   let pending: Buffer = Buffer.alloc(0);
   child.stdout.on('data', (chunk: Buffer) => {
