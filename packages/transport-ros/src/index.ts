@@ -26,7 +26,7 @@ export {
   toRos,
 } from './mapping.js';
 export * as RosMessages from './messages.js';
-export { rosTransport } from './plugin.js';
+export { type RosTransportPluginOptions, rosTransport } from './plugin.js';
 export { loadRclnodejs, type RclModule, type RclNode, ROS_SETUP_HINT } from './rcl.js';
 export {
   createRosTransport,

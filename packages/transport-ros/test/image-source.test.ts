@@ -5,7 +5,7 @@ import { describeMediaSource, pixelStdDev } from '@telekit/testkit';
 import { firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRosTransport, readImage, rosImageSource } from '../src/index.js';
-import { fakeRcl } from './fake-rcl.js';
+import { fakeRcl } from '../src/testing/index.js';
 
 /** A `sensor_msgs/msg/Image` serialized as a ROS 2 driver would (CDR, little endian). */
 function image(width: number, height: number, encoding: string, fill: (i: number) => number, step?: number) {

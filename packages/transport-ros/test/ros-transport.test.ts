@@ -12,7 +12,7 @@ import {
   rosTransport,
   toRos,
 } from '../src/index.js';
-import { FakeGraph, fakeRcl } from './fake-rcl.js';
+import { FakeGraph, fakeRcl } from '../src/testing/index.js';
 
 const next = headerSequence('operator', () => Date.now());
 const stamp = { sec: 1_700_000_000, nanosec: 500_000_000 };

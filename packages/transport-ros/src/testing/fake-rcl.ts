@@ -1,18 +1,11 @@
 /**
- * A test double of rclnodejs: an in-memory ROS 2 graph with the behaviour Telekit relies on —
+ * A test double of rclnodejs (it knows the message types in {@link KNOWN_TYPES}): an in-memory ROS 2 graph with the behaviour Telekit relies on —
  * nodes, typed topics with QoS (a reliable subscription does not match a best-effort publisher,
  * keep-last queues), delivery only while a node spins, graph counts, raw (serialized) messages,
  * services — typed by rclnodejs's own declarations through the boundary (`RclModule`, `RclNode`).
  */
 import type * as rclnodejs from 'rclnodejs';
-import type {
-  RclClient,
-  RclHandle,
-  RclModule,
-  RclNode,
-  RclPublisher,
-  RclServiceResponse,
-} from '../src/rcl.js';
+import type { RclClient, RclHandle, RclModule, RclNode, RclPublisher, RclServiceResponse } from '../rcl.js';
 
 /** The interfaces the double's "sourced ROS" knows. */
 export const KNOWN_TYPES = new Set([
