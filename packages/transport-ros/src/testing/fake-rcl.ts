@@ -67,8 +67,8 @@ export class FakeGraph {
   readonly sent = new Map<string, unknown[]>();
 
   set<T>(map: Map<string, Set<T>>, topic: string): Set<T> {
-    let s = map.get(topic);
-    if (!s) map.set(topic, (s = new Set()));
+    const s = map.get(topic) ?? new Set<T>();
+    map.set(topic, s);
     return s;
   }
 }
