@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { type App, createApp, inProcess, type Logger } from '@telekit/core';
 import { defaultAccessList, type Gateway, gateway, jwtVerifier, signToken } from '@telekit/gateway';
 import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
 import { type SimMode, SimTopics } from '@telekit/sim-browser';
 import { sceneRoutes, simAuthority } from '@telekit/sim-browser/server';
 import { bundledScenes, genesisSim } from '@telekit/sim-genesis';
-import { build } from 'esbuild';
+import { webPage } from '@telekit/ui-widgets/server';
 
 /** Options of {@link startBrowserSim}. */
 export interface BrowserSimOptions {
@@ -38,24 +37,6 @@ export interface BrowserSim {
 
 const SCENE = 'diff-drive';
 
-async function webBundle(): Promise<{ html: string; js: string }> {
-  const html = readFileSync(fileURLToPath(new URL('./web/index.html', import.meta.url)), 'utf8');
-  const out = await build({
-    entryPoints: [fileURLToPath(new URL('./web/main.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome110',
-    conditions: ['source'],
-    // The engine's Node-only branches (it reads its .wasm from disk there) are never taken in a page.
-    external: ['module', 'node:*'],
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  return { html, js: out.outputFiles[0]!.text };
-}
-
 /**
  * The server sidecar runs the scene as the authority and streams its camera; pages load the same
  * MJCF over HTTP, simulate it in WebAssembly ahead of the server, and sync to its snapshots — or,
@@ -64,7 +45,8 @@ async function webBundle(): Promise<{ html: string; js: string }> {
 export async function startBrowserSim(options: BrowserSimOptions = {}): Promise<BrowserSim> {
   const secret = randomBytes(32).toString('base64url');
   const auth = options.auth ?? true;
-  const page = await webBundle();
+  // The engine's Node-only branches (it reads its .wasm from disk there) are never taken in a page.
+  const page = await webPage({ dir: new URL('./web/', import.meta.url), external: ['module', 'node:*'] });
   const wasm = readFileSync(createRequire(import.meta.url).resolve('@mujoco/mujoco/mujoco.wasm'));
   const scenes = sceneRoutes({ scenes: bundledScenes });
   const config = JSON.stringify({ simMode: options.simMode ?? 'auto', scene: SCENE });
@@ -106,19 +88,14 @@ export async function startBrowserSim(options: BrowserSimOptions = {}): Promise<
           running = g;
         },
         routes: (req, res) => {
+          if (page.routes(req, res)) return true;
           const path = (req.url ?? '/').split('?')[0];
           const send = (type: string, body: string | Uint8Array, cache = 'no-cache') => {
             res.writeHead(200, { 'content-type': type, 'cache-control': cache }).end(body);
             return true;
           };
-          if (path === '/' || path === '/index.html') return send('text/html; charset=utf-8', page.html);
-          if (path === '/app.js') return send('text/javascript', page.js);
           if (path === '/config.json') return send('application/json', config);
           if (path === '/mujoco.wasm') return send('application/wasm', wasm, 'public, max-age=86400');
-          if (path === '/favicon.ico') {
-            res.writeHead(204).end();
-            return true;
-          }
           return scenes(req, res);
         },
       }),

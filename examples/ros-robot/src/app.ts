@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type App, createApp, type Logger } from '@telekit/core';
 import { type Gateway, gateway, jwtVerifier, signToken } from '@telekit/gateway';
 import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
@@ -12,7 +10,7 @@ import {
   remap,
   rosTransport,
 } from '@telekit/transport-ros';
-import { build } from 'esbuild';
+import { webPage } from '@telekit/ui-widgets/server';
 
 /** Options of {@link startRosRobot}. */
 export interface RosRobotOptions {
@@ -45,22 +43,6 @@ export interface RosRobot {
   close(): Promise<void>;
 }
 
-async function webBundle(): Promise<{ html: string; js: string }> {
-  const html = readFileSync(fileURLToPath(new URL('./web/index.html', import.meta.url)), 'utf8');
-  const out = await build({
-    entryPoints: [fileURLToPath(new URL('./web/main.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome110',
-    conditions: ['source'],
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  return { html, js: out.outputFiles[0]!.text };
-}
-
 /**
  * Gateway + ROS transport + video from a ROS camera topic + the widgets: run it next to a robot
  * (on its computer or one on its network, with the same ROS_DOMAIN_ID).
@@ -68,7 +50,7 @@ async function webBundle(): Promise<{ html: string; js: string }> {
 export async function startRosRobot(options: RosRobotOptions = {}): Promise<RosRobot> {
   const secret = randomBytes(32).toString('base64url');
   const auth = options.auth ?? true;
-  const page = await webBundle();
+  const page = await webPage({ dir: new URL('./web/', import.meta.url) });
   const camera =
     options.camera === false
       ? undefined
@@ -104,18 +86,7 @@ export async function startRosRobot(options: RosRobotOptions = {}): Promise<RosR
         onListen: (g) => {
           running = g;
         },
-        routes: (req, res) => {
-          const path = (req.url ?? '/').split('?')[0];
-          if (path === '/' || path === '/index.html') {
-            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page.html);
-            return true;
-          }
-          if (path === '/app.js') {
-            res.writeHead(200, { 'content-type': 'text/javascript' }).end(page.js);
-            return true;
-          }
-          return false;
-        },
+        routes: page.routes,
       }),
     ],
   });

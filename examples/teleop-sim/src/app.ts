@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type App, createApp, inProcess, type Logger } from '@telekit/core';
 import { type Gateway, gateway, jwtVerifier, signToken } from '@telekit/gateway';
 import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
 import { genesisSim } from '@telekit/sim-genesis';
-import { build } from 'esbuild';
+import { webPage } from '@telekit/ui-widgets/server';
 
 /** Options of {@link startTeleopSim}. */
 export interface TeleopSimOptions {
@@ -39,23 +37,6 @@ export interface TeleopSim {
   /** One line: sim real-time factor, video fps, viewers, input→actuation p50. */
   status(): Promise<string>;
   close(): Promise<void>;
-}
-
-/** The browser page: the HTML and the bundled script (built once, at start). */
-async function webBundle(): Promise<{ html: string; js: string }> {
-  const html = readFileSync(fileURLToPath(new URL('./web/index.html', import.meta.url)), 'utf8');
-  const out = await build({
-    entryPoints: [fileURLToPath(new URL('./web/main.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome110',
-    conditions: ['source'],
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  return { html, js: out.outputFiles[0]!.text };
 }
 
 /** One page per widget (`/widgets/<tag>`), each live against the running demo. */
@@ -115,7 +96,7 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
   const secret = randomBytes(32).toString('base64url');
   const auth = options.auth ?? true;
   const camera = options.camera ?? { width: 640, height: 480, fps: 30 };
-  const page = await webBundle();
+  const page = await webPage({ dir: new URL('./web/', import.meta.url) });
   const scene = options.scene ?? 'diff-drive';
   let running: Gateway | undefined;
   const app = createApp({
@@ -145,24 +126,13 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
           running = g;
         },
         routes: (req, res) => {
+          if (page.routes(req, res)) return true;
           const path = (req.url ?? '/').split('?')[0];
-          if (path === '/' || path === '/index.html') {
-            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page.html);
-            return true;
-          }
           if (path?.startsWith('/widgets/')) {
             const query = new URL(req.url ?? '/', 'http://x').search;
             const html = widgetPage(path.slice('/widgets/'.length), query);
             if (!html) return false;
             res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-            return true;
-          }
-          if (path === '/favicon.ico') {
-            res.writeHead(204).end();
-            return true;
-          }
-          if (path === '/app.js') {
-            res.writeHead(200, { 'content-type': 'text/javascript' }).end(page.js);
             return true;
           }
           return false;

@@ -1,0 +1,1 @@
+export { type WebPage, type WebPageOptions, webPage } from './web-page.js';
