@@ -151,7 +151,6 @@ export class BrowserSimulation {
       const lead = Math.round((o.leadMs ?? 100) / 1000 / info.timestep);
       await this.#sync.step(lead);
       this.#base = { wall: performance.now(), sim: sim.current().time };
-      this.#listenForCommands();
     } catch (error) {
       return this.#fallBack((error as Error).message);
     }
@@ -212,15 +211,6 @@ export class BrowserSimulation {
     } catch {
       // The server validates and answers; the local sim just does not predict this one.
     }
-  }
-
-  #listenForCommands(): void {
-    // Resets happen on the server; its snapshot (sent at once) brings the browser along.
-    this.#subs.push(
-      this.#o.transport.subscribe(Topics.estop).subscribe((e) => {
-        if (e.engage) this.command({ kind: 'freeze' });
-      }),
-    );
   }
 
   #tick = (): void => {

@@ -73,6 +73,29 @@ describe('BrowserSimulation against the server sidecar', () => {
     expect(slow.mode.reason).toMatch(/too slow: .*× real time/);
   });
 
+  it('falls back when memory is short', async () => {
+    const { mode } = await start({ minMemoryMB: 1 << 22 }); // 4 TiB of WebAssembly memory
+    expect(mode).toEqual({
+      mode: 'server',
+      reason: `not enough memory: cannot reserve ${1 << 22} MiB for WebAssembly`,
+    });
+  });
+
+  it('falls back when it stops keeping real time', async () => {
+    const { sim, mode } = await start({ maxLagSeconds: 0.3 });
+    expect(mode.mode).toBe('browser');
+    const fellBack = firstValueFrom(
+      sim.mode$.pipe(
+        filter((m) => m.mode === 'server'),
+        timeout(5_000),
+      ),
+    );
+    // The page freezes for a second (a long task): the simulation falls behind real time.
+    const until = performance.now() + 1_000;
+    while (performance.now() < until);
+    expect((await fellBack).reason).toMatch(/^cannot keep real time: \d+\.\d\d s behind$/);
+  });
+
   it('falls back when its scene is not the server’s, naming the mismatch', async () => {
     const arm = { id: 'arm', path: 'arm' };
     const { mode } = await start({ scene: arm, firstSnapshotMs: 3_000 });
