@@ -1,6 +1,9 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CdrWriter } from '@foxglove/cdr';
 import { silentLogger, Topics } from '@telekit/core';
 import { gatewayClient } from '@telekit/gateway/client';
+import { launchChromium } from '@telekit/testkit/browser';
 import { fakeRcl } from '@telekit/transport-ros/testing';
 import { firstValueFrom, timeout } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +12,8 @@ import { type RosRobot, startRosRobot } from './app.js';
 // The example against the rclnodejs test double (ROS 2 is not installed here): a "robot" of ROS
 // nodes on the double's graph — a base driver listening on /cmd_vel and publishing /odom, a camera
 // publishing sensor_msgs/Image — and the real gateway, encoder and SFU.
+const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
+
 describe('ros-robot', () => {
   const rcl = fakeRcl();
   let robot: RosRobot;
@@ -43,7 +48,12 @@ describe('ros-robot', () => {
           .string('rgb8')
           .uint8(0)
           .uint32(64 * 3);
-        w.uint8Array(new Uint8Array(64 * 48 * 3).fill(n++ % 256), true);
+        // A moving colour gradient: red across, green down, blue in time.
+        const pixels = new Uint8Array(64 * 48 * 3);
+        for (let i = 0; i < 64 * 48; i++)
+          pixels.set([(i % 64) * 4, Math.floor(i / 64) * 5, (n * 8) % 256], i * 3);
+        n++;
+        w.uint8Array(pixels, true);
         camera.publish(w.data as never);
       }, 33),
     ];
@@ -105,6 +115,50 @@ describe('ros-robot', () => {
       await expect.poll(async () => (await camera())?.fps ?? 0, { timeout: 15_000 }).toBeGreaterThan(10);
     } finally {
       await client.close();
+    }
+  });
+
+  it('in Chromium: the page shows the ROS camera, and holding W drives the base', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(robot.operatorUrl);
+      // Video plays: frames decoded and shown by the camera viewer.
+      const shown = () =>
+        page.evaluate(
+          () =>
+            (document.querySelector('telekit-camera-viewer') as unknown as { stats: { frames: number } })
+              .stats.frames,
+        );
+      await expect.poll(shown, { timeout: 30_000 }).toBeGreaterThan(10);
+      // The camera's own picture (red grows to the right, green downwards), not a garbled one.
+      const corners = await page.evaluate(() => {
+        const video = document.querySelector('telekit-camera-viewer')!.shadowRoot!.querySelector('video')!;
+        const canvas = Object.assign(document.createElement('canvas'), {
+          width: video.videoWidth,
+          height: video.videoHeight,
+        });
+        const g = canvas.getContext('2d')!;
+        g.drawImage(video, 0, 0);
+        const at = (x: number, y: number) => Array.from(g.getImageData(x, y, 1, 1).data.slice(0, 3));
+        return { topLeft: at(3, 3), topRight: at(canvas.width - 4, 3), bottomLeft: at(3, canvas.height - 4) };
+      });
+      expect(corners.topLeft[0]).toBeLessThan(60);
+      expect(corners.topRight[0]).toBeGreaterThan(180);
+      expect(corners.topLeft[1]).toBeLessThan(60);
+      expect(corners.bottomLeft[1]).toBeGreaterThan(180);
+      await page.getByRole('button', { name: 'Request control' }).click();
+      const before = received.length;
+      await page.keyboard.down('w');
+      await expect
+        .poll(() => received.slice(before).some((m) => m.linear.x > 0.3), { timeout: 5_000 })
+        .toBe(true);
+      await page.keyboard.up('w');
+      await expect.poll(() => received.at(-1)?.linear.x, { timeout: 5_000 }).toBe(0);
+      mkdirSync(results, { recursive: true });
+      await page.screenshot({ path: `${results}ros-robot.png` });
+    } finally {
+      await browser.close();
     }
   });
 

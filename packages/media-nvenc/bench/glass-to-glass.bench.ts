@@ -40,7 +40,7 @@ async function glassToGlass(profile: EncoderProfile, mode: 'webrtc' | 'hls'): Pr
   const encoder = new SupervisedEncoder({
     encoder: name,
     profile,
-    input: { kind: 'rgba-stdin' },
+    input: { kind: 'stdin' },
     rtp: { ...stream.ingest },
     ...(hlsDir ? { hlsDir } : {}),
     logger: silentLogger,

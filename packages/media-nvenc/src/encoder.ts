@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { consoleLogger, type Frame, type Logger, TelekitError } from '@telekit/core';
+import { consoleLogger, type Frame, type Logger, type PixelFormat, TelekitError } from '@telekit/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
 
 /** Encoders Telekit drives. `auto` picks NVENC where it works and libx264 otherwise. */
@@ -85,12 +85,15 @@ export async function chooseEncoder(
   return { encoder: name, why: 'as configured' };
 }
 
+/** ffmpeg's name of each raw pixel layout. */
+const FFMPEG_PIXEL_FORMATS: Record<PixelFormat, string> = { rgba: 'rgba', rgb: 'rgb24', i420: 'yuv420p' };
+
 /** Where the encoder reads frames from. */
 export type EncoderInput =
-  /** Raw RGBA frames of the profile's size on the encoder's stdin (write them with `write`). */
-  | { kind: 'rgba-stdin' }
-  /** Raw RGBA frames pushed to a TCP port the encoder listens on (the sim sidecar's `tcp:` sink). */
-  | { kind: 'rgba-tcp'; port: number }
+  /** Raw frames of the profile's size (`format`, default RGBA) on the encoder's stdin (write them with `write`). */
+  | { kind: 'stdin'; format?: PixelFormat }
+  /** Raw frames (`format`, default RGBA) pushed to a TCP port the encoder listens on (the sim sidecar's `tcp:` sink). */
+  | { kind: 'tcp'; port: number; format?: PixelFormat }
   /** ffmpeg's own test pattern (for tests and demos). */
   | { kind: 'test-pattern' }
   /** A V4L2 capture device (a USB or CSI camera), read by ffmpeg itself at the profile's size and rate. */
@@ -131,13 +134,13 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
             '-f',
             'rawvideo',
             '-pix_fmt',
-            'rgba',
+            FFMPEG_PIXEL_FORMATS[o.input.format ?? 'rgba'],
             '-s',
             `${width}x${height}`,
             '-r',
             String(fps),
             '-i',
-            o.input.kind === 'rgba-stdin' ? 'pipe:0' : `tcp://127.0.0.1:${o.input.port}?listen=1`,
+            o.input.kind === 'stdin' ? 'pipe:0' : `tcp://127.0.0.1:${o.input.port}?listen=1`,
           ];
   const rate = [
     '-b:v',
@@ -377,7 +380,7 @@ export class SupervisedEncoder {
 
   /**
    * Feeds raw RGBA frames (a core `MediaSource`'s `frames$`) to an encoder started with the
-   * `rgba-stdin` input. A frame arriving while the encoder is still busy with the last two is
+   * `stdin` input. A frame arriving while the encoder is still busy with the last two is
    * dropped (counted in `dropped`), so a slow encoder never stalls the source; frames keep flowing
    * to the new process after a restart.
    */

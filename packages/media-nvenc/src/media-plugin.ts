@@ -165,8 +165,8 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
               ? { kind: 'v4l2', device: spec.source.v4l2 }
               : { kind: 'test-pattern' }
             : direct !== undefined
-              ? { kind: 'rgba-tcp', port: direct }
-              : { kind: 'rgba-stdin' },
+              ? { kind: 'tcp', port: direct, format: source.info.format }
+              : { kind: 'stdin', format: source.info.format },
           rtp: stream.ingest,
           ...(hlsDir ? { hlsDir } : {}),
           logger: ctx.logger,

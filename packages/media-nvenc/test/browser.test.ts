@@ -26,7 +26,7 @@ beforeAll(async () => {
   encoder = new SupervisedEncoder({
     encoder: name,
     profile: { width: 320, height: 240, fps: 30, bitrateKbps: 800, gopSeconds: 1 },
-    input: { kind: 'rgba-stdin' },
+    input: { kind: 'stdin' },
     rtp: { ...stream.ingest },
     logger: silentLogger,
   });

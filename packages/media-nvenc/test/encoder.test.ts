@@ -46,7 +46,7 @@ describe('encoder', () => {
     const x264 = encoderArgs({
       encoder: 'libx264',
       profile: profiles['1080p60'],
-      input: { kind: 'rgba-stdin' },
+      input: { kind: 'stdin' },
       rtp,
     }).join(' ');
     expect(x264).toContain('-tune zerolatency');
@@ -118,7 +118,7 @@ describe('encoder', () => {
     const enc = new SupervisedEncoder({
       encoder,
       profile: { width: 160, height: 120, fps: 30, bitrateKbps: 300, gopSeconds: 1 },
-      input: { kind: 'rgba-stdin' },
+      input: { kind: 'stdin' },
       rtp: { ...stream.ingest },
       logger: silentLogger,
     });

@@ -30,7 +30,7 @@ describe('the simulator camera straight into the encoder', () => {
     const enc = new SupervisedEncoder({
       encoder,
       profile: { width: 320, height: 240, fps: 20, bitrateKbps: 500, gopSeconds: 1 },
-      input: { kind: 'rgba-tcp', port },
+      input: { kind: 'tcp', port },
       rtp: { ...stream.ingest },
       logger: silentLogger,
     });
