@@ -18,6 +18,7 @@ export {
   envelope,
   type FromRosMapping,
   fromRos,
+  type MappingBase,
   type QosSpec,
   type RosMapping,
   remap,
@@ -27,7 +28,16 @@ export {
 } from './mapping.js';
 export * as RosMessages from './messages.js';
 export { type RosTransportPluginOptions, rosTransport } from './plugin.js';
-export { loadRclnodejs, type RclModule, type RclNode, ROS_SETUP_HINT } from './rcl.js';
+export {
+  loadRclnodejs,
+  type RclClient,
+  type RclHandle,
+  type RclModule,
+  type RclNode,
+  type RclPublisher,
+  type RclServiceResponse,
+  ROS_SETUP_HINT,
+} from './rcl.js';
 export {
   createRosTransport,
   type RosMappingError,

@@ -39,7 +39,8 @@ export interface QosSpec {
 /** The sensor-data profile: best effort, keep last 5 (what drivers publish IMUs and cameras with). */
 export const SENSOR_QOS: QosSpec = { reliability: 'best-effort', depth: 5 };
 
-interface MappingBase<T> {
+/** What every line of the mapping has. */
+export interface MappingBase<T> {
   /** The Telekit topic. */
   readonly topic: Topic<T>;
   /** The ROS topic, e.g. `/cmd_vel` (relative names resolve in the node's namespace). */

@@ -55,21 +55,40 @@ interface Pub {
   qos: FakeQoS;
 }
 
-/** The shared graph: what DDS discovery would show every node. */
-export class FakeGraph {
-  readonly publishers = new Map<string, Set<Pub>>();
-  readonly subscriptions = new Map<string, Set<Sub>>();
-  readonly services = new Map<
+/** What the graph holds, kept out of its public face. */
+interface Discovery {
+  publishers: Map<string, Set<Pub>>;
+  subscriptions: Map<string, Set<Sub>>;
+  services: Map<
     string,
     { node: FakeNode; type: string; handler: (req: unknown, res: RclServiceResponse) => void }
-  >();
+  >;
+}
+const discovery = new WeakMap<FakeGraph, Discovery>();
+const of = (graph: FakeGraph) => discovery.get(graph)!;
+const setOf = <T>(map: Map<string, Set<T>>, topic: string): Set<T> => {
+  const s = map.get(topic) ?? new Set<T>();
+  map.set(topic, s);
+  return s;
+};
+
+/** The shared graph: what DDS discovery would show every node. */
+export class FakeGraph {
   /** Everything published, per topic, for assertions. */
   readonly sent = new Map<string, unknown[]>();
 
-  set<T>(map: Map<string, Set<T>>, topic: string): Set<T> {
-    const s = map.get(topic) ?? new Set<T>();
-    map.set(topic, s);
-    return s;
+  constructor() {
+    discovery.set(this, { publishers: new Map(), subscriptions: new Map(), services: new Map() });
+  }
+
+  /** Publishers of a topic, across every node. */
+  publisherCount(topic: string): number {
+    return of(this).publishers.get(topic)?.size ?? 0;
+  }
+
+  /** Subscriptions to a topic, across every node. */
+  subscriberCount(topic: string): number {
+    return of(this).subscriptions.get(topic)?.size ?? 0;
   }
 }
 
@@ -106,7 +125,7 @@ class FakeNode implements RclNode {
   createPublisher(type: string, topic: string, options?: rclnodejs.Options): RclPublisher {
     if (!KNOWN_TYPES.has(type)) throw unknownType(type);
     const pub: Pub = { node: this, type, qos: qosOf(options) };
-    this.#graph.set(this.#graph.publishers, topic).add(pub);
+    setOf(of(this.#graph).publishers, topic).add(pub);
     this.#pubs.set(topic, pub);
     const graph = this.#graph;
     return {
@@ -116,7 +135,7 @@ class FakeNode implements RclNode {
         const log = graph.sent.get(topic) ?? [];
         log.push(message);
         graph.sent.set(topic, log);
-        for (const sub of graph.subscriptions.get(topic) ?? []) {
+        for (const sub of of(graph).subscriptions.get(topic) ?? []) {
           if (sub.type !== type) continue; // DDS matches only the same type
           // A reliable reader does not match a best-effort writer.
           if (sub.qos.reliability() === 1 && pub.qos.reliability() === 2) continue;
@@ -155,7 +174,7 @@ class FakeNode implements RclNode {
       queue: [],
     };
     this.#subs.add(sub);
-    this.#graph.set(this.#graph.subscriptions, topic).add(sub);
+    setOf(of(this.#graph).subscriptions, topic).add(sub);
     return sub;
   }
 
@@ -165,14 +184,14 @@ class FakeNode implements RclNode {
     return {
       async waitForService(timeout = 1_000) {
         const deadline = Date.now() + timeout;
-        while (!graph.services.has(service)) {
+        while (!of(graph).services.has(service)) {
           if (Date.now() > deadline) return false;
           await new Promise((r) => setTimeout(r, 10));
         }
         return true;
       },
       sendRequestAsync(request: never) {
-        const server = graph.services.get(service);
+        const server = of(graph).services.get(service);
         if (!server) return Promise.reject(new Error(`service ${service} is not available`));
         return new Promise((resolve) => {
           setImmediate(() =>
@@ -190,16 +209,16 @@ class FakeNode implements RclNode {
   ): RclHandle {
     if (!KNOWN_TYPES.has(type)) throw unknownType(type);
     const entry = { node: this, type, handler: callback };
-    this.#graph.services.set(service, entry);
+    of(this.#graph).services.set(service, entry);
     this.#services.add(service);
     return entry;
   }
 
   countPublishers(topic: string) {
-    return this.#graph.publishers.get(topic)?.size ?? 0;
+    return this.#graph.publisherCount(topic);
   }
   countSubscribers(topic: string) {
-    return this.#graph.subscriptions.get(topic)?.size ?? 0;
+    return this.#graph.subscriberCount(topic);
   }
 
   spin() {
@@ -210,20 +229,20 @@ class FakeNode implements RclNode {
   destroySubscription(subscription: RclHandle) {
     const sub = subscription as Sub;
     this.#subs.delete(sub);
-    for (const set of this.#graph.subscriptions.values()) set.delete(sub);
+    for (const set of of(this.#graph).subscriptions.values()) set.delete(sub);
   }
 
   destroyService(service: RclHandle) {
-    for (const [name, entry] of this.#graph.services)
-      if (entry === service) this.#graph.services.delete(name);
+    for (const [name, entry] of of(this.#graph).services)
+      if (entry === service) of(this.#graph).services.delete(name);
   }
 
   /** Destroys the node and everything it created: it leaves the graph. */
   destroy() {
     this.#destroyed = true;
     for (const sub of this.#subs) this.destroySubscription(sub);
-    for (const [topic, pub] of this.#pubs) this.#graph.publishers.get(topic)?.delete(pub);
-    for (const name of this.#services) this.#graph.services.delete(name);
+    for (const [topic, pub] of this.#pubs) of(this.#graph).publishers.get(topic)?.delete(pub);
+    for (const name of this.#services) of(this.#graph).services.delete(name);
   }
 }
 
