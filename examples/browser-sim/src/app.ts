@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { type App, createApp, inProcess, type Logger } from '@telekit/core';
-import { defaultAccessList, type Gateway, gateway, jwtVerifier, signToken } from '@telekit/gateway';
+import {
+  allowPublishing,
+  defaultAccessList,
+  type Gateway,
+  gateway,
+  jwtVerifier,
+  signToken,
+} from '@telekit/gateway';
 import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
 import { type SimMode, SimTopics } from '@telekit/sim-browser';
-import { sceneRoutes, simAuthority } from '@telekit/sim-browser/server';
+import { browserSimRoutes, simAuthority } from '@telekit/sim-browser/server';
 import { bundledScenes, genesisSim } from '@telekit/sim-genesis';
 import { webPage } from '@telekit/ui-widgets/server';
 
@@ -47,9 +52,7 @@ export async function startBrowserSim(options: BrowserSimOptions = {}): Promise<
   const auth = options.auth ?? true;
   // The engine's Node-only branches (it reads its .wasm from disk there) are never taken in a page.
   const page = await webPage({ dir: new URL('./web/', import.meta.url), external: ['module', 'node:*'] });
-  const wasm = readFileSync(createRequire(import.meta.url).resolve('@mujoco/mujoco/mujoco.wasm'));
-  const scenes = sceneRoutes({ scenes: bundledScenes });
-  const config = JSON.stringify({ simMode: options.simMode ?? 'auto', scene: SCENE });
+  const sim = browserSimRoutes({ scenes: bundledScenes, scene: SCENE, mode: options.simMode ?? 'auto' });
   let running: Gateway | undefined;
   const app = createApp({
     ...(options.logger ? { logger: options.logger } : {}),
@@ -73,31 +76,11 @@ export async function startBrowserSim(options: BrowserSimOptions = {}): Promise<
         host: options.host ?? '127.0.0.1',
         topics: Object.values(SimTopics),
         // Operators also report their simulator's divergence.
-        acl: {
-          ...defaultAccessList,
-          operator: {
-            ...defaultAccessList.operator,
-            publish: [...defaultAccessList.operator.publish, SimTopics.divergence.name],
-          },
-          admin: {
-            ...defaultAccessList.admin,
-            publish: [...defaultAccessList.admin.publish, SimTopics.divergence.name],
-          },
-        },
+        acl: allowPublishing(defaultAccessList, [SimTopics.divergence.name]),
         onListen: (g) => {
           running = g;
         },
-        routes: (req, res) => {
-          if (page.routes(req, res)) return true;
-          const path = (req.url ?? '/').split('?')[0];
-          const send = (type: string, body: string | Uint8Array, cache = 'no-cache') => {
-            res.writeHead(200, { 'content-type': type, 'cache-control': cache }).end(body);
-            return true;
-          };
-          if (path === '/config.json') return send('application/json', config);
-          if (path === '/mujoco.wasm') return send('application/wasm', wasm, 'public, max-age=86400');
-          return scenes(req, res);
-        },
+        routes: (req, res) => page.routes(req, res) || sim(req, res),
       }),
     ],
   });

@@ -13,6 +13,7 @@ export {
   type AccessList,
   AuthError,
   allowed,
+  allowPublishing,
   defaultAccessList,
   type JwtVerifierOptions,
   jwtVerifier,

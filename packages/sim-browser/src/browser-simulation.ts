@@ -3,6 +3,7 @@ import {
   headerSequence,
   type SceneSpec,
   type SimAction,
+  TelekitError,
   Topics,
   type Transport,
   type Vector3,
@@ -10,6 +11,7 @@ import {
 import { BehaviorSubject, firstValueFrom, type Subscription, timeout } from 'rxjs';
 import { AuthoritySync, type AuthoritySyncOptions, type DivergenceReport } from './authority-sync.js';
 import { type EngineOptions, loadEngine, webAssemblySupported } from './engine.js';
+import { httpScenes } from './http-scenes.js';
 import type { SceneResolver } from './scene.js';
 import { type SimSnapshotMessage, SimTopics } from './topics.js';
 import { type WasmSimulator, wasmSimulator } from './wasm-simulator.js';
@@ -81,6 +83,41 @@ export class BrowserSimulation {
   readonly mode$ = this.#mode.asObservable();
   /** Divergence at every snapshot. */
   readonly divergence$ = new BehaviorSubject<DivergenceReport | undefined>(undefined);
+
+  /**
+   * A simulation set up from what the server's `browserSimRoutes` publish (`<base>/config.json`:
+   * the scene and the server's mode; the engine and the scene files under `base`). A `mode` given
+   * here (say from the page's `?sim=`) overrides the server's.
+   *
+   * @example
+   * ```ts
+   * const sim = await BrowserSimulation.fromServer({ transport: client, mode: query.get('sim') });
+   * ```
+   */
+  static async fromServer(
+    options: Omit<BrowserSimulationOptions, 'scene' | 'scenes' | 'mode'> & {
+      base?: string;
+      mode?: SimMode | string | null;
+    },
+  ): Promise<BrowserSimulation> {
+    const base = (options.base ?? '/sim').replace(/\/$/, '');
+    const response = await fetch(`${base}/config.json`);
+    if (!response.ok)
+      throw new TelekitError('E_SIM_CONFIG', `cannot fetch ${base}/config.json: HTTP ${response.status}`, {
+        operation: 'fromServer',
+      });
+    const config = (await response.json()) as { scene: string; mode: SimMode };
+    const asked = options.mode;
+    const mode = asked === 'browser' || asked === 'server' || asked === 'auto' ? asked : config.mode;
+    const { base: _, mode: __, ...rest } = options;
+    return new BrowserSimulation({
+      engine: { wasmUrl: `${base}/mujoco.wasm` },
+      ...rest,
+      scene: { id: config.scene },
+      scenes: httpScenes(base),
+      mode,
+    });
+  }
 
   constructor(options: BrowserSimulationOptions) {
     this.#o = options;

@@ -79,8 +79,12 @@ export class TelekitSimView extends TelekitWidget {
   }
 
   protected override attach(client: GatewayClient) {
-    if (this.source === 'local') return [];
-    return [client.subscribe(Topics.simState).subscribe((s: SimState) => this.setBodies(s.bodies))];
+    // `source` may change while bound (a page switching to its own simulator and back).
+    return [
+      client.subscribe(Topics.simState).subscribe((s: SimState) => {
+        if (this.source !== 'local') this.setBodies(s.bodies);
+      }),
+    ];
   }
 
   /** Moves (and creates) the bodies. */

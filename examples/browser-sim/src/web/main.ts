@@ -2,19 +2,11 @@
 // `?sim=browser|server|auto` overrides the server's SIM_MODE; `?token=` is the operator's token.
 import { Topics } from '@telekit/core';
 import { gatewayClient } from '@telekit/gateway/client';
-import {
-  BrowserSimulation,
-  type DivergenceReport,
-  httpScenes,
-  type SimMode,
-  SimTopics,
-} from '@telekit/sim-browser';
+import { BrowserSimulation, type DivergenceReport, SimTopics } from '@telekit/sim-browser';
 import { bindClient, type TelekitSimView } from '@telekit/ui-widgets';
 
 const query = new URLSearchParams(location.search);
 const token = query.get('token') ?? undefined;
-const config = (await (await fetch('/config.json')).json()) as { simMode: SimMode; scene: string };
-const mode = (query.get('sim') as SimMode | null) ?? config.simMode;
 const client = gatewayClient({
   url: location.origin,
   ...(token ? { token } : {}),
@@ -33,14 +25,7 @@ client.state$.subscribe((s) => {
     say(`gateway ${s.status}${s.reason ? `: ${s.reason}` : ''} — retrying by itself`);
 });
 
-const sim = new BrowserSimulation({
-  transport: client,
-  scene: { id: config.scene },
-  scenes: httpScenes('/sim'),
-  mode,
-  engine: { wasmUrl: '/mujoco.wasm' },
-  sender: 'page',
-});
+const sim = await BrowserSimulation.fromServer({ transport: client, mode: query.get('sim'), sender: 'page' });
 
 const view = $<TelekitSimView & HTMLElement>('local');
 const video = $('video') as HTMLElement & { token?: string; stats?: unknown };

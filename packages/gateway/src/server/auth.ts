@@ -126,6 +126,25 @@ export const defaultAccessList: AccessList = {
   admin: { subscribe: ['*'], publish: ['/controller/*', '/media/*'] },
 };
 
+/**
+ * An access list that also lets `roles` publish `topics` (names or `prefix*` patterns): for a plugin
+ * whose topics clients send, such as a browser simulator's divergence reports.
+ *
+ * @example
+ * ```ts
+ * gateway({ auth, acl: allowPublishing(defaultAccessList, ['/telemetry/sim_divergence']) });
+ * ```
+ */
+export function allowPublishing(
+  acl: AccessList,
+  topics: readonly string[],
+  roles: readonly Role[] = ['operator', 'admin'],
+): AccessList {
+  const out = { ...acl } as Record<Role, TopicRules>;
+  for (const role of roles) out[role] = { ...acl[role], publish: [...acl[role].publish, ...topics] };
+  return out;
+}
+
 /** True when `topic` matches one of `patterns` (exact, or a prefix before `*`). */
 export function allowed(patterns: readonly string[], topic: string): boolean {
   return patterns.some((p) => (p.endsWith('*') ? topic.startsWith(p.slice(0, -1)) : p === topic));

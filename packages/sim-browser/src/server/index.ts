@@ -4,6 +4,11 @@
  *
  * @module
  */
+export {
+  type BrowserSimConfig,
+  type BrowserSimRoutesOptions,
+  browserSimRoutes,
+} from './browser-sim-routes.js';
 export { fileScenes, readSceneFiles } from './file-scenes.js';
 export { type SceneRoutesOptions, sceneRoutes } from './scene-routes.js';
 export { type SimAuthorityOptions, simAuthority } from './sim-authority.js';
