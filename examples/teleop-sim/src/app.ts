@@ -1,8 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { type App, createApp, inProcess, type Logger } from '@telekit/core';
-import { type Gateway, gateway, jwtVerifier, signToken } from '@telekit/gateway';
+import {
+  allowPublishing,
+  defaultAccessList,
+  type Gateway,
+  gateway,
+  jwtVerifier,
+  signToken,
+} from '@telekit/gateway';
 import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
-import { genesisSim } from '@telekit/sim-genesis';
+import { type SimMode, SimTopics } from '@telekit/sim-browser';
+import { browserSimRoutes, simAuthority } from '@telekit/sim-browser/server';
+import { bundledScenes, genesisSim } from '@telekit/sim-genesis';
 import { webPage } from '@telekit/ui-widgets/server';
 
 /** Options of {@link startTeleopSim}. */
@@ -21,6 +30,11 @@ export interface TeleopSimOptions {
   auth?: boolean;
   /** The camera. Default 640×480 at 30 fps. */
   camera?: { width: number; height: number; fps: number };
+  /**
+   * Where pages also simulate (`SIM_MODE`): `auto` (default) runs the scene in the browser too when
+   * it can keep up — commands act there at once, synced to the server — `server` only on the server.
+   */
+  simMode?: SimMode;
   logger?: Logger;
 }
 
@@ -96,8 +110,15 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
   const secret = randomBytes(32).toString('base64url');
   const auth = options.auth ?? true;
   const camera = options.camera ?? { width: 640, height: 480, fps: 30 };
-  const page = await webPage({ dir: new URL('./web/', import.meta.url) });
+  // The engine's Node-only branches (it reads its .wasm from disk there) are never taken in a page.
+  const page = await webPage({ dir: new URL('./web/', import.meta.url), external: ['module', 'node:*'] });
   const scene = options.scene ?? 'diff-drive';
+  const custom = scene.endsWith('.xml');
+  const sim = browserSimRoutes({
+    scenes: custom ? { custom: scene } : bundledScenes,
+    scene: custom ? 'custom' : scene,
+    mode: options.simMode ?? 'auto',
+  });
   let running: Gateway | undefined;
   const app = createApp({
     ...(options.logger ? { logger: options.logger } : {}),
@@ -108,6 +129,8 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
         scene: scene.endsWith('.xml') ? { id: 'custom', path: scene } : { id: scene },
         camera: { camera: 'overview', ...camera },
       }),
+      // The server's simulation is the authority for the pages' own.
+      simAuthority({ rateHz: 10 }),
       nvencMedia({
         streams: [
           {
@@ -122,6 +145,8 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
         auth: auth ? jwtVerifier({ secret }) : 'none',
         port: options.port ?? 8080,
         host: options.host ?? '127.0.0.1',
+        topics: Object.values(SimTopics),
+        acl: allowPublishing(defaultAccessList, [SimTopics.divergence.name]),
         onListen: (g) => {
           running = g;
         },
@@ -135,7 +160,7 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
             res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
             return true;
           }
-          return false;
+          return sim(req, res);
         },
       }),
     ],

@@ -21,6 +21,11 @@ export interface PageSnapshot {
   };
   holdsControl: boolean;
   banner: string | null;
+  /** Where the page simulates, and its divergence from the server at the last snapshot (m). */
+  sim: {
+    mode: { mode: 'starting' | 'browser' | 'server'; reason: string };
+    divergence?: { time: number; max: number; mean: number; correction: string };
+  };
 }
 
 export const snapshot = (page: Page) =>
@@ -36,8 +41,9 @@ export async function until(
   const deadline = Date.now() + timeoutMs;
   let last: PageSnapshot | undefined;
   while (Date.now() < deadline) {
-    last = await snapshot(page);
-    if (test(last)) return last;
+    // Until the page's script has run, there is no window.telekit yet.
+    last = await snapshot(page).catch(() => undefined);
+    if (last && test(last)) return last;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out waiting for ${what}; page: ${JSON.stringify(last)}`);

@@ -8,6 +8,10 @@ export interface CheckReport {
   videoMode: string;
   inputToActuation: { p50: number; p99: number; count: number } | null;
   glassToGlassP50: number | null;
+  /** Where the page simulated and why. */
+  simMode: string;
+  /** The page simulator's divergence from the server at its last snapshot, m. */
+  divergenceM: number | null;
   problems: string[];
 }
 
@@ -46,6 +50,8 @@ export async function runCheck(
       videoMode: end.video.mode,
       inputToActuation: end.link?.inputToActuation ?? null,
       glassToGlassP50: end.video.glassToGlassP50,
+      simMode: `${end.sim.mode.mode} (${end.sim.mode.reason})`,
+      divergenceM: end.sim.divergence?.max ?? null,
       problems: [],
     };
     if (distanceM < 0.2) report.problems.push(`the robot did not move forward (${distanceM.toFixed(3)} m)`);

@@ -38,6 +38,15 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
       'video and link health',
     );
     expect(s.video.mode).toBe('webrtc');
+    // The page also runs the scene (SIM_MODE auto: Chromium here keeps up) and syncs to the server.
+    const synced = await until(
+      operator,
+      (x) => x.sim.divergence !== undefined,
+      30_000,
+      'a synced page simulator',
+    );
+    expect(synced.sim.mode.mode).toBe('browser');
+    await expect.poll(() => operator.locator('#sim-mode').textContent()).toBe('sim: browser + server');
     expect(s.video.glassToGlassP50).not.toBeNull();
     await expect.poll(() => operator.locator('[data-field="rtt"]').textContent()).toMatch(/\d+\.\d ms/);
     await expect.poll(() => operator.locator('[data-field="offset"]').textContent()).toMatch(/ms/);

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { consoleLogger } from '@telekit/core';
 import type { EncoderName } from '@telekit/media-nvenc';
+import type { SimMode } from '@telekit/sim-browser';
 import { startTeleopSim } from './app.js';
 import { runCheck } from './check.js';
 
@@ -16,6 +17,9 @@ usage: pnpm demo [options]          (or: bash scripts/demo.sh [options])
   --scene <id|path> bundled scene or MJCF file (env TELEKIT_SCENE; default diff-drive)
   --backend <name>  mujoco | genesis (env TELEKIT_BACKEND; default mujoco)
   --encoder <name>  auto | h264_nvenc | libx264 | libsvtav1 (env TELEKIT_ENCODER; default auto)
+  --sim-mode <mode> browser | server | auto (env SIM_MODE; default auto): pages also simulate the
+                    scene in WebAssembly when they can keep up (commands act there at once, synced to
+                    the server's snapshots); a page's ?sim= overrides it
   --no-auth         let anyone who reaches the port drive (env TELEKIT_AUTH=off); default: tokens
   --check           start Chromium headless, drive forward for 3 s, print what was measured, exit
                     non-zero when the robot did not move or no video arrived
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     scene: { type: 'string', default: process.env.TELEKIT_SCENE },
     backend: { type: 'string', default: process.env.TELEKIT_BACKEND },
     encoder: { type: 'string', default: process.env.TELEKIT_ENCODER },
+    'sim-mode': { type: 'string', default: process.env.SIM_MODE },
     'no-auth': { type: 'boolean', default: process.env.TELEKIT_AUTH === 'off' },
     check: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -51,6 +56,9 @@ if (values.backend && !['mujoco', 'genesis'].includes(values.backend))
 const encoders = ['auto', 'h264_nvenc', 'libx264', 'libsvtav1'];
 if (values.encoder && !encoders.includes(values.encoder))
   fail(`--encoder: expected one of ${encoders.join(', ')}, got ${values.encoder}`);
+const simMode = values['sim-mode'] ?? 'auto';
+if (!['browser', 'server', 'auto'].includes(simMode))
+  fail(`--sim-mode (SIM_MODE): expected browser, server or auto, got ${simMode}`);
 
 console.log('telekit teleop-sim: starting the simulator, the encoder and the gateway…');
 const demo = await startTeleopSim({
@@ -60,6 +68,7 @@ const demo = await startTeleopSim({
   ...(values.backend ? { backend: values.backend as 'mujoco' | 'genesis' } : {}),
   ...(values.encoder ? { encoder: values.encoder as EncoderName } : {}),
   auth: !values['no-auth'],
+  simMode: simMode as SimMode,
   logger: consoleLogger({ level: 'warn' }),
 });
 const stop = async (code: number) => {
@@ -80,6 +89,10 @@ if (values.check) {
       `  input→actuation       p50 ${ms(r.inputToActuation?.p50)} · p99 ${ms(r.inputToActuation?.p99)} (${r.inputToActuation?.count ?? 0} commands)`,
     );
     console.log(`  glass-to-glass        p50 ${ms(r.glassToGlassP50)}`);
+    console.log(`  page simulation       ${r.simMode}`);
+    console.log(
+      `  divergence            ${r.divergenceM === null ? '—' : `${(r.divergenceM * 1000).toFixed(2)} mm at the last snapshot`}`,
+    );
     console.log(`  status                ${await demo.status()}`);
     if (r.problems.length) {
       console.error(`FAILED: ${r.problems.join('; ')}`);

@@ -49,6 +49,11 @@ export interface BrowserSimulationOptions {
   firstSnapshotMs?: number;
   /** Sender id on divergence reports. */
   sender?: string;
+  /**
+   * Whether to publish divergence reports now: e.g. `() => client.role !== 'viewer'` (a viewer may
+   * not publish, and every refused report would come back as a fault). Default: always.
+   */
+  reportDivergence?: () => boolean;
 }
 
 /**
@@ -305,6 +310,7 @@ export class BrowserSimulation {
   }
 
   #publish(report: DivergenceReport): void {
+    if (this.#o.reportDivergence && !this.#o.reportDivergence()) return;
     try {
       this.#o.transport.publish(SimTopics.divergence, {
         header: this.#seq(),

@@ -25,7 +25,12 @@ client.state$.subscribe((s) => {
     say(`gateway ${s.status}${s.reason ? `: ${s.reason}` : ''} — retrying by itself`);
 });
 
-const sim = await BrowserSimulation.fromServer({ transport: client, mode: query.get('sim'), sender: 'page' });
+const sim = await BrowserSimulation.fromServer({
+  transport: client,
+  mode: query.get('sim'),
+  sender: 'page',
+  reportDivergence: () => client.role !== 'viewer',
+});
 
 const view = $<TelekitSimView & HTMLElement>('local');
 const video = $('video') as HTMLElement & { token?: string; stats?: unknown };
@@ -57,9 +62,14 @@ sim.mode$.subscribe(({ mode: m, reason }) => {
 });
 
 // Draw the local simulation every frame.
-const draw = () => {
-  const bodies = sim.bodies();
-  if (bodies.length) view.setBodies(bodies);
+// Drawn at 30 fps: enough for a 3D view, and half the rendering of every frame.
+let drawn = 0;
+const draw = (now: number) => {
+  const bodies = now - drawn >= 33 ? sim.bodies() : [];
+  if (bodies.length) {
+    drawn = now;
+    view.setBodies(bodies);
+  }
   requestAnimationFrame(draw);
 };
 requestAnimationFrame(draw);

@@ -2,13 +2,19 @@
 // printed (`?token=…`); without one the gateway must be running with auth off.
 import { type Pose, Topics } from '@telekit/core';
 import { type ClientLinkHealth, gatewayClient } from '@telekit/gateway/client';
+import { BrowserSimulation, type DivergenceReport, SimTopics } from '@telekit/sim-browser';
 import { bindClient } from '@telekit/ui-widgets';
 
 const query = new URLSearchParams(location.search);
 const token = query.get('token') ?? undefined;
 const session = sessionStorage.getItem('telekit-session') ?? crypto.randomUUID().slice(0, 8);
 sessionStorage.setItem('telekit-session', session);
-const client = gatewayClient({ url: location.origin, ...(token ? { token } : {}), session });
+const client = gatewayClient({
+  url: location.origin,
+  ...(token ? { token } : {}),
+  session,
+  topics: Object.values(SimTopics),
+});
 
 const banner = document.getElementById('banner')!;
 const say = (text: string | undefined) => {
@@ -31,8 +37,46 @@ client.state$.subscribe((s) => {
 });
 const camera = document.querySelector('telekit-camera-viewer');
 if (camera && token) camera.token = token;
-bindClient(client);
-client.connect().catch((error: Error) => say(`cannot connect: ${error.message}`));
+
+// The scene also runs in this page when it can (SIM_MODE on the server, `?sim=` here): commands act
+// on it at once, the server's snapshots keep it honest, and the 3D view shows it.
+const sim = await BrowserSimulation.fromServer({
+  transport: client,
+  mode: query.get('sim'),
+  sender: session,
+  reportDivergence: () => client.role !== 'viewer',
+});
+const view = document.querySelector('telekit-sim-view');
+const badge = document.getElementById('sim-mode');
+let divergence: DivergenceReport | undefined;
+sim.divergence$.subscribe((d) => {
+  if (d) divergence = d;
+});
+sim.mode$.subscribe(({ mode, reason }) => {
+  if (view) view.source = mode === 'browser' ? 'local' : 'telemetry';
+  if (badge) {
+    badge.textContent = mode === 'browser' ? 'sim: browser + server' : `sim: ${mode}`;
+    badge.title = reason;
+  }
+});
+// Drawn at 30 fps: enough for a 3D view, and half the rendering of every frame (software WebGL
+// shares the CPU with the video decoder on small machines).
+let drawn = 0;
+const draw = (now: number) => {
+  if (view && sim.mode.mode === 'browser' && now - drawn >= 33) {
+    drawn = now;
+    view.setBodies(sim.bodies());
+  }
+  requestAnimationFrame(draw);
+};
+requestAnimationFrame(draw);
+
+// The widgets' commands go to the server, and act on the page's simulator too.
+bindClient(sim.control(client));
+client
+  .connect()
+  .then(() => sim.start())
+  .catch((error: Error) => say(`cannot connect: ${error.message}`));
 
 /** What the page measured, for `--check` and the tests. */
 function snapshot() {
@@ -44,6 +88,7 @@ function snapshot() {
       : undefined,
     holdsControl: client.holdsControl,
     banner: banner.textContent,
+    sim: { mode: sim.mode, divergence },
   };
 }
 const yaw = (p: Pose) => {
@@ -53,7 +98,7 @@ const yaw = (p: Pose) => {
 
 declare global {
   interface Window {
-    telekit: { client: typeof client; snapshot: typeof snapshot; topics: typeof Topics };
+    telekit: { client: typeof client; sim: typeof sim; snapshot: typeof snapshot; topics: typeof Topics };
   }
 }
-window.telekit = { client, snapshot, topics: Topics };
+window.telekit = { client, sim, snapshot, topics: Topics };
