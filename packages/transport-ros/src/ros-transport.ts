@@ -158,6 +158,7 @@ export async function createRosTransport(options: RosTransportOptions = {}): Pro
   const graph = new BehaviorSubject<readonly RosTopicState[]>([]);
   const errors = new Subject<RosMappingError>();
   const counters = new Map<RosMapping, { forwarded: number; rejected: number }>();
+  const logged = new Map<RosMapping, number>();
   const subscriptions: Subscription[] = [];
   let closed = false;
 
@@ -193,7 +194,13 @@ export async function createRosTransport(options: RosTransportOptions = {}): Pro
       ...(field ? { field } : {}),
     };
     errors.next(e);
-    logger.warn('message refused at the ROS boundary', { ...e });
+    // A driver publishing bad data at 100 Hz must not flood the log: once, then every 10 s.
+    const now = clock.now();
+    const last = logged.get(m);
+    if (last === undefined || now - last >= 10_000) {
+      logged.set(m, now);
+      logger.warn('message refused at the ROS boundary', { ...e, refused: counters.get(m)!.rejected });
+    }
   };
 
   const create = <T>(m: RosMapping, what: string, make: () => T): T => {
