@@ -30,6 +30,8 @@ export function simAuthority(options: SimAuthorityOptions = {}): Plugin {
   const rateHz = options.rateHz ?? 10;
   const warnAbove = options.warnAbove ?? 0.25;
   const reports = new Map<string, SimDivergence>();
+  // When each browser was last warned about, so one diverging page logs every 10 s, not at 10 Hz.
+  const warned = new Map<string, number>();
   let published = 0;
   let failures = 0;
   return {
@@ -83,13 +85,16 @@ export function simAuthority(options: SimAuthorityOptions = {}): Plugin {
         .subscribe((d) => {
           reports.set(d.header.sender, d);
           if (reports.size > 256) reports.delete(reports.keys().next().value!);
-          if (d.max > warnAbove)
+          const now = ctx.clock.now();
+          if (d.max > warnAbove && now - (warned.get(d.header.sender) ?? -Infinity) >= 10_000) {
+            warned.set(d.header.sender, now);
             ctx.logger.warn('a browser simulator diverged', {
               sender: d.header.sender,
               max: d.max.toFixed(3),
               worst: d.worst,
               correction: d.correction,
             });
+          }
         });
       ctx.logger.info('authority for browser simulators', { rateHz });
     },
