@@ -88,6 +88,7 @@ export function simAuthority(options: SimAuthorityOptions = {}): Plugin {
           const now = ctx.clock.now();
           if (d.max > warnAbove && now - (warned.get(d.header.sender) ?? -Infinity) >= 10_000) {
             warned.set(d.header.sender, now);
+            if (warned.size > 256) warned.delete(warned.keys().next().value!);
             ctx.logger.warn('a browser simulator diverged', {
               sender: d.header.sender,
               max: d.max.toFixed(3),
