@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '@telekit/core';
+import { silentLogger, Topics } from '@telekit/core';
 import { launchChromium } from '@telekit/testkit/browser';
 import type { Browser, Page } from 'playwright-core';
+import { firstValueFrom, timeout } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSim, startBrowserSim } from './app.js';
 
@@ -16,6 +17,7 @@ interface PageSnapshot {
   mode: { mode: string; reason: string };
   divergence?: { time: number; max: number; mean: number; correction: string; worst: string };
   corrections: { none: number; smooth: number; snap: number };
+  autopilot?: { goal: { x: number; y: number }; state: string };
   local?: { time: number; base?: { x: number; y: number; z: number } };
   video?: { frames: number; state: string; mode: string };
   holdsControl: boolean;
@@ -86,6 +88,34 @@ describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
       const health = JSON.stringify(await demo.app.health());
       expect(health).toMatch(/worst browser divergence/);
       await page.screenshot({ path: `${results}browser-sim-browser-mode.png` });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('the learned autopilot (ONNX in onnxruntime-web) drives the robot to a waypoint, here and on the server', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await page.goto(demo.operatorUrl);
+      await until(page, (s) => s.mode.mode === 'browser' && s.local?.base !== undefined, 'browser mode');
+      const start = (await snapshot(page))!.local!.base!;
+      const goal = { x: Number((start.x - 1).toFixed(2)), y: Number((start.y + 1).toFixed(2)) };
+      await page.fill('#goal-x', String(goal.x));
+      await page.fill('#goal-y', String(goal.y));
+      await page.getByRole('button', { name: 'Go' }).click();
+      const done = await until(
+        page,
+        (s) => s.autopilot?.state === 'arrived' || /failed/.test(s.autopilot?.state ?? ''),
+        'the autopilot',
+        45_000,
+      );
+      expect(done.autopilot!.state).toBe('arrived');
+      const here = done.local!.base!;
+      expect(Math.hypot(here.x - goal.x, here.y - goal.y)).toBeLessThan(0.25);
+      // The commands went to the server as well: its robot got there too.
+      const there = await firstValueFrom(demo.app.transport.subscribe(Topics.pose).pipe(timeout(5_000)));
+      expect(Math.hypot(there.position.x - goal.x, there.position.y - goal.y)).toBeLessThan(0.4);
+      await page.screenshot({ path: `${results}browser-sim-autopilot.png` });
     } finally {
       await page.close();
     }

@@ -1,8 +1,9 @@
 // The page: decides where the simulation runs (this browser, or the server), and shows it.
 // `?sim=browser|server|auto` overrides the server's SIM_MODE; `?token=` is the operator's token.
-import { Topics } from '@telekit/core';
+import { headerSequence, type Pose, Topics } from '@telekit/core';
 import { gatewayClient } from '@telekit/gateway/client';
 import { BrowserSimulation, type DivergenceReport, SimTopics } from '@telekit/sim-browser';
+import { goalInRobotFrame, waypointPolicy } from '@telekit/sim-browser/policy';
 import { bindClient, type TelekitSimView } from '@telekit/ui-widgets';
 
 const query = new URLSearchParams(location.search);
@@ -74,6 +75,49 @@ const draw = (now: number) => {
 };
 requestAnimationFrame(draw);
 
+// The autopilot: the waypoint policy shipped with sim-browser (ONNX, run by onnxruntime-web) turns
+// the robot's pose into twists, sent like the operator's (the lease is needed). Observations come
+// from the page's simulator in browser mode, from the server's pose telemetry otherwise.
+let serverPose: Pose | undefined;
+client.subscribe(Topics.pose).subscribe((p) => {
+  serverPose = p;
+});
+let autopilot: { goal: { x: number; y: number }; state: string } | undefined;
+$('autopilot').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const goal = {
+    x: Number(($('goal-x') as HTMLInputElement).value),
+    y: Number(($('goal-y') as HTMLInputElement).value),
+  };
+  const say = (state: string) => {
+    autopilot = { goal, state };
+    $('autopilot-state').textContent = state;
+  };
+  void (async () => {
+    say('loading the policy…');
+    const policy = await waypointPolicy({ model: '/sim/policy/waypoint.onnx', wasmPaths: '/sim/ort/' });
+    if (!client.holdsControl) await control.requestControl();
+    const header = headerSequence(`autopilot-${client.clientId ?? 'page'}`, () => Date.now());
+    say('driving');
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      const base = sim.simulator?.current().base ?? serverPose;
+      if (base) {
+        const local = goalInRobotFrame(base, goal);
+        if (Math.hypot(local.x, local.y) < 0.15) break;
+        control.publish(Topics.twist, { header: header(), ...(await policy.twist(local)) });
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    control.publish(Topics.twist, {
+      header: header(),
+      linear: { x: 0, y: 0, z: 0 },
+      angular: { x: 0, y: 0, z: 0 },
+    });
+    await policy.close();
+    say('arrived');
+  })().catch((error: Error) => say(`autopilot failed: ${error.message}`));
+});
+
 /** What the page measured, for the tests. */
 function snapshot() {
   const local = sim.simulator?.current();
@@ -83,6 +127,7 @@ function snapshot() {
     corrections,
     local: local ? { time: local.time, base: local.base?.position } : undefined,
     video: (video as { stats?: { frames: number; state: string } }).stats,
+    autopilot,
     holdsControl: client.holdsControl,
   };
 }
