@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { PAGE_CSS } from './page-css.js';
 
 /** Options of {@link webPage}. */
 export interface WebPageOptions {
@@ -27,8 +28,8 @@ export interface WebPage {
   readonly html: string;
   readonly js: string;
   /**
-   * Gateway `routes`: `/` and `/index.html` (the HTML), `/app.js` (the bundle), `/favicon.ico`
-   * (none). Returns false for anything else, so routes can be chained.
+   * Gateway `routes`: `/` and `/index.html` (the HTML), `/app.js` (the bundle), `/telekit.css`
+   * (the shared page layout, {@link PAGE_CSS}), `/favicon.ico` (none). Returns false for anything else, so routes can be chained.
    */
   routes(req: IncomingMessage, res: ServerResponse): boolean;
 }
@@ -77,6 +78,10 @@ export async function webPage(options: WebPageOptions): Promise<WebPage> {
       }
       if (url === '/app.js') {
         res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(js);
+        return true;
+      }
+      if (url === '/telekit.css') {
+        res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'no-cache' }).end(PAGE_CSS);
         return true;
       }
       if (url === '/favicon.ico') {
