@@ -80,7 +80,7 @@ export class AuthoritySync {
   /** Applies an input now and logs it for replay. */
   act(action: SimAction, command?: Header): void {
     this.#sim.act(action, command);
-    this.#inputs.push({ step: this.#stepAt(this.#sim.current().time), action });
+    this.#inputs.push({ step: this.#stepAt(this.#sim.time), action });
   }
 
   /** Steps the simulator one step at a time, remembering where every body was. */

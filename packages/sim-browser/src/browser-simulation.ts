@@ -192,7 +192,7 @@ export class BrowserSimulation {
       // browser has already simulated and can be compared with it.
       const lead = Math.round((o.leadMs ?? 100) / 1000 / info.timestep);
       await this.#sync.step(lead);
-      this.#base = { wall: performance.now(), sim: sim.current().time };
+      this.#base = { wall: performance.now(), sim: sim.time };
     } catch (error) {
       return this.#fallBack((error as Error).message);
     }
@@ -271,7 +271,7 @@ export class BrowserSimulation {
       const dt = sim.scene!.timestep;
       const now = performance.now();
       const target = this.#base.sim + (now - this.#base.wall) / 1000;
-      const behind = target - sim.current().time;
+      const behind = target - sim.time;
       const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
       if (hidden) {
         this.#rebase();
@@ -306,7 +306,7 @@ export class BrowserSimulation {
 
   /** Real time restarts from where the simulation is (after a hidden tab). */
   #rebase(): void {
-    if (this.#sim?.scene) this.#base = { wall: performance.now(), sim: this.#sim.current().time };
+    if (this.#sim?.scene) this.#base = { wall: performance.now(), sim: this.#sim.time };
   }
 
   #publish(report: DivergenceReport): void {

@@ -1,4 +1,4 @@
-import type { MjData, MjModel } from '@mujoco/mujoco';
+import type { DoubleBuffer, MjData, MjModel } from '@mujoco/mujoco';
 import {
   type BaseState,
   type BodyState,
@@ -48,6 +48,8 @@ interface Loaded {
   joints: { id: number; name: string; qpos: number; dof: number }[];
   bodyNames: string[];
   stateSize: number;
+  /** Where the base's velocity is read into, every step (one engine buffer per scene). */
+  velocity: DoubleBuffer;
 }
 
 /** The WebAssembly simulator, with what the authority sync needs beyond the core contract. */
@@ -58,6 +60,8 @@ export interface WasmSimulator extends Simulator {
   readonly scene: SceneInfo | undefined;
   /** The state now, without stepping. */
   current(): SimulatorState;
+  /** Simulated time now, s (cheaper than `current().time`). */
+  readonly time: number;
   /** Body poses a snapshot holds, computed aside: the running simulation is not touched. */
   bodiesOf(snapshot: SimSnapshot): BodyState[];
 }
@@ -111,6 +115,7 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
 
   const free = () => {
     if (!loaded) return;
+    loaded.velocity.delete();
     loaded.data.delete();
     loaded.model.delete();
     loaded = undefined;
@@ -128,19 +133,14 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
     if (l.wheels) {
       const b = l.wheels.body;
       const pose = poseAt('', b, xpos, xquat);
-      const buffer = new m.DoubleBuffer(6);
-      try {
-        m.mj_objectVelocity(l.model, data, m.mjtObj.mjOBJ_BODY.value, b, buffer, 1);
-        const v = buffer.GetView() as Float64Array;
-        base = {
-          position: pose.position,
-          orientation: pose.orientation,
-          linear: { x: v[3]!, y: v[4]!, z: v[5]! },
-          angular: { x: v[0]!, y: v[1]!, z: v[2]! },
-        };
-      } finally {
-        buffer.delete();
-      }
+      m.mj_objectVelocity(l.model, data, m.mjtObj.mjOBJ_BODY.value, b, l.velocity, 1);
+      const v = l.velocity.GetView() as Float64Array;
+      base = {
+        position: pose.position,
+        orientation: pose.orientation,
+        linear: { x: v[3]!, y: v[4]!, z: v[5]! },
+        angular: { x: v[0]!, y: v[1]!, z: v[2]! },
+      };
     }
     return {
       scene: l.id,
@@ -300,6 +300,10 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
       return state(require('current'));
     },
 
+    get time() {
+      return require('time').data.time;
+    },
+
     async snapshot(): Promise<SimSnapshot> {
       const l = require('snapshot');
       return {
@@ -453,6 +457,7 @@ function describe(m: Mujoco, id: string, model: MjModel, data: MjData): Loaded {
     joints,
     bodyNames,
     stateSize: m.mj_stateSize(model, m.mjtState.mjSTATE_INTEGRATION.value),
+    velocity: new m.DoubleBuffer(6),
   };
 }
 
