@@ -161,6 +161,29 @@ describe('teleop safety at the edge', () => {
     expect(robot.twists).toEqual([]);
   });
 
+  it('a command on its way to a watching client is not delivered past its deadline', async () => {
+    // For one command the gateway's clock runs 3 s ahead of the app's: the command is fresh on the
+    // app's bus and past its deadline by the time the gateway would send it on.
+    let skew = 0;
+    const g = await startGateway({ clock: { now: () => Date.now() + skew } });
+    cleanup.push(g.close);
+    const watcher = g.client({ session: 'watcher', probeIntervalMs: 600_000 });
+    const seen: number[] = [];
+    watcher.subscribe(Topics.twist).subscribe((t) => seen.push(t.linear.x));
+    await watcher.connect();
+    await new Promise((r) => setTimeout(r, 100)); // the subscription reaches the gateway
+    skew = 3_000;
+    g.app.publish(Topics.twist, drive(0.1));
+    await vi.waitFor(async () =>
+      expect(await g.gateway.metrics.registry.metrics()).toMatch(
+        /telekit_dropped_total\{lane="control",reason="stale"\} 1\b/,
+      ),
+    );
+    skew = 0;
+    g.app.publish(Topics.twist, drive(0.2));
+    await vi.waitFor(() => expect(seen).toEqual([0.2]));
+  });
+
   it('lease changes reach every client', async () => {
     const { connect } = await rig();
     const alice = await connect('alice', 'operator');

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from importlib import resources
 
@@ -14,6 +15,15 @@ from .errors import SimError
 os.environ.setdefault("MUJOCO_GL", "osmesa")
 
 import mujoco  # noqa: E402  (MUJOCO_GL must be set first)
+
+
+def _warning(message: str) -> None:
+    # MuJoCo's own handler appends to MUJOCO_LOG.TXT in the working directory; a warning (an
+    # unstable simulation, say) belongs in the sidecar's log, which the plugin prints under its name.
+    print(f"warn mujoco: {message}", file=sys.stderr, flush=True)
+
+
+mujoco.set_mju_user_warning(_warning)
 
 BUNDLED = {"diff-drive": "diff_drive.xml", "arm": "arm.xml"}
 
