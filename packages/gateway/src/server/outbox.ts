@@ -125,8 +125,9 @@ export class Outbox {
     let control = 0;
     for (const slot of this.#dirty) {
       for (let m = slot.mailbox.take(); m !== undefined; m = slot.mailbox.take()) {
-        const header = (m.message as { header?: { seq: number; stamp: number; sender: string; ttl?: number } })
-          ?.header;
+        const header = (
+          m.message as { header?: { seq: number; stamp: number; sender: string; ttl?: number } }
+        )?.header;
         if (
           slot.topic.lane === 'control' &&
           header &&
