@@ -30,10 +30,15 @@ import {
 import { type BenchMeasurement, type Benchmark, measureLatency } from '@telekit/testkit/bench';
 import WebSocket from 'ws';
 import { gatewayClient } from '../src/client/index.js';
+import { unpackMessage } from '../src/codec.js';
 import { createGateway } from '../src/index.js';
+import { bareSocketIo } from './bare-socketio.js';
 import { rawWsServer } from './raw-ws.js';
 
-const ROUND_TRIPS = 2_000;
+const ROUND_TRIPS = 5_000;
+// Every variant first runs long enough for the JIT to settle: a gateway runs for hours, and a
+// cold first variant would otherwise pay for compiling code the others get for free.
+const WARMUP = 3_000;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 
@@ -163,7 +168,7 @@ async function gatewayRoundTrip(load?: {
         waiting = seq;
         operator.publish(Topics.twist, twist(seq++));
       }),
-    { iterations: ROUND_TRIPS, warmup: 200 },
+    { iterations: ROUND_TRIPS, warmup: WARMUP },
   );
   if (loadTimer) clearInterval(loadTimer);
   await receivers?.close();
@@ -195,10 +200,36 @@ async function rawRoundTrip(): Promise<BenchMeasurement> {
         done = resolve;
         ws.send(JSON.stringify({ topic: Topics.twist.name, ...twist(seq++) }));
       }),
-    { iterations: ROUND_TRIPS, warmup: 200 },
+    { iterations: ROUND_TRIPS, warmup: WARMUP },
   );
   ws.close();
   await server.close();
+  return { samples };
+}
+
+async function bareRoundTrip(): Promise<BenchMeasurement> {
+  const bare = await bareSocketIo((cmd) => {
+    const header = cmd.header as Twist['header'];
+    return {
+      command: { seq: header.seq, stamp: header.stamp },
+      actuatedAt: performance.timeOrigin + performance.now(),
+    };
+  });
+  let done: () => void = () => {};
+  bare.replies.on('b', (batch: [string, Uint8Array][]) => {
+    unpackMessage(batch[0]![1]);
+    done();
+  });
+  let seq = 0;
+  const samples = await measureLatency(
+    () =>
+      new Promise<void>((resolve) => {
+        done = resolve;
+        bare.control.emit('pub', Topics.twist.name, twist(seq++));
+      }),
+    { iterations: ROUND_TRIPS, warmup: WARMUP },
+  );
+  await bare.close();
   return { samples };
 }
 
@@ -278,6 +309,7 @@ export const benchmarks: Benchmark[] = [
     kind: 'latency',
     baseline: { name: 'raw ws + JSON', run: rawRoundTrip },
     candidates: [
+      { name: 'bare socket.io + msgpack, a connection per lane (the floor)', run: bareRoundTrip },
       { name: 'gateway (socket.io + msgpack, validated, gated)', run: () => gatewayRoundTrip() },
       {
         name: 'same, both lanes on one connection',

@@ -15,10 +15,10 @@ import {
   type Topic,
   type Transport,
 } from '@telekit/core';
-import { decode } from 'notepack.io';
 import { BehaviorSubject, type Observable, Subject } from 'rxjs';
 import { Manager, type Socket } from 'socket.io-client';
 import msgpackParser from 'socket.io-msgpack-parser';
+import { unpackMessage } from '../codec.js';
 import {
   type Ack,
   type EStopInfo,
@@ -229,7 +229,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
       let payload: unknown = entry[1];
       if (payload instanceof Uint8Array || payload instanceof ArrayBuffer) {
         try {
-          payload = decode(payload as Uint8Array);
+          payload = unpackMessage(payload as Uint8Array);
         } catch {
           faults$.next({
             code: 'E_PROTOCOL',

@@ -29,12 +29,12 @@ import {
   type Twist,
   zeroTwist,
 } from '@telekit/core';
-import { encode } from 'notepack.io';
 import { Subject, type Subscription } from 'rxjs';
 import sirv from 'sirv';
 import { Server, type Socket } from 'socket.io';
 import msgpackParser from 'socket.io-msgpack-parser';
 import type * as z from 'zod';
+import { packMessage } from '../codec.js';
 import {
   type Ack,
   AuthPayload,
@@ -427,7 +427,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     for (const s of sessions.values()) {
       const outbox = s.outboxes[lane];
       if (!outbox?.has(topic.name)) continue;
-      packed ??= { message, bytes: encode(message) };
+      packed ??= { message, bytes: packMessage(message) };
       outbox.push(topic.name, packed);
     }
   };
@@ -682,7 +682,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         outbox.open(t.topic, r.value.depth ?? t.topic.depth);
         want(t.topic);
         const last = lastSample.get(t.topic.name);
-        if (last !== undefined) outbox.push(t.topic.name, { message: last, bytes: encode(last) });
+        if (last !== undefined) outbox.push(t.topic.name, { message: last, bytes: packMessage(last) });
       }
       reply({ ok: true } satisfies Ack);
     });

@@ -1,0 +1,45 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import { type Socket as ClientSocket, Manager } from 'socket.io-client';
+import msgpackParser from 'socket.io-msgpack-parser';
+import { packMessage } from '../src/codec.js';
+
+/**
+ * The transport's floor: socket.io with the gateway's msgpack parser and a connection per lane,
+ * and nothing of Telekit's — no validation, safety, lease, metrics or outboxes. A command arrives
+ * on the control connection; the reply goes back on the telemetry connection as the gateway's `b`
+ * frame (topic and msgpack bytes), as the gateway's would.
+ */
+export async function bareSocketIo(
+  onCommand: (command: Record<string, unknown>) => unknown,
+): Promise<{ control: ClientSocket; replies: ClientSocket; close(): Promise<void> }> {
+  const http = createServer();
+  const io = new Server(http, { parser: msgpackParser, serveClient: false, transports: ['websocket'] });
+  let telemetry: Socket | undefined;
+  io.of('/telemetry').on('connection', (s) => {
+    telemetry = s;
+  });
+  io.of('/control').on('connection', (s) => {
+    s.on('pub', (topic: string, command: Record<string, unknown>) => {
+      telemetry?.emit('b', [[topic, packMessage(onCommand(command))]]);
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const manager = () => new Manager(url, { transports: ['websocket'], parser: msgpackParser });
+  const control = manager().socket('/control');
+  const replies = manager().socket('/telemetry');
+  await Promise.all(
+    [control, replies].map((s) => new Promise<void>((resolve) => s.once('connect', () => resolve()))),
+  );
+  return {
+    control,
+    replies,
+    async close() {
+      control.disconnect();
+      replies.disconnect();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+}
