@@ -39,6 +39,11 @@ console.log(
   'each figure is measured beside its baseline in this run; compare the ratios, not the absolute numbers\n',
 );
 for (const [i, b] of all.entries()) {
+  const unavailable = await b.unavailable?.();
+  if (unavailable) {
+    console.log(`\n${b.title}\n  skipped: ${unavailable}\n`);
+    continue;
+  }
   const result = await runBenchmark(b, (line) =>
     process.stdout.write(`  [${i + 1}/${all.length}] running ${line}\n`),
   );

@@ -33,6 +33,7 @@ import { gatewayClient } from '../src/client/index.js';
 import { unpackMessage } from '../src/codec.js';
 import { createGateway } from '../src/index.js';
 import { bareSocketIo } from './bare-socketio.js';
+import { constrainedLink, constrainedLinkUnavailable } from './constrained-link.js';
 import { rawWsServer } from './raw-ws.js';
 
 const ROUND_TRIPS = 5_000;
@@ -60,7 +61,7 @@ function robot(app: Transport) {
     .subscribe((t) => app.publish(Topics.actuation, actuationReport(Topics.twist, t.header, next(), now())));
 }
 
-async function startGateway() {
+async function startGateway(host?: string) {
   const app = inProcessTransport();
   const gateway = await createGateway({
     transport: app,
@@ -69,7 +70,7 @@ async function startGateway() {
     deadmanMs: 60_000,
     rateLimit: { commands: { rate: 1e6, burst: 1e6 }, requests: { rate: 1e6, burst: 1e6 } },
   });
-  const url = await gateway.listen();
+  const url = await gateway.listen(0, host);
   const r = robot(app);
   return {
     app,
@@ -279,6 +280,77 @@ async function rawFanOut(): Promise<BenchMeasurement> {
   return r;
 }
 
+const LINK_RATE = '10mbit';
+const LINK_PROBES = 200;
+
+/**
+ * An operator behind a 10 Mbit/s link (a network namespace, see constrained-link.ts) while the
+ * gateway offers it `telemetry` bytes per second: the round trip of requests on the control lane,
+ * and the gateway's input→actuation figures for that operator.
+ */
+async function constrainedRoundTrip(
+  mode: 'separate' | 'shared',
+  telemetry: number,
+): Promise<BenchMeasurement> {
+  const link = constrainedLink(LINK_RATE);
+  const g = await startGateway(link.hostAddress);
+  let load: ReturnType<typeof setInterval> | undefined;
+  try {
+    const note = 'x'.repeat(1_000);
+    const message = {
+      header: { seq: 0, stamp: 0, sender: 'robot' },
+      status: [1, 2].map((i) => ({ name: `load ${i}`, level: 'ok' as const, message: note })),
+    };
+    const perTick = Math.round(telemetry / 100 / JSON.stringify(message).length);
+    let seq = 0;
+    if (perTick > 0)
+      load = setInterval(() => {
+        for (let i = 0; i < perTick; i++)
+          g.app.publish(Topics.diagnostics, {
+            ...message,
+            header: { seq: seq++, stamp: Date.now(), sender: 'robot' },
+          });
+      }, 10);
+    const child = spawn(
+      link.exec[0]!,
+      [
+        ...link.exec.slice(1),
+        tsx,
+        '--conditions=source',
+        `${here}link-client.ts`,
+        g.url,
+        mode,
+        String(LINK_PROBES),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += String(d);
+    });
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    if (code !== 0) throw new Error(`link client exited with ${code}`);
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      samples: number[];
+      health: { p50: number; p99: number } | null;
+      telemetryBytesPerSecond: number;
+    };
+    return {
+      samples: result.samples,
+      extra: {
+        'input→actuation p50/p99': result.health
+          ? `${result.health.p50.toFixed(1)}/${result.health.p99.toFixed(1)} ms`
+          : '-',
+        'telemetry received': `${(result.telemetryBytesPerSecond / 1e6).toFixed(2)} MB/s`,
+      },
+    };
+  } finally {
+    if (load) clearInterval(load);
+    await g.close();
+    link.close();
+  }
+}
+
 const MEMORY_CLIENTS = 100;
 
 async function heapPerClient(
@@ -343,6 +415,26 @@ export const benchmarks: Benchmark[] = [
     kind: 'throughput',
     baseline: { name: 'raw ws broadcast + JSON', run: rawFanOut },
     candidates: [{ name: 'gateway (per-client keep-last mailboxes)', run: gatewayFanOut }],
+  },
+  {
+    id: 'gateway.constrained-link',
+    title: `gateway: control-lane round trip for an operator behind a ${LINK_RATE}/s link saturated by telemetry (a connection per lane vs one shared)`,
+    kind: 'latency',
+    unavailable: constrainedLinkUnavailable,
+    baseline: {
+      name: 'a connection per lane, no telemetry',
+      run: () => constrainedRoundTrip('separate', 0),
+    },
+    candidates: [
+      {
+        name: 'a connection per lane, 2 MB/s of telemetry offered',
+        run: () => constrainedRoundTrip('separate', 2e6),
+      },
+      {
+        name: 'one shared connection, 2 MB/s of telemetry offered',
+        run: () => constrainedRoundTrip('shared', 2e6),
+      },
+    ],
   },
   {
     id: 'gateway.memory',

@@ -36,6 +36,11 @@ export interface Benchmark {
   readonly kind: 'latency' | 'throughput' | 'memory' | 'error';
   readonly baseline: BenchVariant;
   readonly candidates: readonly BenchVariant[];
+  /**
+   * Why this benchmark cannot run here (it needs root, a GPU, a ROS 2 install…), or undefined when
+   * it can. The runner prints the reason and moves on.
+   */
+  unavailable?(): string | undefined | Promise<string | undefined>;
 }
 
 /** Figures of one variant. */
@@ -113,7 +118,8 @@ export async function runBenchmark(
   return { id: b.id, title: b.title, kind: b.kind, baseline, candidates };
 }
 
-const us = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms * 1000).toFixed(1)} µs`);
+const us = (ms: number | undefined) =>
+  ms === undefined ? '-' : ms >= 10 ? `${ms.toFixed(1)} ms` : `${(ms * 1000).toFixed(1)} µs`;
 const rate = (r: number | undefined) =>
   r === undefined ? '-' : r < 100 ? `${r.toFixed(3)}/s` : `${Math.round(r).toLocaleString('en-US')}/s`;
 const x = (v: number | undefined) => (v === undefined ? '' : `${v.toFixed(2)}×`);
