@@ -119,7 +119,7 @@ export async function runBenchmark(
 }
 
 const us = (ms: number | undefined) =>
-  ms === undefined ? '-' : ms >= 10 ? `${ms.toFixed(1)} ms` : `${(ms * 1000).toFixed(1)} µs`;
+  ms === undefined ? '-' : ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(1)} µs`;
 const rate = (r: number | undefined) =>
   r === undefined ? '-' : r < 100 ? `${r.toFixed(3)}/s` : `${Math.round(r).toLocaleString('en-US')}/s`;
 const x = (v: number | undefined) => (v === undefined ? '' : `${v.toFixed(2)}×`);
