@@ -52,6 +52,24 @@ const twist = (seq: number): Twist => ({
   angular: { x: 0, y: 0, z: 0 },
 });
 
+/** Times ROUND_TRIPS twists sent by `send`, each until `replied()` is called. */
+function roundTrips(send: (t: Twist) => void) {
+  let done: () => void = () => {};
+  let seq = 0;
+  return {
+    replied: () => done(),
+    measure: () =>
+      measureLatency(
+        () =>
+          new Promise<void>((resolve) => {
+            done = resolve;
+            send(twist(seq++));
+          }),
+        { iterations: ROUND_TRIPS, warmup: WARMUP },
+      ),
+  };
+}
+
 /** A robot on the app's transport that reports every twist as actuated at once. */
 function robot(app: Transport) {
   const now = () => performance.timeOrigin + performance.now();
@@ -189,20 +207,12 @@ async function rawRoundTrip(): Promise<BenchMeasurement> {
   });
   const ws = new WebSocket(server.url);
   await new Promise((r) => ws.once('open', r));
-  let done: () => void = () => {};
+  const trips = roundTrips((t) => ws.send(JSON.stringify({ topic: Topics.twist.name, ...t })));
   ws.on('message', (data) => {
     JSON.parse(String(data));
-    done();
+    trips.replied();
   });
-  let seq = 0;
-  const samples = await measureLatency(
-    () =>
-      new Promise<void>((resolve) => {
-        done = resolve;
-        ws.send(JSON.stringify({ topic: Topics.twist.name, ...twist(seq++) }));
-      }),
-    { iterations: ROUND_TRIPS, warmup: WARMUP },
-  );
+  const samples = await trips.measure();
   ws.close();
   await server.close();
   return { samples };
@@ -216,20 +226,12 @@ async function bareRoundTrip(): Promise<BenchMeasurement> {
       actuatedAt: performance.timeOrigin + performance.now(),
     };
   });
-  let done: () => void = () => {};
+  const trips = roundTrips((t) => bare.control.emit('pub', Topics.twist.name, t));
   bare.replies.on('b', (batch: [string, Uint8Array][]) => {
     unpackMessage(batch[0]![1]);
-    done();
+    trips.replied();
   });
-  let seq = 0;
-  const samples = await measureLatency(
-    () =>
-      new Promise<void>((resolve) => {
-        done = resolve;
-        bare.control.emit('pub', Topics.twist.name, twist(seq++));
-      }),
-    { iterations: ROUND_TRIPS, warmup: WARMUP },
-  );
+  const samples = await trips.measure();
   await bare.close();
   return { samples };
 }
