@@ -110,8 +110,15 @@ describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
         45_000,
       );
       expect(done.autopilot!.state).toBe('arrived');
-      const here = done.local!.base!;
-      expect(Math.hypot(here.x - goal.x, here.y - goal.y)).toBeLessThan(0.25);
+      if (done.mode.mode === 'browser') {
+        const here = done.local!.base!;
+        expect(Math.hypot(here.x - goal.x, here.y - goal.y)).toBeLessThan(0.25);
+      } else {
+        // A starved machine can leave the page too slow to keep real time; it then hands over to
+        // the server, as it should, and the autopilot drives on through it. Any other reason fails.
+        expect(done.mode.reason).toMatch(/cannot keep real time/);
+        console.warn(`browser-sim e2e: the page fell back during the autopilot run (${done.mode.reason})`);
+      }
       // The commands went to the server as well: its robot got there too.
       const there = await firstValueFrom(demo.app.transport.subscribe(Topics.pose).pipe(timeout(5_000)));
       expect(Math.hypot(there.position.x - goal.x, there.position.y - goal.y)).toBeLessThan(0.4);
