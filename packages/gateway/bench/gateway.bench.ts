@@ -52,12 +52,17 @@ const twist = (seq: number): Twist => ({
   angular: { x: 0, y: 0, z: 0 },
 });
 
-/** Times ROUND_TRIPS twists sent by `send`, each until `replied()` is called. */
+/**
+ * Times ROUND_TRIPS twists sent by `send`, each until `replied()` is called (with the seq it
+ * answers, where replies to earlier twists may still arrive).
+ */
 function roundTrips(send: (t: Twist) => void) {
   let done: () => void = () => {};
   let seq = 0;
   return {
-    replied: () => done(),
+    replied: (answered?: number) => {
+      if (answered === undefined || answered === seq - 1) done();
+    },
     measure: () =>
       measureLatency(
         () =>
@@ -68,6 +73,27 @@ function roundTrips(send: (t: Twist) => void) {
         { iterations: ROUND_TRIPS, warmup: WARMUP },
       ),
   };
+}
+
+/** ~2 KB diagnostics samples, the telemetry load of the benchmarks below. */
+const LOAD_SAMPLE = {
+  header: { seq: 0, stamp: 0, sender: 'robot' },
+  status: [1, 2].map((i) => ({ name: `load ${i}`, level: 'ok' as const, message: 'x'.repeat(1_000) })),
+};
+const LOAD_BYTES = JSON.stringify(LOAD_SAMPLE).length;
+
+/** Publishes `perTick` load samples on the app's transport every 10 ms; returns the stop. */
+function telemetryLoad(app: Transport, perTick: number): () => void {
+  if (perTick <= 0) return () => {};
+  let seq = 0;
+  const timer = setInterval(() => {
+    for (let i = 0; i < perTick; i++)
+      app.publish(Topics.diagnostics, {
+        ...LOAD_SAMPLE,
+        header: { seq: seq++, stamp: Date.now(), sender: 'robot' },
+      });
+  }, 10);
+  return () => clearInterval(timer);
 }
 
 /** A robot on the app's transport that reports every twist as actuated at once. */
@@ -143,53 +169,30 @@ async function gatewayRoundTrip(load?: {
   });
   await operator.connect();
   await operator.requestControl();
-  let waiting = -1;
-  let done: () => void = () => {};
-  operator.subscribe(Topics.actuation, { depth: 16 }).subscribe((a) => {
-    if (a.command.seq === waiting) done();
-  });
-  let loadTimer: ReturnType<typeof setInterval> | undefined;
+  const trips = roundTrips((t) => operator.publish(Topics.twist, t));
+  operator.subscribe(Topics.actuation, { depth: 16 }).subscribe((a) => trips.replied(a.command.seq));
+  let stopLoad = () => {};
   let receivers: Awaited<ReturnType<typeof clientsProcess>> | undefined;
   const extra: Record<string, string | number> = {};
   if (load && load.clients > 0) {
     // The operator's page shows the telemetry too.
     operator.subscribe(Topics.diagnostics, { depth: 16 }).subscribe();
     receivers = await clientsProcess('gateway', g.url, load.clients, Topics.diagnostics.name);
-    const note = 'x'.repeat(1_000);
-    const message = {
-      header: { seq: 0, stamp: 0, sender: 'robot' },
-      status: [1, 2].map((i) => ({ name: `load ${i}`, level: 'ok' as const, message: note })),
-    };
-    const bytes = JSON.stringify(message).length;
-    const perTick = Math.max(1, Math.round(load.bytesPerSecond / load.clients / bytes / 100));
-    let seq = 0;
     if (load.bytesPerSecond > 0)
-      loadTimer = setInterval(() => {
-        for (let i = 0; i < perTick; i++)
-          g.app.publish(Topics.diagnostics, {
-            ...message,
-            header: { seq: seq++, stamp: Date.now(), sender: 'robot' },
-          });
-      }, 10);
+      stopLoad = telemetryLoad(
+        g.app,
+        Math.max(1, Math.round(load.bytesPerSecond / load.clients / LOAD_BYTES / 100)),
+      );
     await new Promise((r) => setTimeout(r, 500));
     const c0 = await receivers.count();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, 1_000));
     const delivered = (await receivers.count()) - c0;
     extra['telemetry delivered'] =
-      `${((delivered * bytes) / ((performance.now() - t0) / 1000) / 1e6).toFixed(1)} MB/s`;
+      `${((delivered * LOAD_BYTES) / ((performance.now() - t0) / 1000) / 1e6).toFixed(1)} MB/s`;
   }
-  let seq = 0;
-  const samples = await measureLatency(
-    () =>
-      new Promise<void>((resolve) => {
-        done = resolve;
-        waiting = seq;
-        operator.publish(Topics.twist, twist(seq++));
-      }),
-    { iterations: ROUND_TRIPS, warmup: WARMUP },
-  );
-  if (loadTimer) clearInterval(loadTimer);
+  const samples = await trips.measure();
+  stopLoad();
   await receivers?.close();
   await operator.close();
   await g.close();
@@ -296,23 +299,8 @@ async function constrainedRoundTrip(
 ): Promise<BenchMeasurement> {
   const link = constrainedLink(LINK_RATE);
   const g = await startGateway(link.hostAddress);
-  let load: ReturnType<typeof setInterval> | undefined;
+  const stopLoad = telemetryLoad(g.app, Math.round(telemetry / 100 / LOAD_BYTES));
   try {
-    const note = 'x'.repeat(1_000);
-    const message = {
-      header: { seq: 0, stamp: 0, sender: 'robot' },
-      status: [1, 2].map((i) => ({ name: `load ${i}`, level: 'ok' as const, message: note })),
-    };
-    const perTick = Math.round(telemetry / 100 / JSON.stringify(message).length);
-    let seq = 0;
-    if (perTick > 0)
-      load = setInterval(() => {
-        for (let i = 0; i < perTick; i++)
-          g.app.publish(Topics.diagnostics, {
-            ...message,
-            header: { seq: seq++, stamp: Date.now(), sender: 'robot' },
-          });
-      }, 10);
     const child = spawn(
       link.exec[0]!,
       [
@@ -347,7 +335,7 @@ async function constrainedRoundTrip(
       },
     };
   } finally {
-    if (load) clearInterval(load);
+    stopLoad();
     await g.close();
     link.close();
   }

@@ -118,7 +118,7 @@ export async function runBenchmark(
   return { id: b.id, title: b.title, kind: b.kind, baseline, candidates };
 }
 
-const us = (ms: number | undefined) =>
+const duration = (ms: number | undefined) =>
   ms === undefined ? '-' : ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(1)} µs`;
 const rate = (r: number | undefined) =>
   r === undefined ? '-' : r < 100 ? `${r.toFixed(3)}/s` : `${Math.round(r).toLocaleString('en-US')}/s`;
@@ -139,9 +139,16 @@ export function formatResult(r: BenchResult): string {
   const base = `${r.baseline.name} (baseline)`;
   if (r.kind === 'latency') {
     rows.push(['variant', 'p50', 'p99', 'p50 ratio', 'p99 ratio', 'notes']);
-    rows.push([base, us(r.baseline.p50), us(r.baseline.p99), '1.00×', '1.00×', notes(r.baseline.extra)]);
+    rows.push([
+      base,
+      duration(r.baseline.p50),
+      duration(r.baseline.p99),
+      '1.00×',
+      '1.00×',
+      notes(r.baseline.extra),
+    ]);
     for (const c of r.candidates)
-      rows.push([c.name, us(c.p50), us(c.p99), x(c.ratio.p50), x(c.ratio.p99), notes(c.extra)]);
+      rows.push([c.name, duration(c.p50), duration(c.p99), x(c.ratio.p50), x(c.ratio.p99), notes(c.extra)]);
   } else if (r.kind === 'error') {
     rows.push(['variant', 'p50', 'p99', 'max', 'p99 ratio', 'notes']);
     const b = r.baseline;

@@ -1,4 +1,4 @@
-import { type Clock, checkDeadline, Mailbox, type Topic } from '@telekit/core';
+import { type Clock, checkDeadline, type Header, Mailbox, type Topic } from '@telekit/core';
 import type { Socket } from 'socket.io';
 
 /** A message and its msgpack bytes, encoded once for every client that gets it. */
@@ -125,9 +125,7 @@ export class Outbox {
     let control = 0;
     for (const slot of this.#dirty) {
       for (let m = slot.mailbox.take(); m !== undefined; m = slot.mailbox.take()) {
-        const header = (
-          m.message as { header?: { seq: number; stamp: number; sender: string; ttl?: number } }
-        )?.header;
+        const header = (m.message as { header?: Header } | undefined)?.header;
         if (
           slot.topic.lane === 'control' &&
           header &&
