@@ -1,3 +1,3 @@
 import { packageBuild } from '../../tsdown.shared.ts';
 
-export default packageBuild({ index: 'src/index.ts' });
+export default packageBuild({ index: 'src/index.ts', 'node/index': 'src/node/index.ts' });

@@ -1,6 +1,6 @@
 import type { Header } from './schemas/common.js';
 import type { Twist } from './schemas/control.js';
-import type { Actuation } from './schemas/telemetry.js';
+import type { Actuation, CommandFate } from './schemas/telemetry.js';
 
 /**
  * A zero twist (stop the base), stamped `now`. With the header of the command it replaces, it keeps
@@ -34,8 +34,8 @@ export function headerSequence(sender: string, now: () => number): (ttl?: number
 }
 
 /**
- * The `/telemetry/actuation` report for a command that took effect at `actuatedAt` (ms, the
- * actuator's clock), published with `header` by whatever actuated it.
+ * The `/telemetry/actuation` report for a command that took effect (or, with another `fate`, was
+ * dropped) at `actuatedAt` (ms, the actuator's clock), published with `header` by whatever acts on it.
  *
  * @example
  * ```ts
@@ -52,10 +52,12 @@ export function actuationReport(
   command: Header,
   header: Header,
   actuatedAt: number,
+  fate: CommandFate = 'applied',
 ): Actuation {
   return {
     header,
     command: { topic: topic.name, sender: command.sender, seq: command.seq, stamp: command.stamp },
     actuatedAt,
+    fate,
   };
 }

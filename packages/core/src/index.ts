@@ -115,6 +115,7 @@ export {
 export {
   Actuation,
   Battery,
+  CommandFate,
   BodyState,
   DiagnosticStatus,
   Diagnostics,

@@ -244,7 +244,7 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
       m.mj_kinematics(l.model, l.data);
       steps += n;
       if (pending) {
-        actuations$.next({ command: pending, at: clock.now(), simTime: l.data.time });
+        actuations$.next({ command: pending, fate: 'applied', at: clock.now(), simTime: l.data.time });
         pending = undefined;
       }
       const s = state(l);

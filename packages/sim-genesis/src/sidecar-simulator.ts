@@ -239,7 +239,12 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
         break;
       }
       case 'actuation':
-        actuations$.next({ command: e.command as Header, at: e.at as number, simTime: e.simTime as number });
+        actuations$.next({
+          command: e.command as Header,
+          fate: 'applied',
+          at: e.at as number,
+          simTime: e.simTime as number,
+        });
         break;
       default:
         break;

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Header, Quaternion, Vector3 } from '../schemas/common.js';
-import type { BodyState } from '../schemas/telemetry.js';
+import type { BodyState, CommandFate } from '../schemas/telemetry.js';
 import type { Frame } from './media-source.js';
 
 /** A scene to load: MJCF text, or a path or name the simulator resolves. */
@@ -74,11 +74,13 @@ export interface SimulatorState {
   readonly base?: BaseState;
 }
 
-/** When a command took effect, so the gateway can measure input→actuation. */
+/** What became of a command in the simulator, so the gateway can measure input→actuation. */
 export interface SimActuation {
-  /** The header of the command that was actuated. */
+  /** The header of the command. */
   readonly command: Header;
-  /** When it took effect, ms on the simulator's clock. */
+  /** Applied, superseded by a newer one before the step, or expired before it could act. */
+  readonly fate: CommandFate;
+  /** When it took effect or was dropped, ms on the simulator's clock. */
   readonly at: number;
   /** Simulated time when it took effect, seconds. */
   readonly simTime: number;

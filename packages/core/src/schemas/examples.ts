@@ -47,6 +47,7 @@ export const exampleMessages: { readonly [K in keyof typeof Topics]: MessageOf<(
     header: { ...header, sender: 'robot' },
     command: { topic: '/controller/twist', sender: 'operator-1', seq: 7, stamp: 1_767_225_599_980 },
     actuatedAt: 1_767_225_599_992,
+    fate: 'applied',
   },
   mediaStreams: {},
   mediaJoin: { stream: 'sim-camera' },

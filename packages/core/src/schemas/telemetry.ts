@@ -83,9 +83,24 @@ export const SimState = message({
 export type SimState = z.infer<typeof SimState>;
 
 /**
- * `/telemetry/actuation`: a command took effect. Whatever actuates commands (a robot driver, a
- * simulator) publishes one per actuated command, so that the sender and the gateway can measure
- * input→actuation latency: `actuatedAt − command.stamp` (on one clock, or corrected by the offset).
+ * What became of a command where it acts:
+ *
+ * - `applied`: it took effect (the actuator ran it, or the simulator stepped with it);
+ * - `superseded`: a newer command from the same sender replaced it before it could act (latest wins);
+ * - `expired`: it reached the actuator past its deadline and was dropped, never actuated late;
+ * - `estop`: the actuator's e-stop was engaged;
+ * - `refused`: the actuator could not use it (the scene has no such joint, no base…).
+ */
+export const CommandFate = z
+  .enum(['applied', 'superseded', 'expired', 'estop', 'refused'])
+  .meta({ id: 'CommandFate' });
+export type CommandFate = z.infer<typeof CommandFate>;
+
+/**
+ * `/telemetry/actuation`: what became of a command where it acts. Whatever actuates commands (a robot
+ * driver, a simulator) publishes one report per command it received — applied or not, with its
+ * {@link CommandFate} — so that input→actuation covers every command: `actuatedAt − command.stamp`
+ * (on one clock; the gateway stamps admitted commands on its own).
  */
 export const Actuation = message({
   command: z.object({
@@ -94,6 +109,8 @@ export const Actuation = message({
     seq: z.number().int().min(0),
     stamp: z.number().min(0),
   }),
+  /** When it took effect (or was dropped), ms on the actuator's clock. */
   actuatedAt: z.number().min(0),
+  fate: CommandFate,
 }).meta({ id: 'Actuation' });
 export type Actuation = z.infer<typeof Actuation>;

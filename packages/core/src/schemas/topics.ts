@@ -86,7 +86,7 @@ export const Topics = {
     lane: 'telemetry',
     schema: Actuation,
     depth: 256,
-    description: 'A command took effect (for input→actuation latency).',
+    description: 'What became of each command where it acts: applied, superseded, expired… (input→actuation).',
   }),
   mediaStreams: defineTopic({
     name: '/media/streams',

@@ -160,7 +160,7 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
       for (let i = 0; i < n; i++) {
         advance();
         if (pending) {
-          actuations$.next({ command: pending, at: clock.now(), simTime: s[11]! });
+          actuations$.next({ command: pending, fate: 'applied', at: clock.now(), simTime: s[11]! });
           pending = undefined;
         }
         if (watchers > 0 && steps % camera.every === 0) frames.next(render());

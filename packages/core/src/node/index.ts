@@ -1,0 +1,7 @@
+/**
+ * Node-only helpers shared by the plugins that run child processes: `@telekit/core/node`.
+ * The main entry stays free of Node's modules, so it bundles for browsers.
+ *
+ * @module
+ */
+export { canTieChildToParent, type SpawnChildOptions, spawnChild } from './spawn-child.js';
