@@ -115,8 +115,8 @@ export {
 export {
   Actuation,
   Battery,
-  CommandFate,
   BodyState,
+  CommandFate,
   DiagnosticStatus,
   Diagnostics,
   Imu,

@@ -86,7 +86,8 @@ export const Topics = {
     lane: 'telemetry',
     schema: Actuation,
     depth: 256,
-    description: 'What became of each command where it acts: applied, superseded, expired… (input→actuation).',
+    description:
+      'What became of each command where it acts: applied, superseded, expired… (input→actuation).',
   }),
   mediaStreams: defineTopic({
     name: '/media/streams',
