@@ -77,6 +77,8 @@ export { checkDeadline, type DeadlineOptions, type DeadlineVerdict } from './saf
 export { type DeadmanOptions, deadman } from './safety/deadman.js';
 export { EStopLatch, type EStopState, estopGate } from './safety/estop-latch.js';
 export {
+  type GateVerdict,
+  type LeaseCheck,
   type SafetyEvent,
   SafetyGate,
   type SafetyGateOptions,

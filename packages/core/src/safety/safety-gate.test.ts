@@ -138,4 +138,69 @@ describe('SafetyGate', () => {
     expect(out).toHaveLength(1);
     input.complete();
   });
+
+  describe('check(): the verdict for one command', () => {
+    const twist = (seq: number, stamp: number, extra: { ttl?: number } = {}): Twist => ({
+      header: { seq, stamp, sender: 'a', ...extra },
+      linear: { x: 1, y: 0, z: 0 },
+      angular: { x: 0, y: 0, z: 0 },
+    });
+    const make = (offset = 0) =>
+      new SafetyGate<Twist>({
+        clock: manualClock(10_000),
+        ttl: 250,
+        offset: () => offset,
+        zero: (l, now) => zeroTwist(now, l?.header),
+      });
+
+    it('admits with the header on the receiver clock and the effective deadline', () => {
+      const v = make(2_000).check(twist(1, 7_990, { ttl: 100 }));
+      expect(v).toMatchObject({ ok: true, command: { header: { stamp: 9_990, ttl: 100 } } });
+    });
+
+    it('a command cannot lengthen its own deadline', () => {
+      const gate = make();
+      expect(gate.check(twist(1, 9_700, { ttl: 60_000 }))).toMatchObject({ ok: false, reason: 'stale' });
+      expect(gate.check(twist(2, 9_900, { ttl: 60_000 }))).toMatchObject({
+        ok: true,
+        command: { header: { ttl: 250 } },
+      });
+    });
+
+    it('refuses stamps from the future beyond the tolerance', () => {
+      const gate = make();
+      expect(gate.check(twist(1, 10_050))).toMatchObject({ ok: true });
+      expect(gate.check(twist(2, 40_000))).toMatchObject({
+        ok: false,
+        reason: 'stale',
+        event: { reason: 'future' },
+      });
+    });
+
+    it('a higher sequence number with an older stamp is out of order', () => {
+      const gate = make();
+      expect(gate.check(twist(1, 9_950)).ok).toBe(true);
+      expect(gate.check(twist(2, 9_900))).toMatchObject({ ok: false, reason: 'out-of-order' });
+      expect(gate.check(twist(1, 9_990))).toMatchObject({ ok: false, reason: 'out-of-order' });
+      expect(gate.check(twist(3, 9_990)).ok).toBe(true);
+    });
+
+    it('says e-stop while latched, and stops commands that have no zero without emitting one', () => {
+      const scheduler = new VirtualTimeScheduler();
+      const gate = new SafetyGate<Twist>({
+        clock: { now: () => scheduler.now() },
+        scheduler,
+        deadmanMs: false,
+        zero: () => undefined,
+      });
+      const out: Twist[] = [];
+      const input = new Subject<Twist>();
+      input.pipe(gate.apply()).subscribe((c) => out.push(c));
+      input.next(twist(1, 0));
+      gate.estop.engage('someone');
+      expect(gate.check(twist(2, 0))).toMatchObject({ ok: false, reason: 'estop' });
+      scheduler.flush();
+      expect(out).toHaveLength(1);
+    });
+  });
 });

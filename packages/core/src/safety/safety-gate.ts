@@ -1,7 +1,9 @@
 import {
   filter,
+  map,
   type Observable,
   type OperatorFunction,
+  pipe,
   type SchedulerLike,
   Subject,
   type Subscription,
@@ -9,7 +11,7 @@ import {
 import { type Clock, systemClock } from '../clock.js';
 import type { Header } from '../schemas/common.js';
 import { DEFAULT_TTL_MS } from '../schemas/topic.js';
-import type { ControlLease, LeaseChange } from './control-lease.js';
+import type { LeaseChange } from './control-lease.js';
 import { checkDeadline } from './deadline.js';
 import { deadman } from './deadman.js';
 import { EStopLatch, estopGate } from './estop-latch.js';
@@ -50,10 +52,37 @@ export interface SafetyGateStats {
   deadmanTrips: number;
 }
 
+/**
+ * Who may drive, as the gate asks it: the core `ControlLease` and every gateway backplane (local or
+ * shared through Redis) answer it, so the same gate serves one process and a fleet.
+ */
+export interface LeaseCheck {
+  /** True when `id` holds the lease now. */
+  isHolder(id: string): boolean;
+  /** The holder's id, for the refusal's message. */
+  readonly holder?: { readonly id: string } | null | undefined;
+  /** The holder is alive (keeps a lease with an idle expiry from lapsing). */
+  touch?(id: string): void;
+  /** Lease changes, reported on the gate's `events$`. */
+  readonly changes$?: Observable<LeaseChange>;
+}
+
+/** The gate's answer about one command: admitted (with its header on the receiver's clock), or why not. */
+export type GateVerdict<T> =
+  | { readonly ok: true; readonly command: T }
+  | {
+      readonly ok: false;
+      readonly reason: 'not-holder' | 'out-of-order' | 'stale' | 'estop';
+      readonly event: SafetyEvent;
+    };
+
 /** Options of {@link SafetyGate}. */
 export interface SafetyGateOptions<T extends { header: Header }> {
-  /** The command that stops the robot, built from the last command (if any) at time `now`. */
-  zero: (last: T | undefined, now: number) => T;
+  /**
+   * The command that stops the robot, built from the last command (if any) at time `now`; `undefined`
+   * when there is nothing to stop (a position target that holds by itself, a discrete action).
+   */
+  zero: (last: T | undefined, now: number) => T | undefined;
   clock?: Clock;
   /** The e-stop to obey; a new one when absent. */
   estop?: EStopLatch;
@@ -61,11 +90,19 @@ export interface SafetyGateOptions<T extends { header: Header }> {
    * The control lease: only its holder's commands pass. Absent: any sender drives (in-process apps
    * with a single operator).
    */
-  lease?: ControlLease;
-  /** Deadman timeout, ms. Default 250. */
-  deadmanMs?: number;
-  /** Default command deadline when a header has no `ttl`, ms. Default 250. */
+  lease?: LeaseCheck;
+  /** Deadman timeout, ms. Default 250; `false` for commands that do not keep anything moving. */
+  deadmanMs?: number | false;
+  /**
+   * The topic's deadline, ms. A command's own `header.ttl` may shorten it, never lengthen it.
+   * Default 250.
+   */
   ttl?: number;
+  /**
+   * How far ahead of the receiver's clock (after the offset) a stamp may lie, ms: the clocks'
+   * agreement. Default: the smaller of 100 ms and the deadline.
+   */
+  futureToleranceMs?: number;
   /** Receiver clock minus the sender's clock, ms, per sender. Default: same clock. */
   offset?: (sender: string) => number;
   /** Scheduler for the deadman timer. */
@@ -76,10 +113,21 @@ export interface SafetyGateOptions<T extends { header: Header }> {
  * The safety chain every command passes on its way to an actuator, in this order:
  *
  * 1. **lease**: only the lease holder's commands pass (`not-holder`);
- * 2. **order**: a command older than one already passed from the same sender is dropped (`out-of-order`);
- * 3. **deadline**: a command past its deadline is dropped, never actuated late (`stale`);
- * 4. **deadman**: no fresh command for `deadmanMs` → exactly one zero command (`deadman`);
- * 5. **e-stop**: while latched nothing passes, and engaging emits a zero command at once (`estop-blocked`).
+ * 2. **order**: a command whose sequence number or stamp is not after the last one passed from the
+ *    same sender is dropped (`out-of-order`);
+ * 3. **deadline**: a command past its deadline — the topic's, or its own `ttl` when shorter — or
+ *    stamped ahead of the receiver's clock by more than the tolerance is dropped, never actuated
+ *    late (`stale`);
+ * 4. **e-stop**: while latched nothing passes (`estop-blocked`), and engaging emits a zero command at once;
+ * 5. **deadman**: no fresh command for `deadmanMs` → exactly one zero command (`deadman`).
+ *
+ * An admitted command leaves with its header on the receiver's clock: `stamp` corrected by the
+ * sender's offset and `ttl` set to the effective deadline, so whatever acts on it downstream can
+ * check the same deadline again without knowing the sender's clock.
+ *
+ * `check()` runs steps 1–4 for one command and says why it refused; `apply()` is the whole chain as
+ * an operator; `drive()` is steps 4–5 alone, for callers that `check()` each command themselves
+ * (a gateway answering every command with its fate).
  *
  * @example
  * ```ts
@@ -93,11 +141,13 @@ export interface SafetyGateOptions<T extends { header: Header }> {
  */
 export class SafetyGate<T extends { header: Header }> {
   readonly estop: EStopLatch;
-  readonly lease: ControlLease | undefined;
+  readonly lease: LeaseCheck | undefined;
   readonly #events = new Subject<SafetyEvent>();
   readonly #options: SafetyGateOptions<T>;
   readonly #clock: Clock;
-  readonly #lastSeq = new Map<string, { seq: number; stamp: number }>();
+  readonly #ttl: number;
+  readonly #future: number;
+  readonly #last = new Map<string, { seq: number; stamp: number }>();
   readonly #stats: SafetyGateStats = {
     accepted: 0,
     stale: 0,
@@ -111,6 +161,8 @@ export class SafetyGate<T extends { header: Header }> {
   constructor(options: SafetyGateOptions<T>) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#ttl = options.ttl ?? DEFAULT_TTL_MS;
+    this.#future = options.futureToleranceMs ?? Math.min(100, this.#ttl);
     this.estop = options.estop ?? new EStopLatch({ clock: this.#clock });
     this.lease = options.lease;
     let first = true;
@@ -124,10 +176,9 @@ export class SafetyGate<T extends { header: Header }> {
         this.#events.next({ type: 'estop', engaged: s.latched, by: s.by, reason: s.reason });
       }),
     );
-    if (this.lease) {
-      this.#subscriptions.push(
-        this.lease.changes$.subscribe((change) => this.#events.next({ type: 'lease', change })),
-      );
+    const changes$ = this.lease?.changes$;
+    if (changes$) {
+      this.#subscriptions.push(changes$.subscribe((change) => this.#events.next({ type: 'lease', change })));
     }
   }
 
@@ -141,62 +192,89 @@ export class SafetyGate<T extends { header: Header }> {
     return { ...this.#stats };
   }
 
-  /** The chain as an operator: commands in, commands safe to actuate out. */
-  apply(): OperatorFunction<T, T> {
+  /** Forgets a sender's last sequence number and stamp (it is gone; its id will not come back). */
+  forget(sender: string): void {
+    this.#last.delete(sender);
+  }
+
+  /** Steps 1–4 for one command: admitted with its header on the receiver's clock, or why not. */
+  check(cmd: T): GateVerdict<T> {
+    const { sender, seq, stamp } = cmd.header;
+    const refuse = (reason: 'not-holder' | 'out-of-order' | 'stale' | 'estop', event: SafetyEvent) => {
+      this.#events.next(event);
+      return { ok: false as const, reason, event };
+    };
+    if (this.lease && !this.lease.isHolder(sender)) {
+      this.#stats.notHolder++;
+      return refuse('not-holder', { type: 'not-holder', sender, seq, holder: this.lease.holder?.id });
+    }
+    const offset = this.#options.offset?.(sender) ?? 0;
+    const local = stamp + offset;
+    const last = this.#last.get(sender);
+    if (last && (seq <= last.seq || local < last.stamp)) {
+      this.#stats.outOfOrder++;
+      return refuse('out-of-order', { type: 'out-of-order', sender, seq, last: last.seq });
+    }
+    const ttl = Math.min(cmd.header.ttl ?? this.#ttl, this.#ttl);
+    const verdict = checkDeadline({ ...cmd.header, stamp: local, ttl }, this.#clock.now(), {
+      ttl,
+      futureTolerance: this.#future,
+    });
+    if (!verdict.fresh) {
+      this.#stats.stale++;
+      return refuse('stale', { type: 'stale', sender, seq, reason: verdict.reason, age: verdict.age });
+    }
+    this.#last.set(sender, { seq, stamp: local });
+    if (this.estop.latched) {
+      this.#stats.estopBlocked++;
+      return refuse('estop', { type: 'estop-blocked', sender, seq });
+    }
+    this.lease?.touch?.(sender);
+    this.#stats.accepted++;
+    return { ok: true, command: { ...cmd, header: { ...cmd.header, stamp: local, ttl } } };
+  }
+
+  /**
+   * Steps 4–5 for commands already admitted by `check()`: the e-stop's zero on engaging, nothing
+   * while latched, and the deadman's zero after silence.
+   */
+  drive(): OperatorFunction<T, T> {
     const o = this.#options;
-    const ttl = o.ttl ?? DEFAULT_TTL_MS;
-    return (source) =>
-      source.pipe(
-        filter((cmd) => this.#admit(cmd, ttl)),
-        deadman<T>({
-          timeoutMs: o.deadmanMs ?? 250,
-          zero: (last) => o.zero(last, this.#clock.now()),
-          onTrip: (last) => {
-            this.#stats.deadmanTrips++;
-            this.#events.next({ type: 'deadman', sender: last.header.sender, seq: last.header.seq });
-          },
-          ...(o.scheduler ? { scheduler: o.scheduler } : {}),
-        }),
-        estopGate(this.estop, () => o.zero(undefined, this.#clock.now())),
-      );
+    const zero = (last: T | undefined) => o.zero(last, this.#clock.now());
+    const stops = (source: Observable<T | undefined>) => source.pipe(filter((c): c is T => c !== undefined));
+    const withDeadman: OperatorFunction<T, T | undefined> =
+      o.deadmanMs === false
+        ? map((c) => c)
+        : deadman<T | undefined>({
+            timeoutMs: o.deadmanMs ?? 250,
+            zero: (last) => zero(last),
+            onTrip: (last) => {
+              if (!last) return;
+              this.#stats.deadmanTrips++;
+              this.#events.next({ type: 'deadman', sender: last.header.sender, seq: last.header.seq });
+            },
+            ...(o.scheduler ? { scheduler: o.scheduler } : {}),
+          });
+    return pipe(
+      withDeadman,
+      estopGate<T | undefined>(this.estop, () => zero(undefined)),
+      stops,
+    );
+  }
+
+  /** The whole chain as an operator: commands in, commands safe to actuate out. */
+  apply(): OperatorFunction<T, T> {
+    return pipe(
+      map((cmd: T) => this.check(cmd)),
+      filter((v): v is { ok: true; command: T } => v.ok),
+      map((v) => v.command),
+      this.drive(),
+    );
   }
 
   /** Completes `events$`. Does not close the e-stop or the lease (their owner does). */
   close(): void {
     for (const s of this.#subscriptions) s.unsubscribe();
     this.#events.complete();
-  }
-
-  #admit(cmd: T, ttl: number): boolean {
-    const { sender, seq, stamp } = cmd.header;
-    if (this.lease && !this.lease.isHolder(sender)) {
-      this.#stats.notHolder++;
-      this.#events.next({ type: 'not-holder', sender, seq, holder: this.lease.holder?.id });
-      return false;
-    }
-    const last = this.#lastSeq.get(sender);
-    if (last && seq <= last.seq && stamp <= last.stamp) {
-      this.#stats.outOfOrder++;
-      this.#events.next({ type: 'out-of-order', sender, seq, last: last.seq });
-      return false;
-    }
-    const verdict = checkDeadline(cmd.header, this.#clock.now(), {
-      ttl,
-      offset: this.#options.offset?.(sender) ?? 0,
-    });
-    if (!verdict.fresh) {
-      this.#stats.stale++;
-      this.#events.next({ type: 'stale', sender, seq, reason: verdict.reason, age: verdict.age });
-      return false;
-    }
-    this.#lastSeq.set(sender, { seq, stamp });
-    if (this.estop.latched) {
-      this.#stats.estopBlocked++;
-      this.#events.next({ type: 'estop-blocked', sender, seq });
-      return false;
-    }
-    this.lease?.touch(sender);
-    this.#stats.accepted++;
-    return true;
   }
 }
