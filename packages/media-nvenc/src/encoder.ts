@@ -1,8 +1,9 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { consoleLogger, type Frame, type Logger, type PixelFormat, TelekitError } from '@telekit/core';
+import { spawnChild } from '@telekit/core/node';
 import { BehaviorSubject, type Observable } from 'rxjs';
 
 /** Encoders Telekit drives. `auto` picks NVENC where it works and libx264 otherwise. */
@@ -28,11 +29,23 @@ export const profiles = {
   '1080p60': { width: 1920, height: 1080, fps: 60, bitrateKbps: 9_000, gopSeconds: 1 },
 } as const satisfies Record<string, EncoderProfile>;
 
+/** Runs a short command that dies with this process; killed after `timeoutMs`. */
 const run = (cmd: string, args: string[], timeoutMs: number) =>
   new Promise<{ ok: boolean; stderr: string }>((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs }, (error, _stdout, stderr) =>
-      resolve({ ok: !error, stderr: String(stderr) }),
-    );
+    const child = spawnChild(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stderr.length < 64_000) stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ ok: false, stderr: error.message });
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ ok: code === 0, stderr });
+    });
   });
 
 /**
@@ -106,9 +119,19 @@ export interface EncoderArgsOptions {
   input: EncoderInput;
   /**
    * RTP destination: the SFU's PlainTransport. `localPort` fixes the encoder's source port, so that a
-   * restarted encoder is still the sender a `comedia` transport locked onto.
+   * restarted encoder is still the sender a `comedia` transport locked onto. `localAddress` is the
+   * address ffmpeg binds its RTP and RTCP sockets to: by default `127.0.0.1` when `host` is a
+   * loopback address (the SFU in the same machine, the usual case), so nothing else on the network
+   * can send to the encoder's ports; give a routable address only for an SFU on another host.
    */
-  rtp: { host: string; port: number; payloadType: number; ssrc: number; localPort?: number };
+  rtp: {
+    host: string;
+    port: number;
+    payloadType: number;
+    ssrc: number;
+    localPort?: number;
+    localAddress?: string;
+  };
   /**
    * Also write the same encoded stream as HLS (segments of one GOP, a short rolling playlist) to
    * this directory, as `index.m3u8`: the fallback for networks where WebRTC fails, and for
@@ -182,7 +205,11 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
             '-x264-params',
             `keyint=${gop}:min-keyint=${gop}:scenecut=0:repeat-headers=1`,
           ];
-  const rtpUrl = `rtp://${o.rtp.host}:${o.rtp.port}?pkt_size=1200${o.rtp.localPort ? `&localrtpport=${o.rtp.localPort}&localrtcpport=${o.rtp.localPort + 1}` : ''}`;
+  const localAddress = o.rtp.localAddress ?? (isLoopback(o.rtp.host) ? '127.0.0.1' : undefined);
+  const rtpUrl =
+    `rtp://${o.rtp.host}:${o.rtp.port}?pkt_size=1200` +
+    (localAddress ? `&localaddr=${localAddress}` : '') +
+    (o.rtp.localPort ? `&localrtpport=${o.rtp.localPort}&localrtcpport=${o.rtp.localPort + 1}` : '');
   const output = o.hlsDir
     ? [
         '-map',
@@ -217,6 +244,11 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
     '-an',
     ...output,
   ];
+}
+
+/** True for `localhost` and the IPv4 loopback network (127.0.0.0/8). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** Two adjacent free UDP ports (RTP and RTCP) on loopback, from the OS. */
@@ -307,7 +339,12 @@ export class SupervisedEncoder {
       encoder: options.encoder,
     });
     this.status$ = this.#status.asObservable();
-    void this.#init();
+    this.#init().catch((error: unknown) => {
+      // No ports for the encoder: say so in the status rather than leave a rejection unhandled.
+      const lastExit = `not started: ${error instanceof Error ? error.message : String(error)}`;
+      this.#log.error('encoder not started', { lastExit });
+      if (!this.#closed) this.#status.next({ ...this.#status.value, running: false, lastExit });
+    });
   }
 
   async #init(): Promise<void> {
@@ -350,7 +387,8 @@ export class SupervisedEncoder {
   }
 
   #start(): void {
-    const child = spawn(this.#ffmpeg, this.#args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Tied to this process: if Node dies by any signal, even SIGKILL, the kernel kills the encoder.
+    const child = spawnChild(this.#ffmpeg, this.#args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child = child;
     this.#sample = { at: 0, frames: 0, cpu: 0 };
     this.#stats = { ...this.#stats, frames: 0, fps: 0 };
@@ -363,8 +401,10 @@ export class SupervisedEncoder {
     );
     const startedAt = Date.now();
     this.#status.next({ ...this.#status.value, running: true });
-    child.once('exit', (code, signal) => {
-      const lastExit = signal ? `killed by ${signal}` : `exit code ${code}`;
+    let gone = false;
+    const onGone = (lastExit: string) => {
+      if (gone) return;
+      gone = true;
       this.#status.next({ ...this.#status.value, running: false, lastExit });
       if (this.#closed) return;
       // Back off only if it keeps dying at once.
@@ -375,6 +415,12 @@ export class SupervisedEncoder {
         this.#status.next({ ...this.#status.value, restarts: this.#status.value.restarts + 1 });
         this.#start();
       }, this.#delay);
+    };
+    child.once('exit', (code, signal) => onGone(signal ? `killed by ${signal}` : `exit code ${code}`));
+    // A command that cannot be started at all (no ffmpeg where there is no setpriv either).
+    child.on('error', (error) => {
+      if (child.pid === undefined) onGone(`not started: ${error.message}`);
+      else this.#log.warn('encoder process error', { error: error.message });
     });
   }
 
@@ -407,7 +453,7 @@ export class SupervisedEncoder {
     if (this.#closed) return;
     this.#closed = true;
     const child = this.#child;
-    if (child && child.exitCode === null && child.signalCode === null) {
+    if (child && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 2_000);

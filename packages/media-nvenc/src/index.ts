@@ -13,14 +13,22 @@ export {
   SupervisedEncoder,
 } from './encoder.js';
 export { type MediaPluginOptions, nvencMedia, type StreamOptions } from './media-plugin.js';
+export {
+  createMediaSignalling,
+  DEFAULT_MEDIA_LIMITS,
+  type MediaLimits,
+  type MediaSignallingOptions,
+} from './media-signalling.js';
 export { freeTcpPort } from './ports.js';
 export {
   type ConsumerInfo,
   createSfu,
   H264_CODEC,
+  INGEST_IP,
   type Sfu,
   type SfuOptions,
   type SfuStream,
+  type ViewerTransportInfo,
 } from './sfu.js';
 export {
   type MonitoredStream,

@@ -2,15 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type MediaSignalling,
   MediaSignallingToken,
   type MediaSource,
   MediaSourcesToken,
   type Plugin,
-  parseMessage,
   type StreamInfo,
   TelekitError,
-  Topics,
 } from '@telekit/core';
 import type { types } from 'mediasoup';
 import {
@@ -20,6 +17,7 @@ import {
   profiles,
   SupervisedEncoder,
 } from './encoder.js';
+import { createMediaSignalling, type MediaLimits } from './media-signalling.js';
 import { freeTcpPort } from './ports.js';
 import { createSfu, type Sfu } from './sfu.js';
 import { StreamMonitor } from './stream-monitor.js';
@@ -55,18 +53,17 @@ export interface MediaPluginOptions {
   announcedIp?: string;
   /** No video for this long → the stream reports `no-signal`. Default 2000 ms. */
   noSignalMs?: number;
+  /**
+   * What one client, and all together, may hold: transports per client (default 4), consumers per
+   * transport (default 4), transports in all (default 1000). Past one: `E_MEDIA_LIMIT`.
+   */
+  limits?: MediaLimits;
+  /**
+   * A viewer transport whose ICE is not connected for this long is closed and its ports freed.
+   * Default 30 000 ms.
+   */
+  connectTimeoutMs?: number;
 }
-
-const requests = {
-  '/media/streams': Topics.mediaStreams,
-  '/media/join': Topics.mediaJoin,
-  '/media/transport': Topics.mediaTransport,
-  '/media/connect': Topics.mediaConnect,
-  '/media/consume': Topics.mediaConsume,
-  '/media/resume': Topics.mediaResume,
-  '/media/stats': Topics.mediaStats,
-} as const;
-type Op = keyof typeof requests;
 
 /**
  * The media plugin: one encode per stream into a mediasoup SFU and an HLS playlist, any number of
@@ -77,18 +74,26 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
   let sfu: Sfu | undefined;
   let monitor: StreamMonitor | undefined;
   const encoders = new Map<string, SupervisedEncoder>();
+  let workerDied: string | undefined;
   return {
     name: '@telekit/media-nvenc',
     kind: 'media',
     provides: [MediaSignallingToken],
     optional: [MediaSourcesToken],
     async setup(ctx) {
+      // The worker dies with this process: it exits when its channel to Node closes (tested by
+      // killing a media app with SIGKILL).
       const worker: types.Worker = await createWorker();
       ctx.onTeardown(() => worker.close());
+      worker.on('died', (error) => {
+        workerDied = error instanceof Error ? error.message : String(error);
+        ctx.logger.error('mediasoup worker died', { error: workerDied });
+      });
       const s = await createSfu({
         worker,
         ...(options.listenIp ? { listenIp: options.listenIp } : {}),
         ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}),
+        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       });
       sfu = s;
       ctx.onTeardown(() => s.close());
@@ -199,90 +204,20 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         });
       }
 
-      // Which client owns which transport, so nobody uses another's.
-      const owners = new Map<string, string>();
-      const own = (clientId: string, transport: string) => {
-        const owner = owners.get(transport);
-        if (owner === undefined)
-          throw new TelekitError('E_MEDIA_SIGNALLING', 'unknown transport', {
-            context: { transport: transport.slice(0, 64) },
-          });
-        if (owner !== clientId)
-          throw new TelekitError('E_FORBIDDEN', 'that transport belongs to another viewer', {
-            context: { transport },
-          });
-      };
-      const consumersOf = (clientId: string) =>
-        new Set(
-          s
-            .consumers()
-            .filter((c) => owners.get(s.transportOfConsumer(c.id) ?? '') === clientId)
-            .map((c) => c.id),
-        );
-      const signalling: MediaSignalling = {
-        async request(clientId, topic, body) {
-          if (!Object.hasOwn(requests, topic)) {
-            throw new TelekitError(
-              'E_MEDIA_SIGNALLING',
-              `unknown media request ${topic.slice(0, 64)}; known: ${Object.keys(requests).join(', ')}`,
-            );
-          }
-          const op = topic as Op;
-          switch (op) {
-            case '/media/streams':
-              parseMessage(requests[op], body ?? {});
-              return { streams: streamInfo };
-            case '/media/join': {
-              const b = parseMessage(requests[op], body ?? {});
-              if (!s.stream(b.stream))
-                throw new TelekitError('E_MEDIA_SIGNALLING', 'unknown stream', {
-                  context: { stream: b.stream },
-                });
-              return { rtpCapabilities: s.rtpCapabilities };
-            }
-            case '/media/transport': {
-              parseMessage(requests[op], body ?? {});
-              const t = await s.createViewerTransport();
-              owners.set(t.id, clientId);
-              return t;
-            }
-            case '/media/connect': {
-              const b = parseMessage(requests[op], body ?? {});
-              own(clientId, b.transport);
-              await s.connect(b.transport, b.dtlsParameters as unknown as types.DtlsParameters);
-              return {};
-            }
-            case '/media/consume': {
-              const b = parseMessage(requests[op], body ?? {});
-              own(clientId, b.transport);
-              return s.consume(b.transport, b.stream, b.rtpCapabilities as unknown as types.RtpCapabilities);
-            }
-            case '/media/resume': {
-              const b = parseMessage(requests[op], body ?? {});
-              const transport = s.transportOfConsumer(b.consumer);
-              if (transport) own(clientId, transport);
-              await s.resume(b.consumer);
-              return {};
-            }
-            case '/media/stats':
-              parseMessage(requests[op], body ?? {});
-              return { streams: m.streams(), viewers: m.viewers(consumersOf(clientId)) };
-          }
-        },
-        release(clientId) {
-          for (const [transport, owner] of owners) {
-            if (owner !== clientId) continue;
-            owners.delete(transport);
-            s.closeTransport(transport);
-          }
-        },
-        hlsDirectory: (stream) => hlsDirs.get(stream),
-        metrics: () => m.registry.metrics(),
-      };
+      const signalling = createMediaSignalling({
+        sfu: s,
+        monitor: m,
+        streams: streamInfo,
+        hlsDirs,
+        registry: m.registry,
+        logger: ctx.logger,
+        ...(options.limits ? { limits: options.limits } : {}),
+      });
       ctx.provide(MediaSignallingToken, signalling);
     },
     health() {
       if (!sfu || !monitor) return { status: 'down', detail: 'not started' };
+      if (workerDied !== undefined) return { status: 'down', detail: `SFU worker died: ${workerDied}` };
       const stats = monitor.streams();
       const down = [...encoders.entries()].filter(([, e]) => !e.status.running).map(([id]) => id);
       const dark = stats.filter((st) => st.state === 'no-signal').map((st) => st.stream);

@@ -29,26 +29,109 @@ export interface ConsumerInfo {
 /** Options of {@link createSfu}. */
 export interface SfuOptions {
   worker: types.Worker;
-  /** The address WebRTC viewers reach; `announcedIp` for a server behind NAT. Default 127.0.0.1. */
+  /**
+   * The address WebRTC viewers reach; `announcedIp` for a server behind NAT. Default 127.0.0.1.
+   * These are for browsers: the encoder's ingest (a PlainTransport) always listens on 127.0.0.1.
+   */
   listenIp?: string;
   announcedIp?: string;
+  /**
+   * A viewer transport whose ICE is not connected for this long (never connected, or lost) is
+   * closed and its ports freed. Its DTLS failing or being closed by the browser closes it at once.
+   * Default 30 000 ms.
+   */
+  connectTimeoutMs?: number;
+}
+
+/** The address the ingest PlainTransports listen on, and the encoder sends from: loopback only. */
+export const INGEST_IP = '127.0.0.1';
+
+/** What `createViewerTransport` answers: the parameters mediasoup-client's `createRecvTransport` takes. */
+export interface ViewerTransportInfo {
+  id: string;
+  iceParameters: types.IceParameters;
+  iceCandidates: types.IceCandidate[];
+  dtlsParameters: types.DtlsParameters;
+}
+
+/** The first line of an error's message, for answers that quote mediasoup's reason. */
+const reason = (error: unknown) =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
+
+/**
+ * The SFU {@link createSfu} makes. Every method validates its arguments and answers an unknown or
+ * out-of-order request (a second connect, a resume of an unknown consumer, an unknown transport or
+ * stream) with an error that names it, touching nothing else.
+ */
+export interface Sfu {
+  readonly router: types.Router;
+  /** The router's RTP capabilities, for a viewer's mediasoup-client `Device`. */
+  readonly rtpCapabilities: types.RtpCapabilities;
+  /** Open viewer transports. */
+  readonly transportCount: number;
+  /** Adds a stream; send its RTP (H.264, `payloadType`, `ssrc`) to `ingest`, from loopback. */
+  addStream(id: string): Promise<SfuStream>;
+  /**
+   * Follows a stream's encoder across restarts: the producer is paused while the encoder is down
+   * and resumed when it is back, which makes every consumer re-sync on the new encoder's first
+   * keyframe (a new ffmpeg starts its RTP sequence numbers and timestamps afresh; without the
+   * re-sync a browser may take the new packets for old ones and freeze).
+   */
+  followEncoder(id: string, status$: Observable<{ running: boolean }>): Subscription;
+  stream(id: string): SfuStream | undefined;
+  /**
+   * A receive transport for one viewer. It closes by itself when its DTLS fails or is closed by
+   * the browser, or when its ICE is not connected for `connectTimeoutMs`; `onClose` is told
+   * whenever it closes, for whatever reason.
+   */
+  createViewerTransport(onClose?: () => void): Promise<ViewerTransportInfo>;
+  /** The viewer's DTLS parameters for its transport; a second connect is refused. */
+  connect(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void>;
+  /** A paused consumer of `streamId` on the viewer's transport; resume it once the viewer has set it up. */
+  consume(
+    transportId: string,
+    streamId: string,
+    rtpCapabilities: types.RtpCapabilities,
+  ): Promise<ConsumerInfo>;
+  /** Starts sending to the viewer, with a keyframe as soon as the encoder gives one. */
+  resume(consumerId: string): Promise<void>;
+  /** Consumers on a viewer's transport, those being set up included (0 for an unknown transport). */
+  consumerCount(transportId: string): number;
+  /** The transport a consumer belongs to, if the consumer exists. */
+  transportOfConsumer(consumerId: string): string | undefined;
+  /** Closes a viewer's transport (and its consumers). Unknown or closed: nothing happens. */
+  closeTransport(transportId: string): void;
+  /** The live consumers (one per viewer of a stream), with the stream each watches. */
+  consumers(): { id: string; stream: string; consumer: types.Consumer }[];
+  /** Live consumers of a stream. */
+  viewers(streamId: string): number;
+  /** Closes the router, and with it every transport, producer and consumer. */
+  close(): void;
 }
 
 let ssrcSeed = 1000;
 
 /**
- * The SFU: a mediasoup Router per group of streams, a PlainTransport ingest per stream (the encoder
- * sends RTP to it), a WebRtcTransport per viewer. N viewers of a stream cost one encode.
+ * The SFU: a mediasoup Router per group of streams, a PlainTransport ingest per stream on loopback
+ * (the encoder sends RTP to it), a WebRtcTransport per viewer on `listenIp`. N viewers of a stream
+ * cost one encode.
  *
- * Every method validates its arguments and answers an unknown or out-of-order request (a second
- * connect, a resume of an unknown consumer, an unknown transport or stream) with an error that names it, touching nothing
- * else.
+ * @example
+ * ```ts
+ * import { createSfu, createWorker } from '@telekit/media-nvenc';
+ * const sfu = await createSfu({ worker: await createWorker() });
+ * const { ingest } = await sfu.addStream('cam'); // send H.264 RTP from 127.0.0.1 to ingest.port
+ * ```
  */
-export async function createSfu(options: SfuOptions) {
+export async function createSfu(options: SfuOptions): Promise<Sfu> {
   const router = await options.worker.createRouter({ mediaCodecs: [H264_CODEC] });
   const listenIp = options.listenIp ?? '127.0.0.1';
+  const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
   const streams = new Map<string, SfuStream>();
-  const transports = new Map<string, { transport: types.WebRtcTransport; connected: boolean }>();
+  const transports = new Map<
+    string,
+    { transport: types.WebRtcTransport; connected: boolean; consumers: number }
+  >();
   const consumers = new Map<string, types.Consumer>();
   const consumerTransport = new Map<string, string>();
 
@@ -66,12 +149,11 @@ export async function createSfu(options: SfuOptions) {
       return router.rtpCapabilities;
     },
 
-    /** Adds a stream; send its RTP (H.264, `payloadType`, `ssrc`) to `ingest`. */
     async addStream(id: string): Promise<SfuStream> {
       if (streams.has(id))
         throw new TelekitError('E_MEDIA_SIGNALLING', 'stream already exists', { context: { stream: id } });
       const plain = await router.createPlainTransport({
-        listenIp: '127.0.0.1',
+        listenIp: INGEST_IP,
         rtcpMux: true,
         comedia: true,
       });
@@ -97,18 +179,12 @@ export async function createSfu(options: SfuOptions) {
       const stream = {
         id,
         producer,
-        ingest: { host: '127.0.0.1', port: plain.tuple.localPort, payloadType, ssrc },
+        ingest: { host: INGEST_IP, port: plain.tuple.localPort, payloadType, ssrc },
       };
       streams.set(id, stream);
       return stream;
     },
 
-    /**
-     * Follows a stream's encoder across restarts: the producer is paused while the encoder is down
-     * and resumed when it is back, which makes every consumer re-sync on the new encoder's first
-     * keyframe (a new ffmpeg starts its RTP sequence numbers and timestamps afresh; without the
-     * re-sync a browser may take the new packets for old ones and freeze).
-     */
     followEncoder(id: string, status$: Observable<{ running: boolean }>): Subscription {
       const stream = need(streams.get(id), 'stream', id);
       let wasRunning = true;
@@ -123,16 +199,35 @@ export async function createSfu(options: SfuOptions) {
       return streams.get(id);
     },
 
-    /** A receive transport for one viewer. */
-    async createViewerTransport() {
+    async createViewerTransport(onClose?: () => void): Promise<ViewerTransportInfo> {
       const transport = await router.createWebRtcTransport({
         listenIps: [{ ip: listenIp, ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}) }],
         enableUdp: true,
         enableTcp: true,
         preferUdp: true,
       });
-      transports.set(transport.id, { transport, connected: false });
-      transport.observer.once('close', () => transports.delete(transport.id));
+      transports.set(transport.id, { transport, connected: false, consumers: 0 });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const arm = () => {
+        timer ??= setTimeout(() => transport.close(), connectTimeoutMs);
+        timer.unref?.();
+      };
+      const disarm = () => {
+        clearTimeout(timer);
+        timer = undefined;
+      };
+      arm();
+      transport.on('icestatechange', (state) =>
+        state === 'connected' || state === 'completed' ? disarm() : arm(),
+      );
+      transport.on('dtlsstatechange', (state) => {
+        if (state === 'failed' || state === 'closed') transport.close();
+      });
+      transport.observer.once('close', () => {
+        disarm();
+        transports.delete(transport.id);
+        onClose?.();
+      });
       return {
         id: transport.id,
         iceParameters: transport.iceParameters,
@@ -147,11 +242,23 @@ export async function createSfu(options: SfuOptions) {
         throw new TelekitError('E_MEDIA_SIGNALLING', 'transport already connected', {
           context: { transport: transportId },
         });
-      await t.transport.connect({ dtlsParameters });
+      // Marked before the await, so a second connect racing the first is refused too.
       t.connected = true;
+      try {
+        await t.transport.connect({ dtlsParameters });
+      } catch (cause) {
+        t.connected = false;
+        if (t.transport.closed)
+          throw new TelekitError('E_MEDIA_SIGNALLING', 'transport closed', {
+            context: { transport: transportId },
+          });
+        throw new TelekitError('E_MEDIA_SIGNALLING', `invalid dtlsParameters: ${reason(cause)}`, {
+          cause,
+          context: { field: 'dtlsParameters' },
+        });
+      }
     },
 
-    /** A paused consumer of `streamId` on the viewer's transport; resume it once the viewer has set it up. */
     async consume(
       transportId: string,
       streamId: string,
@@ -161,21 +268,40 @@ export async function createSfu(options: SfuOptions) {
       // consume comes before the connect.
       const t = need(transports.get(transportId), 'transport', transportId);
       const stream = need(streams.get(streamId), 'stream', streamId);
-      if (!router.canConsume({ producerId: stream.producer.id, rtpCapabilities })) {
+      let consumable = false;
+      try {
+        consumable = router.canConsume({ producerId: stream.producer.id, rtpCapabilities });
+      } catch {
+        // not valid RTP capabilities: answered below
+      }
+      if (!consumable) {
         throw new TelekitError(
           'E_MEDIA_SIGNALLING',
-          'the viewer cannot decode this stream (no H.264 in its capabilities)',
-          { context: { stream: streamId } },
+          'rtpCapabilities: the viewer cannot decode this stream (no H.264 in valid RTP capabilities)',
+          { context: { stream: streamId, field: 'rtpCapabilities' } },
         );
       }
-      const consumer = await t.transport.consume({
-        producerId: stream.producer.id,
-        rtpCapabilities,
-        paused: true,
-      });
+      // Counted before the await, so concurrent requests cannot pass a cap together.
+      t.consumers++;
+      let consumer: types.Consumer;
+      try {
+        consumer = await t.transport.consume({
+          producerId: stream.producer.id,
+          rtpCapabilities,
+          paused: true,
+        });
+      } catch (cause) {
+        t.consumers--;
+        throw new TelekitError(
+          'E_MEDIA_SIGNALLING',
+          t.transport.closed ? 'transport closed' : `consume failed: ${reason(cause)}`,
+          { cause, context: { transport: transportId, stream: streamId } },
+        );
+      }
       consumers.set(consumer.id, consumer);
       consumerTransport.set(consumer.id, transportId);
       consumer.observer.once('close', () => {
+        t.consumers--;
         consumers.delete(consumer.id);
         consumerTransport.delete(consumer.id);
       });
@@ -187,24 +313,36 @@ export async function createSfu(options: SfuOptions) {
       };
     },
 
-    /** Starts sending to the viewer, with a keyframe as soon as the encoder gives one. */
     async resume(consumerId: string): Promise<void> {
       const consumer = need(consumers.get(consumerId), 'consumer', consumerId);
-      await consumer.resume();
-      await consumer.requestKeyFrame();
+      try {
+        await consumer.resume();
+        await consumer.requestKeyFrame();
+      } catch (cause) {
+        throw new TelekitError(
+          'E_MEDIA_SIGNALLING',
+          consumer.closed ? 'consumer closed' : `resume failed: ${reason(cause)}`,
+          { cause, context: { consumer: consumerId } },
+        );
+      }
     },
 
-    /** The transport a consumer belongs to, if the consumer exists. */
+    consumerCount(transportId: string): number {
+      return transports.get(transportId)?.consumers ?? 0;
+    },
+
+    get transportCount(): number {
+      return transports.size;
+    },
+
     transportOfConsumer(consumerId: string): string | undefined {
       return consumerTransport.get(consumerId);
     },
 
-    /** Closes a viewer's transport (and its consumers). */
     closeTransport(transportId: string): void {
       transports.get(transportId)?.transport.close();
     },
 
-    /** The live consumers (one per viewer of a stream), with the stream each watches. */
     consumers(): { id: string; stream: string; consumer: types.Consumer }[] {
       const byProducer = new Map([...streams.values()].map((st) => [st.producer.id, st.id]));
       return [...consumers.values()]
@@ -225,6 +363,3 @@ export async function createSfu(options: SfuOptions) {
     },
   };
 }
-
-/** The SFU `createSfu` returns. */
-export type Sfu = Awaited<ReturnType<typeof createSfu>>;

@@ -86,18 +86,16 @@ export class StreamMonitor {
     viewers: this.#gauge('telekit_media_viewers', 'Viewers, by stream'),
     signal: this.#gauge('telekit_media_signal', '1 while a stream delivers video, 0 with no signal'),
     restarts: this.#gauge('telekit_media_encoder_restarts', 'Encoder restarts since start, by stream'),
-    rtt: new Gauge({
-      name: 'telekit_media_viewer_rtt_ms',
-      help: 'Round trip SFU ↔ viewer, ms, by stream and consumer',
-      labelNames: ['stream', 'consumer'],
-      registers: [this.registry],
-    }),
-    lost: new Gauge({
-      name: 'telekit_media_viewer_fraction_lost',
-      help: 'Fraction of packets lost to the viewer (last receiver report), by stream and consumer',
-      labelNames: ['stream', 'consumer'],
-      registers: [this.registry],
-    }),
+    // Per stream, never per viewer: a viewer's consumer or transport id is a handle into the SFU and
+    // stays out of /metrics (so do addresses and tokens). A viewer sees its own figures on /media/stats.
+    rttMax: this.#gauge(
+      'telekit_media_viewer_rtt_max_ms',
+      'Round trip SFU ↔ viewer, ms, of the slowest viewer of a stream (0 with no report yet)',
+    ),
+    lostMax: this.#gauge(
+      'telekit_media_viewer_fraction_lost_max',
+      'Fraction of packets lost (last receiver report) to the viewer of a stream that lost most',
+    ),
   };
   readonly #keyframes = new Counter({
     name: 'telekit_media_keyframes_total',
@@ -108,7 +106,10 @@ export class StreamMonitor {
 
   constructor(options: StreamMonitorOptions = {}) {
     this.#options = options;
-    this.#timer = setInterval(() => void this.sample(), options.intervalMs ?? 1_000);
+    this.#timer = setInterval(
+      () => void this.sample().catch(() => undefined), // a closed worker: the next sample tries again
+      options.intervalMs ?? 1_000,
+    );
     this.#timer.unref?.();
   }
 
@@ -161,6 +162,7 @@ export class StreamMonitor {
       this.#g.restarts.set({ stream: id }, s.restarts);
     }
     const seen = new Set<string>();
+    const worst = new Map<string, { rtt: number; lost: number }>();
     for (const { id, stream, consumer } of this.#options.consumers?.() ?? []) {
       const stat = (await consumer.getStats().catch(() => [])).find((x) => x.type === 'outbound-rtp') as
         | types.ConsumerStat
@@ -178,14 +180,14 @@ export class StreamMonitor {
         bitrateKbps: stat.bitrate / 1000,
       };
       this.#viewers.set(id, v);
-      if (v.rttMs !== undefined) this.#g.rtt.set({ stream, consumer: id }, v.rttMs);
-      this.#g.lost.set({ stream, consumer: id }, v.fractionLost);
+      const w = worst.get(stream) ?? { rtt: 0, lost: 0 };
+      worst.set(stream, { rtt: Math.max(w.rtt, v.rttMs ?? 0), lost: Math.max(w.lost, v.fractionLost) });
     }
-    for (const [id, v] of this.#viewers) {
-      if (seen.has(id)) continue;
-      this.#viewers.delete(id);
-      this.#g.rtt.remove({ stream: v.stream, consumer: id });
-      this.#g.lost.remove({ stream: v.stream, consumer: id });
+    for (const id of this.#viewers.keys()) if (!seen.has(id)) this.#viewers.delete(id);
+    for (const id of this.#streams.keys()) {
+      const w = worst.get(id) ?? { rtt: 0, lost: 0 };
+      this.#g.rttMax.set({ stream: id }, w.rtt);
+      this.#g.lostMax.set({ stream: id }, w.lost);
     }
   }
 

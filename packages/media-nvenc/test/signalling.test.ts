@@ -30,8 +30,8 @@ describe('media signalling through the gateway', () => {
   });
 
   it('lists streams, joins, makes a transport and a consumer; another viewer cannot use it; leaving releases it', async () => {
-    const alice = gatewayClient({ url: running.url, session: 'alice' });
-    const bob = gatewayClient({ url: running.url, session: 'bob' });
+    const alice = gatewayClient({ url: running.url });
+    const bob = gatewayClient({ url: running.url });
     await Promise.all([alice.connect(), bob.connect()]);
     expect(await alice.request('/media/streams', {})).toEqual({
       streams: [
@@ -92,6 +92,10 @@ describe('media signalling through the gateway', () => {
     await expect(c.request('/media/connect', { transport: 'x' })).rejects.toThrow('dtlsParameters');
     await expect(c.request('/media/teleport', {})).rejects.toThrow(/unknown media request \/media\/teleport/);
     await expect(c.request('/controller/twist', {})).rejects.toThrow('req is for /media/* topics');
+    for (let i = 0; i < 4; i++) await c.request('/media/transport', {});
+    await expect(c.request('/media/transport', {})).rejects.toThrow(
+      'too many media transports for this client: at most 4 [limit:transportsPerClient]',
+    );
     await c.close();
   });
 });
