@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { CdrReader } from '@foxglove/cdr';
 import {
   type Frame,
@@ -9,6 +8,7 @@ import {
   silentLogger,
   TelekitError,
 } from '@telekit/core';
+import { spawnChild } from '@telekit/core/node';
 import { defer, EMPTY, Observable, Subject, share, takeUntil } from 'rxjs';
 import { type QosSpec, SENSOR_QOS } from './mapping.js';
 import type { RosTransport } from './ros-transport.js';
@@ -152,7 +152,7 @@ export function rosImageSource(transport: RosTransport, options: RosImageSourceO
     // Started on the first compressed image, for its format (ffmpeg's demuxer must be told).
     let decoder: ReturnType<typeof startDecoder> | undefined;
     const decode = (format: 'jpeg' | 'png', data: Uint8Array, stamp: number) => {
-      decoder ??= startDecoder(options.ffmpeg ?? 'ffmpeg', format, info.width, info.height, (frame, at) =>
+      decoder ??= startDecoder(options.ffmpeg ?? 'ffmpeg', format, info, logger, (frame, at) =>
         subscriber.next({
           width: info.width,
           height: info.height,
@@ -210,34 +210,46 @@ export function rosImageSource(transport: RosTransport, options: RosImageSourceO
 function startDecoder(
   ffmpeg: string,
   format: 'jpeg' | 'png',
-  width: number,
-  height: number,
+  size: { width: number; height: number },
+  logger: Logger,
   onFrame: (data: Uint8Array, stamp: number) => void,
 ) {
-  const size = frameByteLength('rgba', width, height);
+  const { width, height } = size;
+  const bytes = frameByteLength('rgba', width, height);
   const stamps: number[] = [];
-  // No probing or input buffering: a frame comes out as soon as the next image starts.
+  // No probing or input buffering: a frame comes out as soon as the next image starts. The decoder
+  // dies with this process, by any signal (spawnChild), so no ffmpeg outlives a crashed app.
   // biome-ignore format: one flag per line reads worse here
-  const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0',
+  const child = spawnChild(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-probesize', '32', '-analyzeduration', '0',
     '-fflags', 'nobuffer', '-f', `${format}_pipe`, '-i', '-',
-    '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgba', '-']);
+    '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgba', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stdin = child.stdin!;
   let pending: Buffer = Buffer.alloc(0);
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout!.on('data', (chunk: Buffer) => {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    while (pending.length >= size) {
-      onFrame(pending.subarray(0, size), stamps.shift() ?? Date.now());
-      pending = pending.subarray(size);
+    while (pending.length >= bytes) {
+      onFrame(pending.subarray(0, bytes), stamps.shift() ?? Date.now());
+      pending = pending.subarray(bytes);
     }
   });
-  child.stdin.on('error', () => undefined);
+  // ffmpeg's errors: the first is logged (a corrupt stream would repeat it for every image); all are
+  // read, so a full pipe never blocks the decoder.
+  let said = false;
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    if (said) return;
+    said = true;
+    logger.warn('image decoder error', { error: text.trim().split('\n')[0] });
+  });
+  stdin.on('error', () => undefined);
+  child.on('error', (error) => logger.warn('image decoder failed', { error: error.message }));
   return {
     write(data: Uint8Array, stamp: number) {
       stamps.push(stamp);
       if (stamps.length > 64) stamps.shift();
-      child.stdin.write(data);
+      if (stdin.writable) stdin.write(data);
     },
     stop() {
-      child.stdin.end();
+      stdin.end();
       child.kill();
     },
   };

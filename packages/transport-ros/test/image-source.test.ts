@@ -1,6 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CdrWriter } from '@foxglove/cdr';
 import type { Frame, MediaSource } from '@telekit/core';
+import { canTieChildToParent } from '@telekit/core/node';
 import { describeMediaSource, pixelStdDev } from '@telekit/testkit';
 import { firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -128,6 +134,98 @@ describe('rosImageSource', () => {
       expect(pixelStdDev(a.data, 4)).toBeGreaterThan(20); // the test picture, not a blank one
     } finally {
       clearInterval(timer);
+    }
+  });
+});
+
+/** A process's state and parent from /proc, or undefined once it is gone. */
+function procStat(pid: number): { comm: string; state: string; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state = '', ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Running (a zombie waiting for its reaper counts as gone). */
+const isAlive = (pid: number) => (procStat(pid)?.state ?? 'Z') !== 'Z';
+
+/** A process's live children, with their command names. */
+const childrenOf = (pid: number) =>
+  readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map((entry) => ({ pid: Number(entry), stat: procStat(Number(entry)) }))
+    .filter(({ pid: child, stat }) => stat?.ppid === pid && isAlive(child))
+    .map(({ pid: child, stat }) => ({ pid: child, comm: stat!.comm }));
+
+/**
+ * Runs a Node process that decodes a compressed camera topic with `decoder` (ffmpeg, or a stand-in),
+ * waits until the decoder runs (named `comm`), kills the process with SIGKILL and answers the
+ * decoders still alive 2 s later.
+ */
+async function decodersLeftAfterKill(decoder: string, comm: string): Promise<number[]> {
+  const src = (file: string) => JSON.stringify(new URL(`../src/${file}`, import.meta.url).href);
+  const script = `
+    import { execFileSync } from 'node:child_process';
+    import { CdrWriter } from '@foxglove/cdr';
+    const { createRosTransport, rosImageSource } = await import(${src('index.ts')});
+    const { fakeRcl } = await import(${src('testing/index.ts')});
+    const jpeg = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48',
+      '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'mjpeg', '-']);
+    const w = new CdrWriter();
+    w.int32(1).uint32(0).string('camera').string('jpeg');
+    w.uint8Array(new Uint8Array(jpeg), true);
+    const rcl = fakeRcl();
+    const transport = await createRosTransport({ rcl, mappings: [] });
+    const publisher = rcl.node('driver').createPublisher('sensor_msgs/msg/CompressedImage', '/cam');
+    const source = rosImageSource(transport, { topic: '/cam', type: 'sensor_msgs/msg/CompressedImage',
+      width: 64, height: 48, fps: 30, ffmpeg: ${JSON.stringify(decoder)} });
+    source.frames$.subscribe(() => undefined);
+    setInterval(() => publisher.publish(w.data), 30);
+  `;
+  const parent = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script],
+    { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  try {
+    let decoders: number[] = [];
+    for (let end = Date.now() + 30_000; Date.now() < end && decoders.length === 0; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      decoders = childrenOf(parent.pid!).flatMap((c) => (c.comm === comm ? [c.pid] : []));
+    }
+    expect(decoders).toHaveLength(1);
+    parent.kill('SIGKILL');
+    await once(parent, 'exit');
+    for (let end = Date.now() + 2_000; Date.now() < end && decoders.some(isAlive); )
+      await new Promise((r) => setTimeout(r, 25));
+    return decoders.filter(isAlive);
+  } finally {
+    parent.kill('SIGKILL');
+  }
+}
+
+describe.skipIf(!canTieChildToParent())('the image decoder’s lifetime', () => {
+  // A decoder outliving its app keeps CPU and pipes for nothing. ffmpeg usually ends when its stdin
+  // closes; the kernel's parent-death signal makes it certain, stuck or not.
+  it('ffmpeg is gone 2 s after the process that started it is killed with SIGKILL', {
+    timeout: 60_000,
+  }, async () => {
+    expect(await decodersLeftAfterKill('ffmpeg', 'ffmpeg')).toEqual([]);
+  });
+
+  it('so is a decoder that ignores its closed pipes (a stand-in that only sleeps)', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'telekit-decoder-'));
+    const standIn = join(dir, 'stuck-decoder');
+    writeFileSync(standIn, '#!/bin/sh\nexec sleep 300\n', { mode: 0o755 });
+    try {
+      expect(await decodersLeftAfterKill(standIn, 'sleep')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
