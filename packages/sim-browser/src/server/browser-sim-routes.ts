@@ -33,6 +33,46 @@ export interface BrowserSimRoutesOptions {
   mode?: SimMode;
   /** URL prefix. Default `/sim`. */
   prefix?: string;
+  /** The ONNX model served at `<prefix>/policy/waypoint.onnx`. Default: the one this package ships. */
+  policy?: string | URL;
+}
+
+/** Errors of a read that mean "there is no such file" (answered 404), as opposed to a failing disk. */
+const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED']);
+
+/** A file read on first use and kept; a failed read is not kept, so the next request reads again. */
+function kept(read: () => Promise<Buffer>): () => Promise<Buffer> {
+  let file: Promise<Buffer> | undefined;
+  return () => {
+    file ??= read().catch((error: unknown) => {
+      file = undefined;
+      throw error;
+    });
+    return file;
+  };
+}
+
+/**
+ * Answers with a file: read first, headers after, so a missing file is a 404 at once (never a 200
+ * whose body does not come) and a failing read a 500.
+ */
+async function sendFile(
+  res: ServerResponse,
+  read: () => Promise<Buffer>,
+  headers: Record<string, string>,
+): Promise<true> {
+  let body: Buffer;
+  try {
+    body = await read();
+  } catch (error) {
+    const missing = MISSING.has(String((error as { code?: unknown }).code));
+    res
+      .writeHead(missing ? 404 : 500, { 'content-type': 'text/plain' })
+      .end(missing ? 'not found\n' : 'cannot read the file\n');
+    return true;
+  }
+  res.writeHead(200, { ...headers, 'content-length': String(body.byteLength) }).end(body);
+  return true;
 }
 
 /**
@@ -40,44 +80,47 @@ export interface BrowserSimRoutesOptions {
  * `<prefix>/config.json` (scene and mode), `<prefix>/mujoco.wasm` (the engine, cached a day), the
  * scene files ({@link sceneRoutes}), and for pages that run the waypoint policy
  * `<prefix>/policy/waypoint.onnx` and onnxruntime-web's engine under `<prefix>/ort/`. The page side is `BrowserSimulation.fromServer`.
+ *
+ * Only `GET` and `HEAD` are answered. Every file is read before its headers are written: a missing
+ * one is a 404 at once. Files are named by fixed routes or, under `<prefix>/ort/`, by a name that
+ * must match `ort-wasm*.wasm|mjs` with no separator, so no request reaches outside those files.
  */
 export function browserSimRoutes(options: BrowserSimRoutesOptions) {
   const prefix = options.prefix ?? '/sim';
   const scenes = sceneRoutes({ scenes: options.scenes, prefix });
   const config: BrowserSimConfig = { scene: options.scene, mode: options.mode ?? 'auto' };
-  let wasm: Promise<Buffer> | undefined;
-  let policy: Promise<Buffer> | undefined;
+  const wasm = kept(async () =>
+    readFile(createRequire(import.meta.url).resolve('@mujoco/mujoco/mujoco.wasm')),
+  );
+  const policy = kept(() => readFile(options.policy ?? WAYPOINT_POLICY_URL));
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = (req.url ?? '/').split('?')[0];
     if (path === `${prefix}/config.json`) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' });
       res.end(JSON.stringify(config));
       return true;
     }
-    if (path === `${prefix}/policy/waypoint.onnx`) {
-      policy ??= readFile(WAYPOINT_POLICY_URL);
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-cache' });
-      res.end(await policy);
-      return true;
-    }
+    if (path === `${prefix}/policy/waypoint.onnx`)
+      return sendFile(res, policy, {
+        'content-type': 'application/octet-stream',
+        'cache-control': 'no-cache',
+      });
     const ortFile = path?.startsWith(`${prefix}/ort/`) ? path.slice(prefix.length + 5) : undefined;
     if (ortFile !== undefined) {
       // onnxruntime-web's engine, for pages that run the policy (when it is installed).
       const dir = ortDist();
       if (!dir || !/^ort-wasm[\w.-]*\.(wasm|mjs)$/.test(ortFile)) return false;
-      res.writeHead(200, {
+      return sendFile(res, () => readFile(join(dir, ortFile)), {
         'content-type': ortFile.endsWith('.wasm') ? 'application/wasm' : 'text/javascript',
         'cache-control': 'public, max-age=86400',
       });
-      res.end(await readFile(join(dir, ortFile)));
-      return true;
     }
-    if (path === `${prefix}/mujoco.wasm`) {
-      wasm ??= readFile(createRequire(import.meta.url).resolve('@mujoco/mujoco/mujoco.wasm'));
-      res.writeHead(200, { 'content-type': 'application/wasm', 'cache-control': 'public, max-age=86400' });
-      res.end(await wasm);
-      return true;
-    }
+    if (path === `${prefix}/mujoco.wasm`)
+      return sendFile(res, wasm, {
+        'content-type': 'application/wasm',
+        'cache-control': 'public, max-age=86400',
+      });
     return scenes(req, res);
   };
 }

@@ -26,8 +26,8 @@ export function sceneRoutes(options: SceneRoutesOptions) {
   const prefix = options.prefix ?? '/sim';
   const assets = new Map<string, Uint8Array>();
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (!path.startsWith(`${prefix}/`) || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    const path = pathOf(req.url);
+    if (!path?.startsWith(`${prefix}/`) || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
     const rest = path.slice(prefix.length + 1);
     const scene = /^scenes\/([A-Za-z0-9._-]+)\.json$/.exec(rest)?.[1];
     if (scene !== undefined) {
@@ -39,7 +39,15 @@ export function sceneRoutes(options: SceneRoutesOptions) {
           'text/plain',
           `no scene ${scene}; known: ${Object.keys(options.scenes).join(', ')}`,
         );
-      const { main, files } = await readSceneFiles(file);
+      let read: Awaited<ReturnType<typeof readSceneFiles>>;
+      try {
+        read = await readSceneFiles(file);
+      } catch (error) {
+        // The server's own scene is unreadable: its fault, said at once (the message names the
+        // scene's files relative to its directory, never the directory).
+        return send(res, 500, 'text/plain', `scene ${scene} cannot be read: ${(error as Error).message}`);
+      }
+      const { main, files } = read;
       const manifest: SceneManifest = { id: scene, main, files: [] };
       for (const [name, bytes] of files) {
         const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -62,6 +70,15 @@ export function sceneRoutes(options: SceneRoutesOptions) {
     }
     return send(res, 404, 'text/plain', `not found: ${path}`);
   };
+}
+
+/** The request's path, with dot segments resolved; undefined for a target that is no URL path. */
+function pathOf(url = '/'): string | undefined {
+  try {
+    return new URL(url, 'http://x').pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 function send(res: ServerResponse, status: number, type?: string, body?: string | Uint8Array): true {
