@@ -1,17 +1,11 @@
 export {
-  chooseEncoder,
   type EncoderArgsOptions,
   type EncoderInput,
   type EncoderName,
   type EncoderProfile,
-  type EncoderStats,
-  type EncoderStatus,
   encoderArgs,
-  freeUdpPortPair,
-  probeEncoder,
   profiles,
-  SupervisedEncoder,
-} from './encoder.js';
+} from './encoder-args.js';
 export { type MediaPluginOptions, nvencMedia, type StreamOptions } from './media-plugin.js';
 export {
   createMediaSignalling,
@@ -20,6 +14,7 @@ export {
   type MediaSignallingOptions,
 } from './media-signalling.js';
 export { freeTcpPort } from './ports.js';
+export { chooseEncoder, probeEncoder } from './probe-encoder.js';
 export {
   type ConsumerInfo,
   createSfu,
@@ -38,4 +33,10 @@ export {
   type StreamStats,
   type ViewerStats,
 } from './stream-monitor.js';
+export {
+  type EncoderStats,
+  type EncoderStatus,
+  freeUdpPortPair,
+  SupervisedEncoder,
+} from './supervised-encoder.js';
 export { createWorker, loadMediasoup, MEDIASOUP_VERSION, resolveWorkerBin } from './worker.js';

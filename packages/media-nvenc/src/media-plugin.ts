@@ -10,17 +10,13 @@ import {
   TelekitError,
 } from '@telekit/core';
 import type { types } from 'mediasoup';
-import {
-  chooseEncoder,
-  type EncoderName,
-  type EncoderProfile,
-  profiles,
-  SupervisedEncoder,
-} from './encoder.js';
+import { type EncoderName, type EncoderProfile, profiles } from './encoder-args.js';
 import { createMediaSignalling, type MediaLimits } from './media-signalling.js';
 import { freeTcpPort } from './ports.js';
+import { chooseEncoder } from './probe-encoder.js';
 import { createSfu, type Sfu } from './sfu.js';
 import { StreamMonitor } from './stream-monitor.js';
+import { SupervisedEncoder } from './supervised-encoder.js';
 import { createWorker } from './worker.js';
 
 /** A stream the media plugin serves. */

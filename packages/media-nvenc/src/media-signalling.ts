@@ -37,7 +37,9 @@ export const DEFAULT_MEDIA_LIMITS: Readonly<Required<MediaLimits>> = {
 
 /** Options of {@link createMediaSignalling}. */
 export interface MediaSignallingOptions {
+  /** The SFU whose transports and consumers the requests make. */
   sfu: Sfu;
+  /** Where `/media/stats` reads its figures. */
   monitor: StreamMonitor;
   /** What `/media/streams` answers. */
   streams: readonly StreamInfo[];
@@ -75,6 +77,17 @@ const handler = <T>(topic: Topic<T>, handle: Handler<T>['handle']): Handler<unkn
  *
  * `request` only ever rejects (never throws synchronously); `release` never throws. A client that
  * leaves while one of its transports is being made gets that transport closed as soon as it exists.
+ * `nvencMedia()` makes one and provides it under `MediaSignallingToken`; the gateway calls it.
+ *
+ * @example
+ * ```ts
+ * import { MediaSignallingToken } from '@telekit/core';
+ * const media = app.resolve(MediaSignallingToken); // an app running nvencMedia({ limits: { transportsPerClient: 2 } })
+ * await media.request('client-1', '/media/transport', {});
+ * await media.request('client-1', '/media/transport', {});
+ * await media.request('client-1', '/media/transport', {}); // rejects: E_MEDIA_LIMIT [limit:transportsPerClient]
+ * media.release('client-1'); // its transports, consumers and ports are freed
+ * ```
  */
 export function createMediaSignalling(options: MediaSignallingOptions): MediaSignalling {
   const { sfu, monitor, streams, hlsDirs, logger } = options;

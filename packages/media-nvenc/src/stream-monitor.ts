@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { EncoderStats, EncoderStatus } from './encoder.js';
+import type { EncoderStats, EncoderStatus } from './supervised-encoder.js';
 
 /** Whether a stream is delivering pictures. */
 export type SignalState = 'starting' | 'live' | 'no-signal';

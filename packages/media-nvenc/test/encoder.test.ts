@@ -76,6 +76,29 @@ describe('encoder', () => {
     expect(nvenc).toContain('-g 30');
   });
 
+  it('binds ffmpeg’s RTP and RTCP sockets to loopback when the SFU is on loopback, and only then', () => {
+    const url = (host: string, localAddress?: string) =>
+      encoderArgs({
+        encoder: 'libx264',
+        profile: profiles['480p30'],
+        input: { kind: 'test-pattern' },
+        rtp: {
+          host,
+          port: 5004,
+          payloadType: 102,
+          ssrc: 1,
+          localPort: 6000,
+          ...(localAddress ? { localAddress } : {}),
+        },
+      }).at(-1);
+    expect(url('127.0.0.1')).toBe(
+      'rtp://127.0.0.1:5004?pkt_size=1200&localaddr=127.0.0.1&localrtpport=6000&localrtcpport=6001',
+    );
+    expect(url('localhost')).toContain('&localaddr=127.0.0.1&');
+    expect(url('10.0.0.5')).not.toContain('localaddr');
+    expect(url('10.0.0.5', '10.0.0.2')).toContain('&localaddr=10.0.0.2&');
+  });
+
   it('an encoder that dies is restarted and the producer keeps receiving, same SSRC', {
     timeout: 40_000,
   }, async () => {

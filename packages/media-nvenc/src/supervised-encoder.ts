@@ -1,0 +1,221 @@
+import type { ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { consoleLogger, type Frame, type Logger, TelekitError } from '@telekit/core';
+import { spawnChild } from '@telekit/core/node';
+import { BehaviorSubject, type Observable } from 'rxjs';
+import { type EncoderArgsOptions, type EncoderName, encoderArgs } from './encoder-args.js';
+
+/** Two adjacent free UDP ports (RTP and RTCP) on loopback, from the OS. */
+export async function freeUdpPortPair(): Promise<number> {
+  const bind = (port: number) =>
+    new Promise<ReturnType<typeof createSocket> | undefined>((resolve) => {
+      const s = createSocket('udp4');
+      s.once('error', () => {
+        s.close();
+        resolve(undefined);
+      });
+      s.bind(port, '127.0.0.1', () => resolve(s));
+    });
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const first = await bind(0);
+    if (!first) continue;
+    const port = first.address().port;
+    const second = await bind(port + 1);
+    first.close();
+    if (second) {
+      second.close();
+      return port;
+    }
+  }
+  throw new TelekitError('E_MEDIA_ENCODER', 'no free pair of UDP ports for the encoder');
+}
+
+/** The encoder's state. */
+export interface EncoderStatus {
+  readonly running: boolean;
+  readonly restarts: number;
+  readonly encoder: Exclude<EncoderName, 'auto'>;
+  readonly lastExit?: string;
+}
+
+/** What the encoder reports of its work (from ffmpeg's progress lines and the process's CPU time). */
+export interface EncoderStats {
+  /** Frames encoded since the encoder (re)started. */
+  readonly frames: number;
+  /** Frames encoded, all restarts included. */
+  readonly totalFrames: number;
+  /** Encoded frames per second, over the last progress interval. */
+  readonly fps: number;
+  /** CPU time per encoded frame over the last interval, ms (decode of the input included). */
+  readonly cpuMsPerFrame: number;
+  /** When a frame was last encoded (ms since the epoch), or 0 if none yet. */
+  readonly lastFrameAt: number;
+}
+
+const CLOCK_TICK_MS = 10; // Linux's USER_HZ is 100 on every architecture Node runs on
+
+/** CPU time (user + system) of a process so far, ms; undefined where /proc is missing. */
+function cpuTimeMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An ffmpeg encoder that is restarted when it dies, with the same SSRC and payload type, so the
+ * SFU's producer keeps going and viewers never reconnect.
+ */
+export class SupervisedEncoder {
+  readonly status$: Observable<EncoderStatus>;
+  readonly #status: BehaviorSubject<EncoderStatus>;
+  #args: string[] = [];
+  readonly #options: EncoderArgsOptions;
+  readonly #ffmpeg: string;
+  readonly #log: Logger;
+  #child: ChildProcess | undefined;
+  #closed = false;
+  #delay = 100;
+  #stats: EncoderStats = { frames: 0, totalFrames: 0, fps: 0, cpuMsPerFrame: 0, lastFrameAt: 0 };
+  #sample = { at: 0, frames: 0, cpu: 0 };
+
+  constructor(options: EncoderArgsOptions & { ffmpeg?: string; logger?: Logger }) {
+    this.#options = options;
+    this.#ffmpeg = options.ffmpeg ?? 'ffmpeg';
+    this.#log = options.logger ?? consoleLogger({ bindings: { plugin: '@telekit/media-nvenc' } });
+    this.#status = new BehaviorSubject<EncoderStatus>({
+      running: false,
+      restarts: 0,
+      encoder: options.encoder,
+    });
+    this.status$ = this.#status.asObservable();
+    this.#init().catch((error: unknown) => {
+      // No ports for the encoder: say so in the status rather than leave a rejection unhandled.
+      const lastExit = `not started: ${error instanceof Error ? error.message : String(error)}`;
+      this.#log.error('encoder not started', { lastExit });
+      if (!this.#closed) this.#status.next({ ...this.#status.value, running: false, lastExit });
+    });
+  }
+
+  async #init(): Promise<void> {
+    // A fixed source port, the OS's choice unless given: a restarted encoder must send from the
+    // port a comedia PlainTransport locked onto.
+    const localPort = this.#options.rtp.localPort ?? (await freeUdpPortPair());
+    this.#args = encoderArgs({ ...this.#options, rtp: { ...this.#options.rtp, localPort } });
+    if (!this.#closed) this.#start();
+  }
+
+  /** The running ffmpeg process (for writing frames to stdin, and for drills). */
+  get process(): ChildProcess | undefined {
+    return this.#child;
+  }
+
+  get status(): EncoderStatus {
+    return this.#status.value;
+  }
+
+  /** Frames, rate and CPU per frame, as of the last progress report (twice a second). */
+  get stats(): EncoderStats {
+    return this.#stats;
+  }
+
+  #progress(frames: number): void {
+    const now = Date.now();
+    const cpu = cpuTimeMs(this.#child?.pid) ?? 0;
+    const s = this.#stats;
+    const dFrames = frames - this.#sample.frames;
+    const dt = (now - this.#sample.at) / 1000;
+    const encoded = Math.max(0, frames - s.frames);
+    this.#stats = {
+      frames,
+      totalFrames: s.totalFrames + encoded,
+      fps: dt > 0 && this.#sample.at > 0 ? Math.max(0, dFrames) / dt : s.fps,
+      cpuMsPerFrame: dFrames > 0 ? (cpu - this.#sample.cpu) / dFrames : s.cpuMsPerFrame,
+      lastFrameAt: encoded > 0 ? now : s.lastFrameAt,
+    };
+    this.#sample = { at: now, frames, cpu };
+  }
+
+  #start(): void {
+    // Tied to this process: if Node dies by any signal, even SIGKILL, the kernel kills the encoder.
+    const child = spawnChild(this.#ffmpeg, this.#args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#child = child;
+    this.#sample = { at: 0, frames: 0, cpu: 0 };
+    this.#stats = { ...this.#stats, frames: 0, fps: 0 };
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('frame=')) this.#progress(Number(line.slice(6)) || 0);
+    });
+    child.stdin?.on('error', () => undefined); // a dead encoder's pipe: the restart handles it
+    createInterface({ input: child.stderr! }).on('line', (line) =>
+      this.#log.warn(line, { encoder: this.#status.value.encoder }),
+    );
+    const startedAt = Date.now();
+    this.#status.next({ ...this.#status.value, running: true });
+    let gone = false;
+    const onGone = (lastExit: string) => {
+      if (gone) return;
+      gone = true;
+      this.#status.next({ ...this.#status.value, running: false, lastExit });
+      if (this.#closed) return;
+      // Back off only if it keeps dying at once.
+      this.#delay = Date.now() - startedAt > 5_000 ? 100 : Math.min(this.#delay * 2, 5_000);
+      this.#log.warn('encoder stopped; restarting', { lastExit, inMs: this.#delay });
+      setTimeout(() => {
+        if (this.#closed) return;
+        this.#status.next({ ...this.#status.value, restarts: this.#status.value.restarts + 1 });
+        this.#start();
+      }, this.#delay);
+    };
+    child.once('exit', (code, signal) => onGone(signal ? `killed by ${signal}` : `exit code ${code}`));
+    // A command that cannot be started at all (no ffmpeg where there is no setpriv either).
+    child.on('error', (error) => {
+      if (child.pid === undefined) onGone(`not started: ${error.message}`);
+      else this.#log.warn('encoder process error', { error: error.message });
+    });
+  }
+
+  /**
+   * Feeds raw RGBA frames (a core `MediaSource`'s `frames$`) to an encoder started with the
+   * `stdin` input. A frame arriving while the encoder is still busy with the last two is
+   * dropped (counted in `dropped`), so a slow encoder never stalls the source; frames keep flowing
+   * to the new process after a restart.
+   */
+  feed(frames$: Observable<Frame>): { readonly dropped: number; unsubscribe(): void } {
+    let dropped = 0;
+    const sub = frames$.subscribe((frame) => {
+      const stdin = this.#child?.stdin;
+      if (!stdin || stdin.destroyed || !stdin.writable || stdin.writableLength > 2 * frame.data.byteLength) {
+        dropped++;
+        return;
+      }
+      stdin.write(frame.data);
+    });
+    return {
+      get dropped() {
+        return dropped;
+      },
+      unsubscribe: () => sub.unsubscribe(),
+    };
+  }
+
+  /** Stops the encoder for good. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const child = this.#child;
+    if (child && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 2_000);
+      await exited;
+      clearTimeout(t);
+    }
+    this.#status.complete();
+  }
+}
