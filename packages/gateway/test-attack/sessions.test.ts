@@ -170,7 +170,7 @@ describe('guessing and reusing session ids', () => {
     await t.intact();
   });
 
-  it("after alice leaves, her secret does not let anyone else into her session", async () => {
+  it('after alice leaves, her secret does not let anyone else into her session', async () => {
     const a = await alice();
     a.client.kill();
     await a.client.closed;
