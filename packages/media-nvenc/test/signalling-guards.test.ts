@@ -1,6 +1,6 @@
 import { createApp, type MediaSignalling, MediaSignallingToken, silentLogger } from '@telekit/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { nvencMedia } from '../src/index.js';
+import { createMediaSignalling, createSfu, createWorker, nvencMedia, StreamMonitor } from '../src/index.js';
 import { descendants, socketsOf, until } from './processes.js';
 
 // The media plugin's signalling as the gateway calls it (MediaSignalling), against a real worker
@@ -9,18 +9,15 @@ let app: ReturnType<typeof createApp>;
 let media: MediaSignalling;
 let rtpCapabilities: unknown;
 
-/** The SFU worker's sockets (this test file runs in a process of its own, with one worker). */
-const workerSockets = () => {
-  const workers = descendants(process.pid).filter((p) => p.comm === 'mediasoup-worke');
-  expect(workers).toHaveLength(1);
-  return socketsOf(workers[0]!.pid);
-};
-/** Viewer transports open in the worker: each has one UDP socket and one TCP listener. */
-const listeners = () => workerSockets().filter((s) => s.listening).length;
+let appWorker = 0;
+/** A worker's sockets, by default the app's. */
+const workerSockets = (pid = appWorker) => socketsOf(pid);
+/** Viewer transports open in a worker: each has one UDP socket and one TCP listener. */
+const listeners = (pid = appWorker) => workerSockets(pid).filter((s) => s.listening).length;
 /** The worker closes sockets a moment after Node closes a transport: wait (generously) for it. */
-const settlesAt = async (n: number) => {
-  await until(() => listeners() === n, 10_000);
-  return listeners();
+const settlesAt = async (n: number, pid = appWorker) => {
+  await until(() => listeners(pid) === n, 10_000);
+  return listeners(pid);
 };
 
 const transport = (client: string) =>
@@ -37,7 +34,8 @@ beforeAll(async () => {
     plugins: [
       nvencMedia({
         limits: { transportsPerClient: 4, consumersPerTransport: 2, transports: 10 },
-        connectTimeoutMs: 1_500,
+        // Transports here never connect (no browser): long enough that none closes mid-test.
+        connectTimeoutMs: 300_000,
         streams: [
           {
             id: 'cam',
@@ -51,6 +49,9 @@ beforeAll(async () => {
   });
   await app.start();
   media = app.resolve(MediaSignallingToken);
+  const workers = descendants(process.pid).filter((p) => p.comm === 'mediasoup-worke'); // comm: 15 chars
+  expect(workers).toHaveLength(1); // this file runs in a process of its own
+  appWorker = workers[0]!.pid;
   ({ rtpCapabilities } = (await media.request('setup', '/media/join', { stream: 'cam' })) as {
     rtpCapabilities: unknown;
   });
@@ -137,11 +138,35 @@ describe('media limits', () => {
   it('a transport whose ICE never connects is closed after connectTimeoutMs, freeing its slot and its ports', {
     timeout: 60_000,
   }, async () => {
-    for (let i = 0; i < 4; i++) await transport('idle');
-    expect(await refusal(transport('idle'))).toMatchObject({ code: 'E_MEDIA_LIMIT' });
-    expect(await until(() => listeners() === 0, 30_000)).toBe(true); // 1.5 s, on a quiet machine
-    await transport('idle'); // the slots are free again
-    media.release('idle');
+    // An SFU of its own with a short timeout, and signalling over it with no streams.
+    const worker = await createWorker();
+    const sfu = await createSfu({ worker, connectTimeoutMs: 1_500 });
+    const monitor = new StreamMonitor();
+    const idle = createMediaSignalling({
+      sfu,
+      monitor,
+      streams: [],
+      hlsDirs: new Map(),
+      registry: monitor.registry,
+      logger: silentLogger,
+      limits: { transportsPerClient: 2 },
+    });
+    try {
+      await idle.request('idle', '/media/transport', {});
+      await idle.request('idle', '/media/transport', {});
+      expect(await refusal(idle.request('idle', '/media/transport', {}))).toMatchObject({
+        code: 'E_MEDIA_LIMIT',
+      });
+      expect(listeners(worker.pid)).toBe(2);
+      // 1.5 s on a quiet machine; the bound is only there so that a broken timer fails the test.
+      expect(await until(() => listeners(worker.pid) === 0, 30_000)).toBe(true);
+      expect(sfu.transportCount).toBe(0);
+      await idle.request('idle', '/media/transport', {}); // the slots are free again
+      idle.release('idle');
+    } finally {
+      monitor.close();
+      worker.close();
+    }
   });
 });
 
