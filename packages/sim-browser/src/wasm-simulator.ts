@@ -3,6 +3,8 @@ import {
   type BaseState,
   type BodyState,
   type Clock,
+  type CommandFate,
+  DEFAULT_TTL_MS,
   type Header,
   type SceneInfo,
   type SceneSpec,
@@ -91,11 +93,14 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
   let mj: Mujoco | undefined;
   let loaded: Loaded | undefined;
   let steps = 0;
-  let pending: Header | undefined;
+  // Commands set since the last step, each reported once with its fate (see `act`).
+  let pending: { command: Header; action: SimAction }[] = [];
   let closed = false;
   let capabilities: SimulatorCapabilities = { base: true, joints: true, camera: false, snapshot: true };
   const state$ = new Subject<SimulatorState>();
   const actuations$ = new Subject<SimActuation>();
+  const report = (command: Header, fate: CommandFate, simTime: number) =>
+    actuations$.next({ command, fate, at: clock.now(), simTime });
 
   const engine = async (): Promise<Mujoco> => {
     if (mj) return mj;
@@ -217,7 +222,8 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
       const l = describe(m, spec.id, model, data);
       loaded = l;
       steps = 0;
-      pending = undefined;
+      for (const p of pending) report(p.command, 'superseded', 0);
+      pending = [];
       m.mj_forward(model, data);
       capabilities = {
         base: l.wheels !== undefined,
@@ -243,10 +249,8 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
       // (what a snapshot of this moment holds).
       m.mj_kinematics(l.model, l.data);
       steps += n;
-      if (pending) {
-        actuations$.next({ command: pending, fate: 'applied', at: clock.now(), simTime: l.data.time });
-        pending = undefined;
-      }
+      for (const p of pending) report(p.command, 'applied', l.data.time);
+      pending = [];
       const s = state(l);
       state$.next(s);
       return s;
@@ -254,6 +258,13 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
 
     act(action: SimAction, command?: Header) {
       const l = require('act');
+      // A command past its deadline never acts (act writes the actuators at once; a freeze always acts).
+      if (
+        command &&
+        action.kind !== 'freeze' &&
+        clock.now() > command.stamp + (command.ttl ?? DEFAULT_TTL_MS)
+      )
+        return report(command, 'expired', l.data.time);
       const ctrl = l.data.ctrl as Float64Array;
       switch (action.kind) {
         case 'twist': {
@@ -289,7 +300,22 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
             { operation: 'act', context: { field: 'kind' } },
           );
       }
-      if (command) pending = command;
+      if (!command) return;
+      // A waiting command whose actuators this one all drives is superseded (by a freeze: e-stopped).
+      const names = (a: SimAction) => (a.kind === 'joints' ? a.name : []);
+      pending = pending.filter((p) => {
+        const covered =
+          action.kind === 'freeze' ||
+          (action.kind === p.action.kind && names(p.action).every((n) => names(action).includes(n)));
+        if (covered)
+          report(
+            p.command,
+            action.kind === 'freeze' && p.action.kind !== 'freeze' ? 'estop' : 'superseded',
+            l.data.time,
+          );
+        return !covered;
+      });
+      pending.push({ command, action });
     },
 
     state$: state$.asObservable(),

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { silentLogger } from '@telekit/core';
 import { type BenchMeasurement, type Benchmark, measureLatency } from '@telekit/testkit/bench';
 import { filter, firstValueFrom } from 'rxjs';
-import { findPython, SidecarConnection, sidecarSimulator } from '../src/index.js';
+import { findPython, sidecarSimulator } from '../src/index.js';
 
 const SCENE = { id: 'diff-drive', path: 'diff-drive' };
 const STEPS = 20_000;
@@ -111,7 +111,7 @@ async function actToEffect(): Promise<BenchMeasurement> {
 async function pingRoundTrip(): Promise<BenchMeasurement> {
   return withSim(async (sim) => {
     await sim.run({ stateHz: 20 });
-    const conn = await SidecarConnection.connect(sim.health().data.address!);
+    const conn = await sim.openConnection();
     const samples = await measureLatency(async () => void (await conn.request('ping')), {
       iterations: 300,
       warmup: 20,

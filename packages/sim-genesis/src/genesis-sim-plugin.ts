@@ -1,5 +1,6 @@
 import {
   actuationReport,
+  type CommandFate,
   EStopLatch,
   type Frame,
   type Header,
@@ -8,6 +9,7 @@ import {
   MediaSourcesToken,
   type Plugin,
   type SceneSpec,
+  type SimAction,
   SimulatorToken,
   type Topic,
   Topics,
@@ -47,7 +49,8 @@ const DEFAULT_RATES: Required<TelemetryRates> = { pose: 20, jointState: 20, imu:
  * maps the control lane onto it (`/controller/twist` → the base, `/controller/joints` → actuator
  * targets, `/controller/action` `reset`/`pause`/`resume`, `/controller/estop` → freeze) and
  * publishes `/telemetry/pose`, `/telemetry/joint_state`, `/telemetry/imu`, `/telemetry/sim_state`
- * and `/telemetry/actuation`.
+ * and `/telemetry/actuation` — one report per command with its fate (applied, superseded, expired,
+ * estop, refused).
  *
  * @example
  * ```ts
@@ -69,7 +72,7 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
     async setup(ctx) {
       const transport = ctx.resolve(TransportToken);
       const { scene, rates: _, camera, ...simOptions } = options;
-      const s = sidecarSimulator({ ...simOptions, logger: ctx.logger });
+      const s = sidecarSimulator({ clock: ctx.clock, ...simOptions, logger: ctx.logger });
       sim = s;
       ctx.onTeardown(() => s.close());
       const info = await s.loadScene(scene);
@@ -81,27 +84,38 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
 
       const next = headerSequence('@telekit/sim-genesis', ctx.clock.now);
       const estop = new EStopLatch({ clock: ctx.clock });
-      // Which topic each command came on, to name it in the actuation report.
-      const topics = new Map<string, Topic>();
-      const remember = (topic: Topic, header: Header) => {
-        topics.set(`${header.sender}#${header.seq}`, topic);
-        if (topics.size > 1_024) topics.delete(topics.keys().next().value!);
+      // Every command gets one /telemetry/actuation report with its fate: from the sidecar for those
+      // it was sent, from here for those this plugin dropped (the e-stop latched, no base).
+      const report = (topic: Topic, command: Header, fate: CommandFate, at = ctx.clock.now()) => {
+        try {
+          transport.publish(Topics.actuation, actuationReport(topic, command, next(), at, fate));
+        } catch (error) {
+          ctx.logger.error('an actuation report did not validate', {
+            error: String(error),
+            topic: topic.name,
+          });
+        }
       };
+      // The deadline travels with the command: the header's ttl, or the topic's default.
+      const withDeadline = (topic: Topic, header: Header): Header =>
+        header.ttl === undefined ? { ...header, ttl: topic.ttl } : header;
 
       transport
         .subscribe(Topics.twist)
         .pipe(takeUntil(ctx.stop$))
         .subscribe((t) => {
-          if (estop.latched || !info.hasBase) return;
-          remember(Topics.twist as Topic, t.header);
-          s.act({ kind: 'twist', linear: t.linear, angular: t.angular }, t.header);
+          if (estop.latched) return report(Topics.twist, t.header, 'estop');
+          if (!info.hasBase) return report(Topics.twist, t.header, 'refused');
+          s.act(
+            { kind: 'twist', linear: t.linear, angular: t.angular },
+            withDeadline(Topics.twist, t.header),
+          );
         });
       transport
         .subscribe(Topics.joints)
         .pipe(takeUntil(ctx.stop$))
         .subscribe((j) => {
-          if (estop.latched) return;
-          remember(Topics.joints as Topic, j.header);
+          if (estop.latched) return report(Topics.joints, j.header, 'estop');
           s.act(
             {
               kind: 'joints',
@@ -110,7 +124,7 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
               ...(j.velocity ? { velocity: j.velocity } : {}),
               ...(j.effort ? { effort: j.effort } : {}),
             },
-            j.header,
+            withDeadline(Topics.joints, j.header),
           );
         });
       transport
@@ -120,7 +134,10 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
           if (e.engage) {
             estop.engage(e.header.sender, e.reason);
             s.act({ kind: 'freeze' }, e.header);
-          } else estop.clear(e.header.sender);
+          } else {
+            estop.clear(e.header.sender);
+            report(Topics.estop, e.header, 'applied');
+          }
         });
       transport
         .subscribe(Topics.action)
@@ -136,16 +153,25 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
                   : undefined;
           if (!run) {
             ctx.logger.warn('unknown action', { action: a.action, supported: 'reset, pause, resume' });
-            return;
+            return report(Topics.action, a.header, 'refused');
           }
-          run.catch((error: unknown) =>
-            ctx.logger.error('action failed', { action: a.action, error: String(error) }),
+          run.then(
+            () => report(Topics.action, a.header, 'applied'),
+            (error: unknown) => {
+              ctx.logger.error('action failed', { action: a.action, error: String(error) });
+              report(Topics.action, a.header, 'refused');
+            },
           );
         });
 
+      const topicOf: Record<SimAction['kind'], Topic> = {
+        twist: Topics.twist,
+        joints: Topics.joints,
+        freeze: Topics.estop,
+      };
       s.actuations$.pipe(takeUntil(ctx.stop$)).subscribe((a) => {
-        const topic = topics.get(`${a.command.sender}#${a.command.seq}`) ?? Topics.estop;
-        transport.publish(Topics.actuation, actuationReport(topic, a.command, next(), a.at));
+        // Every act from here has a kind; a report without one is not about a command of ours.
+        if (a.kind) report(topicOf[a.kind], a.command, a.fate, a.at);
       });
 
       const last = { pose: 0, jointState: 0, imu: 0, simState: 0 };

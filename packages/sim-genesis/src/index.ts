@@ -7,6 +7,7 @@ export {
 export { bundledScenes } from './scenes.js';
 export {
   SIDECAR_PROTOCOL,
+  type SidecarConnectOptions,
   SidecarConnection,
   type SidecarErrorInfo,
   type SidecarEvent,
@@ -14,10 +15,13 @@ export {
 export {
   type Backend,
   type CameraOptions,
+  type DeadmanOptions,
   findPython,
+  type SidecarActuation,
   type SidecarHealth,
   type SidecarSimulator,
   type SidecarSimulatorOptions,
   type SidecarState,
+  type SidecarStats,
   sidecarSimulator,
 } from './sidecar-simulator.js';

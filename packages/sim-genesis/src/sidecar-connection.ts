@@ -3,8 +3,8 @@ import { decode, encode } from '@msgpack/msgpack';
 import { TelekitError } from '@telekit/core';
 import { type Observable, Subject } from 'rxjs';
 
-/** The sidecar protocol version this client speaks. */
-export const SIDECAR_PROTOCOL = 1;
+/** The sidecar protocol version this client speaks (2: `hello` with a token, commands' fates, pings carrying Node's time). */
+export const SIDECAR_PROTOCOL = 2;
 
 /** An error the sidecar answered with. */
 export interface SidecarErrorInfo {
@@ -15,14 +15,30 @@ export interface SidecarErrorInfo {
   field?: string;
 }
 
-/** An event the sidecar sent unasked: `state`, `frame`, `actuation` or `log`. */
+/** An event the sidecar sent unasked: `state`, `frame`, `deadman`, or `actuation` (a command's fate, to its sender). */
 export type SidecarEvent = { event: string } & Record<string, unknown>;
 
 const MAX_FRAME = 64 * 1024 * 1024;
 
+/** Options of {@link SidecarConnection.connect}. */
+export interface SidecarConnectOptions {
+  /** Give up connecting after this long, ms. Default 10 000. */
+  timeoutMs?: number;
+}
+
 /**
  * One connection to a sidecar: length-prefixed msgpack frames over TCP or a Unix socket, requests
- * matched to answers by id, events on `events$`.
+ * matched to answers by id, events on `events$`. The first request on a sidecar that has a token
+ * must be `hello` with it (`{ token }`); a simulator's `openConnection()` does that for you.
+ *
+ * @example
+ * ```ts
+ * import { SidecarConnection } from '@telekit/sim-genesis';
+ * const conn = await SidecarConnection.connect('unix:/run/telekit/sim.sock');
+ * await conn.request('hello', { token: process.env.TELEKIT_SIM_TOKEN });
+ * console.log(await conn.request('stats'));
+ * conn.close();
+ * ```
  */
 export class SidecarConnection {
   readonly events$: Observable<SidecarEvent>;
@@ -62,7 +78,8 @@ export class SidecarConnection {
   }
 
   /** Connects to `host:port` or `unix:/path`. */
-  static connect(address: string, timeoutMs = 10_000): Promise<SidecarConnection> {
+  static connect(address: string, options: SidecarConnectOptions = {}): Promise<SidecarConnection> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const socket = address.startsWith('unix:')
         ? createConnection({ path: address.slice(5) })
@@ -98,6 +115,7 @@ export class SidecarConnection {
     });
   }
 
+  /** True once the connection is closed (by either side). */
   get isClosed(): boolean {
     return this.#closed;
   }
@@ -131,6 +149,7 @@ export class SidecarConnection {
     });
   }
 
+  /** Closes the connection; pending requests reject with `E_SIDECAR_GONE`. Safe twice. */
   close(): void {
     this.#socket.destroy();
   }

@@ -1,10 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
+  type Clock,
+  type CommandFate,
   consoleLogger,
+  DEFAULT_TTL_MS,
   type Frame,
   type Header,
   type HealthReport,
@@ -18,27 +23,57 @@ import {
   type Simulator,
   type SimulatorCapabilities,
   type SimulatorState,
+  systemClock,
   TelekitError,
 } from '@telekit/core';
+import { spawnChild } from '@telekit/core/node';
 import { BehaviorSubject, Observable, Subject, type Subscription, share } from 'rxjs';
 import { SIDECAR_PROTOCOL, SidecarConnection, type SidecarEvent } from './sidecar-connection.js';
 
 /** Which physics engine the sidecar runs. */
 export type Backend = 'mujoco' | 'genesis';
 
+/** The sidecar's own deadman: how long it keeps the robot moving without being told to, ms. */
+export interface DeadmanOptions {
+  /**
+   * While running, no command applied for this long stops the robot (velocity and effort targets to
+   * zero, positions held). Default 500: twice the gateway's deadman, which normally acts first.
+   */
+  commandMs?: number;
+  /**
+   * While running, this long without a ping from this supervisor stops the robot too, and commands
+   * are refused until the pings are back. Default the larger of 1 000 and four heartbeats.
+   */
+  heartbeatMs?: number;
+}
+
 /** Options of {@link sidecarSimulator}. */
 export interface SidecarSimulatorOptions {
   /** Default `mujoco` (CPU); `genesis` on a GPU host. */
   backend?: Backend;
-  /** Use a sidecar already running elsewhere (`host:port` or `unix:/path`) instead of starting one. */
+  /**
+   * Use a sidecar already running elsewhere (`host:port` or `unix:/path`) instead of starting one.
+   * Its deadman and parent watch are its own (set on its command line).
+   */
   connect?: string;
+  /** The token a sidecar given in `connect` wants in `hello`. Default `$TELEKIT_SIM_TOKEN`. */
+  token?: string;
   /** The Python that has `telekit_sim` installed. Default: `$TELEKIT_PYTHON`, else the nearest `.venv`, else `python3`. */
   python?: string;
   logger?: Logger;
+  /** The clock that commands are stamped on (the sidecar maps its own to it from the pings). Default `systemClock`. */
+  clock?: Clock;
   /** Restart backoff after a crash or hang, ms. Defaults 250 → 5 000, doubling. */
   restartDelayMs?: { initial: number; max: number };
-  /** How often to check the sidecar is alive, and how long it may take to answer, ms. Defaults 1 000 and 3 000. */
+  /**
+   * How often to ping the sidecar (its heartbeat, and the samples that map its clock to Node's), and
+   * how long it may leave a ping unanswered before it counts as hung, ms. Defaults 250 and 3 000.
+   * Only time during which Node's own event loop ran counts: a starved Node never restarts a
+   * healthy sidecar.
+   */
   heartbeat?: { everyMs: number; timeoutMs: number };
+  /** The sidecar's own deadman (a sidecar this simulator starts). */
+  deadman?: DeadmanOptions;
   /** How often to keep a snapshot for restoring after a restart, ms. Default 1 000. */
   snapshotEveryMs?: number;
   /** How long one request may take, ms. Default 30 000 (loading a scene on Genesis compiles kernels). */
@@ -63,24 +98,58 @@ export interface CameraOptions {
   stamp?: boolean;
 }
 
-/** The sidecar's health, as `health()` reports it. */
+/** The sidecar's health, as `health()` reports it. Never its address or token. */
 export interface SidecarHealth extends HealthReport {
   readonly data: {
     restarts: number;
     backend: Backend;
     engine: string | undefined;
-    address: string | undefined;
+    /** `unix` (a private socket this simulator made) or `tcp` (a sidecar given in `connect`). */
+    transport: 'unix' | 'tcp';
     realtimeFactor: number;
+    /** How late Node's own heartbeat timer ran at its latest tick, ms (a busy event loop). */
+    nodeLagMs: number;
+    /** How long the sidecar took to answer its latest ping, by its own clock, ms. */
+    sidecarAnswerMs: number | undefined;
   };
+}
+
+/** What became of a command in the sidecar, with the kind of action it carried. */
+export interface SidecarActuation extends SimActuation {
+  /** The action's kind (`twist`, `joints`, `freeze`), when it had a valid one. */
+  readonly kind?: SimAction['kind'];
+}
+
+/** The sidecar's own counts, from {@link SidecarSimulator.stats}. */
+export interface SidecarStats {
+  /** Commands by fate since the sidecar started. */
+  readonly fates: Readonly<Record<CommandFate, number>>;
+  /** Times its deadman stopped the robot. */
+  readonly deadmanTrips: number;
+  /** Commands waiting for the next step. */
+  readonly waiting: number;
+  /** The oldest any applied command was when it was applied (now − stamp), ms. */
+  readonly oldestAppliedMs: number;
+  /** Its clock against Node's: the offset it uses, and whether a ping set it. */
+  readonly clock: { readonly offsetMs: number; readonly synced: boolean };
 }
 
 /** The core `Simulator`, plus what a real-time server simulator adds. */
 export interface SidecarSimulator extends Simulator {
+  /** What became of each command: one report per `act` that carried a header. */
+  readonly actuations$: Observable<SidecarActuation>;
   /** Steps in real time in the sidecar, sending state at `stateHz`. */
   run(options?: { stateHz?: number }): Promise<void>;
   pause(): Promise<void>;
   /** Starts (or with `enabled: false` stops) the camera. */
   camera(options: CameraOptions & { enabled?: boolean }): Promise<void>;
+  /** The sidecar's counts: commands by fate, deadman trips, its clock. */
+  stats(): Promise<SidecarStats>;
+  /**
+   * Another connection to the sidecar, authenticated, for an observer or a drill (it sees `state`
+   * and `deadman` events). The caller closes it.
+   */
+  openConnection(): Promise<SidecarConnection>;
   health(): SidecarHealth;
   /** Restarts so far. */
   readonly restarts: number;
@@ -174,10 +243,26 @@ function toState(w: WireState): SidecarState {
   };
 }
 
+const FATES: ReadonlySet<string> = new Set<CommandFate>([
+  'applied',
+  'superseded',
+  'expired',
+  'estop',
+  'refused',
+]);
+const KINDS: ReadonlySet<string> = new Set<SimAction['kind']>(['twist', 'joints', 'freeze']);
+/** The longest path a Unix socket may have (`sun_path`, 108 bytes with its terminator). */
+const MAX_SOCKET_PATH = 107;
+
 /**
  * The server simulator: a Python sidecar (started here, or already running elsewhere) behind the
  * core `Simulator` contract, supervised — a crashed or hung sidecar is restarted with backoff, its
  * scene reloaded and its last snapshot restored.
+ *
+ * A sidecar it starts listens on a Unix socket (mode 0600) in a private directory that this
+ * simulator makes and removes, wants a per-run token (written on its stdin, never on its command
+ * line), dies with this process (`spawnChild`, SIGTERM on the parent's death, and its own watch of
+ * the parent), and stops the robot by itself when commands or pings go quiet (`deadman`).
  *
  * @example
  * ```ts
@@ -192,17 +277,44 @@ function toState(w: WireState): SidecarState {
 export function sidecarSimulator(options: SidecarSimulatorOptions = {}): SidecarSimulator {
   const backend = options.backend ?? 'mujoco';
   const log = options.logger ?? consoleLogger({ bindings: { plugin: '@telekit/sim-genesis' } });
+  const clock = options.clock ?? systemClock;
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
-  const heartbeat = options.heartbeat ?? { everyMs: 1_000, timeoutMs: 3_000 };
+  const heartbeat = options.heartbeat ?? { everyMs: 250, timeoutMs: 3_000 };
+  const deadman = {
+    commandMs: options.deadman?.commandMs ?? 500,
+    heartbeatMs: options.deadman?.heartbeatMs ?? Math.max(1_000, 4 * heartbeat.everyMs),
+  };
+  for (const [field, value] of Object.entries({
+    'heartbeat.everyMs': heartbeat.everyMs,
+    'heartbeat.timeoutMs': heartbeat.timeoutMs,
+    'deadman.commandMs': deadman.commandMs,
+    'deadman.heartbeatMs': deadman.heartbeatMs,
+  })) {
+    if (!(Number.isFinite(value) && value > 0))
+      throw new TelekitError('E_VALIDATION', `${field} must be a positive number of ms`, {
+        operation: 'sidecarSimulator',
+        context: { field, value },
+      });
+  }
+  if (deadman.heartbeatMs <= heartbeat.everyMs)
+    throw new TelekitError('E_VALIDATION', 'deadman.heartbeatMs must be longer than heartbeat.everyMs', {
+      operation: 'sidecarSimulator',
+      context: { field: 'deadman.heartbeatMs', heartbeatMs: deadman.heartbeatMs, everyMs: heartbeat.everyMs },
+    });
   const delays = options.restartDelayMs ?? { initial: 250, max: 5_000 };
   const state$ = new Subject<SidecarState>();
-  const actuations$ = new Subject<SimActuation>();
+  const actuations$ = new Subject<SidecarActuation>();
   const frames = new Subject<Frame>();
   const status = new BehaviorSubject<'starting' | 'ready' | 'restarting' | 'closed'>('starting');
 
   let conn: SidecarConnection | undefined;
   let child: ChildProcess | undefined;
+  /** The private directory of the socket (a sidecar this simulator starts). */
+  let dir: string | undefined;
   let address: string | undefined;
+  let token: string | undefined = options.connect
+    ? (options.token ?? process.env.TELEKIT_SIM_TOKEN)
+    : undefined;
   let engine: string | undefined;
   let backendCapabilities: SimulatorCapabilities = { base: true, joints: true, camera: true, snapshot: true };
   let capabilities = backendCapabilities;
@@ -214,6 +326,8 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
   let loading = 0;
   let closed = false;
   let realtimeFactor = 0;
+  let nodeLagMs = 0;
+  let sidecarAnswerMs: number | undefined;
   let ready: Promise<void>;
   let eventsSub: Subscription | undefined;
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -238,27 +352,74 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
         });
         break;
       }
-      case 'actuation':
+      case 'actuation': {
+        if (typeof e.fate !== 'string' || !FATES.has(e.fate)) {
+          log.warn('the sidecar reported a command without a known fate', { fate: String(e.fate) });
+          break;
+        }
         actuations$.next({
           command: e.command as Header,
-          fate: 'applied',
+          fate: e.fate as CommandFate,
           at: e.at as number,
           simTime: e.simTime as number,
+          ...(typeof e.kind === 'string' && KINDS.has(e.kind) ? { kind: e.kind as SimAction['kind'] } : {}),
         });
         break;
+      }
       default:
+        // `deadman`: the sidecar logs each trip itself (its log comes out under this plugin's name).
         break;
     }
+  };
+
+  /** The private directory for the socket: made once (mode 0700), removed by `close()`. */
+  const socketPath = (): string => {
+    dir ??= mkdtempSync(join(tmpdir(), 'telekit-sim-'));
+    const path = join(dir, 'sim.sock');
+    if (Buffer.byteLength(path) > MAX_SOCKET_PATH)
+      throw new TelekitError(
+        'E_SIDECAR_START',
+        `the socket path is ${Buffer.byteLength(path)} bytes, more than a Unix socket allows (${MAX_SOCKET_PATH}): point TMPDIR at a shorter directory`,
+        { operation: 'start', context: { field: 'TMPDIR' } },
+      );
+    return path;
   };
 
   const startProcess = () =>
     new Promise<string>((resolveAddress, reject) => {
       const python = options.python ?? findPython();
-      const proc = spawn(python, ['-m', 'telekit_sim', '--backend', backend, '--listen', '127.0.0.1:0'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, MUJOCO_GL: process.env.MUJOCO_GL ?? 'osmesa', PYTHONUNBUFFERED: '1' },
-      });
+      const listen = `unix:${socketPath()}`;
+      token = randomBytes(32).toString('hex');
+      // Tied to this process: whatever kills Node (even SIGKILL), the kernel sends the sidecar
+      // SIGTERM, and it stops the robot on its way out. It also watches its stdin (this pipe) and
+      // its parent by itself.
+      const proc = spawnChild(
+        python,
+        [
+          '-m',
+          'telekit_sim',
+          '--backend',
+          backend,
+          '--listen',
+          listen,
+          '--supervised',
+          '--command-timeout-ms',
+          String(deadman.commandMs),
+          '--heartbeat-timeout-ms',
+          String(deadman.heartbeatMs),
+          '--default-ttl-ms',
+          String(DEFAULT_TTL_MS),
+        ],
+        {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: { ...process.env, MUJOCO_GL: process.env.MUJOCO_GL ?? 'osmesa', PYTHONUNBUFFERED: '1' },
+          parentDeathSignal: 'SIGTERM',
+        },
+      );
       child = proc;
+      // The token travels on the pipe, which stays open: its end tells the sidecar this process is gone.
+      proc.stdin?.on('error', () => undefined);
+      proc.stdin?.write(`${token}\n`);
       let said = false;
       createInterface({ input: proc.stdout! }).on('line', (line) => {
         if (!said && line.startsWith('listening ')) {
@@ -301,18 +462,29 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       });
     });
 
+  /** Connects and says hello with the token; the hello carries Node's time (the sidecar's first clock sample). */
+  const connectTo = async (where: string) => {
+    const c = await SidecarConnection.connect(where);
+    try {
+      const hello = await c.request<{
+        protocol: number;
+        engine: string;
+        capabilities: SimulatorCapabilities;
+      }>('hello', { ...(token ? { token } : {}), time: clock.now() }, requestTimeout);
+      return { c, hello };
+    } catch (error) {
+      c.close();
+      throw error;
+    }
+  };
+
   /** Starts (or reconnects to) the sidecar and brings it back to where it was. */
   const bringUp = async () => {
     address = options.connect ?? (await startProcess());
-    const c = await SidecarConnection.connect(address);
+    const { c, hello } = await connectTo(address);
     conn = c;
     eventsSub?.unsubscribe();
     eventsSub = c.events$.subscribe(onEvent);
-    const hello = await c.request<{ protocol: number; engine: string; capabilities: SimulatorCapabilities }>(
-      'hello',
-      {},
-      requestTimeout,
-    );
     if (hello.protocol !== SIDECAR_PROTOCOL) {
       throw new TelekitError(
         'E_SIDECAR_PROTOCOL',
@@ -321,6 +493,9 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     }
     engine = hello.engine;
     backendCapabilities = hello.capabilities;
+    // A few pings at once: the sidecar keeps the least delayed one's offset between its clock and
+    // Node's, and judges deadlines by it from the first command on.
+    for (let i = 0; i < 5; i++) await c.request('ping', { t: clock.now() }, requestTimeout);
     if (scene) await c.request('load_scene', { scene }, requestTimeout);
     if (lastSnapshot) await c.request('restore', { snapshot: lastSnapshot }, requestTimeout);
     if (cameraConfig) await c.request('camera', { enabled: true, ...cameraConfig }, requestTimeout);
@@ -367,14 +542,47 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
   ready = bringUp();
   ready.catch(() => undefined);
 
-  // Heartbeat: a sidecar that stops answering is as good as dead.
+  // Heartbeat and liveness. Every tick pings the sidecar (its heartbeat, and a clock sample: the
+  // ping carries Node's time). A ping counts as unanswered only for the time Node's own event loop
+  // ran: a tick that comes late (Node was busy) credits at most one period to the pings in flight,
+  // and the verdict is taken after this turn's I/O has been read (setImmediate), so an answer that
+  // has been waiting in the socket is seen first. A starved Node never restarts a healthy sidecar.
+  const inFlight = new Set<{ waited: number }>();
+  let lastTick = performance.now();
+  const judge = () => {
+    if (status.value !== 'ready' || loading > 0) return;
+    let longest = 0;
+    for (const p of inFlight) longest = Math.max(longest, p.waited);
+    if (longest >= heartbeat.timeoutMs) {
+      inFlight.clear();
+      void restart(`no answer to a ping for ${Math.round(longest)} ms of Node's own time`);
+    }
+  };
   timers.push(
     setInterval(() => {
-      // A scene load may block the sidecar for minutes (Genesis compiles its kernels): not a hang.
-      if (status.value !== 'ready' || !conn || loading > 0) return;
-      conn.request('ping', {}, heartbeat.timeoutMs).catch((error: unknown) => {
-        if (status.value === 'ready') void restart(`no answer to ping: ${String(error)}`);
-      });
+      const now = performance.now();
+      const elapsed = now - lastTick;
+      lastTick = now;
+      nodeLagMs = Math.max(0, elapsed - heartbeat.everyMs);
+      const credit = Math.min(elapsed, heartbeat.everyMs);
+      for (const p of inFlight) p.waited += credit;
+      if (status.value !== 'ready' || !conn) return;
+      const ping = { waited: 0 };
+      inFlight.add(ping);
+      conn
+        .request<{ t: number; received: number }>(
+          'ping',
+          { t: clock.now() },
+          10 * heartbeat.timeoutMs + 60_000,
+        )
+        .then(
+          (r) => {
+            sidecarAnswerMs = Math.max(0, r.t - r.received);
+          },
+          () => undefined,
+        )
+        .finally(() => inFlight.delete(ping));
+      setImmediate(judge);
     }, heartbeat.everyMs),
   );
   // Keep a recent snapshot to restore after a restart.
@@ -382,7 +590,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     setInterval(() => {
       if (status.value !== 'ready' || !conn || !scene || !capabilities.snapshot) return;
       conn
-        .request<{ snapshot: SimSnapshot }>('snapshot', {}, heartbeat.timeoutMs)
+        .request<{ snapshot: SimSnapshot }>('snapshot', {}, requestTimeout)
         .then((r) => {
           lastSnapshot = r.snapshot;
         })
@@ -466,7 +674,8 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     },
     act(action: SimAction, command?: Header) {
       if (closed) throw new TelekitError('E_SIM_CLOSED', 'simulator is closed', { operation: 'act' });
-      // Fire and forget on the hot path; a refusal is logged with its reason.
+      // Fire and forget on the hot path. The sidecar reports the command's fate (refused included)
+      // on actuations$; a refusal is logged here with its reason too.
       void call('act', { action, ...(command ? { command } : {}) }).catch((error: unknown) =>
         log.warn('action refused', {
           kind: action.kind,
@@ -503,12 +712,31 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       cameraConfig = { ...rest, explicit: true };
       await call('camera', { enabled: true, ...rest });
     },
+    async stats() {
+      const { id: _, ok: __, ...r } = await call<Record<string, unknown>>('stats');
+      return r as unknown as SidecarStats;
+    },
+    async openConnection() {
+      if (closed)
+        throw new TelekitError('E_SIM_CLOSED', 'simulator is closed', { operation: 'openConnection' });
+      await ready;
+      return (await connectTo(address!)).c;
+    },
     health() {
       const s = status.value;
       return {
         status: s === 'ready' ? 'ok' : s === 'closed' ? 'down' : 'degraded',
-        detail: s === 'ready' ? `${engine} at ${address}` : s,
-        data: { restarts, backend, engine, address, realtimeFactor },
+        // Never the address or the token: /readyz shows this.
+        detail: s === 'ready' ? `${engine}, deadman ${deadman.commandMs} ms` : s,
+        data: {
+          restarts,
+          backend,
+          engine,
+          transport: address === undefined || address.startsWith('unix:') ? 'unix' : 'tcp',
+          realtimeFactor,
+          nodeLagMs,
+          sidecarAnswerMs,
+        },
       };
     },
     async close() {
@@ -519,13 +747,15 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       if (conn && !conn.isClosed && !options.connect)
         await conn.request('shutdown', {}, 2_000).catch(() => undefined);
       conn?.close();
-      if (child && child.exitCode === null) {
+      if (child && child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child!.once('exit', r));
         const kill = setTimeout(() => child?.kill('SIGKILL'), 2_000);
         child.kill('SIGTERM');
         await exited;
         clearTimeout(kill);
       }
+      child?.stdin?.destroy();
+      if (dir) rmSync(dir, { recursive: true, force: true });
       eventsSub?.unsubscribe();
       state$.complete();
       actuations$.complete();

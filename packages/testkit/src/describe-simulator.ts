@@ -31,6 +31,7 @@ export interface DescribeSimulatorOptions {
   skip?: readonly SkipEntry[];
 }
 
+/** A command header stamped now on `systemClock`'s timeline (the clock simulators judge deadlines on by default). */
 const header = (seq: number) => ({ seq, stamp: performance.timeOrigin + performance.now(), sender: 'kit' });
 
 function base(state: SimulatorState) {
@@ -60,6 +61,11 @@ function headingOf(q: { x: number; y: number; z: number; w: number }): number {
  * The conformance kit for {@link Simulator}. Cases that need a capability the simulator does not
  * declare are skipped and say so.
  *
+ * Commands: every `act` that carries a header gets exactly one report on `actuations$` with its
+ * fate — `applied` once a step used it, `superseded` when a newer one replaced it before a step,
+ * `expired` when it was past its deadline (`stamp + (ttl ?? DEFAULT_TTL_MS)` on `systemClock`), and
+ * an expired command never acts.
+ *
  * @example
  * ```ts
  * import { describeSimulator } from '@telekit/testkit';
@@ -81,7 +87,7 @@ export function describeSimulator(
 
   const test = (
     title: string,
-    fn: (sim: Simulator) => Promise<void>,
+    fn: (sim: Simulator, skip: (reason: string) => void) => Promise<void>,
     capability?: keyof SimulatorCapabilities,
   ) => {
     it(title, { timeout: timeoutMs }, async (ctx) => {
@@ -99,7 +105,7 @@ export function describeSimulator(
           ctx.skip(reason);
           return;
         }
-        await fn(sim);
+        await fn(sim, (why) => ctx.skip(why));
       } finally {
         await sim.close();
       }
@@ -192,8 +198,68 @@ export function describeSimulator(
       await sim.step(2);
       const a: SimActuation = await reported;
       expect(a.command).toEqual(h);
+      expect(a.fate).toBe('applied');
       expect(a.at).toBeGreaterThanOrEqual(h.stamp);
       expect(a.simTime).toBeGreaterThan(0);
+    });
+
+    /** A command that moves something the simulator has: the base forward, else a joint. */
+    const motion = (sim: Simulator): SimAction | undefined =>
+      sim.capabilities.base
+        ? { kind: 'twist', linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }
+        : sim.capabilities.joints && options.joint
+          ? { kind: 'joints', name: [options.joint.name], position: [options.joint.target] }
+          : undefined;
+    /** Collects the reports on `actuations$` until `count` have arrived (or the case times out). */
+    const collect = (sim: Simulator) => {
+      const reports: SimActuation[] = [];
+      const sub = sim.actuations$.subscribe((a) => reports.push(a));
+      return {
+        reports,
+        fates: (seq: number) => reports.filter((r) => r.command.seq === seq).map((r) => r.fate),
+        async until(count: number) {
+          const end = performance.now() + timeoutMs;
+          while (reports.length < count && performance.now() < end)
+            await new Promise((r) => setTimeout(r, 10));
+          sub.unsubscribe();
+        },
+      };
+    };
+
+    test('every command gets exactly one report with its fate; a newer one supersedes a waiting one', async (sim, skip) => {
+      const action = motion(sim);
+      if (!action) return skip('needs a base, or joints and options.joint');
+      const seen = collect(sim);
+      sim.act(action, header(101));
+      sim.act(action, header(102)); // before any step: replaces 101
+      await sim.step(2);
+      sim.act(action, header(103));
+      await sim.step(2);
+      await seen.until(3);
+      expect(seen.fates(101)).toEqual(['superseded']);
+      expect(seen.fates(102)).toEqual(['applied']);
+      expect(seen.fates(103)).toEqual(['applied']);
+      expect(seen.reports).toHaveLength(3);
+    });
+
+    test('a command already past its deadline never acts and is reported expired', async (sim, skip) => {
+      const action = motion(sim);
+      if (!action) return skip('needs a base, or joints and options.joint');
+      const seen = collect(sim);
+      const before = await sim.step();
+      const fresh = header(201);
+      sim.act(action, { ...fresh, stamp: fresh.stamp - 1_000, ttl: 100 });
+      const after = await driveSteps(sim, 0.5);
+      await seen.until(1);
+      expect(seen.fates(201)).toEqual(['expired']);
+      expect(seen.reports).toHaveLength(1);
+      if (action.kind === 'twist') {
+        const [a, b] = [base(before).position, base(after).position];
+        expect(Math.hypot(b.x - a.x, b.y - a.y)).toBeLessThan(0.01);
+      } else {
+        const i = after.joints.name.indexOf(action.name[0]!);
+        expect(Math.abs(after.joints.position[i]! - before.joints.position[i]!)).toBeLessThan(0.01);
+      }
     });
 
     test(

@@ -1,4 +1,4 @@
 """Telekit's simulator sidecar."""
 
-PROTOCOL = 1
+PROTOCOL = 2
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 import asyncio
 import struct
+from typing import Any
 
 import msgpack
 
@@ -13,11 +14,11 @@ class FrameError(Exception):
     """A frame that cannot be read (too large, or not msgpack)."""
 
 
-async def read_frame(reader: asyncio.StreamReader):
+async def read_frame(reader: asyncio.StreamReader, limit: int = MAX_FRAME) -> Any:
     header = await reader.readexactly(4)
     (length,) = _HEADER.unpack(header)
-    if length > MAX_FRAME:
-        raise FrameError(f"frame of {length} bytes exceeds the limit of {MAX_FRAME}")
+    if length > limit:
+        raise FrameError(f"frame of {length} bytes exceeds the limit of {limit}")
     body = await reader.readexactly(length)
     try:
         return msgpack.unpackb(body, raw=False, strict_map_key=False)
@@ -25,6 +26,6 @@ async def read_frame(reader: asyncio.StreamReader):
         raise FrameError(f"frame is not msgpack: {error}") from error
 
 
-def encode_frame(message) -> bytes:
+def encode_frame(message: Any) -> bytes:
     body = msgpack.packb(message, use_bin_type=True)
     return _HEADER.pack(len(body)) + body

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import Any
 
 import numpy as np
 
+from .backend import Motion, PreparedAction, joint_targets
 from .errors import SimError
 from .mujoco_backend import BUNDLED, _scene_path
 
@@ -32,6 +34,8 @@ def available() -> tuple[bool, str]:
 class GenesisBackend:  # pragma: no cover - exercised only where genesis-world is installed
     name = "genesis"
     capabilities = {"base": True, "joints": True, "camera": True, "snapshot": True}
+    # Genesis compiles its kernels on the main thread.
+    load_in_thread = False
 
     def __init__(self) -> None:
         ok, why = available()
@@ -53,6 +57,8 @@ class GenesisBackend:  # pragma: no cover - exercised only where genesis-world i
         self._step = 0
         self._dt = 0.005
         self._camera_size = None
+        #: Dofs with a velocity target that is not zero (what the deadman stops).
+        self._driven: set[int] = set()
 
     def load(self, scene: dict) -> dict:
         scene_id = str(scene.get("id") or "scene")
@@ -75,11 +81,14 @@ class GenesisBackend:  # pragma: no cover - exercised only where genesis-world i
         self.scene = scene_id
         self._time = 0.0
         self._step = 0
+        self._driven.clear()
         joints = [j.name for j in self.robot.joints if j.dof_idx_local is not None]
         return {"id": scene_id, "timestep": self._dt, "bodies": [l.name for l in self.robot.links], "joints": joints, "actuators": joints, "cameras": ["overview"], "hasBase": False}
 
     def reset(self) -> None:
+        self.require_scene()
         self.sim.reset()
+        self._driven.clear()
         self._time = 0.0
         self._step = 0
 
@@ -97,26 +106,63 @@ class GenesisBackend:  # pragma: no cover - exercised only where genesis-world i
     def timestep(self) -> float:
         return self._dt
 
-    def act(self, action: dict) -> None:
+    def require_scene(self) -> None:
+        if self.robot is None:
+            raise SimError("E_SIM_NO_SCENE", "no scene loaded: send load_scene first")
+
+    def prepare(self, action: dict[str, Any]) -> PreparedAction:
+        self.require_scene()
+        robot = self.robot
         kind = action.get("kind")
         if kind == "joints":
-            names = list(action.get("name") or [])
+            names, targets = joint_targets(action)
             idx = []
             for name in names:
-                joint = next((j for j in self.robot.joints if j.name == name), None)
+                joint = next((j for j in robot.joints if j.name == name), None)
                 if joint is None:
                     raise SimError("E_UNKNOWN_JOINT", f"unknown joint {name}", field=name)
                 idx.append(joint.dof_idx_local)
-            if action.get("position") is not None:
-                self.robot.control_dofs_position(np.array(action["position"]), idx)
-            if action.get("velocity") is not None:
-                self.robot.control_dofs_velocity(np.array(action["velocity"]), idx)
-        elif kind == "freeze":
-            self.robot.control_dofs_velocity(np.zeros(self.robot.n_dofs))
-        elif kind == "twist":
+            position, velocity = targets.get("position"), targets.get("velocity")
+
+            def move() -> None:
+                if position is not None:
+                    robot.control_dofs_position(np.array(position), idx)
+                    self._driven.difference_update(idx)
+                if velocity is not None:
+                    robot.control_dofs_velocity(np.array(velocity), idx)
+                    for i, v in zip(idx, velocity):
+                        if v != 0.0:
+                            self._driven.add(i)
+                        else:
+                            self._driven.discard(i)
+
+            return PreparedAction("joints", frozenset(idx), move)
+        if kind == "freeze":
+
+            def freeze() -> None:
+                robot.control_dofs_velocity(np.zeros(robot.n_dofs))
+                self._driven.clear()
+
+            return PreparedAction("freeze", frozenset(range(robot.n_dofs)), freeze)
+        if kind == "twist":
             raise SimError("E_SIM_NO_BASE", "the genesis backend drives bases through joints: send /controller/joints")
-        else:
-            raise SimError("E_VALIDATION", f"unknown action kind {kind!r}", field="kind")
+        raise SimError("E_VALIDATION", f"unknown action kind {kind!r}", field="kind")
+
+    def stop_motion(self) -> None:
+        if self.robot is None or not self._driven:
+            return
+        idx = sorted(self._driven)
+        self.robot.control_dofs_velocity(np.zeros(len(idx)), idx)
+        self._driven.clear()
+
+    def moving(self) -> bool:
+        return bool(self._driven)
+
+    def motion(self) -> Motion:
+        if self.robot is None:
+            return Motion()
+        qvel = self.robot.get_dofs_velocity().cpu().numpy()
+        return Motion(joint=float(np.abs(qvel).max()) if qvel.size else 0.0)
 
     def state(self) -> dict:
         pos = self.robot.get_links_pos().cpu().numpy()

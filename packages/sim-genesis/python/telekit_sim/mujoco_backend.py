@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-import time
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
+from .backend import Motion, PreparedAction, joint_targets, vector
 from .errors import SimError
 
 os.environ.setdefault("MUJOCO_GL", "osmesa")
@@ -159,12 +160,12 @@ class MujocoBackend:
 
     # ------------------------------------------------------------------ stepping
     def reset(self) -> None:
-        self._require()
+        self.require_scene()
         mujoco.mj_resetData(self.model, self.data)
         mujoco.mj_forward(self.model, self.data)
 
     def step(self, n: int) -> None:
-        self._require()
+        self.require_scene()
         for _ in range(n):
             mujoco.mj_step(self.model, self.data)
 
@@ -177,29 +178,42 @@ class MujocoBackend:
         return float(self.model.opt.timestep)
 
     # ------------------------------------------------------------------ actions
-    def act(self, action: dict) -> None:
-        self._require()
+    def prepare(self, action: dict[str, Any]) -> PreparedAction:
+        """Checks an action against the scene; applying it later only writes actuator targets."""
+        self.require_scene()
+        m, d = self.model, self.data
         kind = action.get("kind")
         if kind == "twist":
             if self._wheels is None:
                 raise SimError("E_SIM_NO_BASE", f"scene {self.scene} has no base that a twist drives")
             w = self._wheels
-            v = float(action.get("linear", {}).get("x", 0.0))
-            wz = float(action.get("angular", {}).get("z", 0.0))
+            v = vector(action, "linear")[0]
+            wz = vector(action, "angular")[2]
             half = w["separation"] / 2
-            self.data.ctrl[w["left"]] = (v - wz * half) / w["radius"]
-            self.data.ctrl[w["right"]] = (v + wz * half) / w["radius"]
-        elif kind == "joints":
-            names = list(action.get("name") or [])
-            targets = {f: action.get(f) for f in ("position", "velocity", "effort") if action.get(f) is not None}
+            left, right = w["left"], w["right"]
+            speeds = ((v - wz * half) / w["radius"], (v + wz * half) / w["radius"])
+
+            def drive() -> None:
+                d.ctrl[left], d.ctrl[right] = speeds
+
+            return PreparedAction("twist", frozenset((left, right)), drive)
+        if kind == "joints":
+            names, targets = joint_targets(action)
+            values: dict[int, float] = {}
             for i, name in enumerate(names):
-                actuator = self._actuator_for_joint(str(name))
-                for values in targets.values():
-                    self.data.ctrl[actuator] = float(values[i])
-        elif kind == "freeze":
-            self._freeze()
-        else:
-            raise SimError("E_VALIDATION", f"unknown action kind {kind!r}: expected twist, joints or freeze", field="kind")
+                actuator = self._actuator_for_joint(name)
+                # Several lists for one joint: the last (velocity, then effort) is what the actuator gets.
+                for field_values in targets.values():
+                    values[actuator] = field_values[i]
+
+            def move() -> None:
+                for a, value in values.items():
+                    d.ctrl[a] = value
+
+            return PreparedAction("joints", frozenset(values), move)
+        if kind == "freeze":
+            return PreparedAction("freeze", frozenset(range(m.nu)), self._freeze)
+        raise SimError("E_VALIDATION", f"unknown action kind {kind!r}: expected twist, joints or freeze", field="kind")
 
     def _actuator_for_joint(self, name: str) -> int:
         m = self.model
@@ -213,19 +227,63 @@ class MujocoBackend:
                     return a
         raise SimError("E_UNKNOWN_JOINT", f"unknown joint {name}: scene {self.scene} has {', '.join(self.describe()['joints']) or 'no actuated joints'}", field=name)
 
+    def _is_position_servo(self, a: int) -> bool:
+        m = self.model
+        return (
+            int(m.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_JOINT)
+            and int(m.actuator_biastype[a]) == int(mujoco.mjtBias.mjBIAS_AFFINE)
+            and m.actuator_gainprm[a, 0] != 0
+            and m.actuator_biasprm[a, 1] != 0
+        )
+
     def _freeze(self) -> None:
         m, d = self.model, self.data
         for a in range(m.nu):
             # Position servos hold where they are; everything else goes to zero.
-            if int(m.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_JOINT) and int(m.actuator_biastype[a]) == int(mujoco.mjtBias.mjBIAS_AFFINE) and m.actuator_gainprm[a, 0] != 0 and m.actuator_biasprm[a, 1] != 0:
-                j = m.actuator_trnid[a, 0]
-                d.ctrl[a] = d.qpos[m.jnt_qposadr[j]]
+            if self._is_position_servo(a):
+                d.ctrl[a] = d.qpos[m.jnt_qposadr[m.actuator_trnid[a, 0]]]
             else:
                 d.ctrl[a] = 0.0
 
+    def stop_motion(self) -> None:
+        if self.model is None:
+            return
+        for a in range(self.model.nu):
+            if not self._is_position_servo(a):
+                self.data.ctrl[a] = 0.0
+
+    def moving(self) -> bool:
+        if self.model is None:
+            return False
+        return any(self.data.ctrl[a] != 0.0 for a in range(self.model.nu) if not self._is_position_servo(a))
+
+    def motion(self) -> Motion:
+        if self.model is None:
+            return Motion()
+        m, d = self.model, self.data
+        joint = max((abs(float(d.qvel[m.jnt_dofadr[j]])) for j in self._named_joints()), default=0.0)
+        if self._wheels is None:
+            return Motion(joint=joint)
+        w = self._wheels
+        # How fast the wheels drive the base (odometry: what a real robot's encoders report), and how
+        # fast the base itself moves over the ground. After an abrupt stop the chassis rocks on its
+        # casters for a few hundred ms while the wheels stand still.
+        left, right = (float(d.qvel[m.jnt_dofadr[m.actuator_trnid[w[k], 0]]]) for k in ("left", "right"))
+        b = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, w["base"])
+        vel = np.zeros(6)
+        mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_XBODY, b, vel, 0)  # [rot, lin], world frame
+        return Motion(
+            linear=abs(w["radius"] * (left + right) / 2),
+            angular=abs(w["radius"] * (right - left) / w["separation"]),
+            joint=joint,
+            travel=float(np.hypot(vel[3], vel[4])),
+            x=float(d.xpos[b][0]),
+            y=float(d.xpos[b][1]),
+        )
+
     # ------------------------------------------------------------------ state
     def state(self) -> dict:
-        self._require()
+        self.require_scene()
         m, d = self.model, self.data
         # mj_step leaves body poses at the start of its last step; report where the bodies are now
         # (what a snapshot of this moment holds, and what the browser simulator reports).
@@ -270,7 +328,7 @@ class MujocoBackend:
 
     # ------------------------------------------------------------------ snapshot
     def snapshot(self) -> dict:
-        self._require()
+        self.require_scene()
         spec = mujoco.mjtState.mjSTATE_INTEGRATION
         size = mujoco.mj_stateSize(self.model, spec)
         buffer = np.empty(size, dtype=np.float64)
@@ -278,7 +336,7 @@ class MujocoBackend:
         return {"scene": self.scene, "engine": self.engine, "time": float(self.data.time), "data": buffer.tobytes()}
 
     def restore(self, snapshot: dict) -> None:
-        self._require()
+        self.require_scene()
         if snapshot.get("scene") != self.scene:
             raise SimError("E_SIM_SNAPSHOT", f"snapshot is from scene {snapshot.get('scene')}, this is {self.scene}", field="scene")
         if snapshot.get("engine") != self.engine:
@@ -293,7 +351,7 @@ class MujocoBackend:
 
     # ------------------------------------------------------------------ camera
     def render(self, camera: str | None, width: int, height: int) -> bytes:
-        self._require()
+        self.require_scene()
         r = self.renderer
         if r is None or r.width != width or r.height != height:
             if width > self.model.vis.global_.offwidth or height > self.model.vis.global_.offheight:
@@ -313,10 +371,7 @@ class MujocoBackend:
             self.renderer.close()
             self.renderer = None
 
-    def _require(self) -> None:
+    def require_scene(self) -> None:
         if self.model is None:
             raise SimError("E_SIM_NO_SCENE", "no scene loaded: send load_scene first")
 
-
-def now_ms() -> float:
-    return time.time() * 1000.0

@@ -2,113 +2,214 @@
 
 Requests carry an `id` and an `op`; each gets exactly one answer with the same `id`:
 `{"id", "ok": true, ...}` or `{"id", "ok": false, "error": {"code", "message", "file"?, "line"?, "field"?}}`.
-Events carry `event` instead: `state`, `frame`, `actuation`, `log`. See the package README.
+Events carry `event` instead: `state`, `frame`, `deadman` (to every client) and `actuation` (to the
+command's sender). See the package README.
+
+With a token configured, a connection's first request must be `hello` with that token; anything
+else (or a wrong token) is answered with `E_UNAUTHORIZED` and the connection closed. Until then a
+frame may be at most 64 KiB, and a connection that has not said hello within 5 s is closed.
+
+Commands (`act`) wait for the step that applies them; `commands.py` states the rule and the fates.
+The deadman (`deadman.py`) and the parent watch (`lifeline.py`) stop the robot by themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import PROTOCOL, __version__
+from .backend import Backend, Motion
+from .clock import NodeClock
+from .commands import DEFAULT_TTL_MS, FATES, Command, CommandQueue, Fate, check_header, deadline_of
+from .deadman import Deadman, DeadmanConfig, Trip
 from .errors import SimError
-from .framing import FrameError, encode_frame, read_frame
+from .framing import MAX_FRAME, FrameError, encode_frame, read_frame
+from .lifeline import ParentWatch, Trace
 from .stamp import stamp_frame
 
-
 # Answered at once, whatever else is running.
-LOCK_FREE = {"hello", "ping", "shutdown"}
+LOCK_FREE = {"hello", "ping", "shutdown", "stats"}
+PRE_AUTH_MAX_FRAME = 64 * 1024
+HELLO_TIMEOUT_S = 5.0
+#: How often the deadman and the parent watch look, s.
+WATCH_PERIOD_S = 0.02
 
 
 def log(level: str, message: str) -> None:
     print(f"{level} {message}", file=sys.stderr, flush=True)
 
 
-def now_ms() -> float:
-    return time.time() * 1000.0
+@dataclass(frozen=True)
+class SidecarConfig:
+    #: The per-run token a connection must show in `hello`; None: none needed (a private Unix socket).
+    token: str | None = None
+    deadman: DeadmanConfig = field(default_factory=DeadmanConfig)
+    #: The deadline of a command whose header has no `ttl`, ms (the core's `DEFAULT_TTL_MS`).
+    default_ttl_ms: float = DEFAULT_TTL_MS
+    #: After its parent died: how long the robot may take to come to rest before the sidecar exits, s.
+    stop_grace_s: float = 1.0
+
+
+class Client:
+    """One connection."""
+
+    def __init__(self, writer: asyncio.StreamWriter, authenticated: bool) -> None:
+        self.writer = writer
+        self.authenticated = authenticated
+        self.close_after_reply = False
+
+
+@dataclass(frozen=True)
+class Request:
+    message: dict[str, Any]
+    client: Client
+    #: When the request arrived, `time.monotonic()` s.
+    received: float
+
+
+Op = Callable[[Request], Awaitable[dict[str, Any]]]
 
 
 class Sidecar:
-    def __init__(self, backend) -> None:
+    def __init__(self, backend: Backend, config: SidecarConfig | None = None, *, trace: Trace | None = None, parent: ParentWatch | None = None) -> None:
         self.backend = backend
-        self.clients: set[asyncio.StreamWriter] = set()
+        self.config = config or SidecarConfig()
+        self.trace = trace or Trace(None)
+        self.parent = parent
+        self.clock = NodeClock()
+        self.deadman = Deadman(self.config.deadman)
+        self.queue = CommandQueue()
+        self.fates: dict[str, int] = {fate: 0 for fate in FATES}
+        self.oldest_applied_ms = 0.0
+        self.clients: set[Client] = set()
         self.running = False
-        self.loop_task: asyncio.Task | None = None
+        self.loading = False
+        self.winding_down = False
+        self.loop_task: asyncio.Task[None] | None = None
+        self.watch_task: asyncio.Task[None] | None = None
         self.state_hz = 50.0
-        self.camera: dict | None = None
+        self.camera: dict[str, Any] | None = None
         self.frame_seq = 0
         self.step_count = 0
-        self.pending_command: dict | None = None
         self.realtime_factor = 0.0
         self.sink: asyncio.StreamWriter | None = None
         self.frames_dropped = 0
         self.sink_address: tuple[str, int] | None = None
-        self.sink_task: asyncio.Task | None = None
+        self.sink_task: asyncio.Task[None] | None = None
         self.next_frame_sim = 0.0
         self.lock = asyncio.Lock()
         self.generation = 0
-        self.tasks: set[asyncio.Task] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        #: Ends the process's serving (set by `__main__`).
+        self.on_exit: Callable[[], None] = lambda: None
+        self.ops: dict[str, Op] = {
+            "hello": self.op_hello,
+            "ping": self.op_ping,
+            "stats": self.op_stats,
+            "load_scene": self.op_load_scene,
+            "reset": self.op_reset,
+            "step": self.op_step,
+            "run": self.op_run,
+            "pause": self.op_pause,
+            "act": self.op_act,
+            "state": self.op_state,
+            "snapshot": self.op_snapshot,
+            "restore": self.op_restore,
+            "camera": self.op_camera,
+            "shutdown": self.op_shutdown,
+        }
 
     # ------------------------------------------------------------------ plumbing
-    def emit(self, message: dict) -> None:
+    def start(self) -> None:
+        """Starts the watchdog (deadman, parent watch); call once the event loop runs."""
+        if self.watch_task is None:
+            self.watch_task = asyncio.get_running_loop().create_task(self._watch())
+
+    def emit(self, message: dict[str, Any]) -> None:
         frame = encode_frame(message)
-        for writer in list(self.clients):
+        for client in list(self.clients):
+            writer = client.writer
             # A client that does not read loses events rather than stalling the simulation.
-            if writer.transport.get_write_buffer_size() > 32 * 1024 * 1024:
+            if not client.authenticated or writer.is_closing() or writer.transport.get_write_buffer_size() > 32 * 1024 * 1024:
                 continue
             writer.write(frame)
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.clients.add(writer)
+        client = Client(writer, authenticated=self.config.token is None)
+        self.clients.add(client)
+        loop = asyncio.get_running_loop()
+        deadline = None if client.authenticated else loop.call_later(HELLO_TIMEOUT_S, lambda: client.authenticated or writer.close())
         try:
-            while True:
+            while not writer.is_closing():
                 try:
-                    message = await read_frame(reader)
+                    message = await read_frame(reader, MAX_FRAME if client.authenticated else PRE_AUTH_MAX_FRAME)
                 except FrameError as error:
                     writer.write(encode_frame({"id": None, "ok": False, "error": {"code": "E_PROTOCOL", "message": str(error)}}))
                     break
                 except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
                     # The peer went, or the sidecar is shutting down: nothing to report.
                     break
+                received = time.monotonic()
+                if not client.authenticated:
+                    # Nothing but a hello until it is in, one request at a time.
+                    await self._reply(message, client, received)
+                    if not client.authenticated:
+                        break
+                    continue
                 # Each request runs as its own task, so that `ping` is answered while a long one
                 # (Genesis compiling a scene) runs; the backend lock keeps the others in order.
-                task = asyncio.get_running_loop().create_task(self._reply(message, writer))
+                task = loop.create_task(self._reply(message, client, received))
                 self.tasks.add(task)
                 task.add_done_callback(self.tasks.discard)
         finally:
-            self.clients.discard(writer)
+            if deadline is not None:
+                deadline.cancel()
+            self.clients.discard(client)
             writer.close()
 
-    async def _reply(self, message: Any, writer: asyncio.StreamWriter) -> None:
-        reply = await self.handle(message)
-        if reply is None or writer.is_closing():
+    async def _reply(self, message: Any, client: Client, received: float) -> None:
+        reply = await self.handle(message, client, received)
+        writer = client.writer
+        if writer.is_closing():
             return
         writer.write(encode_frame(reply))
         try:
             await writer.drain()
         except ConnectionError:
             return
+        if client.close_after_reply:
+            writer.close()
         if reply.get("shutdown"):
-            asyncio.get_running_loop().call_soon(self.stop)
+            asyncio.get_running_loop().call_soon(self.shutdown_now)
 
-    async def handle(self, message: Any) -> dict | None:
+    async def handle(self, message: Any, client: Client, received: float) -> dict[str, Any]:
         if not isinstance(message, dict):
+            client.close_after_reply = not client.authenticated
             return {"id": None, "ok": False, "error": {"code": "E_PROTOCOL", "message": "a request must be a map with id and op"}}
         request_id = message.get("id")
         op = message.get("op")
         try:
-            handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
+            handler = self.ops.get(op) if isinstance(op, str) else None
             if handler is None:
                 raise SimError("E_UNKNOWN_OP", f"unknown op {op!r}", field="op")
+            if not client.authenticated and op != "hello":
+                client.close_after_reply = True
+                raise SimError("E_UNAUTHORIZED", "say hello with the token first", field="token")
+            request = Request(message, client, received)
             if op in LOCK_FREE:
-                result = await handler(message)
+                result = await handler(request)
             else:
                 async with self.lock:
-                    result = await handler(message)
-            return {"id": request_id, "ok": True, **(result or {})}
+                    result = await handler(request)
+            return {"id": request_id, "ok": True, **result}
         except SimError as error:
+            client.close_after_reply = client.close_after_reply or not client.authenticated
             return {"id": request_id, "ok": False, "error": error.to_wire()}
         except (TypeError, ValueError, KeyError, IndexError) as error:
             return {"id": request_id, "ok": False, "error": {"code": "E_VALIDATION", "message": f"bad {op} request: {error}"}}
@@ -117,98 +218,146 @@ class Sidecar:
             return {"id": request_id, "ok": False, "error": {"code": "E_INTERNAL", "message": f"{op} failed: {error}"}}
 
     # ------------------------------------------------------------------ ops
-    async def op_hello(self, m: dict) -> dict:
+    async def op_hello(self, r: Request) -> dict[str, Any]:
+        token = r.message.get("token")
+        # A connection that is in may say hello again without the token; a token shown must be right.
+        if self.config.token is not None and (token is not None or not r.client.authenticated):
+            if not (isinstance(token, str) and hmac.compare_digest(token.encode(), self.config.token.encode())):
+                r.client.close_after_reply = True
+                raise SimError("E_UNAUTHORIZED", "wrong or missing token", field="token")
+        r.client.authenticated = True
+        self.clock.sample(r.message.get("time"), r.received)
         return {
             "protocol": PROTOCOL,
             "version": __version__,
             "backend": self.backend.name,
             "engine": self.backend.engine,
             "capabilities": self.backend.capabilities,
+            "deadman": {"commandMs": self.config.deadman.command_s * 1000, "heartbeatMs": self.config.deadman.heartbeat_s * 1000},
+            "defaultTtlMs": self.config.default_ttl_ms,
         }
 
-    async def op_ping(self, m: dict) -> dict:
-        return {"t": now_ms()}
+    async def op_ping(self, r: Request) -> dict[str, Any]:
+        # A ping is the supervisor's heartbeat; the time it carries (Node's, when it was sent) maps our clock to Node's.
+        self.deadman.heartbeat(r.received)
+        self.clock.sample(r.message.get("t"), r.received)
+        return {"t": self.clock.now(), "received": self.clock.at(r.received)}
 
-    async def op_load_scene(self, m: dict) -> dict:
-        scene = m.get("scene")
+    async def op_stats(self, r: Request) -> dict[str, Any]:
+        return {
+            "fates": dict(self.fates),
+            "deadmanTrips": self.deadman.trips,
+            "waiting": len(self.queue),
+            "oldestAppliedMs": self.oldest_applied_ms,
+            "clock": {"offsetMs": self.clock.offset_ms, "synced": self.clock.synced},
+        }
+
+    async def op_load_scene(self, r: Request) -> dict[str, Any]:
+        scene = r.message.get("scene")
         if not isinstance(scene, dict):
             raise SimError("E_VALIDATION", "scene must be a map with id and mjcf or path", field="scene")
-        self.pending_command = None
+        self._drop_waiting("superseded")
         self.step_count = 0
         # In a thread where the engine allows it, so that pings are answered meanwhile. Genesis's
-        # compiler must run on the main thread; the supervisor holds its heartbeat while a scene loads.
-        if getattr(self.backend, "load_in_thread", False):
-            return {"scene": await asyncio.to_thread(self.backend.load, scene)}
-        return {"scene": self.backend.load(scene)}
+        # compiler must run on the main thread; the supervisor does not judge pings while a scene loads.
+        self.loading = True
+        try:
+            info = await asyncio.to_thread(self.backend.load, scene) if self.backend.load_in_thread else self.backend.load(scene)
+        finally:
+            self.loading = False
+            self.deadman.rearm(time.monotonic())
+        return {"scene": info}
 
-    async def op_reset(self, m: dict) -> dict:
+    async def op_reset(self, r: Request) -> dict[str, Any]:
         self.backend.reset()
         self.step_count = 0
-        self.pending_command = None
+        self._drop_waiting("superseded")
+        self.deadman.rearm(time.monotonic())
         return {}
 
-    async def op_step(self, m: dict) -> dict:
-        n = m.get("n", 1)
-        if not isinstance(n, int) or n < 1 or n > 1_000_000:
+    async def op_step(self, r: Request) -> dict[str, Any]:
+        n = r.message.get("n", 1)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > 1_000_000:
             raise SimError("E_VALIDATION", "n must be an integer from 1 to 1000000", field="n")
         self._advance(n)
         return {"state": self._state()}
 
-    async def op_run(self, m: dict) -> dict:
-        hz = m.get("state_hz", self.state_hz)
-        if not isinstance(hz, (int, float)) or not 0 < hz <= 1000:
+    async def op_run(self, r: Request) -> dict[str, Any]:
+        hz = r.message.get("state_hz", self.state_hz)
+        if isinstance(hz, bool) or not isinstance(hz, (int, float)) or not 0 < hz <= 1000:
             raise SimError("E_VALIDATION", "state_hz must be a number in (0, 1000]", field="state_hz")
         self.state_hz = float(hz)
         if not self.running:
-            self.backend._require() if hasattr(self.backend, "_require") else None
+            self.backend.require_scene()
             self.running = True
+            self.deadman.running(True, time.monotonic())
             self.generation += 1
             self.loop_task = asyncio.get_running_loop().create_task(self._run())
         return {}
 
-    async def op_pause(self, m: dict) -> dict:
+    async def op_pause(self, r: Request) -> dict[str, Any]:
         # The run loop takes the lock each tick, so it sees this before its next step.
         self.running = False
+        self.deadman.running(False, time.monotonic())
         self.loop_task = None
         return {}
 
-    async def op_act(self, m: dict) -> dict:
-        action = m.get("action")
-        if not isinstance(action, dict):
-            raise SimError("E_VALIDATION", "action must be a map with a kind", field="action")
-        self.backend.act(action)
-        command = m.get("command")
-        if isinstance(command, dict):
-            self.pending_command = command
+    async def op_act(self, r: Request) -> dict[str, Any]:
+        # A malformed header cannot be reported on (there is nothing to name the command by): error only.
+        header = check_header(r.message.get("command"))
+        action = r.message.get("action")
+        kind = action.get("kind") if isinstance(action, dict) else None
+        try:
+            if not isinstance(action, dict):
+                raise SimError("E_VALIDATION", "action must be a map with a kind", field="action")
+            if self.winding_down:
+                raise SimError("E_SIM_STOPPING", "the sidecar is stopping the robot and exiting: no new commands")
+            prepared = self.backend.prepare(action)
+        except Exception:
+            self._report(header, kind if isinstance(kind, str) else None, "refused", r.client)
+            raise
+        received = self.clock.at(r.received)
+        command = Command(prepared, header, deadline_of(prepared.kind, header, received, self.config.default_ttl_ms), received, r.client)
+        if command.expired(self.clock.now()):
+            self._report_command(command, "expired")
+            return {"fate": "expired"}
+        for replaced, fate in self.queue.submit(command):
+            self._report_command(replaced, fate)
         return {}
 
-    async def op_state(self, m: dict) -> dict:
+    async def op_state(self, r: Request) -> dict[str, Any]:
         return {"state": self._state()}
 
-    async def op_snapshot(self, m: dict) -> dict:
+    async def op_snapshot(self, r: Request) -> dict[str, Any]:
         snap = self.backend.snapshot()
         snap["step"] = self.step_count
         return {"snapshot": snap}
 
-    async def op_restore(self, m: dict) -> dict:
-        snap = m.get("snapshot")
+    async def op_restore(self, r: Request) -> dict[str, Any]:
+        snap = r.message.get("snapshot")
         if not isinstance(snap, dict):
             raise SimError("E_VALIDATION", "snapshot must be a map", field="snapshot")
         self.backend.restore(snap)
         self.step_count = int(snap.get("step", self.step_count))
+        self._drop_waiting("superseded")
+        # A restored snapshot brings its actuator targets back: they move nothing without a fresh command.
+        self.deadman.rearm(time.monotonic())
         return {}
 
-    async def op_camera(self, m: dict) -> dict:
+    async def op_camera(self, r: Request) -> dict[str, Any]:
+        m = r.message
         if not m.get("enabled", True):
             self.camera = None
             await self._close_sink()
             return {}
         width, height, fps = m.get("width", 640), m.get("height", 480), m.get("fps", 30)
         for name, value, top in (("width", width, 4096), ("height", height, 4096), ("fps", fps, 240)):
-            if not isinstance(value, (int, float)) or not 0 < value <= top:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= top:
                 raise SimError("E_VALIDATION", f"{name} must be a number in (0, {top}]", field=name)
-        name = m.get("camera")
-        frame = self.backend.render(name, int(width), int(height))  # fails early on a bad camera
+        camera = m.get("camera")
+        if camera is not None and not isinstance(camera, str):
+            raise SimError("E_VALIDATION", "camera must be the name of a camera in the scene", field="camera")
+        frame = self.backend.render(camera, int(width), int(height))  # fails early on a bad camera
         await self._close_sink()
         sink = m.get("sink", "events")
         if isinstance(sink, str) and sink.startswith("tcp:"):
@@ -222,29 +371,149 @@ class Sidecar:
         stamp = m.get("stamp", True)
         if not isinstance(stamp, bool):
             raise SimError("E_VALIDATION", "stamp must be a boolean", field="stamp")
-        self.camera = {"camera": name, "width": int(width), "height": int(height), "fps": float(fps), "sink": sink, "stamp": stamp}
+        self.camera = {"camera": camera, "width": int(width), "height": int(height), "fps": float(fps), "sink": sink, "stamp": stamp}
         return {"bytes": len(frame)}
 
-    async def op_shutdown(self, m: dict) -> dict:
+    async def op_shutdown(self, r: Request) -> dict[str, Any]:
         return {"shutdown": True}
 
-    # ------------------------------------------------------------------ internals
-    def _state(self) -> dict:
-        state = self.backend.state()
-        state["step"] = self.step_count
-        state["realtimeFactor"] = self.realtime_factor
-        return state
+    # ------------------------------------------------------------------ commands and their fates
+    def _report(self, header: dict[str, Any] | None, kind: str | None, fate: Fate, client: Client | None) -> None:
+        """Counts a command's fate and tells its sender (only its sender: reports are per command, not news)."""
+        self.fates[fate] += 1
+        if header is None or client is None or client not in self.clients or client.writer.is_closing():
+            return
+        client.writer.write(encode_frame({"event": "actuation", "command": header, "kind": kind, "fate": fate, "at": self.clock.now(), "simTime": self.backend.time}))
+
+    def _report_command(self, command: Command, fate: Fate) -> None:
+        origin = command.origin if isinstance(command.origin, Client) else None
+        self._report(command.header, command.action.kind, fate, origin)
+
+    def _drop_waiting(self, fate: Fate) -> None:
+        for command in self.queue.clear():
+            self._report_command(command, fate)
 
     def _advance(self, n: int) -> None:
-        self.backend.step(n)
+        """Applies the waiting commands still within their deadline, then steps `n` times."""
+        now_mono = time.monotonic()
+        now = self.clock.at(now_mono)
+        due, late = self.queue.take(now)
+        for command in late:
+            self._report_command(command, "expired")
+        silent = self.deadman.heartbeat_lost(now_mono)
+        applied: list[Command] = []
+        for command in due:
+            if silent and command.action.kind != "freeze":
+                # The supervisor (its safety gate, lease and e-stop) has gone quiet: nothing moves until it is back.
+                self._report_command(command, "refused")
+                continue
+            try:
+                command.action.apply()
+            except Exception as error:  # noqa: BLE001 - a command the engine rejects must not stop the simulation
+                log("error", f"applying a {command.action.kind} command failed: {error!r}")
+                self._report_command(command, "refused")
+                continue
+            applied.append(command)
+            self.deadman.command(now_mono)
+            if command.header is not None:
+                self.oldest_applied_ms = max(self.oldest_applied_ms, now - float(command.header["stamp"]))
+        try:
+            self.backend.step(n)
+        except Exception:
+            for command in applied:
+                self._report_command(command, "refused")
+            raise
         self.step_count += n
-        if self.pending_command is not None:
-            self.emit({"event": "actuation", "command": self.pending_command, "at": now_ms(), "simTime": self.backend.time})
-            self.pending_command = None
+        for command in applied:
+            self._report_command(command, "applied")
         # Stepped by hand (not running in real time): the camera follows simulated time.
         if not self.running and self.camera is not None and self.backend.time >= self.next_frame_sim:
             self.next_frame_sim = self.backend.time + 1.0 / self.camera["fps"]
             self._frame_now()
+
+    # ------------------------------------------------------------------ stopping by itself
+    def _motion(self) -> Motion:
+        try:
+            return self.backend.motion()
+        except SimError:
+            return Motion()
+
+    def _stop_motion(self) -> None:
+        try:
+            self.backend.stop_motion()
+        except SimError:
+            pass
+
+    def _moving(self) -> bool:
+        try:
+            return self.backend.moving()
+        except SimError:
+            return False
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_PERIOD_S)
+            if self.parent is not None and not self.winding_down:
+                why = self.parent.check()
+                if why is not None:
+                    self.wind_down(why)
+            if self.loading or self.winding_down:
+                continue
+            trip = self.deadman.check(time.monotonic(), self._moving())
+            if trip is not None:
+                self._trip(trip)
+
+    def _trip(self, trip: Trip) -> None:
+        self._stop_motion()
+        log("warn", trip.describe(self.config.deadman))
+        self.trace.write("deadman", self.backend.time, self._motion(), reason=trip.reason, sinceCommandMs=trip.since_command_s * 1000)
+        self.emit({"event": "deadman", "reason": trip.reason, "sinceCommandMs": trip.since_command_s * 1000, "at": self.clock.now(), "simTime": self.backend.time})
+
+    def wind_down(self, reason: str) -> None:
+        """The supervisor is gone (or SIGTERM came): stop the robot, let it come to rest, exit."""
+        if self.winding_down:
+            return
+        self.winding_down = True
+        log("warn", f"{reason}: stopping the robot, then exiting")
+        self._drop_waiting("refused")
+        self._stop_motion()
+        self.trace.write("stop", self.backend.time, self._motion(), reason=reason)
+        task = asyncio.get_running_loop().create_task(self._settle_then_exit())
+        self.tasks.add(task)
+
+    async def _settle_then_exit(self) -> None:
+        # Keep simulating (if it runs in real time) until the robot is at rest, for at most the grace time.
+        end = time.monotonic() + self.config.stop_grace_s
+        while self.running and time.monotonic() < end and not self._motion().at_rest():
+            await asyncio.sleep(WATCH_PERIOD_S)
+        self.trace.write("exit", self.backend.time, self._motion())
+        self.on_exit()
+
+    def shutdown_now(self) -> None:
+        """The supervisor asked: stop the robot and exit at once."""
+        self.winding_down = True
+        self._drop_waiting("refused")
+        self._stop_motion()
+        self.trace.write("exit", self.backend.time, self._motion(), reason="shutdown")
+        self.on_exit()
+
+    async def close(self) -> None:
+        self.running = False
+        self._stop_motion()
+        for task in (self.watch_task, self.loop_task, self.sink_task):
+            if task is not None:
+                task.cancel()
+        for client in list(self.clients):
+            client.writer.close()
+        self.backend.close()
+        self.trace.close()
+
+    # ------------------------------------------------------------------ internals
+    def _state(self) -> dict[str, Any]:
+        state = self.backend.state()
+        state["step"] = self.step_count
+        state["realtimeFactor"] = self.realtime_factor
+        return state
 
     async def _run(self) -> None:
         dt = self.backend.timestep
@@ -257,13 +526,13 @@ class Sidecar:
             async with self.lock:
                 if not self.running or generation != self.generation:
                     break
-                wake = await self._tick(dt, start_wall, start_sim, window, next_state, next_frame)
+                wake = self._tick(dt, start_wall, start_sim, window, next_state, next_frame)
             if wake is None:
                 break
             start_wall, window, next_state, next_frame, at = wake
             await asyncio.sleep(max(0.0, at - time.monotonic()))
 
-    async def _tick(self, dt, start_wall, start_sim, window, next_state, next_frame):
+    def _tick(self, dt: float, start_wall: float, start_sim: float, window: tuple[float, float], next_state: float, next_frame: float) -> tuple[float, tuple[float, float], float, float, float] | None:
         now = time.monotonic()
         owed = int(((now - start_wall) - (self.backend.time - start_sim)) / dt)
         if owed > 0:
@@ -274,6 +543,7 @@ class Sidecar:
             except Exception as error:  # noqa: BLE001
                 log("error", f"step failed: {error!r}")
                 self.running = False
+                self.deadman.running(False, now)
                 return None
             if owed > steps:
                 start_wall += (owed - steps) * dt
@@ -282,18 +552,19 @@ class Sidecar:
             window = (now, self.backend.time)
         if now >= next_state:
             self.emit({"event": "state", "state": self._state()})
+            if self.trace.enabled:
+                self.trace.write("state", self.backend.time, self._motion())
             next_state = max(next_state + 1.0 / self.state_hz, now)
         if self.camera is not None and now >= next_frame:
-            await self._frame()
+            self._frame_now()
             next_frame = max(next_frame + 1.0 / self.camera["fps"], now)
         wake = min(next_state, next_frame if self.camera else next_state, start_wall + (self.backend.time - start_sim) + dt)
         return start_wall, window, next_state, next_frame, wake
 
-    async def _frame(self) -> None:
-        self._frame_now()
-
     def _frame_now(self) -> None:
         cam = self.camera
+        if cam is None:
+            return
         try:
             pixels = self.backend.render(cam["camera"], cam["width"], cam["height"])
         except Exception as error:  # noqa: BLE001
@@ -301,7 +572,7 @@ class Sidecar:
             self.camera = None
             return
         self.frame_seq += 1
-        taken = now_ms()
+        taken = self.clock.now()
         if cam.get("stamp", True):
             pixels = stamp_frame(pixels, cam["width"], cam["height"], taken)
         if self.sink_address is not None:
@@ -338,7 +609,3 @@ class Sidecar:
         if self.sink is not None:
             self.sink.close()
             self.sink = None
-
-    def stop(self) -> None:
-        self.running = False
-        asyncio.get_running_loop().stop()

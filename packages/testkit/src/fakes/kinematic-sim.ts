@@ -1,5 +1,7 @@
 import {
   type Clock,
+  type CommandFate,
+  DEFAULT_TTL_MS,
   type Frame,
   type Header,
   type SceneInfo,
@@ -31,10 +33,26 @@ const JOINTS = ['pan', 'tilt'] as const;
 /** Layout of the state vector (and of a snapshot). */
 const N = 12; // x y yaw v w vTarget wTarget pan tilt panTarget tiltTarget time
 
+/** An action waiting for the next step: what it drives, how to apply it, and the command behind it. */
+interface Waiting {
+  readonly targets: readonly string[];
+  readonly apply: () => void;
+  readonly freeze: boolean;
+  readonly command: Header | undefined;
+  /** `clock` ms; undefined: never expires (a freeze, or an action without a header). */
+  readonly deadline: number | undefined;
+}
+
 /**
  * An in-memory simulator: a differential-drive base (unicycle kinematics with first-order velocity
  * response) carrying a pan-tilt head, on flat ground. Deterministic, dependency-free, fast; the
  * reference that `describeSimulator` is checked against and the robot of the minimal demo.
+ *
+ * Commands follow the same rule as the server's sidecar: an action waits for the next step; one that
+ * drives the same targets replaces it (`superseded`, or `estop` when a freeze does); at the step, one
+ * past its deadline (`min(stamp, arrival) + (ttl ?? DEFAULT_TTL_MS)` on `clock`) is dropped
+ * (`expired`), the others are applied (`applied`); an unknown joint is `refused`. Each command with
+ * a header is reported once on `actuations$`.
  *
  * Scene: `{ id: 'diff-drive' }`. Bodies: `base`, `head`. Joints: `pan`, `tilt`.
  */
@@ -47,7 +65,7 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
   let steps = 0;
   let loaded = false;
   let closed = false;
-  let pending: Header | undefined;
+  let waiting: Waiting[] = [];
   let watchers = 0;
   let frameSeq = 0;
   const state$ = new Subject<SimulatorState>();
@@ -100,6 +118,10 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
     return { width, height, format: 'rgba', timestamp: clock.now(), seq: frameSeq++, data };
   };
 
+  const report = (command: Header | undefined, fate: CommandFate) => {
+    if (command) actuations$.next({ command, fate, at: clock.now(), simTime: s[11]! });
+  };
+
   const advance = () => {
     const a = dt / (tau + dt);
     s[3] = s[3]! + a * (s[5]! - s[3]!);
@@ -133,6 +155,8 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
       loaded = true;
       s.fill(0);
       steps = 0;
+      for (const w of waiting) report(w.command, 'superseded');
+      waiting = [];
       return {
         id: SCENE,
         timestep: dt,
@@ -147,7 +171,8 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
       ensureOpen('reset');
       s.fill(0);
       steps = 0;
-      pending = undefined;
+      for (const w of waiting) report(w.command, 'superseded');
+      waiting = [];
     },
     async step(n = 1) {
       ensureOpen('step');
@@ -157,12 +182,15 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
           context: { n },
         });
       }
+      // The deadline is judged here, where the command acts.
+      const now = clock.now();
+      const due = waiting.filter((w) => w.deadline === undefined || now <= w.deadline);
+      for (const w of waiting) if (!due.includes(w)) report(w.command, 'expired');
+      waiting = [];
+      for (const w of due) w.apply();
       for (let i = 0; i < n; i++) {
         advance();
-        if (pending) {
-          actuations$.next({ command: pending, fate: 'applied', at: clock.now(), simTime: s[11]! });
-          pending = undefined;
-        }
+        if (i === 0) for (const w of due) report(w.command, 'applied');
         if (watchers > 0 && steps % camera.every === 0) frames.next(render());
       }
       const st = snapshotState();
@@ -171,31 +199,66 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
     },
     act(action: SimAction, command?: Header) {
       ensureOpen('act');
+      let next: Pick<Waiting, 'targets' | 'apply' | 'freeze'>;
       switch (action.kind) {
-        case 'twist':
-          s[5] = action.linear.x;
-          s[6] = action.angular.z;
+        case 'twist': {
+          const [v, w] = [action.linear.x, action.angular.z];
+          next = {
+            targets: ['base'],
+            freeze: false,
+            apply: () => {
+              s[5] = v;
+              s[6] = w;
+            },
+          };
           break;
-        case 'joints':
+        }
+        case 'joints': {
+          const set: [number, number][] = [];
           action.name.forEach((jn, i) => {
             const j = JOINTS.indexOf(jn as (typeof JOINTS)[number]);
             if (j < 0) {
+              report(command, 'refused');
               throw new TelekitError('E_VALIDATION', 'unknown joint', {
                 operation: 'act',
                 context: { joint: jn },
               });
             }
             const target = action.position?.[i];
-            if (target !== undefined) s[9 + j] = target;
+            if (target !== undefined) set.push([9 + j, target]);
           });
+          next = {
+            targets: action.name,
+            freeze: false,
+            apply: () => {
+              for (const [k, target] of set) s[k] = target;
+            },
+          };
           break;
+        }
         case 'freeze':
-          s[3] = s[4] = s[5] = s[6] = 0;
-          s[9] = s[7]!;
-          s[10] = s[8]!;
+          next = {
+            targets: ['base', ...JOINTS],
+            freeze: true,
+            apply: () => {
+              s[3] = s[4] = s[5] = s[6] = 0;
+              s[9] = s[7]!;
+              s[10] = s[8]!;
+            },
+          };
           break;
       }
-      if (command) pending = command;
+      const now = clock.now();
+      const deadline =
+        next.freeze || !command ? undefined : Math.min(command.stamp, now) + (command.ttl ?? DEFAULT_TTL_MS);
+      if (deadline !== undefined && now > deadline) return report(command, 'expired');
+      // A newer action replaces the waiting ones whose targets it all drives.
+      waiting = waiting.filter((w) => {
+        const covered = w.targets.every((t) => next.targets.includes(t));
+        if (covered) report(w.command, next.freeze && !w.freeze ? 'estop' : 'superseded');
+        return !covered;
+      });
+      waiting.push({ ...next, command, deadline });
     },
     state$: state$.asObservable(),
     actuations$: actuations$.asObservable(),
@@ -235,6 +298,8 @@ export function kinematicSim(options: KinematicSimOptions = {}): Simulator {
       const values = new Float64Array(snapshot.data.slice().buffer);
       s.set(values.subarray(0, N));
       steps = values[N]!;
+      for (const w of waiting) report(w.command, 'superseded');
+      waiting = [];
     },
     async close() {
       if (closed) return;

@@ -1,0 +1,117 @@
+"""What the sidecar needs from a physics engine, and the shape of an action ready to apply.
+
+An action is checked when it arrives (`Backend.prepare`, which raises `SimError` for anything the
+scene cannot do) and applied later, at the step that uses it (`PreparedAction.apply`), so that its
+deadline is judged where it acts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .errors import SimError
+
+
+@dataclass(frozen=True)
+class PreparedAction:
+    """A checked action: what it drives (`targets`, actuator ids) and how to apply it."""
+
+    kind: str
+    targets: frozenset[Hashable]
+    apply: Callable[[], None]
+
+    def covers(self, other: PreparedAction) -> bool:
+        """True when applying this one makes `other` pointless: it drives every actuator `other` drives."""
+        return other.targets <= self.targets
+
+
+@dataclass(frozen=True)
+class Motion:
+    """How fast the robot moves right now: the speed and yaw rate its wheels drive the base at
+    (odometry, m/s and rad/s), the fastest named joint (rad/s or m/s), and the base's own speed over
+    the ground (m/s) and position (m)."""
+
+    linear: float = 0.0
+    angular: float = 0.0
+    joint: float = 0.0
+    travel: float = 0.0
+    x: float = 0.0
+    y: float = 0.0
+
+    def at_rest(self, tolerance: float = 0.05) -> bool:
+        return max(self.linear, self.angular, self.joint) < tolerance
+
+
+class Backend(Protocol):
+    """A physics engine behind the sidecar (MuJoCo, Genesis)."""
+
+    name: str
+    engine: str
+    capabilities: dict[str, bool]
+    #: Whether `load` may run in a worker thread (so that pings are answered meanwhile).
+    load_in_thread: bool
+
+    def load(self, scene: dict[str, Any]) -> dict[str, Any]: ...
+    def require_scene(self) -> None: ...
+    def reset(self) -> None: ...
+    def step(self, n: int) -> None: ...
+    @property
+    def time(self) -> float: ...
+    @property
+    def timestep(self) -> float: ...
+    def prepare(self, action: dict[str, Any]) -> PreparedAction: ...
+    def stop_motion(self) -> None:
+        """Zeroes every velocity and effort target (the wheels included); position targets stay."""
+        ...
+
+    def moving(self) -> bool:
+        """True when some velocity or effort target is not zero (the robot is being driven)."""
+        ...
+
+    def motion(self) -> Motion: ...
+    def state(self) -> dict[str, Any]: ...
+    def snapshot(self) -> dict[str, Any]: ...
+    def restore(self, snapshot: dict[str, Any]) -> None: ...
+    def render(self, camera: str | None, width: int, height: int) -> bytes: ...
+    def close(self) -> None: ...
+
+
+def finite(value: Any, field: str) -> float:
+    """`value` as a finite float, or a `SimError` naming `field` (NaN must never reach an actuator)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SimError("E_VALIDATION", f"{field} must be a number, got {type(value).__name__}", field=field)
+    number = float(value)
+    if not math.isfinite(number):
+        raise SimError("E_VALIDATION", f"{field} must be finite, got {number}", field=field)
+    return number
+
+
+def vector(action: Mapping[str, Any], key: str) -> tuple[float, float, float]:
+    """`action[key]` as an `{x, y, z}` map of finite numbers (missing components are 0)."""
+    raw = action.get(key, {})
+    if not isinstance(raw, Mapping):
+        raise SimError("E_VALIDATION", f"{key} must be a map with x, y, z", field=key)
+    return (
+        finite(raw.get("x", 0.0), f"{key}.x"),
+        finite(raw.get("y", 0.0), f"{key}.y"),
+        finite(raw.get("z", 0.0), f"{key}.z"),
+    )
+
+
+def joint_targets(action: Mapping[str, Any]) -> tuple[list[str], dict[str, list[float]]]:
+    """The names of a `joints` action and its target lists (position, velocity, effort), one value per name."""
+    names = action.get("name")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SimError("E_VALIDATION", "name must be a list of joint names", field="name")
+    targets: dict[str, list[float]] = {}
+    for field in ("position", "velocity", "effort"):
+        values = action.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, list) or len(values) != len(names):
+            raise SimError("E_VALIDATION", f"{field} must be a list of {len(names)} numbers, one per name", field=field)
+        targets[field] = [finite(v, f"{field}[{i}]") for i, v in enumerate(values)]
+    return names, targets
