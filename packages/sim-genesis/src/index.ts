@@ -7,8 +7,8 @@ export {
 export { bundledScenes } from './scenes.js';
 export {
   SIDECAR_PROTOCOL,
-  type SidecarConnectOptions,
   SidecarConnection,
+  type SidecarConnectOptions,
   type SidecarErrorInfo,
   type SidecarEvent,
 } from './sidecar-connection.js';

@@ -52,19 +52,22 @@ describe('genesisSim plugin on the wheeled robot', () => {
   it('twist drives the base forward and reports actuation; e-stop freezes it; reset brings it back', async () => {
     const start = await pose();
     const reports: number[] = [];
+    const fates = new Map<number, string[]>();
+    const sent: number[] = [];
     const sub = transport.subscribe(Topics.actuation).subscribe((a) => {
-      if (a.command.sender === 'operator' && a.command.topic === '/controller/twist')
-        reports.push(a.actuatedAt - a.command.stamp);
+      if (a.command.sender !== 'operator' || a.command.topic !== '/controller/twist') return;
+      fates.set(a.command.seq, [...(fates.get(a.command.seq) ?? []), a.fate]);
+      if (a.fate === 'applied') reports.push(a.actuatedAt - a.command.stamp);
     });
-    const drive = setInterval(
-      () =>
-        transport.publish(Topics.twist, {
-          header: header(),
-          linear: { x: 0.5, y: 0, z: 0 },
-          angular: { x: 0, y: 0, z: 0 },
-        }),
-      50,
-    );
+    const drive = setInterval(() => {
+      const h = header();
+      sent.push(h.seq);
+      transport.publish(Topics.twist, {
+        header: h,
+        linear: { x: 0.5, y: 0, z: 0 },
+        angular: { x: 0, y: 0, z: 0 },
+      });
+    }, 50);
     await vi.waitFor(async () => expect((await pose()).position.x - start.position.x).toBeGreaterThan(0.3), {
       timeout: 5_000,
       interval: 100,
@@ -78,6 +81,12 @@ describe('genesisSim plugin on the wheeled robot', () => {
     expect(Math.hypot(b.position.x - a.position.x, b.position.y - a.position.y)).toBeLessThan(0.02);
     expect(reports.length).toBeGreaterThan(3);
     expect(reports.every((ms) => ms >= 0 && ms < 1_000)).toBe(true);
+    // Every twist got exactly one report: applied while driving, e-stopped once the latch engaged.
+    await vi.waitFor(() => expect(sent.every((seq) => fates.has(seq))).toBe(true), { timeout: 5_000 });
+    expect(sent.every((seq) => fates.get(seq)!.length === 1)).toBe(true);
+    const seen = new Set(sent.map((seq) => fates.get(seq)![0]));
+    expect(seen.has('applied')).toBe(true);
+    expect(seen.has('estop')).toBe(true);
     transport.publish(Topics.estop, { header: header(), engage: false });
     transport.publish(Topics.action, { header: header(), action: 'reset' });
     await vi.waitFor(async () => expect(Math.abs((await pose()).position.x)).toBeLessThan(0.05), {

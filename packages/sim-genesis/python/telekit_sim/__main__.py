@@ -75,14 +75,10 @@ async def serve(args: argparse.Namespace, token: str | None, parent: ParentWatch
         if not stopped.done():
             stopped.set_result(None)
 
-    def on_signal(name: str) -> None:
-        if sidecar.winding_down:
-            finish()  # a second signal: now
-        else:
-            sidecar.wind_down(name)
-
+    # SIGTERM (the parent-death signal, or anyone's) and SIGINT: stop the robot, let it come to rest
+    # (at most the grace time), exit. Repeats change nothing: the parent-death signal may come twice.
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal, sig.name)
+        loop.add_signal_handler(sig, sidecar.wind_down, sig.name)
     sidecar.on_exit = finish
     sidecar.start()
     if parent is not None:

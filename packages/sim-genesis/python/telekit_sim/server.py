@@ -42,7 +42,11 @@ WATCH_PERIOD_S = 0.02
 
 
 def log(level: str, message: str) -> None:
-    print(f"{level} {message}", file=sys.stderr, flush=True)
+    try:
+        print(f"{level} {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        # The supervisor, which reads this pipe, is gone: the sidecar goes on stopping the robot regardless.
+        pass
 
 
 @dataclass(frozen=True)
