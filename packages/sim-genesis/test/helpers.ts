@@ -21,7 +21,7 @@ export interface HandSidecar {
 
 /** One line of the sidecar's trace (`TELEKIT_SIM_TRACE`). */
 export interface TraceRecord {
-  event: 'state' | 'deadman' | 'stop' | 'exit';
+  event: 'start' | 'state' | 'deadman' | 'stop' | 'exit';
   /** CLOCK_MONOTONIC, s (Node: `process.hrtime`). */
   mono: number;
   sim: number;
@@ -33,6 +33,11 @@ export interface TraceRecord {
   x: number;
   y: number;
   reason?: string;
+  /** On `start`: the deadman's limits, ms. */
+  commandMs?: number;
+  heartbeatMs?: number;
+  /** On `deadman`: how long since the last command was applied, ms. */
+  sinceCommandMs?: number;
 }
 
 /** Now on CLOCK_MONOTONIC, s: the clock of the sidecar's trace. */

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,7 +76,10 @@ class Backend(Protocol):
     def state(self) -> dict[str, Any]: ...
     def snapshot(self) -> dict[str, Any]: ...
     def restore(self, snapshot: dict[str, Any]) -> None: ...
-    def render(self, camera: str | None, width: int, height: int) -> bytes: ...
+    def render(self, camera: str | None, width: int, height: int) -> Future[bytes]:
+        """Renders the scene as it is now (RGBA); may finish on another thread."""
+        ...
+
     def close(self) -> None: ...
 
 

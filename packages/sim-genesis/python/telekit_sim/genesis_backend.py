@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -188,7 +189,17 @@ class GenesisBackend:  # pragma: no cover - exercised only where genesis-world i
         self.robot.set_qpos(values[2 : 2 + n])
         self.robot.set_dofs_velocity(values[2 + n :])
 
-    def render(self, camera, width: int, height: int) -> bytes:
+    def render(self, camera: str | None, width: int, height: int) -> Future[bytes]:
+        # Genesis renders where it simulates; the frame is ready when this returns.
+        done: Future[bytes] = Future()
+        try:
+            done.set_result(self._render(width, height))
+        except Exception as error:  # noqa: BLE001 - the caller gets it from the future
+            done.set_exception(error)
+        return done
+
+    def _render(self, width: int, height: int) -> bytes:
+        self.require_scene()
         rgb = np.asarray(self.camera.render()[0])
         if rgb.shape[0] != height or rgb.shape[1] != width:
             # The camera's resolution is fixed when the scene is built: sample it to the size asked for.

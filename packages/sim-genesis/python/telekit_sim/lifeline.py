@@ -57,7 +57,8 @@ class ParentWatch:
 
 
 class Trace:
-    """JSON lines, one per state the sidecar sends and one per deadman trip or stop (`TELEKIT_SIM_TRACE`).
+    """JSON lines (`TELEKIT_SIM_TRACE`): `start` (with the deadman's limits), one `state` per state the
+    sidecar sends, `deadman` per trip, `stop` when it winds down, `exit`.
 
     For drills and tests that must see the simulation itself even after the sidecar's supervisor is
     dead: `mono` is `time.monotonic()` (CLOCK_MONOTONIC, the clock of Node's `process.hrtime`), `sim`

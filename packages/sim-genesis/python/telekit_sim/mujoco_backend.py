@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
@@ -67,8 +69,12 @@ class MujocoBackend:
         self.model = None
         self.data = None
         self.scene = None
-        self.renderer = None
         self._wheels = None
+        # Rendering (the slow part: ~10–30 ms a frame on a CPU) happens on a thread of its own, which
+        # owns the GL context: the sidecar's loop keeps serving commands, pings and the deadman.
+        self._gl = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telekit-gl")
+        self._renderer: mujoco.Renderer | None = None
+        self._closed = False
 
     # ------------------------------------------------------------------ scene
     def load(self, scene: dict) -> dict:
@@ -93,7 +99,6 @@ class MujocoBackend:
         self.model = model
         self.data = mujoco.MjData(model)
         self.scene = scene_id
-        self.renderer = None
         self._wheels = self._find_wheels()
         mujoco.mj_forward(self.model, self.data)
         return self.describe()
@@ -350,26 +355,43 @@ class MujocoBackend:
         mujoco.mj_forward(self.model, self.data)
 
     # ------------------------------------------------------------------ camera
-    def render(self, camera: str | None, width: int, height: int) -> bytes:
+    def render(self, camera: str | None, width: int, height: int) -> Future[bytes]:
+        """Renders the scene as it is now, on the GL thread: RGBA on the future.
+
+        The state is copied here (microseconds), so the simulation may step on meanwhile.
+        """
         self.require_scene()
-        r = self.renderer
-        if r is None or r.width != width or r.height != height:
-            if width > self.model.vis.global_.offwidth or height > self.model.vis.global_.offheight:
-                raise SimError("E_SIM_CAMERA", f"camera {width}x{height} exceeds the scene's offscreen buffer {self.model.vis.global_.offwidth}x{self.model.vis.global_.offheight}")
+        m = self.model
+        if width > m.vis.global_.offwidth or height > m.vis.global_.offheight:
+            raise SimError("E_SIM_CAMERA", f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}")
+        data = copy.copy(self.data)
+        return self._gl.submit(self._render, m, data, camera, width, height)
+
+    def _render(self, model: Any, data: Any, camera: str | None, width: int, height: int) -> bytes:
+        # On the GL thread only: the renderer and its context live here.
+        r = self._renderer
+        if r is None or r.model is not model or r.width != width or r.height != height:
             if r is not None:
                 r.close()
-            r = self.renderer = mujoco.Renderer(self.model, height, width)
-        r.update_scene(self.data, camera=camera if camera else -1)
+            r = self._renderer = mujoco.Renderer(model, height, width)
+        r.update_scene(data, camera=camera if camera else -1)
         rgb = r.render()
         rgba = np.empty((height, width, 4), dtype=np.uint8)
         rgba[..., :3] = rgb
         rgba[..., 3] = 255
         return rgba.tobytes()
 
+    def _close_renderer(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
     def close(self) -> None:
-        if self.renderer is not None:
-            self.renderer.close()
-            self.renderer = None
+        if self._closed:
+            return
+        self._closed = True
+        self._gl.submit(self._close_renderer)
+        self._gl.shutdown(wait=True)
 
     def require_scene(self) -> None:
         if self.model is None:

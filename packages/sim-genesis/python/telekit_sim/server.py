@@ -106,6 +106,7 @@ class Sidecar:
         self.frames_dropped = 0
         self.sink_address: tuple[str, int] | None = None
         self.sink_task: asyncio.Task[None] | None = None
+        self.frame_task: asyncio.Task[None] | None = None
         self.next_frame_sim = 0.0
         self.lock = asyncio.Lock()
         self.generation = 0
@@ -134,6 +135,8 @@ class Sidecar:
         """Starts the watchdog (deadman, parent watch); call once the event loop runs."""
         if self.watch_task is None:
             self.watch_task = asyncio.get_running_loop().create_task(self._watch())
+            deadman = self.config.deadman
+            self.trace.write("start", self.backend.time, self._motion(), commandMs=deadman.command_s * 1000, heartbeatMs=deadman.heartbeat_s * 1000)
 
     def emit(self, message: dict[str, Any]) -> None:
         frame = encode_frame(message)
@@ -284,7 +287,13 @@ class Sidecar:
         if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > 1_000_000:
             raise SimError("E_VALIDATION", "n must be an integer from 1 to 1000000", field="n")
         self._advance(n)
-        return {"state": self._state()}
+        state = self._state()
+        # Stepped by hand (not running in real time): the camera follows simulated time, and the
+        # answer waits for the frame (the loop does not: it renders on the backend's GL thread).
+        if not self.running and self.camera is not None and self.backend.time >= self.next_frame_sim:
+            self.next_frame_sim = self.backend.time + 1.0 / self.camera["fps"]
+            await self._frame()
+        return {"state": state}
 
     async def op_run(self, r: Request) -> dict[str, Any]:
         hz = r.message.get("state_hz", self.state_hz)
@@ -361,7 +370,7 @@ class Sidecar:
         camera = m.get("camera")
         if camera is not None and not isinstance(camera, str):
             raise SimError("E_VALIDATION", "camera must be the name of a camera in the scene", field="camera")
-        frame = self.backend.render(camera, int(width), int(height))  # fails early on a bad camera
+        frame = await asyncio.wrap_future(self.backend.render(camera, int(width), int(height)))  # fails early on a bad camera
         await self._close_sink()
         sink = m.get("sink", "events")
         if isinstance(sink, str) and sink.startswith("tcp:"):
@@ -430,10 +439,6 @@ class Sidecar:
         self.step_count += n
         for command in applied:
             self._report_command(command, "applied")
-        # Stepped by hand (not running in real time): the camera follows simulated time.
-        if not self.running and self.camera is not None and self.backend.time >= self.next_frame_sim:
-            self.next_frame_sim = self.backend.time + 1.0 / self.camera["fps"]
-            self._frame_now()
 
     # ------------------------------------------------------------------ stopping by itself
     def _motion(self) -> Motion:
@@ -490,12 +495,14 @@ class Sidecar:
         end = time.monotonic() + self.config.stop_grace_s
         while self.running and time.monotonic() < end and not self._motion().at_rest():
             await asyncio.sleep(WATCH_PERIOD_S)
+        self.running = False
         self.trace.write("exit", self.backend.time, self._motion())
         self.on_exit()
 
     def shutdown_now(self) -> None:
         """The supervisor asked: stop the robot and exit at once."""
         self.winding_down = True
+        self.running = False
         self._drop_waiting("refused")
         self._stop_motion()
         self.trace.write("exit", self.backend.time, self._motion(), reason="shutdown")
@@ -504,7 +511,7 @@ class Sidecar:
     async def close(self) -> None:
         self.running = False
         self._stop_motion()
-        for task in (self.watch_task, self.loop_task, self.sink_task):
+        for task in (self.watch_task, self.loop_task, self.sink_task, self.frame_task):
             if task is not None:
                 task.cancel()
         for client in list(self.clients):
@@ -560,23 +567,29 @@ class Sidecar:
                 self.trace.write("state", self.backend.time, self._motion())
             next_state = max(next_state + 1.0 / self.state_hz, now)
         if self.camera is not None and now >= next_frame:
-            self._frame_now()
+            if self.frame_task is None or self.frame_task.done():
+                self.frame_task = asyncio.get_running_loop().create_task(self._frame())
+            else:
+                self.frames_dropped += 1  # the previous frame is still rendering
             next_frame = max(next_frame + 1.0 / self.camera["fps"], now)
         wake = min(next_state, next_frame if self.camera else next_state, start_wall + (self.backend.time - start_sim) + dt)
         return start_wall, window, next_state, next_frame, wake
 
-    def _frame_now(self) -> None:
+    async def _frame(self) -> None:
+        """Renders the camera's view of this moment (on the backend's GL thread) and sends it on."""
         cam = self.camera
         if cam is None:
             return
+        taken = self.clock.now()
         try:
-            pixels = self.backend.render(cam["camera"], cam["width"], cam["height"])
+            pixels = await asyncio.wrap_future(self.backend.render(cam["camera"], cam["width"], cam["height"]))
         except Exception as error:  # noqa: BLE001
             log("error", f"render failed: {error!r}")
             self.camera = None
             return
+        if self.camera is not cam:
+            return  # turned off or changed meanwhile
         self.frame_seq += 1
-        taken = self.clock.now()
         if cam.get("stamp", True):
             pixels = stamp_frame(pixels, cam["width"], cam["height"], taken)
         if self.sink_address is not None:
