@@ -328,6 +328,8 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
   let realtimeFactor = 0;
   let nodeLagMs = 0;
   let sidecarAnswerMs: number | undefined;
+  /** The deadman the sidecar says it runs (its own command line decides, for one given in `connect`). */
+  let sidecarDeadman: { commandMs: number; heartbeatMs: number } | undefined;
   let ready: Promise<void>;
   let eventsSub: Subscription | undefined;
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -470,6 +472,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
         protocol: number;
         engine: string;
         capabilities: SimulatorCapabilities;
+        deadman?: { commandMs: number; heartbeatMs: number };
       }>('hello', { ...(token ? { token } : {}), time: clock.now() }, requestTimeout);
       return { c, hello };
     } catch (error) {
@@ -493,6 +496,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     }
     engine = hello.engine;
     backendCapabilities = hello.capabilities;
+    sidecarDeadman = hello.deadman;
     // A few pings at once: the sidecar keeps the least delayed one's offset between its clock and
     // Node's, and judges deadlines by it from the first command on.
     for (let i = 0; i < 5; i++) await c.request('ping', { t: clock.now() }, requestTimeout);
@@ -727,7 +731,10 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       return {
         status: s === 'ready' ? 'ok' : s === 'closed' ? 'down' : 'degraded',
         // Never the address or the token: /readyz shows this.
-        detail: s === 'ready' ? `${engine}, deadman ${deadman.commandMs} ms` : s,
+        detail:
+          s === 'ready'
+            ? `${engine}, deadman ${sidecarDeadman ? `${sidecarDeadman.commandMs} ms` : 'unknown'}`
+            : s,
         data: {
           restarts,
           backend,
