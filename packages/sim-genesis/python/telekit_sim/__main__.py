@@ -82,7 +82,14 @@ async def serve(args: argparse.Namespace, token: str | None, parent: ParentWatch
     sidecar.on_exit = finish
     sidecar.start()
     if parent is not None:
-        parent.watch_pipe(sys.stdin.buffer, lambda why: loop.call_soon_threadsafe(sidecar.wind_down, why))
+
+        def pipe_gone(why: str) -> None:
+            try:
+                loop.call_soon_threadsafe(sidecar.wind_down, why)
+            except RuntimeError:
+                pass  # the loop has already finished: the sidecar is exiting anyway
+
+        parent.watch_pipe(sys.stdin.fileno(), pipe_gone)
     deadman = config.deadman
     log("info", f"{sidecar.backend.engine} backend ready; deadman {round(deadman.command_s * 1000)} ms without commands, {round(deadman.heartbeat_s * 1000)} ms without heartbeat")
     print(f"listening {address}", flush=True)
@@ -117,7 +124,7 @@ def main() -> None:
             parser.error(f"--{name.replace('_', '-')} must be a positive number of ms")
     # Noted before anything slow (importing the engine), so that a parent that dies meanwhile is noticed.
     parent = ParentWatch() if args.supervised else None
-    token = parent.read_token(sys.stdin.buffer) if parent is not None else os.environ.get("TELEKIT_SIM_TOKEN") or None
+    token = parent.read_token(sys.stdin.fileno()) if parent is not None else os.environ.get("TELEKIT_SIM_TOKEN") or None
     try:
         asyncio.run(serve(args, token, parent))
     except KeyboardInterrupt:

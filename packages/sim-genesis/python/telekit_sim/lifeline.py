@@ -27,23 +27,32 @@ class ParentWatch:
         self.parent = os.getppid()
         self.gone_reason: str | None = None
 
-    def read_token(self, stdin: IO[bytes]) -> str | None:
-        """The first line of the supervisor's pipe: the per-run token (empty: none)."""
-        line = stdin.readline()
-        if not line:
-            self.gone_reason = "the supervisor's pipe closed before it sent a token"
-            return None
+    def read_token(self, fd: int) -> str | None:
+        """The first line of the supervisor's pipe: the per-run token (empty: none).
+
+        Read from the raw descriptor, a byte at a time: nothing beyond the line is consumed, and no
+        buffered reader is left holding a lock that interpreter shutdown would wait for.
+        """
+        line = bytearray()
+        while True:
+            byte = os.read(fd, 1)
+            if not byte:
+                self.gone_reason = "the supervisor's pipe closed before it sent a token"
+                return None
+            if byte == b"\n":
+                break
+            line += byte
         token = line.decode("utf-8", "replace").strip()
         return token or None
 
-    def watch_pipe(self, stdin: IO[bytes], on_gone: Callable[[str], None]) -> None:
+    def watch_pipe(self, fd: int, on_gone: Callable[[str], None]) -> None:
         """Calls `on_gone` (from a daemon thread) when the pipe ends."""
 
         def wait() -> None:
             try:
-                while stdin.read(4096):
+                while os.read(fd, 4096):
                     pass
-            except (OSError, ValueError):
+            except OSError:
                 pass
             on_gone("the supervisor's pipe closed")
 
