@@ -466,11 +466,16 @@ class Sidecar:
                 why = self.parent.check()
                 if why is not None:
                     self.wind_down(why)
-            if self.loading or self.winding_down:
-                continue
-            trip = self.deadman.check(time.monotonic(), self._moving())
-            if trip is not None:
-                self._trip(trip)
+            if not self.loading:
+                self._check_deadman(time.monotonic())
+
+    def _check_deadman(self, now: float) -> None:
+        """Looked at by the watchdog every 20 ms, and by the run loop before every step."""
+        if self.winding_down:
+            return
+        trip = self.deadman.check(now, self._moving())
+        if trip is not None:
+            self._trip(trip)
 
     def _trip(self, trip: Trip) -> None:
         self._stop_motion()
@@ -545,6 +550,7 @@ class Sidecar:
 
     def _tick(self, dt: float, start_wall: float, start_sim: float, window: tuple[float, float], next_state: float, next_frame: float) -> tuple[float, tuple[float, float], float, float, float] | None:
         now = time.monotonic()
+        self._check_deadman(now)
         owed = int(((now - start_wall) - (self.backend.time - start_sim)) / dt)
         if owed > 0:
             # At most a tenth of a second at once: after a stall the simulation slows, it does not jump.
