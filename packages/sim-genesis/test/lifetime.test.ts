@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { canTieChildToParent } from '@telekit/core/node';
+import { canTieChildToParent, spawnChild } from '@telekit/core/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findPython } from '../src/index.js';
 import { alive, monotonic, readTrace, sleep, startSidecar, type TraceRecord, until } from './helpers.js';
@@ -30,13 +30,15 @@ function traceFile(): string {
 
 /** Starts the drill supervisor (a Node process driving the robot through sidecarSimulator); resolves with the sidecar's pid. */
 async function drill(trace: string): Promise<{ parent: ChildProcess; sidecar: number }> {
-  const parent = spawn(
+  // Tied to this test process (a test that times out leaves no drill behind); killing it is the drill.
+  const parent = spawnChild(
     process.execPath,
     ['--conditions=source', '--import', 'tsx', join(here, 'fixtures', 'drill-supervisor.ts')],
     {
       cwd: join(here, '..'),
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, TELEKIT_SIM_TRACE: trace, DRILL_COMMAND_MS: String(COMMAND_MS) },
+      parentDeathSignal: 'SIGKILL',
     },
   );
   cleanup.push(() => {
