@@ -44,6 +44,8 @@ export interface Target {
   output(): string;
   robot(): Promise<RobotRecord>;
   memory(): Promise<NodeJS.MemoryUsage>;
+  /** Makes the app publish `bytesPerSecond` of diagnostics telemetry (0 stops it). */
+  load(bytesPerSecond: number): Promise<void>;
   /** Starts a fresh process if the current one died. */
   ensure(): Promise<void>;
   close(): Promise<void>;
@@ -54,11 +56,14 @@ interface Process {
   url: string;
   pid: number;
   exited: boolean;
-  ask(cmd: string): Promise<Record<string, unknown>>;
+  ask(cmd: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 /** Starts the gateway of `profile` in a child process and waits until it listens. */
-export async function startTarget(profile: Profile = 'default'): Promise<Target> {
+export async function startTarget(
+  profile: Profile = 'default',
+  options: { logLevel?: 'debug' | 'info' | 'warn' | 'error' } = {},
+): Promise<Target> {
   let output = '';
   const deaths: Death[] = [];
   let closing = false;
@@ -66,7 +71,7 @@ export async function startTarget(profile: Profile = 'default'): Promise<Target>
   const launch = async (): Promise<Process> => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture, profile], {
       cwd: root,
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: { ...process.env, NODE_ENV: 'production', TARGET_LOG_LEVEL: options.logLevel ?? 'debug' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     child.stderr!.on('data', (d: Buffer) => {
@@ -79,7 +84,7 @@ export async function startTarget(profile: Profile = 'default'): Promise<Target>
       url: '',
       pid: child.pid ?? -1,
       exited: false,
-      ask(cmd) {
+      ask(cmd, params = {}) {
         if (proc.exited) return Promise.reject(new Error(`target process ${proc.pid} has exited`));
         const id = nextId++;
         return new Promise((resolve, reject) => {
@@ -91,7 +96,7 @@ export async function startTarget(profile: Profile = 'default'): Promise<Target>
             clearTimeout(timer);
             resolve(v);
           });
-          child.stdin!.write(`${JSON.stringify({ id, cmd })}\n`);
+          child.stdin!.write(`${JSON.stringify({ ...params, id, cmd })}\n`);
         });
       },
     };
@@ -142,6 +147,9 @@ export async function startTarget(profile: Profile = 'default'): Promise<Target>
     output: () => output,
     robot: async () => (await current.ask('robot')) as unknown as RobotRecord,
     memory: async () => (await current.ask('mem')).memory as NodeJS.MemoryUsage,
+    load: async (bytesPerSecond) => {
+      await current.ask('load', { bytesPerSecond });
+    },
     async ensure() {
       if (current.exited) current = await launch();
     },
