@@ -73,53 +73,56 @@ async function operatorRoundTrips(target: Target, during?: () => Promise<void>) 
     token: await token('bench-operator', 'operator'),
     connectTimeoutMs: 30_000,
   });
-  const faults: string[] = [];
-  client.faults$.subscribe((f) => faults.push(f.code));
-  await client.connect();
-  const lease = await client.requestControl();
-  if (!lease.granted) throw new Error(`the operator could not take the lease: ${JSON.stringify(lease)}`);
-  let waiting: { seq: number; done: () => void } | undefined;
-  client.subscribe(Topics.actuation, { depth: 64 }).subscribe((a: Actuation) => {
-    if (waiting && a.command.seq === waiting.seq) waiting.done();
-  });
-  let seq = 0;
-  const trip = () =>
-    new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), LOST_MS);
-      const t: Twist = {
-        header: { seq: ++seq, stamp: performance.timeOrigin + performance.now(), sender: 'bench' },
-        linear: { x: 0.3, y: 0, z: 0 },
-        angular: { x: 0, y: 0, z: 0 },
-      };
-      waiting = {
-        seq: t.header.seq,
-        done: () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-      };
-      client.publish(Topics.twist, t);
+  try {
+    const faults: string[] = [];
+    client.faults$.subscribe((f) => faults.push(f.code));
+    await client.connect();
+    const lease = await client.requestControl();
+    if (!lease.granted) throw new Error(`the operator could not take the lease: ${JSON.stringify(lease)}`);
+    let waiting: { seq: number; done: () => void } | undefined;
+    client.subscribe(Topics.actuation, { depth: 64 }).subscribe((a: Actuation) => {
+      if (waiting && a.command.seq === waiting.seq) waiting.done();
     });
-  // The first trips also wait for the actuation subscription to be live.
-  for (let i = 0, ok = 0; ok < WARMUP; i++) {
-    const t0 = performance.now();
-    if (await trip()) ok++;
-    await pause(t0 + PERIOD_MS - performance.now());
-    if (i > WARMUP + 10) throw new Error(`only ${ok} of ${i} warm-up round trips completed`);
+    let seq = 0;
+    const trip = () =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), LOST_MS);
+        const t: Twist = {
+          header: { seq: ++seq, stamp: performance.timeOrigin + performance.now(), sender: 'bench' },
+          linear: { x: 0.3, y: 0, z: 0 },
+          angular: { x: 0, y: 0, z: 0 },
+        };
+        waiting = {
+          seq: t.header.seq,
+          done: () => {
+            clearTimeout(timer);
+            resolve(true);
+          },
+        };
+        client.publish(Topics.twist, t);
+      });
+    // The first trips also wait for the actuation subscription to be live.
+    for (let i = 0, ok = 0; ok < WARMUP; i++) {
+      const t0 = performance.now();
+      if (await trip()) ok++;
+      await pause(t0 + PERIOD_MS - performance.now());
+      if (i > WARMUP + 10) throw new Error(`only ${ok} of ${i} warm-up round trips completed`);
+    }
+    await during?.();
+    const samples: number[] = [];
+    let lost = 0;
+    const end = performance.now() + BUDGET_MS;
+    for (let i = 0; i < ROUND_TRIPS && performance.now() < end; i++) {
+      const t0 = performance.now();
+      if (await trip()) samples.push(performance.now() - t0);
+      else lost++;
+      await pause(t0 + PERIOD_MS - performance.now());
+    }
+    const held = client.holdsControl;
+    return { samples, lost, faults, held };
+  } finally {
+    await client.close();
   }
-  await during?.();
-  const samples: number[] = [];
-  let lost = 0;
-  const end = performance.now() + BUDGET_MS;
-  for (let i = 0; i < ROUND_TRIPS && performance.now() < end; i++) {
-    const t0 = performance.now();
-    if (await trip()) samples.push(performance.now() - t0);
-    else lost++;
-    await pause(t0 + PERIOD_MS - performance.now());
-  }
-  const held = client.holdsControl;
-  await client.close();
-  return { samples, lost, faults, held };
 }
 
 async function variant(scenario?: Scenario): Promise<BenchMeasurement> {
@@ -137,26 +140,31 @@ async function measure(scenario?: Scenario): Promise<BenchMeasurement> {
     let rssBefore = 0;
     let rssPeak = 0;
     let sampler: ReturnType<typeof setInterval> | undefined;
-    const r = await operatorRoundTrips(target, async () => {
-      rssBefore = (await target.memory()).rss;
-      rssPeak = rssBefore;
-      sampler = setInterval(() => {
-        void target
-          .memory()
-          .then((m) => {
-            rssPeak = Math.max(rssPeak, m.rss);
-          })
-          .catch(() => undefined);
-      }, 250);
-      if (scenario === 'never-reads') await target.load(TELEMETRY_BYTES_PER_SECOND);
-      if (scenario) {
-        attack = await attacker(scenario, target.url);
-        // Let the attack build up before measuring.
-        await new Promise((res) => setTimeout(res, 2_000));
-      }
-    });
-    clearInterval(sampler);
-    const attackStats = (await attack?.stop()) ?? {};
+    let r: Awaited<ReturnType<typeof operatorRoundTrips>>;
+    let attackStats: Record<string, number> = {};
+    try {
+      r = await operatorRoundTrips(target, async () => {
+        rssBefore = (await target.memory()).rss;
+        rssPeak = rssBefore;
+        sampler = setInterval(() => {
+          void target
+            .memory()
+            .then((m) => {
+              rssPeak = Math.max(rssPeak, m.rss);
+            })
+            .catch(() => undefined);
+        }, 250);
+        if (scenario === 'never-reads') await target.load(TELEMETRY_BYTES_PER_SECOND);
+        if (scenario) {
+          attack = await attacker(scenario, target.url);
+          // Let the attack build up before measuring.
+          await new Promise((res) => setTimeout(res, 2_000));
+        }
+      });
+    } finally {
+      clearInterval(sampler);
+      attackStats = (await attack?.stop()) ?? {};
+    }
     const alive = target.alive;
     const refused = r.faults.filter((c) => c !== 'E_NOT_CONNECTED');
     const disturbed = [
