@@ -18,8 +18,8 @@ const closers: (() => Promise<void> | void)[] = [];
 if (mode === 'gateway') {
   const topic = topicByName(topicName)!;
   await Promise.all(
-    Array.from({ length: Number(n) }, async (_, i) => {
-      const c = gatewayClient({ url, session: `bench-${i}` });
+    Array.from({ length: Number(n) }, async () => {
+      const c = gatewayClient({ url });
       await c.connect();
       c.subscribe(topic, { depth: 64 }).subscribe(() => received++);
       closers.push(() => c.close());

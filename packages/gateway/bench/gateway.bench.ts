@@ -164,7 +164,6 @@ async function gatewayRoundTrip(load?: {
   const g = await startGateway();
   const operator = gatewayClient({
     url: g.url,
-    session: 'operator',
     sharedConnection: load?.shared ?? false,
   });
   await operator.connect();

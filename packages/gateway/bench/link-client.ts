@@ -12,7 +12,7 @@ import type { Socket } from 'socket.io-client';
 import { gatewayClient, SOCKETS } from '../src/client/index.js';
 
 const [url, mode, probes] = process.argv.slice(2) as [string, string, string];
-const client = gatewayClient({ url, session: 'operator', sharedConnection: mode === 'shared' });
+const client = gatewayClient({ url, sharedConnection: mode === 'shared' });
 await client.connect();
 await client.requestControl();
 let received = 0;

@@ -1,11 +1,14 @@
 export {
   type Ack,
+  CLIENT_EVENTS,
+  type ClientLane,
   type EStopInfo,
   GATEWAY_PROTOCOL,
   type LeaseAnswer,
   type LeaseInfo,
   type LinkHealth,
   NAMESPACES,
+  type Percentiles,
   type Welcome,
   type WireError,
 } from './protocol.js';
@@ -23,14 +26,22 @@ export {
   type TopicRules,
   type Verifier,
 } from './server/auth.js';
-export { type Backplane, type LeaseResult, localBackplane, type Relayed } from './server/backplane.js';
 export {
-  type ClientLane,
+  type Backplane,
+  type LeaseResult,
+  localBackplane,
+  type Relayed,
+  type Who,
+} from './server/backplane.js';
+export {
   createGateway,
   type Gateway,
+  type GatewayClientInfo,
   type GatewayOptions,
 } from './server/create-gateway.js';
-export { type GatewayPluginOptions, gateway } from './server/gateway-plugin.js';
+export { type GatewayPluginOptions, GatewayToken, gateway } from './server/gateway-plugin.js';
+export type { RouteHandler, UpgradeHandler } from './server/http-surface.js';
+export { defaultLimits, type GatewayLimits, type Rate } from './server/limits.js';
 export { GatewayMetrics } from './server/metrics.js';
 export { redisBackplane } from './server/redis-backplane.js';
 export { TokenBucket } from './server/token-bucket.js';

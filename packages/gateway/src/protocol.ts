@@ -1,26 +1,42 @@
 /**
- * The gateway's wire protocol over socket.io (msgpack frames), shared by server and client.
+ * The gateway's wire protocol over socket.io (MessagePack frames), shared by server and client.
  *
  * Two namespaces, each on its own connection, so that a command and everything about control (lease,
  * e-stop, acknowledgements) never queue behind telemetry bytes:
  *
  * | namespace | client → server | server → client |
  * |---|---|---|
- * | `/control` | `pub` (topic, message, ack?) · `sub`/`unsub` ({ topic }, ack) · `lease` ({ action }, ack) · `time` ({ t0, offset?, rtt? }, ack) | `welcome` · `b` (batch of [topic, message]) · `lease` · `estop` · `health` · `fault` |
- * | `/telemetry` | `pub` · `sub` ({ topic, depth? }, ack) · `unsub` ({ topic }, ack) | `welcome` · `b` · `fault` |
+ * | `/control` | `pub` (topic, message, ack?) · `sub`/`unsub` ({ topic }, ack) · `lease` ({ action }, ack) · `time` ({ t0, last? }, ack) | `welcome` · `b` (batch of [topic, message]) · `lease` · `estop` · `health` · `fault` |
+ * | `/telemetry` | `pub` · `sub` ({ topic, depth? }, ack) · `unsub` ({ topic }, ack) · `req` (topic, body, ack) | `welcome` · `b` · `fault` |
  *
- * Authentication is the handshake's `auth` payload (`{ token, session }`); nothing is sent before it
- * passes.
+ * Authentication is the handshake's `auth` payload (`{ token, resume }`); nothing is sent before it
+ * passes. The first lane's `welcome` carries the session's public id and a secret (`resume`) that
+ * the other lane and every reconnect present to join the same session. Anything else — another
+ * event name, another packet type, another namespace — is a protocol violation: the connection is
+ * closed without an answer.
  *
  * @module
  */
 import * as z from 'zod';
 
 /** The protocol version the server and client speak. */
-export const GATEWAY_PROTOCOL = 'telekit-gateway/1';
+export const GATEWAY_PROTOCOL = 'telekit-gateway/2';
 
 /** The two namespaces, one per lane. */
 export const NAMESPACES = { control: '/control', telemetry: '/telemetry' } as const;
+
+/** The two connections a client holds to the gateway. */
+export type ClientLane = keyof typeof NAMESPACES;
+
+/** The events a client may send on each lane; anything else closes the connection. */
+export const CLIENT_EVENTS = {
+  control: ['pub', 'sub', 'unsub', 'lease', 'time'],
+  telemetry: ['pub', 'sub', 'unsub', 'req'],
+} as const satisfies Record<ClientLane, readonly string[]>;
+
+/** Which connection a topic travels on: commands on the control lane, everything else on telemetry. */
+export const laneOf = (topic: { lane: string }): ClientLane =>
+  topic.lane === 'control' ? 'control' : 'telemetry';
 
 /** An error sent to a client: a code, a readable message, and where known the topic and field. */
 export interface WireError {
@@ -30,7 +46,7 @@ export interface WireError {
   field?: string;
 }
 
-/** The answer to `pub`, `sub`, `unsub`. */
+/** The answer to `pub` (the command's fate at the gate), `sub`, `unsub`. */
 export type Ack = { ok: true } | { ok: false; error: WireError };
 
 /** The answer to `lease`. */
@@ -38,17 +54,25 @@ export type LeaseAnswer =
   | { granted: true; holder: LeaseInfo }
   | { granted: false; reason: 'forbidden' | 'held' | 'rate-limited' | 'invalid'; holder: LeaseInfo | null };
 
-/** Who holds control. */
+/** Who holds control, as everyone sees it. */
 export interface LeaseInfo {
+  /** The holder's public session id (the `sender` of its commands). Not a secret: it grants nothing. */
   id: string;
+  /** Who it is, for people: the principal's display name. */
+  name: string;
   role: 'viewer' | 'operator' | 'admin';
 }
 
 /** What the server says first, after authentication. */
 export interface Welcome {
   protocol: string;
+  /** This session's public id: the `sender` the gateway stamps on its commands. */
   clientId: string;
+  /** The secret that joins the other lane and reconnects to this session. Keep it to yourself. */
+  resume: string;
   role: 'viewer' | 'operator' | 'admin';
+  /** The principal's display name. */
+  name: string;
   lease: LeaseInfo | null;
   estop: EStopInfo;
 }
@@ -56,18 +80,30 @@ export interface Welcome {
 /** The e-stop's state as clients see it. */
 export interface EStopInfo {
   latched: boolean;
+  /** Who engaged it (while latched) or cleared it last: a display name. */
   by?: string;
+  /** The public session id of who engaged or cleared it. */
+  byId?: string;
   reason?: string;
+}
+
+/** Percentiles of recent values, ms. */
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  count: number;
 }
 
 /** Link health, sent to each client about itself once a second. */
 export interface LinkHealth {
-  /** Round trip of the client's last clock probe, ms (as the client reported it). */
-  rtt: number | null;
-  /** Server clock minus client clock, ms (as the client estimated it). */
+  /** Round trip of the client's recent clock probes, ms, as the gateway measured them. */
+  rtt: Percentiles | null;
+  /** Server clock minus client clock, ms, as the gateway estimated it from the probes. */
   offset: number | null;
-  /** Input→actuation of this client's commands, ms, over its last 256 actuated commands. */
-  inputToActuation: { p50: number; p99: number; count: number } | null;
+  /** Input→actuation of this client's commands that took effect, ms, over its last 256. */
+  inputToActuation: Percentiles | null;
+  /** What became of this client's recent commands where they act (applied, superseded, expired…). */
+  fates: Partial<Record<'applied' | 'superseded' | 'expired' | 'estop' | 'refused', number>>;
   /** Messages this client lost: telemetry samples dropped for lagging, commands refused. */
   drops: { telemetry: number; control: number };
   lease: LeaseInfo | null;
@@ -82,25 +118,28 @@ export interface TimeAnswer {
 const topicName = z.string().min(1).max(128);
 
 /** Arguments of `sub`. */
-export const SubscribeRequest = z.object({
+export const SubscribeRequest = z.strictObject({
   topic: topicName,
   depth: z.number().int().min(1).max(1024).optional(),
 });
 /** Arguments of `unsub`. */
-export const UnsubscribeRequest = z.object({ topic: topicName });
+export const UnsubscribeRequest = z.strictObject({ topic: topicName });
 /** Arguments of `lease`. */
-export const LeaseRequest = z.object({ action: z.enum(['acquire', 'release', 'takeover']) });
-/** Arguments of `time`. */
-export const TimeProbe = z.object({
-  t0: z.number(),
-  offset: z.number().optional(),
-  rtt: z.number().min(0).optional(),
+export const LeaseRequest = z.strictObject({ action: z.enum(['acquire', 'release', 'takeover']) });
+/**
+ * Arguments of `time`: the client's send time `t0`, and for the previous probe its `t0` and the
+ * client's receive time `t3`, from which the gateway bounds the clock offset itself (NTP's method).
+ */
+export const TimeProbe = z.strictObject({
+  t0: z.number().min(0),
+  last: z.strictObject({ t0: z.number().min(0), t3: z.number().min(0) }).optional(),
 });
+export type TimeProbe = z.infer<typeof TimeProbe>;
 /** The handshake's auth payload. */
-export const AuthPayload = z.object({
+export const AuthPayload = z.strictObject({
   token: z.string().max(8192).optional(),
-  session: z
+  resume: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected 1–63 letters, digits, "_" or "-"')
+    .regex(/^[A-Za-z0-9_-]{16,64}$/, 'expected the resume secret from a welcome')
     .optional(),
 });

@@ -62,6 +62,7 @@ describe('authentication in the handshake', () => {
     const noRole = await new SignJWT({ role: 'superuser' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('x')
+      .setIssuedAt()
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(SECRET));
     expect((await refusal(g, noRole)).message).toContain('role must be viewer, operator or admin');
@@ -94,7 +95,8 @@ describe('authentication in the handshake', () => {
     viewer.faults$.subscribe((f) => faults.push(f));
     await viewer.connect();
     expect(viewer.role).toBe('viewer');
-    expect(viewer.clientId).toMatch(/^eve#/);
+    expect(viewer.clientId).toMatch(/^viewer-/);
+    expect(viewer.displayName).toBe('eve');
     viewer.subscribe(Topics.twist).subscribe();
     viewer.subscribe(Topics.pose).subscribe();
     await vi.waitFor(() =>

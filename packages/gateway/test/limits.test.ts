@@ -22,18 +22,24 @@ describe('limits', () => {
     await c.connect();
     await c.requestControl();
     for (let i = 0; i < 200; i++) c.publish(Topics.twist, drive(0.1 + i / 1000));
-    await vi.waitFor(() =>
-      expect(faults.filter((f) => f.code === 'E_RATE_LIMITED').length).toBeGreaterThanOrEqual(150),
-    );
-    expect(faults.find((f) => f.code === 'E_RATE_LIMITED')?.message).toBe(
-      'too many messages: the limit is 50/s (burst 20)',
-    );
+    // Every refusal is counted; only the first ones of a second are answered (refused traffic
+    // must not cost the gateway a reply each).
+    const refused = async () =>
+      Number(
+        /reason="rate"} (\d+)/.exec(
+          await g.gateway.metrics.registry.getSingleMetricAsString('telekit_refused_total'),
+        )?.[1] ?? 0,
+      );
+    await vi.waitFor(async () => expect(await refused()).toBeGreaterThanOrEqual(150));
+    const answered = faults.filter((f) => f.code === 'E_RATE_LIMITED');
+    expect(answered.length).toBeGreaterThan(0);
+    expect(answered.length).toBeLessThanOrEqual(20);
+    expect(answered[0]?.message).toBe('too many messages: the limit is 50/s (burst 20)');
     // The bucket refills: a second later commands pass again.
     await new Promise((r) => setTimeout(r, 1_000));
     c.publish(Topics.twist, drive(0.9));
     await vi.waitFor(() => expect(robot.last()?.linear.x).toBe(0.9));
-    const rated = await g.gateway.metrics.registry.getSingleMetricAsString('telekit_refused_total');
-    expect(rated).toMatch(/reason="rate"} (1[5-9]\d|200)/);
+    expect(await refused()).toBeLessThanOrEqual(200);
   });
 
   it('oversized messages are refused with their size and the limit, and the link stays up', async () => {

@@ -25,7 +25,7 @@ async function rig(options: { deadmanMs?: number } = {}) {
     await g.close();
   });
   const connect = async (sub: string, role: 'viewer' | 'operator' | 'admin') => {
-    const c = g.client({ token: await token(sub, role), session: sub });
+    const c = g.client({ token: await token(sub, role) });
     const faults: WireError[] = [];
     c.faults$.subscribe((f) => faults.push(f));
     await c.connect();
@@ -39,20 +39,16 @@ describe('teleop safety at the edge', () => {
     const { robot, connect } = await rig();
     const alice = await connect('alice', 'operator');
     const bob = await connect('bob', 'operator');
-    expect(await alice.requestControl()).toEqual({
-      granted: true,
-      holder: { id: 'alice#alice', role: 'operator' },
-    });
-    expect(await bob.requestControl()).toEqual({
-      granted: false,
-      reason: 'held',
-      holder: { id: 'alice#alice', role: 'operator' },
-    });
+    // Others see the holder by name; its id is the session's public id, never one a client chose.
+    const holder = { id: alice.clientId, name: 'alice', role: 'operator' };
+    expect(alice.clientId).toMatch(/^operator-[\w-]+$/);
+    expect(await alice.requestControl()).toEqual({ granted: true, holder });
+    expect(await bob.requestControl()).toEqual({ granted: false, reason: 'held', holder });
     alice.publish(Topics.twist, drive(0.5));
     bob.publish(Topics.twist, drive(0.9));
     await vi.waitFor(() => expect(bob.faults.map((f) => f.code)).toContain('E_NOT_HOLDER'));
     await vi.waitFor(() => expect(robot.moving().map((t) => t.linear.x)).toEqual([0.5]));
-    expect(robot.twists[0]?.header.sender).toBe('alice#alice');
+    expect(robot.twists[0]?.header.sender).toBe(alice.clientId);
     expect(alice.holdsControl).toBe(true);
     expect(bob.holdsControl).toBe(false);
   });
@@ -61,9 +57,12 @@ describe('teleop safety at the edge', () => {
     const { robot, connect } = await rig();
     const alice = await connect('alice', 'operator');
     await alice.requestControl();
-    alice.publish(Topics.twist, { ...drive(0.3), header: { ...drive(0).header, sender: 'bob#bob' } });
+    alice.publish(Topics.twist, {
+      ...drive(0.3),
+      header: { ...drive(0).header, sender: 'operator-someone-else' },
+    });
     await vi.waitFor(() => expect(robot.moving()).toHaveLength(1));
-    expect(robot.moving()[0]?.header.sender).toBe('alice#alice');
+    expect(robot.moving()[0]?.header.sender).toBe(alice.clientId);
   });
 
   it('viewers watch: they can neither take control nor publish commands', async () => {
@@ -86,12 +85,12 @@ describe('teleop safety at the edge', () => {
     expect(await root.requestControl()).toMatchObject({ granted: false, reason: 'held' });
     expect(await root.requestControl({ takeover: true })).toMatchObject({
       granted: true,
-      holder: { id: 'root#root' },
+      holder: { id: root.clientId, name: 'root' },
     });
     await vi.waitFor(() => expect(alice.holdsControl).toBe(false));
     alice.publish(Topics.twist, drive(0.5));
     root.publish(Topics.twist, drive(0.2));
-    await vi.waitFor(() => expect(robot.moving().map((t) => t.header.sender)).toEqual(['root#root']));
+    await vi.waitFor(() => expect(robot.moving().map((t) => t.header.sender)).toEqual([root.clientId]));
     await vi.waitFor(() => expect(alice.faults.map((f) => f.code)).toContain('E_NOT_HOLDER'));
   });
 
@@ -133,7 +132,7 @@ describe('teleop safety at the edge', () => {
     await vi.waitFor(() => expect(robot.moving()).toHaveLength(1));
     const latched = firstValueFrom(alice.estop$.pipe(filter((s) => s.latched)));
     bob.publish(Topics.estop, { header: drive(0).header, engage: true, reason: 'test' });
-    expect(await latched).toEqual({ latched: true, by: 'bob#bob', reason: 'test' });
+    expect(await latched).toEqual({ latched: true, by: 'bob', byId: bob.clientId, reason: 'test' });
     await vi.waitFor(() => expect(robot.last()?.linear.x).toBe(0));
     expect(robot.estops.map((e) => e.engage)).toEqual([true]);
     alice.publish(Topics.twist, drive(0.7));
@@ -167,7 +166,7 @@ describe('teleop safety at the edge', () => {
     let skew = 0;
     const g = await startGateway({ clock: { now: () => Date.now() + skew } });
     cleanup.push(g.close);
-    const watcher = g.client({ session: 'watcher', probeIntervalMs: 600_000 });
+    const watcher = g.client({ probeIntervalMs: 600_000 });
     const seen: number[] = [];
     watcher.subscribe(Topics.twist).subscribe((t) => seen.push(t.linear.x));
     await watcher.connect();
@@ -191,6 +190,6 @@ describe('teleop safety at the edge', () => {
     const seen = firstValueFrom(bob.lease$.pipe(take(3), toArray()));
     await alice.requestControl();
     await alice.releaseControl();
-    expect(await seen).toEqual([null, { id: 'alice#alice', role: 'operator' }, null]);
+    expect(await seen).toEqual([null, { id: alice.clientId, name: 'alice', role: 'operator' }, null]);
   });
 });

@@ -59,8 +59,8 @@ async function startInstance(robot: boolean) {
   };
 }
 
-const connect = async (url: string, session: string) => {
-  const c = gatewayClient({ url, session });
+const connect = async (url: string, _name: string) => {
+  const c = gatewayClient({ url });
   clients.push(c);
   await c.connect();
   return c;
@@ -111,12 +111,12 @@ describe('scale-out through Redis: two gateway processes', () => {
   it('one lease across both instances; commands from either reach the robot', async () => {
     const alice = await connect(a.url, 'alice-on-a');
     const bob = await connect(b.url, 'bob-on-b');
-    expect(await bob.requestControl()).toMatchObject({ granted: true, holder: { id: 'anonymous#bob-on-b' } });
+    expect(await bob.requestControl()).toMatchObject({ granted: true, holder: { id: bob.clientId } });
     await vi.waitFor(() => expect((alice as GatewayClient).holdsControl).toBe(false));
     expect(await alice.requestControl()).toMatchObject({
       granted: false,
       reason: 'held',
-      holder: { id: 'anonymous#bob-on-b' },
+      holder: { id: bob.clientId },
     });
     // Bob, on B, drives the robot attached to A.
     bob.publish(Topics.twist, drive(0.42));
@@ -129,16 +129,21 @@ describe('scale-out through Redis: two gateway processes', () => {
     await free;
     expect(await alice.requestControl()).toMatchObject({
       granted: true,
-      holder: { id: 'anonymous#alice-on-a' },
+      holder: { id: alice.clientId },
     });
+    await alice.releaseControl();
   });
 
-  it('an e-stop on one instance stops commands on the other', async () => {
+  it('an e-stop on one instance stops commands on the other; the lease holder on the other clears it', async () => {
     const carol = await connect(a.url, 'carol-on-a');
     const dave = await connect(b.url, 'dave-on-b');
+    expect(await dave.requestControl()).toMatchObject({ granted: true });
     const seen = firstValueFrom(dave.estop$.pipe(filter((s) => s.latched)));
     carol.publish(Topics.estop, { header: drive(0).header, engage: true, reason: 'drill' });
-    expect(await seen).toMatchObject({ latched: true, reason: 'drill' });
+    expect(await seen).toMatchObject({ latched: true, reason: 'drill', byId: carol.clientId });
+    const refused = firstValueFrom(dave.faults$.pipe(filter((f) => f.code === 'E_ESTOP')));
+    dave.publish(Topics.twist, drive(0.3));
+    await refused;
     const cleared = firstValueFrom(carol.estop$.pipe(filter((s) => !s.latched)));
     dave.publish(Topics.estop, { header: drive(0).header, engage: false });
     await cleared;

@@ -23,7 +23,7 @@ export class TelekitLinkHealth extends TelekitWidget {
   };
   declare _health: ClientLinkHealth | undefined;
   declare _state: ConnectionState | undefined;
-  declare _holder: { id: string; role: string } | null | undefined;
+  declare _holder: { id: string; name: string; role: string } | null | undefined;
   declare _note: string | undefined;
 
   static override styles = [
@@ -82,7 +82,7 @@ export class TelekitLinkHealth extends TelekitWidget {
       .catch((e: Error) => ({ error: e.message }));
     this._note =
       answer && 'granted' in answer && !answer.granted
-        ? `not granted: ${answer.reason}${answer.holder ? ` (held by ${answer.holder.id})` : ''}`
+        ? `not granted: ${answer.reason}${answer.holder ? ` (held by ${answer.holder.name})` : ''}`
         : answer && 'error' in answer
           ? answer.error
           : undefined;
@@ -94,7 +94,8 @@ export class TelekitLinkHealth extends TelekitWidget {
     const mine = this.client?.holdsControl ?? false;
     const connected = s?.status === 'connected';
     const offset = h?.estimate?.offset ?? h?.offset;
-    const rtt = h?.estimate?.rtt ?? h?.rtt;
+    // The gateway's own measure of recent probes (p50 and p99), so congestion shows.
+    const rtt = h?.rtt;
     return html`
       <dl>
         <dt>link</dt>
@@ -102,7 +103,7 @@ export class TelekitLinkHealth extends TelekitWidget {
           ${s ? s.status : 'no client'}${s?.reason && !connected ? ` — ${s.reason}` : ''}
         </dd>
         <dt>round trip</dt>
-        <dd data-field="rtt">${ms(rtt)}</dd>
+        <dd data-field="rtt">${rtt ? `p50 ${ms(rtt.p50)} · p99 ${ms(rtt.p99)}` : ms(h?.estimate?.rtt)}</dd>
         <dt>clock offset</dt>
         <dd data-field="offset">${ms(offset)}</dd>
         <dt>input → actuation</dt>
@@ -112,7 +113,7 @@ export class TelekitLinkHealth extends TelekitWidget {
         <dt>drops</dt>
         <dd data-field="drops">${h ? `telemetry ${h.drops.telemetry} · control ${h.drops.control}` : '—'}</dd>
         <dt>control</dt>
-        <dd data-field="lease">${this._holder ? `${this._holder.id}${mine ? ' (you)' : ''}` : 'nobody'}</dd>
+        <dd data-field="lease">${this._holder ? `${this._holder.name}${mine ? ' (you)' : ''}` : 'nobody'}</dd>
       </dl>
       <div class="buttons">
         ${

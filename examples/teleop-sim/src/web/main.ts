@@ -7,12 +7,9 @@ import { bindClient } from '@telekit/ui-widgets';
 
 const query = new URLSearchParams(location.search);
 const token = query.get('token') ?? undefined;
-const session = sessionStorage.getItem('telekit-session') ?? crypto.randomUUID().slice(0, 8);
-sessionStorage.setItem('telekit-session', session);
 const client = gatewayClient({
   url: location.origin,
   ...(token ? { token } : {}),
-  session,
   topics: Object.values(SimTopics),
 });
 
@@ -43,7 +40,6 @@ if (camera && token) camera.token = token;
 const sim = await BrowserSimulation.fromServer({
   transport: client,
   mode: query.get('sim'),
-  sender: session,
   reportDivergence: () => client.role !== 'viewer',
 });
 const view = document.querySelector('telekit-sim-view');

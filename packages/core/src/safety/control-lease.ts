@@ -8,6 +8,8 @@ export type Role = 'viewer' | 'operator' | 'admin';
 export interface LeaseClient {
   readonly id: string;
   readonly role: Role;
+  /** Who it is, for people (shown to others instead of the id). */
+  readonly name?: string;
 }
 
 /** The current holder. */
@@ -98,7 +100,12 @@ export class ControlLease {
     if (current && !(options.takeover && client.role === 'admin')) {
       return { granted: false, reason: 'held', holder: current };
     }
-    const holder: LeaseHolder = { id: client.id, role: client.role, since: this.#clock.now() };
+    const holder: LeaseHolder = {
+      id: client.id,
+      role: client.role,
+      since: this.#clock.now(),
+      ...(client.name === undefined ? {} : { name: client.name }),
+    };
     this.#holder = holder;
     this.#lastSeen = holder.since;
     this.#changes.next({ reason: current ? 'taken-over' : 'acquired', holder, previous: current });

@@ -60,9 +60,14 @@ export class EStopLatch {
   }
 
   /** Clears the stop. Returns false when it was not latched. */
-  clear(by: string): boolean {
+  clear(by: string, reason?: string): boolean {
     if (!this.latched) return false;
-    this.#state.next({ latched: false, by, since: this.#clock.now() });
+    this.#state.next({
+      latched: false,
+      by,
+      since: this.#clock.now(),
+      ...(reason === undefined ? {} : { reason }),
+    });
     return true;
   }
 

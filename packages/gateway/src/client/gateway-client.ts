@@ -17,22 +17,24 @@ import {
 } from '@telekit/core';
 import { BehaviorSubject, type Observable, Subject } from 'rxjs';
 import { Manager, type Socket } from 'socket.io-client';
-import msgpackParser from 'socket.io-msgpack-parser';
 import { unpackMessage } from '../codec.js';
 import {
   type Ack,
+  type ClientLane,
   type EStopInfo,
   GATEWAY_PROTOCOL,
   type LeaseAnswer,
   type LeaseInfo,
   type LinkHealth,
+  laneOf,
   NAMESPACES,
   type TimeAnswer,
   type Welcome,
   type WireError,
 } from '../protocol.js';
+import { clientParser } from '../wire-parser.js';
 
-type Lane = 'control' | 'telemetry';
+type Lane = ClientLane;
 
 /** Options of {@link gatewayClient}. */
 export interface GatewayClientOptions {
@@ -40,8 +42,6 @@ export interface GatewayClientOptions {
   url: string;
   /** The token for the handshake, or a function returning a fresh one (called on every (re)connect). */
   token?: string | (() => string | Promise<string>);
-  /** Identifies this client across reconnects (one per tab or process). Default: random. */
-  session?: string;
   /** Topics beyond the built-in ones. */
   topics?: readonly Topic[];
   clock?: Clock;
@@ -69,9 +69,11 @@ export interface ClientLinkHealth extends LinkHealth {
 
 /** A {@link Transport} over the gateway, with control and link state. */
 export interface GatewayClient extends Transport {
-  /** The id the gateway knows this client by (`user#session`), once connected. */
+  /** The public id the gateway gave this client's session (the `sender` of its commands), once connected. */
   readonly clientId: string | undefined;
   readonly role: Welcome['role'] | undefined;
+  /** The display name the gateway knows this client by. */
+  readonly displayName: string | undefined;
   /** Who holds control, as the gateway says. */
   readonly lease$: Observable<LeaseInfo | null>;
   readonly estop$: Observable<EStopInfo>;
@@ -96,8 +98,6 @@ export interface GatewayClient extends Transport {
 /** Where a client keeps its socket.io sockets, for diagnostics and tests. */
 export const SOCKETS = Symbol.for('@telekit/gateway/client/sockets');
 
-const randomSession = () => Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
-
 /**
  * Connects to a Telekit gateway: a core `Transport` for browsers and Node. Subscriptions,
  * the lease and the clock estimate are restored by themselves after a reconnect.
@@ -114,11 +114,9 @@ const randomSession = () => Math.random().toString(36).slice(2, 12) + Date.now()
  */
 export function gatewayClient(options: GatewayClientOptions): GatewayClient {
   const clock = options.clock ?? systemClock;
-  const session = options.session ?? randomSession();
   const registry = new Map<string, Topic>(
     [...builtinTopics, ...(options.topics ?? [])].map((t) => [t.name, t]),
   );
-  const laneOf = (t: Topic): Lane => (t.lane === 'control' ? 'control' : 'telemetry');
   const estimator = new OffsetEstimator();
   const state = new BehaviorSubject<ConnectionState>({ status: 'idle', since: clock.now() });
   const lease$ = new BehaviorSubject<LeaseInfo | null>(null);
@@ -127,6 +125,12 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
   const faults$ = new Subject<WireError>();
   const depths = new Map<string, number>();
   const welcome: Partial<Record<Lane, Welcome>> = {};
+  // The session's secret, from the first welcome: the telemetry lane and reconnects present it.
+  let resume: string | undefined;
+  let controlWelcomed: (() => void) | undefined;
+  let controlWelcome = new Promise<void>((r) => (controlWelcomed = r));
+  // The previous time probe, reported in the next so the gateway can bound the clock offset.
+  let lastProbe: { t0: number; t3: number } | undefined;
   let wantsControl = false;
   let takeover = false;
   let closed = false;
@@ -178,7 +182,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     return new Manager(options.url, {
       autoConnect: false,
       transports: options.polling ? ['polling', 'websocket'] : ['websocket'],
-      parser: msgpackParser,
+      parser: clientParser,
       reconnectionDelay: options.reconnectDelayMs ?? 250,
       reconnectionDelayMax: options.reconnectDelayMaxMs ?? 3_000,
       timeout: options.connectTimeoutMs ?? 10_000,
@@ -189,10 +193,14 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     return manager.socket(namespace, {
       auth: (cb) => {
         const t = options.token;
-        void Promise.resolve(typeof t === 'function' ? t() : t).then(
-          (token) => cb(token === undefined ? { session } : { token, session }),
-          () => cb({ session }),
-        );
+        // The telemetry lane joins the session the control lane was welcomed into.
+        const after = namespace === NAMESPACES.telemetry ? controlWelcome : Promise.resolve();
+        void after
+          .then(() => (typeof t === 'function' ? t() : t))
+          .then(
+            (token) => cb({ ...(token === undefined ? {} : { token }), ...(resume ? { resume } : {}) }),
+            () => cb(resume ? { resume } : {}),
+          );
       },
     });
   }
@@ -257,10 +265,14 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     const socket = sockets.control;
     if (!socket.connected) return Promise.resolve();
     const t0 = clock.now();
-    const est = estimator.estimate();
-    return ask<TimeAnswer>(socket, 'time', { t0, ...(est ? { offset: est.offset, rtt: est.rtt } : {}) }).then(
+    const last = lastProbe;
+    lastProbe = undefined;
+    return ask<TimeAnswer>(socket, 'time', { t0, ...(last ? { last } : {}) }).then(
       (a) => {
-        if (a && typeof a.t1 === 'number') estimator.add({ t0, t1: a.t1, t2: a.t2, t3: clock.now() });
+        if (!a || typeof a.t1 !== 'number') return;
+        const t3 = clock.now();
+        lastProbe = { t0, t3 };
+        estimator.add({ t0, t1: a.t1, t2: a.t2, t3 });
       },
       () => undefined,
     );
@@ -293,8 +305,16 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
       }
       welcome[lane] = w;
       if (lane === 'control') {
+        const changed = resume !== undefined && resume !== w.resume;
+        resume = w.resume;
+        lastProbe = undefined;
         lease$.next(w.lease);
         estop$.next(w.estop);
+        controlWelcomed?.();
+        // A new session (the old one ended while both lanes were down): the telemetry lane joins it.
+        if (changed && sockets.telemetry.connected && welcome.telemetry?.clientId !== w.clientId) {
+          sockets.telemetry.disconnect().connect();
+        }
       }
       // Restore what this lane had.
       for (const topic of bus.topics) if (laneOf(topic) === lane) request(topic, 'sub');
@@ -320,6 +340,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     });
     socket.on('disconnect', (reason) => {
       delete welcome[lane];
+      if (lane === 'control') controlWelcome = new Promise<void>((r) => (controlWelcomed = r));
       if (closed) return;
       setState(socket.active ? 'reconnecting' : 'disconnected', reason);
     });
@@ -340,6 +361,9 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     },
     get role() {
       return welcome.control?.role;
+    },
+    get displayName() {
+      return welcome.control?.name;
     },
     lease$: lease$.asObservable(),
     estop$: estop$.asObservable(),

@@ -6,6 +6,8 @@ export interface Principal {
   /** Stable id of the user or robot (a JWT's `sub`). */
   readonly id: string;
   readonly role: Role;
+  /** Who it is, for people (a JWT's `name`); default the id. */
+  readonly name?: string;
 }
 
 /**
@@ -32,8 +34,13 @@ export interface JwtVerifierOptions {
   secret: string | Uint8Array;
   issuer?: string;
   audience?: string;
-  /** Clock tolerance for `exp` and `nbf`, seconds. Default 5. */
+  /** Clock tolerance for `exp`, `nbf` and `iat`, seconds. Default 5. */
   clockTolerance?: number;
+  /**
+   * The longest a token may live, seconds: tokens must carry `exp` and `iat`, with `exp − iat` at
+   * most this. Default 86 400 (a day). A token that never expires is refused.
+   */
+  maxLifetime?: number;
 }
 
 const key = (secret: string | Uint8Array) => {
@@ -47,7 +54,9 @@ const key = (secret: string | Uint8Array) => {
 
 /**
  * A {@link Verifier} for signed JWTs (HS256, through `jose`): `sub` is the id, the `role` claim the
- * role. A missing, malformed, badly signed or expired token is refused with the reason.
+ * role, `name` (optional) the display name. A missing, malformed, badly signed or expired token is
+ * refused with the reason; so is one without `exp` or `iat`, one issued in the future, and one that
+ * lives longer than `maxLifetime`.
  *
  * @example
  * ```ts
@@ -60,6 +69,8 @@ const key = (secret: string | Uint8Array) => {
  */
 export function jwtVerifier(options: JwtVerifierOptions): Verifier {
   const secret = key(options.secret);
+  const tolerance = options.clockTolerance ?? 5;
+  const maxLifetime = options.maxLifetime ?? 86_400;
   return async (token) => {
     if (token === undefined || token === '')
       throw new AuthError('missing', 'no token in the handshake auth payload');
@@ -67,7 +78,8 @@ export function jwtVerifier(options: JwtVerifierOptions): Verifier {
     try {
       ({ payload } = await jwtVerify(token, secret, {
         algorithms: ['HS256'],
-        clockTolerance: options.clockTolerance ?? 5,
+        clockTolerance: tolerance,
+        requiredClaims: ['exp', 'iat', 'sub'],
         ...(options.issuer ? { issuer: options.issuer } : {}),
         ...(options.audience ? { audience: options.audience } : {}),
       }));
@@ -76,23 +88,31 @@ export function jwtVerifier(options: JwtVerifierOptions): Verifier {
       const why = error instanceof Error ? error.message : String(error);
       throw new AuthError('invalid', `invalid token: ${why.toLowerCase()}`);
     }
+    const { exp, iat } = payload as { exp: number; iat: number };
+    if (iat > Date.now() / 1000 + tolerance)
+      throw new AuthError('invalid', 'invalid token: iat is in the future');
+    if (exp - iat > maxLifetime)
+      throw new AuthError('invalid', `invalid token: lives longer than the limit of ${maxLifetime} s`);
     const sub = payload.sub;
     const role = payload.role;
+    const name = payload.name;
     if (typeof sub !== 'string' || sub === '' || sub.length > 64)
       throw new AuthError('invalid', 'invalid token: sub must be a string of 1–64 characters');
     if (typeof role !== 'string' || !ROLES.has(role as Role)) {
       throw new AuthError('invalid', 'invalid token: role must be viewer, operator or admin');
     }
-    return { id: sub, role: role as Role };
+    if (name !== undefined && (typeof name !== 'string' || name.length > 64))
+      throw new AuthError('invalid', 'invalid token: name must be a string of at most 64 characters');
+    return { id: sub, role: role as Role, ...(name ? { name } : {}) };
   };
 }
 
 /** Signs a token for {@link jwtVerifier} (for tests, demos and your own login endpoint). */
 export async function signToken(
-  claims: { sub: string; role: Role },
+  claims: { sub: string; role: Role; name?: string },
   options: { secret: string | Uint8Array; expiresIn?: string | number; issuer?: string; audience?: string },
 ): Promise<string> {
-  let jwt = new SignJWT({ role: claims.role })
+  let jwt = new SignJWT({ role: claims.role, ...(claims.name ? { name: claims.name } : {}) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.sub)
     .setIssuedAt();

@@ -1,4 +1,4 @@
-import { type Clock, ControlLease, EStopLatch, type LeaseClient } from '@telekit/core';
+import { type Clock, ControlLease, EStopLatch, type LeaseCheck } from '@telekit/core';
 import { BehaviorSubject, map, type Observable, Subject } from 'rxjs';
 import type { EStopInfo, LeaseInfo } from '../protocol.js';
 
@@ -14,15 +14,24 @@ export interface Relayed {
   message: unknown;
 }
 
+/** Who did something, as the backplane records it: a session's public id and display name. */
+export interface Who {
+  readonly id: string;
+  readonly name: string;
+}
+
 /**
  * What gateway instances share: the one control lease, the e-stop, and the messages each must hand
  * the others. One instance uses {@link localBackplane}; several behind a load balancer use the
- * Redis one, so the lease stays single and an e-stop on one stops all.
+ * Redis one, so the lease stays single and an e-stop on one stops all. Both are the `LeaseCheck`
+ * of the gateway's safety gates, and both pass `describeBackplane`.
  */
-export interface Backplane {
+export interface Backplane extends LeaseCheck {
   readonly lease$: Observable<LeaseInfo | null>;
   readonly holder: LeaseInfo | null;
-  acquire(client: LeaseClient, takeover: boolean): Promise<LeaseResult>;
+  /** True when session `id` holds the lease. */
+  isHolder(id: string): boolean;
+  acquire(client: LeaseInfo, takeover: boolean): Promise<LeaseResult>;
   release(id: string): Promise<boolean>;
   /** The client is gone: ends its lease if it held one. */
   drop(id: string): Promise<boolean>;
@@ -30,8 +39,10 @@ export interface Backplane {
   touch(id: string): void;
   readonly estop$: Observable<EStopInfo>;
   readonly estop: EStopInfo;
-  engage(by: string, reason?: string): Promise<boolean>;
-  clear(by: string): Promise<boolean>;
+  /** Latches the e-stop; false when it was latched already (the first record is kept). */
+  engage(by: Who, reason?: string): Promise<boolean>;
+  /** Clears it; false when it was not latched. Who may clear is the gateway's rule, not the backplane's. */
+  clear(by: Who, reason?: string): Promise<boolean>;
   /** Hands a message to the other instances (a no-op for one). */
   relay(message: Relayed): void;
   /** Messages from the other instances. */
@@ -39,8 +50,8 @@ export interface Backplane {
   close(): Promise<void>;
 }
 
-const info = (h: { id: string; role: LeaseInfo['role'] } | undefined): LeaseInfo | null =>
-  h ? { id: h.id, role: h.role } : null;
+const info = (h: { id: string; name?: string; role: LeaseInfo['role'] } | undefined): LeaseInfo | null =>
+  h ? { id: h.id, name: h.name ?? h.id, role: h.role } : null;
 
 /** The backplane of a single gateway: the core `ControlLease` and `EStopLatch`. */
 export function localBackplane(clock: Clock): Backplane {
@@ -49,9 +60,11 @@ export function localBackplane(clock: Clock): Backplane {
   const lease$ = new BehaviorSubject<LeaseInfo | null>(null);
   const sub = lease.changes$.subscribe((c) => lease$.next(info(c.holder)));
   const relayed$ = new Subject<Relayed>();
+  // The latch records the session id; people see the name.
+  const names = new Map<string, string>();
   const toInfo = (s: { latched: boolean; by?: string; reason?: string }): EStopInfo => ({
     latched: s.latched,
-    ...(s.by === undefined ? {} : { by: s.by }),
+    ...(s.by === undefined ? {} : { by: names.get(s.by) ?? s.by, byId: s.by }),
     ...(s.reason === undefined ? {} : { reason: s.reason }),
   });
   return {
@@ -59,6 +72,7 @@ export function localBackplane(clock: Clock): Backplane {
     get holder() {
       return lease$.value;
     },
+    isHolder: (id) => lease$.value?.id === id,
     async acquire(client, takeover) {
       const d = lease.acquire(client, { takeover });
       return d.granted
@@ -72,8 +86,16 @@ export function localBackplane(clock: Clock): Backplane {
     get estop() {
       return toInfo(latch.state);
     },
-    engage: async (by, reason) => latch.engage(by, reason),
-    clear: async (by) => latch.clear(by),
+    engage: async (by, reason) => {
+      if (names.size > 64) names.clear();
+      names.set(by.id, by.name);
+      return latch.engage(by.id, reason);
+    },
+    clear: async (by, reason) => {
+      if (names.size > 64) names.clear();
+      names.set(by.id, by.name);
+      return latch.clear(by.id, reason);
+    },
     relay() {},
     relayed$: relayed$.asObservable(),
     async close() {

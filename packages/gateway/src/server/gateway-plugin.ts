@@ -1,5 +1,12 @@
-import { MediaSignallingToken, type Plugin, TransportToken } from '@telekit/core';
+import { MediaSignallingToken, type Plugin, type Token, TransportToken, token } from '@telekit/core';
 import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
+
+/**
+ * The running gateway, for plugins that extend it: HTTP routes, WebSocket upgrade paths, topics and
+ * publish grants (`gateway.route()`, `upgrade()`, `addTopics()`, `grant()`). A plugin that
+ * `requires: [GatewayToken]` is set up after the gateway listens and torn down before it closes.
+ */
+export const GatewayToken: Token<Gateway> = token<Gateway>('@telekit/gateway/Gateway');
 
 /** Options of {@link gateway}: those of `createGateway` (less the transport, taken from the app) plus where to listen. */
 export interface GatewayPluginOptions
@@ -8,13 +15,13 @@ export interface GatewayPluginOptions
   port?: number;
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
-  /** Called once listening, with the gateway (its URL, metrics…). */
+  /** @deprecated Require `GatewayToken` in a plugin instead. Called once listening, with the gateway. */
   onListen?: (gateway: Gateway) => void;
 }
 
 /**
  * The gateway as a plugin: bridges browsers to the app's transport; `/readyz` reports the app's
- * health.
+ * health; provides {@link GatewayToken} to the plugins that extend it.
  *
  * @example
  * ```ts
@@ -31,17 +38,20 @@ export function gateway(options: GatewayPluginOptions): Plugin {
     kind: 'gateway',
     requires: [TransportToken],
     optional: [MediaSignallingToken],
+    provides: [GatewayToken],
     async setup(ctx) {
       const { port, host, onListen, ...rest } = options;
+      const media = ctx.tryResolve(MediaSignallingToken);
       running = await createGateway({
         ...rest,
         transport: ctx.resolve(TransportToken),
-        ...(ctx.tryResolve(MediaSignallingToken) ? { media: ctx.tryResolve(MediaSignallingToken)! } : {}),
+        ...(media ? { media } : {}),
         logger: ctx.logger,
         clock: ctx.clock,
         health: () => ctx.appHealth(),
       });
       await running.listen(port ?? 8080, host ?? '127.0.0.1');
+      ctx.provide(GatewayToken, running);
       onListen?.(running);
       return () => running?.close();
     },

@@ -21,9 +21,15 @@ export class GatewayMetrics {
     labelNames: ['lane', 'reason'],
     registers: [this.registry],
   });
+  readonly fates = new Counter({
+    name: 'telekit_command_fates_total',
+    help: 'What became of commands where they act: applied, superseded, expired, estop, refused',
+    labelNames: ['fate'],
+    registers: [this.registry],
+  });
   readonly inputToActuation = new Histogram({
     name: 'telekit_input_to_actuation_seconds',
-    help: 'Command sent by a client → actuated',
+    help: 'Command sent by a client → applied where it acts',
     buckets: [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1],
     registers: [this.registry],
   });
@@ -35,7 +41,7 @@ export class GatewayMetrics {
   });
   readonly leaseHolder = new Gauge({
     name: 'telekit_lease_held',
-    help: '1 while someone holds the control lease (label: holder), 0 otherwise',
+    help: "1 while someone holds the control lease (label: the holder's display name), 0 otherwise",
     labelNames: ['holder'],
     registers: [this.registry],
   });

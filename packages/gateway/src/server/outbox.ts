@@ -31,6 +31,7 @@ export class Outbox {
   readonly #onSent: (lane: 'control' | 'telemetry', n: number) => void;
   readonly #onStale: () => void;
   readonly #onDrop: () => void;
+  readonly #pace: () => number;
   #scheduled = false;
   #waiting = false;
   #closed = false;
@@ -42,6 +43,8 @@ export class Outbox {
       sent: (lane: 'control' | 'telemetry', n: number) => void;
       stale: () => void;
       dropped: () => void;
+      /** How long to wait before sending telemetry, ms (0: at once; more while the gateway is overloaded). */
+      pace?: () => number;
     },
   ) {
     this.#socket = socket;
@@ -49,11 +52,12 @@ export class Outbox {
     this.#onSent = hooks.sent;
     this.#onStale = hooks.stale;
     this.#onDrop = hooks.dropped;
+    this.#pace = hooks.pace ?? (() => 0);
     const transport = socket.conn.transport as unknown as NodeJS.EventEmitter;
     transport.on('drain', () => {
       if (this.#waiting) {
         this.#waiting = false;
-        this.#arm();
+        this.#arm(this.#pace());
       }
     });
   }
@@ -89,7 +93,7 @@ export class Outbox {
     if (slot.topic.lane === 'telemetry' && slot.mailbox.size === slot.depth) this.#onDrop();
     slot.mailbox.push(message);
     this.#dirty.add(slot);
-    this.#arm();
+    this.#arm(slot.topic.lane === 'control' ? 0 : this.#pace());
   }
 
   /** Telemetry samples this client lost for lagging. */
@@ -105,11 +109,13 @@ export class Outbox {
     this.#dirty.clear();
   }
 
-  #arm(): void {
+  #arm(delayMs = 0): void {
     if (this.#scheduled || this.#waiting || this.#closed) return;
     this.#scheduled = true;
     // A microtask: after the publisher's synchronous burst (so it goes out as one frame), before I/O.
-    queueMicrotask(() => this.#flush());
+    // Overloaded, telemetry waits a little and goes out in fewer, larger frames.
+    if (delayMs > 0) setTimeout(() => this.#flush(), delayMs);
+    else queueMicrotask(() => this.#flush());
   }
 
   #flush(): void {

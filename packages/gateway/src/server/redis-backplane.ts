@@ -13,7 +13,7 @@ if cur then
   end
   if ARGV[3] ~= '1' then return cur end
 end
-local v = cjson.encode({ id = ARGV[1], role = ARGV[2] })
+local v = cjson.encode({ id = ARGV[1], role = ARGV[2], name = ARGV[5] })
 redis.call('SET', KEYS[1], v, 'PX', ARGV[4])
 return v`;
 
@@ -114,11 +114,18 @@ export async function redisBackplane(
     get holder() {
       return lease$.value;
     },
+    isHolder: (id) => lease$.value?.id === id,
     async acquire(client, takeover): Promise<LeaseResult> {
       if (client.role === 'viewer') return { granted: false, reason: 'forbidden', holder: lease$.value };
       const raw = (await cmd.eval(ACQUIRE, {
         keys: [leaseKey],
-        arguments: [client.id, client.role, takeover && client.role === 'admin' ? '1' : '0', String(ttl)],
+        arguments: [
+          client.id,
+          client.role,
+          takeover && client.role === 'admin' ? '1' : '0',
+          String(ttl),
+          client.name,
+        ],
       })) as string;
       const holder = JSON.parse(raw) as LeaseInfo;
       if (holder.id !== client.id) {
@@ -139,15 +146,25 @@ export async function redisBackplane(
     },
     async engage(by, reason) {
       if (estop$.value.latched) return false;
-      const state: EStopInfo = { latched: true, by, ...(reason === undefined ? {} : { reason }) };
+      const state: EStopInfo = {
+        latched: true,
+        by: by.name,
+        byId: by.id,
+        ...(reason === undefined ? {} : { reason }),
+      };
       await cmd.set(estopKey, JSON.stringify(state));
       estop$.next(state);
       publish({ type: 'estop', state });
       return true;
     },
-    async clear(by) {
+    async clear(by, reason) {
       if (!estop$.value.latched) return false;
-      const state: EStopInfo = { latched: false, by };
+      const state: EStopInfo = {
+        latched: false,
+        by: by.name,
+        byId: by.id,
+        ...(reason === undefined ? {} : { reason }),
+      };
       await cmd.set(estopKey, JSON.stringify(state));
       estop$.next(state);
       publish({ type: 'estop', state });

@@ -1,0 +1,156 @@
+import type { Socket } from 'socket.io';
+import { type Ack, type ClientLane, GATEWAY_PROTOCOL, type Welcome, type WireError } from '../protocol.js';
+import { PayloadTooLarge } from '../wire-parser.js';
+import type { GatewayContext } from './context.js';
+import { type Caller, type ClientEvent, fault, handlers, isRefusal } from './handlers.js';
+import { Outbox } from './outbox.js';
+import type { Session } from './session.js';
+
+/** What a connection tells the gateway about its session's conduct. */
+export interface ConnectionHooks {
+  /** The session earned too many refusals: cut it off for a while. */
+  penalise(session: Session): void;
+}
+
+/**
+ * Attaches an authenticated socket to its session on `lane`: its outbox, the handler table for the
+ * lane's events (with the per-message size limit, the rate limits and the refusal record), the
+ * welcome, and the clean-up when it goes.
+ */
+export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: ConnectionHooks) {
+  return (socket: Socket): void => {
+    const session = (socket.data as { session: Session }).session;
+    // socket.io reports a socket's errors as an `error` event: unheard, Node would throw it.
+    socket.on('error', (error: Error) =>
+      ctx.log.debug('socket error', { client: session.id, error: error.message }),
+    );
+    const live = session.sockets[lane];
+    if (session.closed || (live && live !== socket && live.connected)) {
+      // Another connection of this session took the lane between the handshake and now.
+      socket.emit('fault', fault('E_SESSION_IN_USE', `the session's ${lane} lane is connected already`));
+      socket.disconnect(true);
+      return;
+    }
+    session.sockets[lane] = socket;
+    const outbox = new Outbox(socket, ctx.clock, {
+      sent: (l, n) => ctx.metrics.messages.inc({ lane: l, direction: 'out' }, n),
+      stale: () => ctx.metrics.drops.inc({ lane: 'control', reason: 'stale' }),
+      dropped: () => ctx.metrics.drops.inc({ lane: 'telemetry', reason: 'lagging' }),
+      ...(lane === 'telemetry' ? { pace: () => (ctx.load.overloaded ? 50 : 0) } : {}),
+    });
+    session.outboxes[lane] = outbox;
+    ctx.metrics.clients.inc({ lane, role: session.principal.role });
+    const caller: Caller = { ctx, session, lane };
+
+    /** Answers the client: through its ack, or for a refusal without one as a `fault`. */
+    const reply = (answer: unknown, ack: ((a: unknown) => void) | undefined) => {
+      const refused = isRefusal(answer);
+      if (refused) {
+        const conduct = session.conduct.refused(ctx.clock.now());
+        if (conduct.disconnect) {
+          ctx.log.warn('client disconnected for too many refusals', {
+            client: session.id,
+            address: session.address,
+          });
+          ctx.metrics.refusals.inc({ reason: 'abuse' });
+          hooks.penalise(session);
+          session.close();
+          return;
+        }
+        if (!conduct.answer) return;
+      }
+      if (!session.writable(socket, ctx.clock.now())) return;
+      if (ack) ack(answer);
+      else if (refused && (answer as { error?: WireError }).error)
+        socket.emit('fault', (answer as { error: WireError }).error);
+    };
+
+    for (const event of Object.keys(handlers) as ClientEvent[]) {
+      const handler = handlers[event];
+      socket.on(event, (...args: unknown[]) => {
+        const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: unknown) => void) : undefined;
+        const now = ctx.clock.now();
+        if (args[0] instanceof PayloadTooLarge) {
+          ctx.metrics.refusals.inc({ reason: 'payload' });
+          return reply(
+            {
+              ok: false,
+              error: fault(
+                'E_PAYLOAD_TOO_LARGE',
+                `message of ${args[0].bytes} bytes exceeds the limit of ${ctx.maxPayloadBytes} bytes`,
+              ),
+            } satisfies Ack,
+            ack,
+          );
+        }
+        const limit = session.limits.take(handler.bucket, now);
+        if (limit) {
+          ctx.metrics.refusals.inc({ reason: 'rate' });
+          ctx.metrics.drops.inc({ lane, reason: 'rate' });
+          if (event === 'pub') session.refused++;
+          return reply(
+            handler.limited?.(caller) ?? {
+              ok: false,
+              error: fault(
+                'E_RATE_LIMITED',
+                `too many messages: the limit is ${limit.rate}/s (burst ${limit.burst})`,
+              ),
+            },
+            ack,
+          );
+        }
+        let answer: unknown;
+        try {
+          answer = handler.handle(caller, args);
+        } catch (error) {
+          ctx.log.error('handler failed', { event, client: session.id, error: String(error) });
+          return reply(
+            { ok: false, error: fault('E_INTERNAL', 'the gateway could not handle this message') },
+            ack,
+          );
+        }
+        if (answer instanceof Promise) {
+          answer.then(
+            (a: unknown) => reply(a, ack),
+            (error: unknown) => {
+              ctx.log.error('handler failed', { event, client: session.id, error: String(error) });
+              reply(
+                { ok: false, error: fault('E_INTERNAL', 'the gateway could not handle this message') },
+                ack,
+              );
+            },
+          );
+        } else if (event !== 'pub' || ack || isRefusal(answer)) reply(answer, ack);
+      });
+    }
+
+    socket.on('disconnect', (reason) => {
+      ctx.metrics.clients.dec({ lane, role: session.principal.role });
+      outbox.shutdown();
+      for (const t of outbox.topics) ctx.fanOut.unwant(t);
+      if (session.sockets[lane] === socket) {
+        delete session.sockets[lane];
+        delete session.outboxes[lane];
+      }
+      if (lane === 'control') void ctx.backplane.drop(session.id);
+      if (!session.live) {
+        ctx.sessions.delete(session);
+        ctx.pipeline.forget(session.id);
+        ctx.media?.release(session.id);
+      }
+      ctx.log.debug('client left', { client: session.id, lane, reason });
+    });
+
+    const welcome: Welcome = {
+      protocol: GATEWAY_PROTOCOL,
+      clientId: session.id,
+      resume: session.resume,
+      role: session.principal.role,
+      name: session.name,
+      lease: ctx.backplane.holder,
+      estop: ctx.backplane.estop,
+    };
+    socket.emit('welcome', welcome);
+    ctx.log.debug('client joined', { client: session.id, lane, role: session.principal.role });
+  };
+}

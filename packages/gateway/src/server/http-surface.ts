@@ -1,0 +1,251 @@
+import { readFile } from 'node:fs/promises';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { AppHealthReport, Logger, MediaSignalling } from '@telekit/core';
+import sirv from 'sirv';
+import { type AccessList, allowed, type Verifier } from './auth.js';
+import type { GatewayMetrics } from './metrics.js';
+
+/** An HTTP route: answers and returns true, or returns false to let the next one try. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+/** Takes over a WebSocket (or other) upgrade request on its path. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** What the HTTP side needs to know. */
+export interface HttpSurfaceOptions {
+  log: Logger;
+  metrics: GatewayMetrics;
+  verify: Verifier;
+  acl: () => AccessList;
+  media: MediaSignalling | undefined;
+  health: (() => Promise<AppHealthReport>) | undefined;
+  /** Who may read `/metrics` and `/readyz` on the main listener: `admin` (a bearer token of an admin) or everyone. */
+  observability: 'admin' | 'open';
+  staticDir: string | undefined;
+  routes: RouteHandler | undefined;
+  /** Why an upgrade request may not proceed (a foreign Origin, an unknown Host…), or undefined. */
+  admitUpgrade: (req: IncomingMessage) => string | undefined;
+}
+
+/** The path of a request, never its query (a token may ride there). */
+export const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0] ?? '/';
+
+/** A path fit for a log line: anything shaped like a token (a JWT, a long secret) blanked out. */
+export const loggablePath = (req: IncomingMessage): string =>
+  pathOf(req)
+    .slice(0, 256)
+    .replace(/[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/g, '[token]')
+    .replace(/[\w-]{40,}/g, '[secret]');
+
+const hlsFile = /^\/media\/hls\/([\w.-]{1,128})\/([\w.-]{1,128}\.(m3u8|ts|m4s|mp4))$/;
+const hlsTypes: Record<string, string> = {
+  m3u8: 'application/vnd.apple.mpegurl',
+  ts: 'video/mp2t',
+  m4s: 'video/iso.segment',
+  mp4: 'video/mp4',
+};
+
+/**
+ * The gateway's HTTP server and what it answers, in this order: `/healthz` (open, says only "ok"),
+ * `/readyz` and `/metrics` (for admins, or on the separate admin listener), HLS for viewers, the
+ * routes plugins added, the app's own routes, its static files. Upgrade requests go to the handler
+ * registered for their path; socket.io's `/socket.io/` is its own.
+ */
+export class HttpSurface {
+  readonly server: HttpServer;
+  readonly #o: HttpSurfaceOptions;
+  readonly #routes: { prefix: string; handler: RouteHandler }[] = [];
+  readonly #upgrades = new Map<string, UpgradeHandler>();
+  /** The upgrade listeners of what else is attached to the server (socket.io's engine). */
+  #fallback: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[] = [];
+  readonly #serveStatic: ReturnType<typeof sirv> | undefined;
+  #admin: HttpServer | undefined;
+
+  constructor(options: HttpSurfaceOptions) {
+    this.#o = options;
+    this.#serveStatic = options.staticDir
+      ? sirv(options.staticDir, { dev: false, etag: true, single: false })
+      : undefined;
+    this.server = createServer(
+      {
+        maxHeaderSize: 16_384,
+        // A client dribbling its headers (slowloris) is cut after 10 s, checked every 2 s.
+        headersTimeout: 10_000,
+        requestTimeout: 30_000,
+        connectionsCheckingInterval: 2_000,
+      },
+      (req, res) => this.#handle(req, res, false),
+    );
+    this.server.on('upgrade', this.#onUpgrade);
+    // A malformed request closes its own connection, never the server.
+    this.server.on('clientError', (_error, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  /**
+   * Puts every other upgrade listener on the server (socket.io's) behind this one, so that no
+   * upgrade reaches anything before the Origin and Host are checked. Call once, after attaching them.
+   */
+  adoptUpgradeListeners(): void {
+    for (const l of this.server.listeners('upgrade')) {
+      if (l === this.#onUpgrade) continue;
+      this.server.off('upgrade', l as never);
+      this.#fallback.push(l as never);
+    }
+  }
+
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const refused = this.#o.admitUpgrade(req);
+    if (refused) {
+      this.#o.metrics.refusals.inc({ reason: 'origin' });
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refused}\n`,
+      );
+      return;
+    }
+    const handler = this.#upgrades.get(pathOf(req));
+    try {
+      if (handler) handler(req, socket, head);
+      else for (const l of this.#fallback) l(req, socket, head);
+    } catch (error) {
+      this.#o.log.error('upgrade handler failed', { path: loggablePath(req), error: String(error) });
+      socket.destroy();
+    }
+  };
+
+  /** Adds a route for paths starting with `prefix`; returns its removal. */
+  route(prefix: string, handler: RouteHandler): () => void {
+    const entry = { prefix, handler };
+    this.#routes.push(entry);
+    return () => {
+      const i = this.#routes.indexOf(entry);
+      if (i >= 0) this.#routes.splice(i, 1);
+    };
+  }
+
+  /** Takes upgrade requests on `path`; returns its removal. */
+  upgrade(path: string, handler: UpgradeHandler): () => void {
+    if (this.#upgrades.has(path) || path.startsWith('/socket.io'))
+      throw new Error(`upgrade path ${path} is taken`);
+    this.#upgrades.set(path, handler);
+    return () => this.#upgrades.delete(path);
+  }
+
+  /** Serves `/healthz`, `/readyz` and `/metrics` to anyone on a second listener (bind it privately). */
+  async listenAdmin(port: number, host: string): Promise<string> {
+    const admin = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) =>
+      this.#handle(req, res, true),
+    );
+    this.#admin = admin;
+    await new Promise<void>((resolve, reject) => {
+      admin.once('error', reject);
+      admin.listen(port, host, () => resolve());
+    });
+    const a = admin.address() as AddressInfo;
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  async close(): Promise<void> {
+    const admin = this.#admin;
+    if (admin) await new Promise<void>((resolve) => admin.close(() => resolve()));
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse, admin: boolean): void {
+    void this.#answer(req, res, admin).catch((error: unknown) => {
+      this.#o.log.error('http handler failed', { path: loggablePath(req), error: String(error) });
+      if (!res.headersSent) res.writeHead(500).end('internal error\n');
+      else res.destroy();
+    });
+  }
+
+  async #answer(req: IncomingMessage, res: ServerResponse, admin: boolean): Promise<void> {
+    const path = pathOf(req);
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    if (path === '/readyz' || path === '/metrics') {
+      if (!admin && this.#o.observability === 'admin' && !(await this.#isAdmin(req, res))) return;
+      return path === '/readyz' ? this.#ready(res) : this.#metrics(res);
+    }
+    if (admin) return void res.writeHead(404).end('not found\n');
+    if (path.startsWith('/media/hls/')) return this.#hls(req, res, path);
+    for (const r of [...this.#routes]) if (path.startsWith(r.prefix) && (await r.handler(req, res))) return;
+    if (this.#o.routes && (await this.#o.routes(req, res))) return;
+    if (this.#serveStatic) {
+      this.#serveStatic(req, res, () => void res.writeHead(404).end('not found\n'));
+      return;
+    }
+    res.writeHead(404).end('not found\n');
+  }
+
+  async #isAdmin(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('an admin token is required\n');
+      return false;
+    }
+    try {
+      const p = await this.#o.verify(bearer);
+      if (p.role === 'admin') return true;
+      res.writeHead(403).end(`role ${p.role} may not read this\n`);
+    } catch (error) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end(`${(error as Error).message}\n`);
+    }
+    return false;
+  }
+
+  async #ready(res: ServerResponse): Promise<void> {
+    const h = this.#o.health ? await this.#o.health() : { status: 'ok' as const, plugins: {} };
+    res
+      .writeHead(h.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' })
+      .end(JSON.stringify(h));
+  }
+
+  async #metrics(res: ServerResponse): Promise<void> {
+    const media = (await this.#o.media?.metrics?.().catch(() => '')) ?? '';
+    const registry = this.#o.metrics.registry;
+    res.writeHead(200, { 'content-type': registry.contentType }).end(`${await registry.metrics()}\n${media}`);
+  }
+
+  // HLS: the media plugin's playlists and segments, for viewers the verifier lets in (a token in
+  // `Authorization: Bearer …` or `?token=`, as hls.js can send either).
+  async #hls(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const m = hlsFile.exec(path);
+    const dir = m ? this.#o.media?.hlsDirectory?.(m[1]!) : undefined;
+    if (!m || !dir) return void res.writeHead(404).end('no such stream or file\n');
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '');
+    try {
+      const principal = await this.#o.verify(bearer ?? url.searchParams.get('token') ?? undefined);
+      if (!allowed(this.#o.acl()[principal.role].subscribe, '/media/hls'))
+        return void res.writeHead(403).end(`role ${principal.role} may not watch video\n`);
+    } catch (error) {
+      return void res.writeHead(401).end(`${(error as Error).message}\n`);
+    }
+    let body: Buffer;
+    try {
+      body = await readFile(join(dir, m[2]!));
+    } catch {
+      // A segment rolled off the playlist between listing and fetching.
+      return void res.writeHead(404).end('gone\n');
+    }
+    res
+      .writeHead(200, {
+        'content-type': hlsTypes[m[3]!]!,
+        'cache-control': m[3] === 'm3u8' ? 'no-cache' : 'max-age=60',
+      })
+      .end(body);
+  }
+}

@@ -1,0 +1,140 @@
+import { TokenBucket } from './token-bucket.js';
+
+/** A rate: `rate` a second, `burst` at once. */
+export interface Rate {
+  rate: number;
+  burst: number;
+}
+
+/**
+ * What one client may cost the gateway. Every limit holds per session, per principal (all sessions
+ * of one user or robot) and per source address, so that opening more sessions or more tokens from
+ * one place buys nothing.
+ */
+export interface GatewayLimits {
+  /** Commands (`pub`) per session. Default 100/s, burst 100. */
+  commands: Rate;
+  /** Other requests (`sub`, `lease`, `time`, `req`…) per session. Default 50/s, burst 100. */
+  requests: Rate;
+  /** How many times a session's rates a principal and an address may use together. Default 2 and 4. */
+  principalFactor: number;
+  addressFactor: number;
+  /** Sessions one principal may hold at once. Default 32. */
+  sessionsPerPrincipal: number;
+  /** Connections (authenticated or not) from one address. Default 128. */
+  connectionsPerAddress: number;
+  /** Connections from one address that have not authenticated yet. Default 16. */
+  unauthenticatedPerAddress: number;
+  /** Time to authenticate on a namespace after the connection opens, ms. Default 5 000. */
+  authTimeoutMs: number;
+  /**
+   * Bytes a client may leave unread in the gateway's buffers: past `unsentBytes / 4` replies and
+   * faults are no longer written (commands and telemetry have their own keep-latest mailboxes);
+   * past `unsentBytes` for 10 s the client is disconnected. Default 1 MB.
+   */
+  unsentBytes: number;
+  /**
+   * Refusals a session may earn: past `quietAfter` in one second its refusals are no longer
+   * answered; past `disconnectAfter` in ten seconds it is disconnected and kept out for
+   * `penaltyMs`. Defaults 20, 500, 5 000.
+   */
+  quietAfter: number;
+  disconnectAfter: number;
+  penaltyMs: number;
+}
+
+/** The defaults of {@link GatewayLimits}. */
+export const defaultLimits: GatewayLimits = {
+  commands: { rate: 100, burst: 100 },
+  requests: { rate: 50, burst: 100 },
+  principalFactor: 2,
+  addressFactor: 4,
+  sessionsPerPrincipal: 32,
+  connectionsPerAddress: 128,
+  unauthenticatedPerAddress: 16,
+  authTimeoutMs: 5_000,
+  unsentBytes: 1_000_000,
+  quietAfter: 20,
+  disconnectAfter: 500,
+  penaltyMs: 5_000,
+};
+
+type Kind = 'commands' | 'requests';
+
+/** Token buckets per session, principal and address; idle ones are forgotten. */
+export class RateLimiter {
+  readonly #limits: GatewayLimits;
+  readonly #shared = new Map<string, { bucket: TokenBucket; users: number }>();
+
+  constructor(limits: GatewayLimits) {
+    this.#limits = limits;
+  }
+
+  /** Buckets for one session; `release()` when the session ends. */
+  forSession(principal: string, address: string, now: number) {
+    const l = this.#limits;
+    const own = {
+      commands: new TokenBucket(l.commands.rate, l.commands.burst, now),
+      requests: new TokenBucket(l.requests.rate, l.requests.burst, now),
+    };
+    const keys = (['commands', 'requests'] as const).flatMap((kind) => [
+      { kind, key: `${kind}|p|${principal}`, factor: l.principalFactor },
+      { kind, key: `${kind}|a|${address}`, factor: l.addressFactor },
+    ]);
+    const shared = keys.map(({ kind, key, factor }) => {
+      let entry = this.#shared.get(key);
+      if (!entry) {
+        const r = l[kind];
+        entry = { bucket: new TokenBucket(r.rate * factor, r.burst * factor, now), users: 0 };
+        this.#shared.set(key, entry);
+      }
+      entry.users++;
+      return { kind, key, bucket: entry.bucket };
+    });
+    return {
+      /** Takes one token of `kind` from the session's, its principal's and its address's buckets. */
+      take: (kind: Kind, at: number): TokenBucket | undefined => {
+        if (!own[kind].take(at)) return own[kind];
+        for (const s of shared) if (s.kind === kind && !s.bucket.take(at)) return s.bucket;
+        return undefined;
+      },
+      release: () => {
+        for (const s of shared) {
+          const entry = this.#shared.get(s.key);
+          if (entry && --entry.users <= 0) this.#shared.delete(s.key);
+        }
+      },
+    };
+  }
+}
+
+/** A session's record of refusals: when to stop answering them, and when to cut it off. */
+export class Conduct {
+  readonly #limits: GatewayLimits;
+  #second = 0;
+  #inSecond = 0;
+  #window = 0;
+  #inWindow = 0;
+
+  constructor(limits: GatewayLimits) {
+    this.#limits = limits;
+  }
+
+  /** Counts a refusal at `now`; says whether to answer it and whether to disconnect. */
+  refused(now: number): { answer: boolean; disconnect: boolean } {
+    if (now - this.#second >= 1_000) {
+      this.#second = now;
+      this.#inSecond = 0;
+    }
+    if (now - this.#window >= 10_000) {
+      this.#window = now;
+      this.#inWindow = 0;
+    }
+    this.#inSecond++;
+    this.#inWindow++;
+    return {
+      answer: this.#inSecond <= this.#limits.quietAfter,
+      disconnect: this.#inWindow > this.#limits.disconnectAfter,
+    };
+  }
+}
