@@ -4,6 +4,7 @@ import {
   allowPublishing,
   defaultAccessList,
   type Gateway,
+  GatewayToken,
   gateway,
   jwtVerifier,
   signToken,
@@ -53,7 +54,6 @@ export async function startBrowserSim(options: BrowserSimOptions = {}): Promise<
   // The engine's Node-only branches (it reads its .wasm from disk there) are never taken in a page.
   const page = await webPage({ dir: new URL('./web/', import.meta.url), external: ['module', 'node:*'] });
   const sim = browserSimRoutes({ scenes: bundledScenes, scene: SCENE, mode: options.simMode ?? 'auto' });
-  let running: Gateway | undefined;
   const app = createApp({
     ...(options.logger ? { logger: options.logger } : {}),
     plugins: [
@@ -77,15 +77,12 @@ export async function startBrowserSim(options: BrowserSimOptions = {}): Promise<
         topics: Object.values(SimTopics),
         // Operators also report their simulator's divergence.
         acl: allowPublishing(defaultAccessList, [SimTopics.divergence.name]),
-        onListen: (g) => {
-          running = g;
-        },
         routes: (req, res) => page.routes(req, res) || sim(req, res),
       }),
     ],
   });
   await app.start();
-  const g = running!;
+  const g = app.resolve(GatewayToken);
   const operatorUrl = auth
     ? `${g.url}/?token=${await signToken({ sub: 'operator', role: 'operator' }, { secret, expiresIn: '12h' })}`
     : `${g.url}/`;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type App, createApp, type Logger } from '@telekit/core';
-import { type Gateway, gateway, jwtVerifier, signToken } from '@telekit/gateway';
+import { type Gateway, GatewayToken, gateway, jwtVerifier, signToken } from '@telekit/gateway';
 import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
 import {
   type DefaultMappingOptions,
@@ -55,7 +55,6 @@ export async function startRosRobot(options: RosRobotOptions = {}): Promise<RosR
     options.camera === false
       ? undefined
       : (options.camera ?? { topic: '/camera/image_raw', width: 640, height: 480, fps: 30 });
-  let running: Gateway | undefined;
   const app = createApp({
     ...(options.logger ? { logger: options.logger } : {}),
     plugins: [
@@ -83,15 +82,12 @@ export async function startRosRobot(options: RosRobotOptions = {}): Promise<RosR
         auth: auth ? jwtVerifier({ secret }) : 'none',
         port: options.port ?? 8080,
         host: options.host ?? '127.0.0.1',
-        onListen: (g) => {
-          running = g;
-        },
         routes: page.routes,
       }),
     ],
   });
   await app.start();
-  const g = running!;
+  const g = app.resolve(GatewayToken);
   const url = async (role: 'operator' | 'viewer') =>
     auth
       ? `${g.url}/?token=${await signToken({ sub: role, role }, { secret, expiresIn: '12h' })}`

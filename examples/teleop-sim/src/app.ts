@@ -4,6 +4,7 @@ import {
   allowPublishing,
   defaultAccessList,
   type Gateway,
+  GatewayToken,
   gateway,
   jwtVerifier,
   signToken,
@@ -119,7 +120,6 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
     scene: custom ? 'custom' : scene,
     mode: options.simMode ?? 'auto',
   });
-  let running: Gateway | undefined;
   const app = createApp({
     ...(options.logger ? { logger: options.logger } : {}),
     plugins: [
@@ -147,9 +147,6 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
         host: options.host ?? '127.0.0.1',
         topics: Object.values(SimTopics),
         acl: allowPublishing(defaultAccessList, [SimTopics.divergence.name]),
-        onListen: (g) => {
-          running = g;
-        },
         routes: (req, res) => {
           if (page.routes(req, res)) return true;
           const path = (req.url ?? '/').split('?')[0];
@@ -166,11 +163,15 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
     ],
   });
   await app.start();
-  const g = running!;
-  const token = (sub: string, role: 'viewer' | 'operator' | 'admin') =>
-    signToken({ sub, role }, { secret, expiresIn: '12h' });
-  const operatorUrl = auth ? `${g.url}/?token=${await token('operator', 'operator')}` : `${g.url}/`;
-  const viewerUrl = auth ? `${g.url}/?token=${await token('viewer', 'viewer')}` : `${g.url}/`;
+  const g = app.resolve(GatewayToken);
+  const token = (sub: string, role: 'viewer' | 'operator' | 'admin', name = sub) =>
+    signToken({ sub, role, name }, { secret, expiresIn: '12h' });
+  // Each URL is its own principal: whoever opens the operator URL is not whoever opens the viewer's.
+  const id = randomBytes(3).toString('hex');
+  const operatorUrl = auth
+    ? `${g.url}/?token=${await token(`operator-${id}`, 'operator', 'operator')}`
+    : `${g.url}/`;
+  const viewerUrl = auth ? `${g.url}/?token=${await token(`viewer-${id}`, 'viewer', 'viewer')}` : `${g.url}/`;
 
   return {
     app,
