@@ -86,9 +86,17 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
       const estop = new EStopLatch({ clock: ctx.clock });
       // Every command gets one /telemetry/actuation report with its fate: from the sidecar for those
       // it was sent, from here for those this plugin dropped (the e-stop latched, no base).
-      const report = (topic: Topic, command: Header, fate: CommandFate, at = ctx.clock.now()) => {
+      const report = (
+        topic: Topic,
+        command: Header,
+        fate: CommandFate,
+        at = ctx.clock.now(),
+        receivedAt?: number,
+      ) => {
         try {
-          transport.publish(Topics.actuation, actuationReport(topic, command, next(), at, fate));
+          const a = actuationReport(topic, command, next(), at, fate);
+          // When the sidecar received it: the gateway splits input→actuation there (trip, then step).
+          transport.publish(Topics.actuation, receivedAt === undefined ? a : { ...a, receivedAt });
         } catch (error) {
           ctx.logger.error('an actuation report did not validate', {
             error: String(error),
@@ -171,7 +179,7 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
       };
       s.actuations$.pipe(takeUntil(ctx.stop$)).subscribe((a) => {
         // Every act from here has a kind; a report without one is not about a command of ours.
-        if (a.kind) report(topicOf[a.kind], a.command, a.fate, a.at);
+        if (a.kind) report(topicOf[a.kind], a.command, a.fate, a.at, a.receivedAt);
       });
 
       const last = { pose: 0, jointState: 0, imu: 0, simState: 0 };

@@ -364,6 +364,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
           fate: e.fate as CommandFate,
           at: e.at as number,
           simTime: e.simTime as number,
+          ...(typeof e.receivedAt === 'number' ? { receivedAt: e.receivedAt } : {}),
           ...(typeof e.kind === 'string' && KINDS.has(e.kind) ? { kind: e.kind as SimAction['kind'] } : {}),
         });
         break;

@@ -82,6 +82,8 @@ export interface SimActuation {
   readonly fate: CommandFate;
   /** When it took effect or was dropped, ms on the simulator's clock. */
   readonly at: number;
+  /** When the command reached the simulator, ms on the same clock (optional): `at − receivedAt` is its wait for the step. */
+  readonly receivedAt?: number;
   /** Simulated time when it took effect, seconds. */
   readonly simTime: number;
 }

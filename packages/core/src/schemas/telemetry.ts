@@ -111,6 +111,12 @@ export const Actuation = message({
   }),
   /** When it took effect (or was dropped), ms on the actuator's clock. */
   actuatedAt: z.number().min(0),
+  /**
+   * When the actuator received it, ms on the same clock as `actuatedAt` (optional): `actuatedAt −
+   * receivedAt` is how long it waited for the step that applied it, and what came before is the
+   * trip there. The gateway's latency budget splits input→actuation at this point.
+   */
+  receivedAt: z.number().min(0).optional(),
   fate: CommandFate,
 }).meta({ id: 'Actuation' });
 export type Actuation = z.infer<typeof Actuation>;

@@ -327,7 +327,7 @@ class Sidecar:
                 raise SimError("E_SIM_STOPPING", "the sidecar is stopping the robot and exiting: no new commands")
             prepared = self.backend.prepare(action)
         except Exception:
-            self._report(header, kind if isinstance(kind, str) else None, "refused", r.client)
+            self._report(header, kind if isinstance(kind, str) else None, "refused", r.client, self.clock.at(r.received))
             raise
         received = self.clock.at(r.received)
         command = Command(prepared, header, deadline_of(prepared.kind, header, received, self.config.default_ttl_ms), received, r.client)
@@ -391,16 +391,23 @@ class Sidecar:
         return {"shutdown": True}
 
     # ------------------------------------------------------------------ commands and their fates
-    def _report(self, header: dict[str, Any] | None, kind: str | None, fate: Fate, client: Client | None) -> None:
-        """Counts a command's fate and tells its sender (only its sender: reports are per command, not news)."""
+    def _report(self, header: dict[str, Any] | None, kind: str | None, fate: Fate, client: Client | None, received: float | None = None) -> None:
+        """Counts a command's fate and tells its sender (only its sender: reports are per command, not news).
+
+        `at` is when it took effect (or was dropped) and `receivedAt` when its `act` arrived, both on
+        Node's clock: `at - receivedAt` is the wait for the step, the supervisor's latency budget.
+        """
         self.fates[fate] += 1
         if header is None or client is None or client not in self.clients or client.writer.is_closing():
             return
-        client.writer.write(encode_frame({"event": "actuation", "command": header, "kind": kind, "fate": fate, "at": self.clock.now(), "simTime": self.backend.time}))
+        event: dict[str, Any] = {"event": "actuation", "command": header, "kind": kind, "fate": fate, "at": self.clock.now(), "simTime": self.backend.time}
+        if received is not None:
+            event["receivedAt"] = received
+        client.writer.write(encode_frame(event))
 
     def _report_command(self, command: Command, fate: Fate) -> None:
         origin = command.origin if isinstance(command.origin, Client) else None
-        self._report(command.header, command.action.kind, fate, origin)
+        self._report(command.header, command.action.kind, fate, origin, command.received)
 
     def _drop_waiting(self, fate: Fate) -> None:
         for command in self.queue.clear():
