@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { consoleLogger } from '@telekit/core';
+import { haltOnCrash } from '@telekit/core/node';
 import type { SimMode } from '@telekit/sim-browser';
 import { startBrowserSim } from './app.js';
 
@@ -56,6 +57,8 @@ const demo = await startBrowserSim({
   auth: !values['no-auth'],
   logger: consoleLogger({ level: 'warn' }),
 });
+// A crash stops what moves before the process goes (its children then go with it).
+haltOnCrash(demo.app);
 const stop = async () => {
   await demo.close().catch(() => undefined);
   process.exit(0);

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { consoleLogger } from '@telekit/core';
+import { haltOnCrash } from '@telekit/core/node';
 import { startRosRobot } from './app.js';
 
 const help = `telekit ros-robot — drive a ROS 2 robot from a browser
@@ -85,6 +86,8 @@ try {
     auth: !values['no-auth'],
     logger: consoleLogger({ level: 'info' }),
   });
+  // A crash stops what moves before the process goes (its children then go with it).
+  haltOnCrash(robot.app);
   const stop = async () => {
     await robot.close().catch(() => undefined);
     process.exit(0);

@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { consoleLogger } from '@telekit/core';
+import { haltOnCrash } from '@telekit/core/node';
 import type { EncoderName } from '@telekit/media-nvenc';
 import type { SimMode } from '@telekit/sim-browser';
 import { startTeleopSim } from './app.js';
@@ -71,6 +72,8 @@ const demo = await startTeleopSim({
   simMode: simMode as SimMode,
   logger: consoleLogger({ level: 'warn' }),
 });
+// A crash stops what moves before the process goes (its children then go with it).
+haltOnCrash(demo.app);
 const stop = async (code: number) => {
   await demo.close().catch(() => undefined);
   process.exit(code);

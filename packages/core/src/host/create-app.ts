@@ -45,6 +45,11 @@ export interface App {
   start(): Promise<void>;
   /** Tears the plugins down in reverse order. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * The last resort before the process dies: every started plugin's `halt()`, in reverse order,
+   * synchronously; errors are swallowed so that every plugin gets its turn.
+   */
+  halt(): void;
   resolve<T>(token: Token<T>): T;
   tryResolve<T>(token: Token<T>): T | undefined;
   /** The app's transport (provided by one of its plugins). */
@@ -188,6 +193,15 @@ export function createApp(options: AppOptions): App {
   };
 
   const app: App = {
+    halt() {
+      for (const { plugin } of [...started].reverse()) {
+        try {
+          plugin.halt?.();
+        } catch {
+          // The process is dying: the next plugin's stop matters more than this error.
+        }
+      }
+    },
     name,
     plugins: plugins.map((p) => p.name),
     get state() {

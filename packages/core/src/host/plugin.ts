@@ -79,4 +79,10 @@ export interface Plugin {
   setup(ctx: PluginContext): void | Teardown | Promise<void | Teardown>;
   /** The plugin's health; the app reports `ok` for plugins without one. */
   health?(): HealthReport | Promise<HealthReport>;
+  /**
+   * Stops every actuator the plugin can reach, at once and synchronously: the process is about to
+   * die (a crash; see `haltOnCrash` in `@telekit/core/node`). It must not throw and must not wait;
+   * nothing after it is guaranteed to run. Plugins that move nothing leave it out.
+   */
+  halt?(): void;
 }

@@ -120,6 +120,8 @@ export interface Gateway {
     roles: readonly Role[],
     rules: { publish?: readonly string[]; subscribe?: readonly string[] },
   ): () => void;
+  /** Sends the zero of every motion topic that moved, at once (the process is dying; see `Plugin.halt`). */
+  halt(): void;
   /** Cuts every client's connections abruptly, or one client's (they reconnect by themselves): for tests and drills. */
   dropConnections(clientId?: string): void;
   /** Disconnects everyone and stops. Safe to call twice. */
@@ -305,14 +307,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (r.lane === 'telemetry') ctx.fanOut.deliver(topic, r.message);
       else options.transport.publish(topic, r.message);
     }),
-    // What became of each command where it acts: every client gets its own figures.
+    // What became of each command where it acts, and where its time went: every client gets its
+    // own figures (admitted commands carry the gateway's clock, and so do their reports).
     options.transport.subscribe(Topics.actuation, { depth: 1024 }).subscribe((a) => {
       const session = sessions.get(a.command.sender);
       if (!session) return;
-      // Admitted commands carry the gateway's clock: no offset here.
-      const ms = a.actuatedAt - a.command.stamp;
-      session.fate(a.fate, ms);
-      if (a.fate === 'applied') metrics.inputToActuation.observe(Math.max(0, ms) / 1000);
+      const accounted = session.actuated(a, clock.now());
+      for (const [stage, ms] of accounted.stages) metrics.commandStages.observe({ stage }, ms / 1000);
+      for (const ms of accounted.inputToActuation) metrics.inputToActuation.observe(ms / 1000);
       metrics.fates.inc({ fate: a.fate });
     }),
   );
@@ -322,11 +324,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     for (const s of sessions.values()) {
       const socket = s.sockets.control;
       if (!socket || !s.writable(socket, clock.now())) continue;
+      const budget = s.stages.budget(clock.now());
       const health: LinkHealth = {
         rtt: s.clock.rtt(),
         offset: s.clock.offset,
-        inputToActuation: s.actuation.percentiles(),
+        inputToActuation: budget.inputToActuation,
         fates: s.fates,
+        budget,
         drops: { telemetry: s.outboxes.telemetry?.dropped() ?? 0, control: s.refused },
         lease: backplane.holder,
       };
@@ -382,6 +386,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         if (i >= 0) grants.splice(i, 1);
       };
     },
+    halt: () => ctx.pipeline.stopMotion(),
     dropConnections(clientId) {
       for (const lane of ['control', 'telemetry'] as const) {
         for (const socket of io.of(NAMESPACES[lane]).sockets.values()) {

@@ -55,6 +55,9 @@ export function gateway(options: GatewayPluginOptions): Plugin {
       onListen?.(running);
       return () => running?.close();
     },
+    halt() {
+      running?.halt();
+    },
     health() {
       if (!running) return { status: 'down', detail: 'not started' };
       return { status: 'ok', detail: running.url, data: { clients: running.clients().length } };
