@@ -94,16 +94,64 @@ export interface Percentiles {
   count: number;
 }
 
+/**
+ * The stages of a command's trip, in the order it passes them; each is timed per command and shown
+ * as p50/p99 over the last few seconds (the latency budget's waterfall):
+ *
+ * | stage | from → to | measured by |
+ * |---|---|---|
+ * | `input` | the operator's input (a key, the stick, a held key's next repeat) → the page sends it | the page's clock (`header.input` → `header.stamp`) |
+ * | `network` | sent → the gateway receives it | the gateway, through the client's clock offset |
+ * | `gate` | received → admitted (validation, lease, order, deadline, e-stop) | the gateway |
+ * | `forward` | admitted → the actuator (the simulator's sidecar, a robot driver) receives it | the actuator's `receivedAt` |
+ * | `apply` | received → applied (the physics step that used it) | the actuator |
+ * | `report` | applied → its actuation report reaches the gateway | the gateway |
+ *
+ * `input` → `apply` is input→actuation; `report` is the way back, not part of it.
+ */
+export const COMMAND_STAGES = ['input', 'network', 'gate', 'forward', 'apply', 'report'] as const;
+
+/** One stage of a command's trip (see {@link COMMAND_STAGES}). */
+export type CommandStage = (typeof COMMAND_STAGES)[number];
+
+/** One stage's figures over the window, ms. */
+export interface StageFigures extends Percentiles {
+  stage: CommandStage;
+}
+
+/** Where the time of a client's recent commands went: the latency budget, stage by stage. */
+export interface LatencyBudget {
+  /** The window the figures cover, ms (the last few seconds). */
+  windowMs: number;
+  /**
+   * Each stage's p50/p99 over the commands that were applied in the window, in the order a command
+   * passes them; a stage nothing measured is left out (`input` needs a page that stamps its input,
+   * `forward` and `apply` an actuator that reports `receivedAt`).
+   */
+  stages: StageFigures[];
+  /**
+   * Input → actuation of every command that took effect in the window, ms: applied ones, and
+   * superseded ones timed to the newer command of theirs that was applied in their place (its
+   * input was carried out then). Expired, e-stopped and refused ones never took effect: they are
+   * in `fates`, not here.
+   */
+  inputToActuation: Percentiles | null;
+  /** What became of the commands reported in the window. */
+  fates: Partial<Record<'applied' | 'superseded' | 'expired' | 'estop' | 'refused', number>>;
+}
+
 /** Link health, sent to each client about itself once a second. */
 export interface LinkHealth {
   /** Round trip of the client's recent clock probes, ms, as the gateway measured them. */
   rtt: Percentiles | null;
   /** Server clock minus client clock, ms, as the gateway estimated it from the probes. */
   offset: number | null;
-  /** Input→actuation of this client's commands that took effect, ms, over its last 256. */
+  /** Input→actuation of this client's recent commands, ms: the same as `budget.inputToActuation`. */
   inputToActuation: Percentiles | null;
-  /** What became of this client's recent commands where they act (applied, superseded, expired…). */
+  /** What became of this client's commands where they act (applied, superseded, expired…), since it connected. */
   fates: Partial<Record<'applied' | 'superseded' | 'expired' | 'estop' | 'refused', number>>;
+  /** The latency budget of this client's recent commands, stage by stage. */
+  budget: LatencyBudget;
   /** Messages this client lost: telemetry samples dropped for lagging, commands refused. */
   drops: { telemetry: number; control: number };
   lease: LeaseInfo | null;

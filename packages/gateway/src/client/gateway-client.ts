@@ -65,6 +65,20 @@ export interface GatewayClientOptions {
 export interface ClientLinkHealth extends LinkHealth {
   /** The client's own estimate (more current than the echoed `offset`/`rtt`). */
   estimate: OffsetEstimate | null;
+  /** Commands (control-lane messages) this client has sent since it was made. */
+  commandsSent: number;
+}
+
+/** Options of one {@link GatewayClient.publish}. */
+export interface PublishOptions {
+  /**
+   * When the input behind this command happened (the key press, the stick's move, the moment a
+   * held key's repeat was due), ms on the client's clock — `performance.timeOrigin +
+   * event.timeStamp` in a page. It travels as `header.input`, and the gateway times the command's
+   * `input` stage (input → send) and its input→actuation from it. Default: none (they start at the
+   * send).
+   */
+  inputAt?: number;
 }
 
 /** A {@link Transport} over the gateway, with control and link state. */
@@ -79,6 +93,11 @@ export interface GatewayClient extends Transport {
   readonly estop$: Observable<EStopInfo>;
   /** Link health, about once a second. */
   readonly health$: Observable<ClientLinkHealth>;
+  /**
+   * Publishes a message; a command may say when the input behind it happened (see
+   * {@link PublishOptions.inputAt}) for the latency budget.
+   */
+  publish<T>(topic: Topic<T>, message: T, options?: PublishOptions): void;
   /** Everything the gateway refused, with why (validation, rate, lease, e-stop, …). */
   readonly faults$: Observable<WireError>;
   /** True while this client holds the control lease. */
@@ -135,6 +154,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
   let takeover = false;
   let closed = false;
   let probeTimer: ReturnType<typeof setInterval> | undefined;
+  let commandsSent = 0;
   // Requests awaiting an answer, so that close() can end them (and their timers) at once.
   const pending = new Set<{ timer: ReturnType<typeof setTimeout>; fail: (e: Error) => void }>();
 
@@ -348,7 +368,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
   sockets.control.on('lease', (h: LeaseInfo | null) => lease$.next(h ?? null));
   sockets.control.on('estop', (s: EStopInfo) => estop$.next(s));
   sockets.control.on('health', (h: LinkHealth) =>
-    health$.next({ ...h, estimate: estimator.estimate() ?? null }),
+    health$.next({ ...h, estimate: estimator.estimate() ?? null, commandsSent }),
   );
 
   const client: GatewayClient & { [SOCKETS]: Record<Lane, Socket> } = {
@@ -407,7 +427,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
         }),
       ]);
     },
-    publish<T>(topic: Topic<T>, message: T) {
+    publish<T>(topic: Topic<T>, message: T, opts?: PublishOptions) {
       if (closed) {
         throw new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', {
           operation: 'publish',
@@ -426,6 +446,17 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
         return;
       }
       // No acknowledgement: a refusal comes back as a fault, and a command costs one frame.
+      const input = opts?.inputAt;
+      if (topic.lane === 'control') {
+        commandsSent++;
+        // The input's moment rides in the header for the gateway's latency budget (the header's
+        // schema does not know it: the gateway reads it, then validation drops it).
+        if (input !== undefined && Number.isFinite(input)) {
+          const v = valid as { header: object };
+          socket.emit('pub', topic.name, { ...v, header: { ...v.header, input } });
+          return;
+        }
+      }
       socket.emit('pub', topic.name, valid);
     },
     subscribe<T>(topic: Topic<T>, opts: SubscribeOptions = {}): Feed<T> {

@@ -1,9 +1,22 @@
-export type { Ack, EStopInfo, LeaseAnswer, LeaseInfo, LinkHealth, Welcome, WireError } from '../protocol.js';
-export { GATEWAY_PROTOCOL } from '../protocol.js';
+export type {
+  Ack,
+  CommandStage,
+  EStopInfo,
+  LatencyBudget,
+  LeaseAnswer,
+  LeaseInfo,
+  LinkHealth,
+  Percentiles,
+  StageFigures,
+  Welcome,
+  WireError,
+} from '../protocol.js';
+export { COMMAND_STAGES, GATEWAY_PROTOCOL } from '../protocol.js';
 export {
   type ClientLinkHealth,
   type GatewayClient,
   type GatewayClientOptions,
   gatewayClient,
+  type PublishOptions,
   SOCKETS,
 } from './gateway-client.js';

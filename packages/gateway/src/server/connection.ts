@@ -101,7 +101,7 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
         }
         let answer: unknown;
         try {
-          answer = handler.handle(caller, args);
+          answer = handler.handle(caller, args, now);
         } catch (error) {
           ctx.log.error('handler failed', { event, client: session.id, error: String(error) });
           return reply(

@@ -30,7 +30,8 @@ export interface Handler {
   readonly bucket: 'commands' | 'requests';
   /** The answer when the rate limit refuses the event (default: `E_RATE_LIMITED`). */
   readonly limited?: (caller: Caller) => unknown;
-  handle(caller: Caller, args: readonly unknown[]): unknown;
+  /** Answers the event, which reached the gateway at `receivedAt` (its clock, ms). */
+  handle(caller: Caller, args: readonly unknown[], receivedAt: number): unknown;
 }
 
 export const fault = (code: string, message: string, extra: Partial<WireError> = {}): WireError => ({
@@ -73,6 +74,18 @@ function topicFor(c: Caller, name: unknown, verb: 'subscribe' | 'publish'): { ok
 }
 
 /**
+ * When the input behind a command happened, on its sender's clock: `header.input`, which a page
+ * may add for the latency budget (the gateway's `input` stage). It is not part of the header's
+ * schema — validation drops it — so it is read from the message as it came, and only believed as
+ * a finite number.
+ */
+function inputStamp(message: unknown): number | undefined {
+  const header = (message as { header?: { input?: unknown } } | null)?.header;
+  const input = header && typeof header === 'object' ? header.input : undefined;
+  return typeof input === 'number' && Number.isFinite(input) ? input : undefined;
+}
+
+/**
  * The gateway's one handler table: every event a client may send, the rate it counts against and
  * its answer. The parser lets through only events named in `CLIENT_EVENTS`, and the type below
  * makes this table answer each of them.
@@ -80,7 +93,7 @@ function topicFor(c: Caller, name: unknown, verb: 'subscribe' | 'publish'): { ok
 export const handlers: { readonly [E in ClientEvent]: Handler } = {
   pub: {
     bucket: 'commands',
-    handle(c, [name, message]) {
+    handle(c, [name, message], receivedAt) {
       c.ctx.metrics.messages.inc({ lane: c.lane, direction: 'in' });
       const t = topicFor(c, name, 'publish');
       if (!('topic' in t)) return t;
@@ -95,8 +108,17 @@ export const handlers: { readonly [E in ClientEvent]: Handler } = {
       const msg = checked.value as { header: Header };
       msg.header = { ...msg.header, sender: c.session.id };
       if (t.topic.lane === 'control') {
+        const input = inputStamp(message);
         const verdict = c.ctx.pipeline.submit(c.session, t.topic, msg);
         if (!verdict.ok) c.session.refused++;
+        else
+          c.session.stages.admitted(t.topic.name, msg.header, {
+            stamp: msg.header.stamp,
+            ...(input === undefined ? {} : { input }),
+            offset: c.session.clock.offset ?? 0,
+            received: receivedAt,
+            admitted: c.ctx.clock.now(),
+          });
         return verdict;
       }
       // Media signalling and (where allowed) telemetry from clients go straight to the app.

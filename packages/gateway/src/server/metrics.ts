@@ -29,8 +29,16 @@ export class GatewayMetrics {
   });
   readonly inputToActuation = new Histogram({
     name: 'telekit_input_to_actuation_seconds',
-    help: 'Command sent by a client → applied where it acts',
-    buckets: [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1],
+    help: "A client's input (or its send, when it does not stamp its input) → applied where it acts; superseded commands count until the newer one that replaced them was applied",
+    buckets: [0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1],
+    registers: [this.registry],
+  });
+  /** The latency budget: each stage of a command's trip (see `COMMAND_STAGES`), per applied command. */
+  readonly commandStages = new Histogram({
+    name: 'telekit_command_stage_seconds',
+    help: 'Time a command spent in each stage: input (page), network, gate, forward (to the actuator), apply (waiting for the step), report (back to the gateway)',
+    labelNames: ['stage'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1],
     registers: [this.registry],
   });
   readonly rtt = new Histogram({

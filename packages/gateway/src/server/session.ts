@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { CommandFate } from '@telekit/core';
+import type { Actuation } from '@telekit/core';
 import type { Socket } from 'socket.io';
 import type { ClientLane, LinkHealth } from '../protocol.js';
 import type { Principal } from './auth.js';
+import { type Accounted, CommandStages } from './command-stages.js';
 import { Conduct, type GatewayLimits, type RateLimiter } from './limits.js';
 import { LinkClock } from './link-clock.js';
 import type { Outbox } from './outbox.js';
-import { Recent } from './recent.js';
 
 /** Bytes a socket has been handed but not yet written to its peer. */
 export function unsentBytes(socket: Socket): number {
@@ -38,8 +38,9 @@ export class Session {
   readonly sockets: Partial<Record<ClientLane, Socket>> = {};
   readonly outboxes: Partial<Record<ClientLane, Outbox>> = {};
   readonly clock = new LinkClock();
-  /** Input→actuation of its commands that took effect, ms. */
-  readonly actuation = new Recent(256);
+  /** Its latency budget: each command timed stage by stage, from the input to its actuation report. */
+  readonly stages = new CommandStages();
+  /** What became of its commands where they act, since it connected. */
   readonly fates: LinkHealth['fates'] = {};
   /** Commands refused at the gate. */
   refused = 0;
@@ -75,10 +76,10 @@ export class Session {
     return this.#closed;
   }
 
-  /** Records what became of one of its commands where it acts. */
-  fate(fate: CommandFate, latencyMs?: number): void {
-    this.fates[fate] = (this.fates[fate] ?? 0) + 1;
-    if (fate === 'applied' && latencyMs !== undefined) this.actuation.add(latencyMs);
+  /** Records what became of one of its commands where it acts (the report reached the gateway at `now`). */
+  actuated(a: Pick<Actuation, 'command' | 'actuatedAt' | 'receivedAt' | 'fate'>, now: number): Accounted {
+    this.fates[a.fate] = (this.fates[a.fate] ?? 0) + 1;
+    return this.stages.actuated(a, now);
   }
 
   /**
