@@ -16,6 +16,7 @@ import {
   TransportToken,
 } from '@telekit/core';
 import { defer, EMPTY, Observable, Subject, type Subscription, share, takeUntil } from 'rxjs';
+import type { FrameTiming } from './sidecar-perf.js';
 import {
   type CameraOptions,
   type SidecarSimulator,
@@ -231,17 +232,28 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
   };
 }
 
-/** The simulator's camera as a core `MediaSource`: the camera runs while someone watches. */
-export function cameraSource(sim: SidecarSimulator, name: string, camera: CameraOptions): MediaSource {
+/**
+ * The simulator's camera as a core `MediaSource`: the camera runs only while someone watches —
+ * `frames$` turns it on at its first subscriber and off at its last, and `sendTo` turns it on with
+ * the sink and its stop function turns it off (the sidecar then renders nothing). Frames are RGB
+ * unless `camera.format` says `rgba`. `timings$` reports when each frame sent to a sink was rendered
+ * and sent.
+ */
+export function cameraSource(
+  sim: SidecarSimulator,
+  name: string,
+  camera: CameraOptions,
+): MediaSource & { readonly timings$: Observable<FrameTiming> } {
   const width = camera.width ?? 640;
   const height = camera.height ?? 480;
   const fps = camera.fps ?? 30;
+  const format = camera.format ?? 'rgb';
   const closed$ = new Subject<void>();
   let closed = false;
   const live$ = new Observable<Frame>((subscriber) => {
     let sub: Subscription | undefined;
     let done = false;
-    sim.camera({ ...camera, width, height, fps, enabled: true }).then(
+    sim.camera({ ...camera, width, height, fps, format, enabled: true }).then(
       () => {
         if (!done) sub = sim.frames$.subscribe(subscriber);
       },
@@ -255,12 +267,13 @@ export function cameraSource(sim: SidecarSimulator, name: string, camera: Camera
   }).pipe(takeUntil(closed$), share());
   return {
     name,
-    info: { width, height, fps, format: 'rgba' },
+    info: { width, height, fps, format },
     frames$: defer(() => (closed ? EMPTY : live$)),
+    timings$: sim.frameTimings$,
     // The sidecar writes the frames to the sink itself (an encoder's TCP input): they never pass
     // through Node.
     async sendTo(sink) {
-      await sim.camera({ ...camera, width, height, fps, sink, enabled: true });
+      await sim.camera({ ...camera, width, height, fps, format, sink, enabled: true });
       return async () => {
         if (!closed) await sim.camera({ enabled: false }).catch(() => undefined);
       };

@@ -6,6 +6,14 @@ export {
 } from './genesis-sim-plugin.js';
 export { bundledScenes } from './scenes.js';
 export {
+  type FrameTiming,
+  PERF_WINDOW_MS,
+  type Percentiles,
+  type SidecarCameraPerf,
+  type SidecarCpu,
+  type SidecarPerf,
+} from './sidecar-perf.js';
+export {
   SIDECAR_PROTOCOL,
   SidecarConnection,
   type SidecarConnectOptions,

@@ -29,6 +29,14 @@ import {
 import { spawnChild } from '@telekit/core/node';
 import { BehaviorSubject, Observable, Subject, type Subscription, share } from 'rxjs';
 import { SIDECAR_PROTOCOL, SidecarConnection, type SidecarEvent } from './sidecar-connection.js';
+import {
+  type FrameTiming,
+  type SidecarCameraPerf,
+  type SidecarCpu,
+  type SidecarPerf,
+  SidecarPerfMeter,
+  type WirePerf,
+} from './sidecar-perf.js';
 
 /** Which physics engine the sidecar runs. */
 export type Backend = 'mujoco' | 'genesis';
@@ -80,6 +88,15 @@ export interface SidecarSimulatorOptions {
   requestTimeoutMs?: number;
   /** Default camera for `frames$`. */
   camera?: CameraOptions;
+  /**
+   * Threads the software renderer (Mesa's llvmpipe, under `MUJOCO_GL=osmesa`) may use to rasterise
+   * the camera: its `LP_NUM_THREADS`. Default 1 (or `$LP_NUM_THREADS`): the camera never takes more
+   * than about one core from the browser and the encoder on a small machine. 0 rasterises on the
+   * render thread itself.
+   */
+  renderThreads?: number;
+  /** How often to ask the sidecar what it spends (CPU by part, the camera's frames), ms. Default 1 000. */
+  perfEveryMs?: number;
 }
 
 /** A camera stream. */
@@ -96,6 +113,14 @@ export interface CameraOptions {
   sink?: string;
   /** Draw the render time into the picture (top-left, `stampFrame`'s layout) for glass-to-glass latency. Default true. */
   stamp?: boolean;
+  /** `rgba` (default) or `rgb` (a quarter fewer bytes to the encoder, and what MuJoCo renders). */
+  format?: 'rgb' | 'rgba';
+  /** Anti-aliasing samples (MSAA). Default 0: on a software renderer 4 samples cost about twice as much. */
+  samples?: number;
+  /** Shadows. Default false (the scene's lights decide whether any are cast). */
+  shadows?: boolean;
+  /** Reflections on reflective materials. Default false. */
+  reflections?: boolean;
 }
 
 /** The sidecar's health, as `health()` reports it. Never its address or token. */
@@ -111,6 +136,10 @@ export interface SidecarHealth extends HealthReport {
     nodeLagMs: number;
     /** How long the sidecar took to answer its latest ping, by its own clock, ms. */
     sidecarAnswerMs: number | undefined;
+    /** The sidecar's CPU by part, in cores, over the last second (once it has been sampled twice). */
+    cpu?: SidecarCpu;
+    /** The camera: on or off, frames rendered, sent and dropped, fps, render time. */
+    camera?: SidecarCameraPerf;
   };
 }
 
@@ -157,6 +186,13 @@ export interface SidecarSimulator extends Simulator {
   readonly engine: string | undefined;
   /** The sidecar process (when this simulator started it), for tests and drills. */
   readonly process: ChildProcess | undefined;
+  /** What the sidecar spends (CPU by part, in cores) and its camera, as of the last sample (each `perfEveryMs`). */
+  readonly perf: SidecarPerf | undefined;
+  /**
+   * Each frame the camera hands to its sink, with when it was rendered and sent (ms, Node's clock),
+   * a second or so after the fact: the first stages of the video's latency budget.
+   */
+  readonly frameTimings$: Observable<FrameTiming>;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -333,6 +369,8 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
   let ready: Promise<void>;
   let eventsSub: Subscription | undefined;
   const timers: ReturnType<typeof setInterval>[] = [];
+  const meter = new SidecarPerfMeter();
+  let perfPending = false;
 
   const onEvent = (e: SidecarEvent) => {
     switch (e.event) {
@@ -347,7 +385,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
         frames.next({
           width: e.width as number,
           height: e.height as number,
-          format: 'rgba',
+          format: e.format === 'rgb' ? 'rgb' : 'rgba',
           timestamp: e.timestamp as number,
           seq: e.seq as number,
           data,
@@ -415,7 +453,12 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
         ],
         {
           stdio: ['pipe', 'pipe', 'pipe'],
-          env: { ...process.env, MUJOCO_GL: process.env.MUJOCO_GL ?? 'osmesa', PYTHONUNBUFFERED: '1' },
+          env: {
+            ...process.env,
+            MUJOCO_GL: process.env.MUJOCO_GL ?? 'osmesa',
+            LP_NUM_THREADS: String(options.renderThreads ?? process.env.LP_NUM_THREADS ?? 1),
+            PYTHONUNBUFFERED: '1',
+          },
           parentDeathSignal: 'SIGTERM',
         },
       );
@@ -496,6 +539,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       );
     }
     engine = hello.engine;
+    meter.reset();
     backendCapabilities = hello.capabilities;
     sidecarDeadman = hello.deadman;
     // A few pings at once: the sidecar keeps the least delayed one's offset between its clock and
@@ -602,6 +646,20 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
         .catch(() => undefined);
     }, options.snapshotEveryMs ?? 1_000),
   );
+  // What the sidecar spends, and the camera's frames (their records stay in the sidecar for ~8 s).
+  timers.push(
+    setInterval(() => {
+      if (status.value !== 'ready' || !conn || perfPending) return;
+      perfPending = true;
+      conn
+        .request<WirePerf>('perf', { since: meter.since }, requestTimeout)
+        .then((r) => meter.add(clock.now(), r))
+        .catch(() => undefined)
+        .finally(() => {
+          perfPending = false;
+        });
+    }, options.perfEveryMs ?? 1_000),
+  );
   for (const t of timers) t.unref();
 
   const call = async <T extends Record<string, unknown>>(
@@ -654,6 +712,10 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     get process() {
       return child;
     },
+    get perf() {
+      return meter.perf;
+    },
+    frameTimings$: meter.frames$.asObservable(),
     async loadScene(spec) {
       loading++;
       const r = await call<{ scene: SceneInfo }>('load_scene', { scene: spec }).finally(() => loading--);
@@ -744,6 +806,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
           realtimeFactor,
           nodeLagMs,
           sidecarAnswerMs,
+          ...(meter.perf ? { cpu: meter.perf.cpu, camera: meter.perf.camera } : {}),
         },
       };
     },
@@ -765,6 +828,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       child?.stdin?.destroy();
       if (dir) rmSync(dir, { recursive: true, force: true });
       eventsSub?.unsubscribe();
+      meter.close();
       state$.complete();
       actuations$.complete();
       frames.complete();

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import Motion, PreparedAction, joint_targets
+from .backend import Motion, PreparedAction, RenderOptions, joint_targets, picture
 from .errors import SimError
 from .mujoco_backend import BUNDLED, _scene_path
 
@@ -189,16 +189,20 @@ class GenesisBackend:  # pragma: no cover - exercised only where genesis-world i
         self.robot.set_qpos(values[2 : 2 + n])
         self.robot.set_dofs_velocity(values[2 + n :])
 
-    def render(self, camera: str | None, width: int, height: int) -> Future[bytes]:
-        # Genesis renders where it simulates; the frame is ready when this returns.
-        done: Future[bytes] = Future()
+    def render(self, camera: str | None, width: int, height: int, options: RenderOptions | None = None) -> Future[np.ndarray]:
+        # Genesis renders where it simulates; the frame is ready when this returns. Its renderer
+        # decides shadows, reflections and anti-aliasing itself: only the format and stamp apply.
+        done: Future[np.ndarray] = Future()
         try:
-            done.set_result(self._render(width, height))
+            done.set_result(picture(self._render(width, height), options or RenderOptions()))
         except Exception as error:  # noqa: BLE001 - the caller gets it from the future
             done.set_exception(error)
         return done
 
-    def _render(self, width: int, height: int) -> bytes:
+    def render_threads(self) -> frozenset[int]:
+        return frozenset()
+
+    def _render(self, width: int, height: int) -> np.ndarray:
         self.require_scene()
         rgb = np.asarray(self.camera.render()[0])
         if rgb.shape[0] != height or rgb.shape[1] != width:
@@ -206,10 +210,7 @@ class GenesisBackend:  # pragma: no cover - exercised only where genesis-world i
             rows = (np.arange(height) * rgb.shape[0] // height).clip(0, rgb.shape[0] - 1)
             cols = (np.arange(width) * rgb.shape[1] // width).clip(0, rgb.shape[1] - 1)
             rgb = rgb[rows][:, cols]
-        rgba = np.empty((rgb.shape[0], rgb.shape[1], 4), dtype=np.uint8)
-        rgba[..., :3] = rgb
-        rgba[..., 3] = 255
-        return rgba.tobytes()
+        return rgb
 
     def close(self) -> None:
         self.sim = None

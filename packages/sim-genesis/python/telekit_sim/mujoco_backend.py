@@ -6,13 +6,14 @@ import copy
 import os
 import re
 import sys
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
 import numpy as np
 
-from .backend import Motion, PreparedAction, joint_targets, vector
+from .backend import Motion, PreparedAction, RenderOptions, joint_targets, picture, vector
 from .errors import SimError
 
 os.environ.setdefault("MUJOCO_GL", "osmesa")
@@ -74,6 +75,8 @@ class MujocoBackend:
         # owns the GL context: the sidecar's loop keeps serving commands, pings and the deadman.
         self._gl = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telekit-gl")
         self._renderer: mujoco.Renderer | None = None
+        self._renderer_key: tuple[Any, ...] | None = None
+        self._render_tids: frozenset[int] = frozenset()
         self._closed = False
 
     # ------------------------------------------------------------------ scene
@@ -355,8 +358,8 @@ class MujocoBackend:
         mujoco.mj_forward(self.model, self.data)
 
     # ------------------------------------------------------------------ camera
-    def render(self, camera: str | None, width: int, height: int) -> Future[bytes]:
-        """Renders the scene as it is now, on the GL thread: RGBA on the future.
+    def render(self, camera: str | None, width: int, height: int, options: RenderOptions | None = None) -> Future[np.ndarray]:
+        """Renders the scene as it is now, on the GL thread: the picture on the future.
 
         The state is copied here (microseconds), so the simulation may step on meanwhile.
         """
@@ -365,21 +368,28 @@ class MujocoBackend:
         if width > m.vis.global_.offwidth or height > m.vis.global_.offheight:
             raise SimError("E_SIM_CAMERA", f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}")
         data = copy.copy(self.data)
-        return self._gl.submit(self._render, m, data, camera, width, height)
+        return self._gl.submit(self._render, m, data, camera, width, height, options or RenderOptions())
 
-    def _render(self, model: Any, data: Any, camera: str | None, width: int, height: int) -> bytes:
+    def render_threads(self) -> frozenset[int]:
+        return self._render_tids
+
+    def _render(self, model: Any, data: Any, camera: str | None, width: int, height: int, options: RenderOptions) -> np.ndarray:
         # On the GL thread only: the renderer and its context live here.
+        self._render_tids = frozenset({threading.get_native_id()})
         r = self._renderer
-        if r is None or r.model is not model or r.width != width or r.height != height:
+        key = (model, width, height, options.samples)
+        if r is None or self._renderer_key != key:
             if r is not None:
                 r.close()
+            # Multisampling is fixed when the GL context's framebuffer is made. The model's visual
+            # settings touch only rendering, never the physics that steps it meanwhile.
+            model.vis.quality.offsamples = options.samples
             r = self._renderer = mujoco.Renderer(model, height, width)
+            self._renderer_key = key
+        r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = options.shadows
+        r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = options.reflections
         r.update_scene(data, camera=camera if camera else -1)
-        rgb = r.render()
-        rgba = np.empty((height, width, 4), dtype=np.uint8)
-        rgba[..., :3] = rgb
-        rgba[..., 3] = 255
-        return rgba.tobytes()
+        return picture(r.render(), options)
 
     def _close_renderer(self) -> None:
         if self._renderer is not None:

@@ -11,6 +11,8 @@ frame may be at most 64 KiB, and a connection that has not said hello within 5 s
 
 Commands (`act`) wait for the step that applies them; `commands.py` states the rule and the fates.
 The deadman (`deadman.py`) and the parent watch (`lifeline.py`) stop the robot by themselves.
+The camera renders only while it is on (`camera`), and with a TCP sink only while connected to it;
+`perf` reports the CPU by part and the camera's recent frames (`perf.py`).
 """
 
 from __future__ import annotations
@@ -20,25 +22,27 @@ import hmac
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import PROTOCOL, __version__
-from .backend import Backend, Motion
+from .backend import Backend, Motion, RenderOptions
 from .clock import NodeClock
 from .commands import DEFAULT_TTL_MS, FATES, Command, CommandQueue, Fate, check_header, deadline_of
 from .deadman import Deadman, DeadmanConfig, Trip
 from .errors import SimError
 from .framing import MAX_FRAME, FrameError, encode_frame, read_frame
 from .lifeline import ParentWatch, Trace
-from .stamp import stamp_frame
+from .perf import CpuMeter, FrameLog
 
 # Answered at once, whatever else is running.
-LOCK_FREE = {"hello", "ping", "shutdown", "stats"}
+LOCK_FREE = {"hello", "ping", "shutdown", "stats", "perf"}
 PRE_AUTH_MAX_FRAME = 64 * 1024
 HELLO_TIMEOUT_S = 5.0
 #: How often the deadman and the parent watch look, s.
 WATCH_PERIOD_S = 0.02
+#: How soon to try the camera's sink (the encoder's input) again while it is not listening yet, s.
+SINK_RETRY_S = 0.02
 
 
 def log(level: str, message: str) -> None:
@@ -104,6 +108,14 @@ class Sidecar:
         self.realtime_factor = 0.0
         self.sink: asyncio.StreamWriter | None = None
         self.frames_dropped = 0
+        self.frames_rendered = 0
+        #: Render the next frame now rather than at its time (the camera or its sink just came up).
+        self.frame_now = False
+        #: Connections made to the camera's sink so far, and frames sent on the current one.
+        self.sink_connection = 0
+        self.sink_index = 0
+        self.cpu = CpuMeter()
+        self.frame_log = FrameLog()
         self.sink_address: tuple[str, int] | None = None
         self.sink_task: asyncio.Task[None] | None = None
         self.frame_task: asyncio.Task[None] | None = None
@@ -127,6 +139,7 @@ class Sidecar:
             "snapshot": self.op_snapshot,
             "restore": self.op_restore,
             "camera": self.op_camera,
+            "perf": self.op_perf,
             "shutdown": self.op_shutdown,
         }
 
@@ -358,6 +371,11 @@ class Sidecar:
         return {}
 
     async def op_camera(self, r: Request) -> dict[str, Any]:
+        """Starts (or, with `enabled: false`, stops) the camera. Off, nothing renders.
+
+        With a `tcp:host:port` sink the sidecar renders only while it is connected to the sink (the
+        encoder's input): its first frame goes out as soon as the connection is made.
+        """
         m = r.message
         if not m.get("enabled", True):
             self.camera = None
@@ -370,7 +388,21 @@ class Sidecar:
         camera = m.get("camera")
         if camera is not None and not isinstance(camera, str):
             raise SimError("E_VALIDATION", "camera must be the name of a camera in the scene", field="camera")
-        frame = await asyncio.wrap_future(self.backend.render(camera, int(width), int(height)))  # fails early on a bad camera
+        fmt = m.get("format", "rgba")
+        if fmt not in ("rgb", "rgba"):
+            raise SimError("E_VALIDATION", "format must be 'rgb' or 'rgba'", field="format")
+        samples = m.get("samples", 0)
+        if isinstance(samples, bool) or not isinstance(samples, int) or not 0 <= samples <= 16:
+            raise SimError("E_VALIDATION", "samples must be an integer from 0 to 16", field="samples")
+        flags = {}
+        for name in ("shadows", "reflections", "stamp"):
+            value = m.get(name, name == "stamp")
+            if not isinstance(value, bool):
+                raise SimError("E_VALIDATION", f"{name} must be a boolean", field=name)
+            flags[name] = value
+        options = RenderOptions(format=fmt, samples=samples, shadows=flags["shadows"], reflections=flags["reflections"])
+        # Fails early on a bad camera, and makes the renderer while the encoder starts.
+        frame = await asyncio.wrap_future(self.backend.render(camera, int(width), int(height), options))
         await self._close_sink()
         sink = m.get("sink", "events")
         if isinstance(sink, str) and sink.startswith("tcp:"):
@@ -381,11 +413,29 @@ class Sidecar:
             self._ensure_sink()
         elif sink != "events":
             raise SimError("E_VALIDATION", "sink must be 'events' or 'tcp:host:port'", field="sink")
-        stamp = m.get("stamp", True)
-        if not isinstance(stamp, bool):
-            raise SimError("E_VALIDATION", "stamp must be a boolean", field="stamp")
-        self.camera = {"camera": camera, "width": int(width), "height": int(height), "fps": float(fps), "sink": sink, "stamp": stamp}
-        return {"bytes": len(frame)}
+        self.camera = {"camera": camera, "width": int(width), "height": int(height), "fps": float(fps), "sink": sink, "stamp": flags["stamp"], "options": options}
+        self.frame_now = True
+        return {"bytes": frame.nbytes}
+
+    async def op_perf(self, r: Request) -> dict[str, Any]:
+        """CPU by part and the camera's frames after `since` (see `perf.py`)."""
+        since = r.message.get("since", 0)
+        if isinstance(since, bool) or not isinstance(since, int):
+            raise SimError("E_VALIDATION", "since must be a frame number", field="since")
+        cam = self.camera
+        return {
+            "cpu": self.cpu.sample(self.backend.render_threads()),
+            "camera": {
+                "on": cam is not None,
+                "fps": cam["fps"] if cam else 0,
+                "connected": self.sink is not None,
+                "connection": self.sink_connection,
+                "rendered": self.frames_rendered,
+                "sent": self.frame_seq,
+                "dropped": self.frames_dropped,
+            },
+            "frames": self.frame_log.since(since),
+        }
 
     async def op_shutdown(self, r: Request) -> dict[str, Any]:
         return {"shutdown": True}
@@ -437,12 +487,14 @@ class Sidecar:
             self.deadman.command(now_mono)
             if command.header is not None:
                 self.oldest_applied_ms = max(self.oldest_applied_ms, now - float(command.header["stamp"]))
+        started = time.thread_time()
         try:
             self.backend.step(n)
         except Exception:
             for command in applied:
                 self._report_command(command, "refused")
             raise
+        self.cpu.physics(started)
         self.step_count += n
         for command in applied:
             self._report_command(command, "applied")
@@ -579,11 +631,15 @@ class Sidecar:
             if self.trace.enabled:
                 self.trace.write("state", self.backend.time, self._motion())
             next_state = max(next_state + 1.0 / self.state_hz, now)
-        if self.camera is not None and now >= next_frame:
-            if self.frame_task is None or self.frame_task.done():
+        if self.camera is not None and (now >= next_frame or self.frame_now):
+            if self.sink_address is not None and self.sink is None:
+                pass  # not connected to the encoder yet: nothing renders (connecting brings a frame at once)
+            elif self.frame_task is None or self.frame_task.done():
+                self.frame_now = False
                 self.frame_task = asyncio.get_running_loop().create_task(self._frame())
             else:
                 self.frames_dropped += 1  # the previous frame is still rendering
+            # The camera's rate and no more: the next frame is one interval on, never sooner.
             next_frame = max(next_frame + 1.0 / self.camera["fps"], now)
         wake = min(next_state, next_frame if self.camera else next_state, start_wall + (self.backend.time - start_sim) + dt)
         return start_wall, window, next_state, next_frame, wake
@@ -594,30 +650,38 @@ class Sidecar:
         if cam is None:
             return
         taken = self.clock.now()
+        options: RenderOptions = cam["options"]
+        if cam["stamp"]:
+            options = replace(options, stamp_ms=taken)
         try:
-            pixels = await asyncio.wrap_future(self.backend.render(cam["camera"], cam["width"], cam["height"]))
+            pixels = await asyncio.wrap_future(self.backend.render(cam["camera"], cam["width"], cam["height"], options))
         except Exception as error:  # noqa: BLE001
             log("error", f"render failed: {error!r}")
             self.camera = None
             return
+        self.frames_rendered += 1
+        rendered = self.clock.now()
         if self.camera is not cam:
             return  # turned off or changed meanwhile
-        self.frame_seq += 1
-        if cam.get("stamp", True):
-            pixels = stamp_frame(pixels, cam["width"], cam["height"], taken)
         if self.sink_address is not None:
             # Straight to the encoder, never through Node; a slow (or restarting) encoder loses
             # frames, never stalls physics.
-            if self.sink is None or self.sink.is_closing():
+            sink = self.sink
+            if sink is None or sink.is_closing():
                 self.sink = None
                 self.frames_dropped += 1
                 self._ensure_sink()
-            elif self.sink.transport.get_write_buffer_size() > 2 * len(pixels):
+            elif sink.transport.get_write_buffer_size() > 2 * pixels.nbytes:
                 self.frames_dropped += 1
             else:
-                self.sink.write(pixels)
+                sink.write(memoryview(pixels.reshape(-1)))
+                self.frame_seq += 1
+                self.frame_log.add(self.frame_seq, self.sink_connection, self.sink_index, taken, rendered, self.clock.now())
+                self.sink_index += 1
             return
-        self.emit({"event": "frame", "width": cam["width"], "height": cam["height"], "format": "rgba", "timestamp": taken, "seq": self.frame_seq, "data": pixels})
+        self.frame_seq += 1
+        self.emit({"event": "frame", "width": cam["width"], "height": cam["height"], "format": options.format, "timestamp": taken, "seq": self.frame_seq, "data": pixels.tobytes()})
+        self.frame_log.add(self.frame_seq, 0, self.frame_seq - 1, taken, rendered, self.clock.now())
 
     def _ensure_sink(self) -> None:
         """(Re)connects to the encoder's TCP input in the background, retrying until it listens."""
@@ -628,9 +692,17 @@ class Sidecar:
             while self.sink_address is not None and self.sink is None:
                 try:
                     _, writer = await asyncio.open_connection(*self.sink_address)
-                    self.sink = writer
                 except OSError:
-                    await asyncio.sleep(0.2)
+                    # The encoder is starting (ffmpeg listens within a few tens of ms): look again soon.
+                    await asyncio.sleep(SINK_RETRY_S)
+                    continue
+                if self.sink_address is None:
+                    writer.close()
+                    return
+                self.sink = writer
+                self.sink_connection += 1
+                self.sink_index = 0
+                self.frame_now = True
 
         self.sink_task = asyncio.get_running_loop().create_task(connect())
 

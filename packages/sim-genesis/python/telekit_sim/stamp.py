@@ -17,15 +17,22 @@ def block_size(width: int) -> int:
     return max(4, min(16, width // (_BLOCKS + 2)))
 
 
-def stamp_frame(pixels: bytes, width: int, height: int, time_ms: float) -> bytes:
-    """Returns the RGBA picture with ``time_ms`` written into it (unchanged if it is too small)."""
+def stamp_in_place(picture: np.ndarray, time_ms: float) -> None:
+    """Writes ``time_ms`` into a (height, width, 3 or 4) uint8 picture (nothing if it is too small)."""
+    height, width = picture.shape[0], picture.shape[1]
     size = block_size(width)
     if size * _BLOCKS > width or size > height:
-        return pixels
-    picture = np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, 4).copy()
+        return
     value = int(time_ms) % (1 << STAMP_BITS)
     levels = [255, 0] + [255 if (value >> (STAMP_BITS - 1 - i)) & 1 else 0 for i in range(STAMP_BITS)]
     strip = np.repeat(np.array(levels, dtype=np.uint8), size)
     picture[:size, : size * _BLOCKS, :3] = strip[None, :, None]
-    picture[:size, : size * _BLOCKS, 3] = 255
+    if picture.shape[2] == 4:
+        picture[:size, : size * _BLOCKS, 3] = 255
+
+
+def stamp_frame(pixels: bytes, width: int, height: int, time_ms: float) -> bytes:
+    """Returns the RGBA picture with ``time_ms`` written into it (unchanged if it is too small)."""
+    picture = np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, 4).copy()
+    stamp_in_place(picture, time_ms)
     return picture.tobytes()
