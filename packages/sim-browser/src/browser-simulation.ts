@@ -219,8 +219,13 @@ export class BrowserSimulation {
           const value = Reflect.get(target, key, receiver);
           return typeof value === 'function' ? value.bind(target) : value;
         }
-        return (topic: { name: string }, message: Command) => {
-          const result = (target.publish as (t: unknown, m: unknown) => unknown)(topic, message);
+        // Extra arguments (a gateway client's publish options: when the input happened) pass through.
+        return (topic: { name: string }, message: Command, ...rest: unknown[]) => {
+          const result = (target.publish as (t: unknown, m: unknown, ...r: unknown[]) => unknown)(
+            topic,
+            message,
+            ...rest,
+          );
           const { header } = message;
           if (topic.name === Topics.twist.name && message.linear && message.angular) {
             act({ kind: 'twist', linear: message.linear, angular: message.angular }, header);

@@ -27,6 +27,16 @@ export { TelekitLinkHealth } from './link-health.js';
 export { type BodyPose, TelekitSimView } from './sim-view.js';
 export { StampReader } from './stamp-reader.js';
 export { TelekitTelemetryPlot } from './telemetry-plot.js';
+export {
+  type Cancel,
+  DRIVE_KEYS,
+  type DriveCommand,
+  GAMEPAD_DEADZONE,
+  type GamepadLike,
+  type InputState,
+  TeleopInput,
+  type TeleopInputOptions,
+} from './teleop-input.js';
 export { TelekitTeleopPad } from './teleop-pad.js';
 export { theme } from './theme.js';
 

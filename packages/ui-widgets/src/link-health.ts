@@ -1,26 +1,38 @@
 import type { ConnectionState } from '@telekit/core';
 import type { ClientLinkHealth, GatewayClient } from '@telekit/gateway/client';
-import { css, html } from 'lit';
+import { css, html, nothing } from 'lit';
 import { TelekitWidget } from './base.js';
+import { layoutWaterfall, type WaterfallRow } from './latency-waterfall.js';
 import { theme } from './theme.js';
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v.toFixed(1)} ms`);
+const FATES = ['applied', 'superseded', 'expired', 'estop', 'refused'] as const;
 
 /**
  * `<telekit-link-health>`: the link as this client sees it — connection state, round trip, clock
- * offset, input→actuation latency (p50/p99 of this client's own commands), drops — and who holds
- * control, with buttons to request and release it.
+ * offset, input→actuation latency (p50/p99 of this client's own commands), what became of them,
+ * drops — the latency budget as a waterfall, and who holds control, with buttons to request and
+ * release it.
  *
+ * The waterfall has a row per stage of a command's trip (input → send on the page, network, the
+ * gateway's safety gate, the trip to the actuator, the wait for the physics step, the report back):
+ * each bar starts where the stages before it end and is as long as its median, with a thin whisker
+ * to its p99, over this client's commands of the last few seconds; the last row is input→actuation
+ * itself, measured per command. The dashed line is the budget (`budget-ms`, default 50 ms).
+ *
+ * Attributes: `budget-ms`.
  * Events: `telekit-lease` (`detail: { holder, mine }`) when the lease changes.
  */
 export class TelekitLinkHealth extends TelekitWidget {
   static override properties = {
     ...TelekitWidget.properties,
+    budgetMs: { type: Number, attribute: 'budget-ms' },
     _health: { state: true },
     _state: { state: true },
     _holder: { state: true },
     _note: { state: true },
   };
+  declare budgetMs: number;
   declare _health: ClientLinkHealth | undefined;
   declare _state: ConnectionState | undefined;
   declare _holder: { id: string; name: string; role: string } | null | undefined;
@@ -58,8 +70,76 @@ export class TelekitLinkHealth extends TelekitWidget {
         display: flex;
         gap: 0.5em;
       }
+      table.waterfall {
+        width: 100%;
+        border-collapse: collapse;
+        margin: 0 0 0.6em;
+        font-size: 0.9em;
+        font-variant-numeric: tabular-nums;
+      }
+      .waterfall caption {
+        text-align: left;
+        color: var(--_muted);
+        padding-bottom: 0.2em;
+      }
+      .waterfall th {
+        font-weight: normal;
+        text-align: left;
+        color: var(--_muted);
+        white-space: nowrap;
+        padding-right: 0.6em;
+      }
+      .waterfall td.num {
+        text-align: right;
+        white-space: nowrap;
+        padding-left: 0.5em;
+      }
+      .waterfall td.bar {
+        width: 100%;
+        position: relative;
+        height: 1.1em;
+      }
+      .waterfall .track {
+        position: absolute;
+        inset: 0.25em 0;
+      }
+      .waterfall .p50 {
+        position: absolute;
+        top: 0;
+        bottom: 0;
+        min-width: 1px;
+        background: var(--_accent);
+        border-radius: 2px;
+      }
+      .waterfall .p99 {
+        position: absolute;
+        top: 45%;
+        height: 10%;
+        min-width: 1px;
+        background: color-mix(in srgb, var(--_accent) 60%, transparent);
+      }
+      .waterfall tr.total .p50 {
+        background: var(--_ok);
+      }
+      .waterfall tr.total.over .p50 {
+        background: var(--_danger);
+      }
+      .waterfall tr.back .p50 {
+        background: var(--_muted);
+      }
+      .waterfall .budget {
+        position: absolute;
+        top: -0.2em;
+        bottom: -0.2em;
+        border-left: 1px dashed var(--_danger);
+      }
     `,
   ];
+
+  constructor() {
+    super();
+    this.budgetMs = 50;
+  }
 
   protected override attach(client: GatewayClient) {
     return [
@@ -88,6 +168,51 @@ export class TelekitLinkHealth extends TelekitWidget {
           : undefined;
   }
 
+  /** What became of this client's commands over the window: every fate, superseded ones counted. */
+  #fates() {
+    const b = this._health?.budget;
+    if (!b) return '—';
+    const parts = FATES.filter((f) => (b.fates[f] ?? 0) > 0).map((f) => `${f} ${b.fates[f]}`);
+    return parts.length ? `${parts.join(' · ')} (last ${b.windowMs / 1000} s)` : 'none lately';
+  }
+
+  #waterfall() {
+    const b = this._health?.budget;
+    if (!b || (b.stages.length === 0 && !b.inputToActuation)) return nothing;
+    const w = layoutWaterfall(b, this.budgetMs);
+    const pct = (v: number) => `${Math.min(100, (v / w.scaleMs) * 100).toFixed(2)}%`;
+    const row = (r: WaterfallRow) => {
+      const cls = [
+        r.stage === 'total' ? 'total' : '',
+        r.stage === 'total' && r.p99 > w.budgetMs ? 'over' : '',
+        r.stage === 'report' ? 'back' : '',
+      ].join(' ');
+      return html`<tr class=${cls} data-stage=${r.stage} title=${r.about}>
+        <th scope="row">${r.label}</th>
+        <td class="bar">
+          <div class="track">
+            <div class="p99" style="left:${pct(r.start + r.p50)};width:${pct(Math.max(0, r.p99 - r.p50))}"></div>
+            <div class="p50" style="left:${pct(r.start)};width:${pct(r.p50)}"></div>
+            ${r.stage === 'total' ? html`<div class="budget" style="left:${pct(w.budgetMs)}"></div>` : nothing}
+          </div>
+        </td>
+        <td class="num" data-field="p50">${ms(r.p50)}</td>
+        <td class="num" data-field="p99">${ms(r.p99)}</td>
+      </tr>`;
+    };
+    return html`<table class="waterfall" aria-label="Latency budget">
+      <caption>
+        latency budget · p50 bar, p99 whisker · last ${b.windowMs / 1000} s · budget ${w.budgetMs} ms
+      </caption>
+      <thead>
+        <tr><th scope="col">stage</th><th scope="col"><span class="message">0–${w.scaleMs.toFixed(0)} ms</span></th><th scope="col">p50</th><th scope="col">p99</th></tr>
+      </thead>
+      <tbody>
+        ${w.rows.map(row)} ${w.total ? row(w.total) : nothing}
+      </tbody>
+    </table>`;
+  }
+
   override render() {
     const h = this._health;
     const s = this._state;
@@ -110,11 +235,14 @@ export class TelekitLinkHealth extends TelekitWidget {
         <dd data-field="actuation">
           ${h?.inputToActuation ? `p50 ${ms(h.inputToActuation.p50)} · p99 ${ms(h.inputToActuation.p99)}` : '—'}
         </dd>
+        <dt>commands</dt>
+        <dd data-field="fates">${this.#fates()}</dd>
         <dt>drops</dt>
         <dd data-field="drops">${h ? `telemetry ${h.drops.telemetry} · control ${h.drops.control}` : '—'}</dd>
         <dt>control</dt>
         <dd data-field="lease">${this._holder ? `${this._holder.name}${mine ? ' (you)' : ''}` : 'nobody'}</dd>
       </dl>
+      ${this.#waterfall()}
       <div class="buttons">
         ${
           mine

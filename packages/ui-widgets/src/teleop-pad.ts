@@ -2,27 +2,23 @@ import { headerSequence, systemClock, Topics, type Twist } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import { TelekitWidget } from './base.js';
+import { type DriveCommand, type InputState, TeleopInput } from './teleop-input.js';
 import { theme } from './theme.js';
 
-const KEYS: Record<string, [number, number]> = {
-  w: [1, 0],
-  arrowup: [1, 0],
-  s: [-1, 0],
-  arrowdown: [-1, 0],
-  a: [0, 1],
-  arrowleft: [0, 1],
-  d: [0, -1],
-  arrowright: [0, -1],
-};
-
-const deadzone = (v: number) => (Math.abs(v) < 0.12 ? 0 : v);
+/** The page's clock for an event's stamp (`timeStamp` counts from the page's time origin). */
+const eventTime = (e: Event) => performance.timeOrigin + e.timeStamp;
 
 /**
  * `<telekit-teleop-pad>`: drives the robot. Keyboard (WASD and arrows) while the pad has focus — or
  * anywhere on the page with `global` —, a gamepad (left stick, only while the deadman button is
- * held), and a touch joystick. While any input is active it sends `/controller/twist` at a steady
- * `rate`; when all are released it sends one zero command and stops (the gateway's deadman stops the
- * robot anyway if commands stop arriving). Focus leaving the page releases every key.
+ * held), and a touch joystick. The logic is {@link TeleopInput} (headless, tested on its own); this
+ * element feeds it the events and draws it.
+ *
+ * A command leaves at the input event itself, stamped with the event's time (so the gateway's
+ * latency budget sees how long the page took to send it); while anything is held it repeats at a
+ * steady `rate`, each repeat stamped with the moment it was due; releasing everything sends one
+ * zero command. The gateway's deadman stops the robot anyway if commands stop arriving. Focus
+ * leaving the page releases every key. Nothing here runs on the animation frame.
  *
  * It sends only while this client holds control; otherwise it says so.
  *
@@ -50,10 +46,8 @@ export class TelekitTeleopPad extends TelekitWidget {
   declare _active: boolean;
   declare _control: boolean;
   declare _knob: [number, number];
-  #keys = new Set<string>();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #input: TeleopInput | undefined;
   #header = headerSequence('teleop-pad', () => systemClock.now());
-  #sent = 0;
 
   static override styles = [
     theme,
@@ -105,15 +99,35 @@ export class TelekitTeleopPad extends TelekitWidget {
     this.tabIndex = 0;
   }
 
+  /** The input's logic, made afresh when an attribute it depends on changes. */
+  #makeInput(): TeleopInput {
+    const input = new TeleopInput({
+      now: () => systemClock.now(),
+      maxLinear: this.maxLinear,
+      maxAngular: this.maxAngular,
+      rateHz: this.rate,
+      deadmanButton: this.deadmanButton,
+      gamepads: () => (typeof navigator !== 'undefined' && navigator.getGamepads?.()) || [],
+      send: (command, inputAt) => this.#send(command, inputAt),
+      changed: (state: InputState) => {
+        this._active = state.held;
+      },
+    });
+    input.enabled = this.client?.holdsControl ?? false;
+    return input;
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
+    this.#input ??= this.#makeInput();
     this.addEventListener('keydown', this.#down);
     this.addEventListener('keyup', this.#up);
     window.addEventListener('keydown', this.#globalDown);
     window.addEventListener('keyup', this.#globalUp);
     window.addEventListener('blur', this.#releaseAll);
+    window.addEventListener('gamepadconnected', this.#poll);
     document.addEventListener('visibilitychange', this.#releaseAll);
-    this.#timer = setInterval(() => this.#tick(), 1000 / this.rate);
+    this.#input.poll();
   }
 
   override disconnectedCallback(): void {
@@ -123,44 +137,77 @@ export class TelekitTeleopPad extends TelekitWidget {
     window.removeEventListener('keydown', this.#globalDown);
     window.removeEventListener('keyup', this.#globalUp);
     window.removeEventListener('blur', this.#releaseAll);
+    window.removeEventListener('gamepadconnected', this.#poll);
     document.removeEventListener('visibilitychange', this.#releaseAll);
-    clearInterval(this.#timer);
-    this.#releaseAll();
-    this.#tick();
+    // Let go (one zero command if it was driving), then stop.
+    this.#input?.releaseAll(systemClock.now());
+    this.#input?.close();
+    this.#input = undefined;
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    super.updated(changed);
+    const tuned = ['maxLinear', 'maxAngular', 'rate', 'deadmanButton'].some((k) => changed.has(k));
+    if (tuned && this.#input && this.isConnected) {
+      this.#input.releaseAll(systemClock.now());
+      this.#input.close();
+      this.#input = this.#makeInput();
+    }
   }
 
   protected override attach(client: GatewayClient) {
     return [
       client.lease$.subscribe(() => {
         this._control = client.holdsControl;
+        if (this.#input) this.#input.enabled = client.holdsControl;
       }),
     ];
   }
 
+  protected override detach(): void {
+    if (this.#input) this.#input.enabled = false;
+  }
+
+  #send(command: DriveCommand, inputAt: number): void {
+    const client = this.client;
+    if (!client?.holdsControl) return;
+    const twist: Twist = {
+      header: this.#header(),
+      linear: { x: command.linear, y: 0, z: 0 },
+      angular: { x: 0, y: 0, z: command.angular },
+    };
+    try {
+      client.publish(Topics.twist, twist, { inputAt });
+    } catch {
+      // The client is closed: nothing to drive.
+      return;
+    }
+    this.emit('telekit-twist', twist);
+  }
+
   #down = (e: KeyboardEvent) => {
-    const k = e.key.toLowerCase();
-    if (!(k in KEYS)) return;
-    e.preventDefault();
-    e.stopPropagation();
-    this.#keys.add(k);
+    if (this.#input?.keyDown(e.key, eventTime(e))) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
   };
-  #up = (e: KeyboardEvent) => {
-    this.#keys.delete(e.key.toLowerCase());
-  };
+  #up = (e: KeyboardEvent) => this.#input?.keyUp(e.key, eventTime(e));
   #globalDown = (e: KeyboardEvent) => {
     if (this.global && !e.composedPath().includes(this)) this.#down(e);
   };
   #globalUp = (e: KeyboardEvent) => this.#up(e);
   #releaseAll = () => {
-    this.#keys.clear();
     this._knob = [0, 0];
+    this.#input?.releaseAll(systemClock.now());
   };
+  #poll = () => this.#input?.poll();
 
   #stick(e: PointerEvent) {
     const el = e.currentTarget as HTMLElement;
     if (e.type === 'pointerdown') el.setPointerCapture(e.pointerId);
     if (e.type === 'pointerup' || e.type === 'pointercancel') {
       this._knob = [0, 0];
+      this.#input?.stick(0, 0, eventTime(e));
       return;
     }
     if (!el.hasPointerCapture(e.pointerId)) return;
@@ -170,48 +217,7 @@ export class TelekitTeleopPad extends TelekitWidget {
     const len = Math.hypot(x, y);
     if (len > 1) [x, y] = [x / len, y / len];
     this._knob = [x, y];
-  }
-
-  /** The command now: forward (−1…1) and turn (−1…1, left positive), and whether anything is held. */
-  #input(): { forward: number; turn: number; held: boolean } {
-    let forward = 0;
-    let turn = 0;
-    for (const k of this.#keys) {
-      forward += KEYS[k]![0];
-      turn += KEYS[k]![1];
-    }
-    let held = this.#keys.size > 0;
-    const [kx, ky] = this._knob;
-    if (kx !== 0 || ky !== 0) {
-      forward += ky;
-      turn -= kx;
-      held = true;
-    }
-    for (const pad of navigator.getGamepads?.() ?? []) {
-      if (!pad?.buttons[this.deadmanButton]?.pressed) continue;
-      forward -= deadzone(pad.axes[1] ?? 0);
-      turn -= deadzone(pad.axes[0] ?? 0);
-      held = true;
-    }
-    const clamp = (v: number) => Math.max(-1, Math.min(1, v));
-    return { forward: clamp(forward), turn: clamp(turn), held };
-  }
-
-  #tick(): void {
-    const { forward, turn, held } = this.#input();
-    const client = this.client;
-    if (held !== this._active) this._active = held;
-    if (!client?.holdsControl) return;
-    if (!held && this.#sent === 0) return;
-    const twist: Twist = {
-      header: this.#header(),
-      linear: { x: forward * this.maxLinear, y: 0, z: 0 },
-      angular: { x: 0, y: 0, z: turn * this.maxAngular },
-    };
-    client.publish(Topics.twist, twist);
-    this.emit('telekit-twist', twist);
-    // After release: one zero command, then silence.
-    this.#sent = held ? this.#sent + 1 : 0;
+    this.#input?.stick(x, y, eventTime(e));
   }
 
   override render() {
