@@ -144,6 +144,16 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
   const faults$ = new Subject<WireError>();
   const depths = new Map<string, number>();
   const welcome: Partial<Record<Lane, Welcome>> = {};
+  // The gateway judges a session's commands in order by seq: whatever published them (a pad, a
+  // gamepad, a script), this client numbers each control topic's commands once, in sending order.
+  const seqs = new Map<string, number>();
+  const inOrder = <T>(topic: Topic, msg: T): T => {
+    if (topic.lane !== 'control') return msg;
+    const m = msg as { header: { seq: number } };
+    const seq = seqs.get(topic.name) ?? 0;
+    seqs.set(topic.name, seq + 1);
+    return { ...m, header: { ...m.header, seq } } as T;
+  };
   // The session's secret, from the first welcome: the telemetry lane and reconnects present it.
   let resume: string | undefined;
   let controlWelcomed: (() => void) | undefined;
@@ -356,6 +366,14 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
         for (const s of Object.values(sockets)) s.disconnect();
         return;
       }
+      // Refused for now, not for good (the session's lane was still live, or a penalty): socket.io
+      // does not retry a refused handshake by itself, so try again after the reconnect delay.
+      if (err.data?.code === 'E_SESSION_IN_USE' || err.data?.code === 'E_ABUSE') {
+        const delay = err.data.code === 'E_ABUSE' ? 5_000 : (options.reconnectDelayMs ?? 250);
+        setTimeout(() => {
+          if (!closed && !socket.connected) socket.connect();
+        }, delay);
+      }
       if (state.value.status === 'connected') setState('reconnecting', err.message);
     });
     socket.on('disconnect', (reason) => {
@@ -434,7 +452,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
           context: { topic: topic.name },
         });
       }
-      const valid = parseMessage(topic, message);
+      const valid = inOrder(topic, parseMessage(topic, message));
       const socket = sockets[laneOf(topic)];
       // A command is for now: while the link is down it is dropped, never queued.
       if (!socket.connected) {
