@@ -5,7 +5,6 @@ import {
   type SafetyEvent,
   SafetyGate,
   type Simulator,
-  systemClock,
   Topics,
   TransportToken,
   type Twist,
@@ -87,12 +86,12 @@ export function robot(options: RobotOptions = {}): Plugin {
       });
 
       sim.actuations$.pipe(takeUntil(ctx.stop$)).subscribe((a) => {
-        transport.publish(Topics.actuation, actuationReport(Topics.twist, a.command, header(), a.at));
+        transport.publish(Topics.actuation, actuationReport(Topics.twist, a.command, header(), a.at, a.fate));
       });
 
       // Step the simulator in real time; publish the pose at poseHz.
       const stepsPerPose = Math.max(1, Math.round(1 / (options.poseHz ?? 20) / info.timestep));
-      let wall = systemClock.now();
+      let wall = ctx.clock.now();
       let busy = false;
       let reportedStale = 0;
       interval(info.timestep * 1000)
@@ -100,7 +99,7 @@ export function robot(options: RobotOptions = {}): Plugin {
         .subscribe(async () => {
           // Catch up on the steps that real time owes (at most 10 at once, so a stall never
           // turns into a burst of motion).
-          const due = Math.floor((systemClock.now() - wall) / (info.timestep * 1000));
+          const due = Math.floor((ctx.clock.now() - wall) / (info.timestep * 1000));
           if (busy || due < 1) return;
           busy = true;
           wall += due * info.timestep * 1000;
