@@ -4,6 +4,7 @@ import {
   allowPublishing,
   defaultAccessList,
   type Gateway,
+  type GatewayLimits,
   GatewayToken,
   gateway,
   jwtVerifier,
@@ -36,6 +37,8 @@ export interface TeleopSimOptions {
    * it can keep up — commands act there at once, synced to the server — `server` only on the server.
    */
   simMode?: SimMode;
+  /** The gateway's limits (rates, connections; see `GatewayLimits`), for crowds behind one address. */
+  limits?: Partial<GatewayLimits>;
   logger?: Logger;
 }
 
@@ -147,6 +150,7 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
         host: options.host ?? '127.0.0.1',
         topics: Object.values(SimTopics),
         acl: allowPublishing(defaultAccessList, [SimTopics.divergence.name]),
+        ...(options.limits ? { limits: options.limits } : {}),
         routes: (req, res) => {
           if (page.routes(req, res)) return true;
           const path = (req.url ?? '/').split('?')[0];

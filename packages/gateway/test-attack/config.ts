@@ -40,7 +40,7 @@ export const SESSIONS_PER_PRINCIPAL = 32;
  * many times one session's rates (the gateway's defaults).
  */
 export const PRINCIPAL_FACTOR = 2;
-export const ADDRESS_FACTOR = 4;
+export const ADDRESS_FACTOR = 16;
 
 /** The built-in verifier's default maximum token lifetime (exp − iat), seconds. */
 export const MAX_TOKEN_LIFETIME_S = 24 * 3600;

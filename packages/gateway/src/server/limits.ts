@@ -16,12 +16,15 @@ export interface GatewayLimits {
   commands: Rate;
   /** Other requests (`sub`, `lease`, `time`, `req`…) per session. Default 50/s, burst 100. */
   requests: Rate;
-  /** How many times a session's rates a principal and an address may use together. Default 2 and 4. */
+  /**
+   * How many times a session's rates a principal and an address may use together. Default 2 and 16
+   * (a classroom behind one NAT is one address).
+   */
   principalFactor: number;
   addressFactor: number;
   /** Sessions one principal may hold at once. Default 32. */
   sessionsPerPrincipal: number;
-  /** Connections (authenticated or not) from one address. Default 128. */
+  /** Connections (authenticated or not) from one address (an office behind one NAT is one address). Default 512. */
   connectionsPerAddress: number;
   /** Connections from one address that have not authenticated yet. Default 16. */
   unauthenticatedPerAddress: number;
@@ -48,9 +51,9 @@ export const defaultLimits: GatewayLimits = {
   commands: { rate: 100, burst: 100 },
   requests: { rate: 50, burst: 100 },
   principalFactor: 2,
-  addressFactor: 4,
+  addressFactor: 16,
   sessionsPerPrincipal: 32,
-  connectionsPerAddress: 128,
+  connectionsPerAddress: 512,
   unauthenticatedPerAddress: 16,
   authTimeoutMs: 5_000,
   unsentBytes: 1_000_000,
