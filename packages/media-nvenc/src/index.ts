@@ -6,13 +6,28 @@ export {
   encoderArgs,
   profiles,
 } from './encoder-args.js';
-export { type MediaPluginOptions, nvencMedia, type StreamOptions } from './media-plugin.js';
+export {
+  createMediaDemand,
+  type MediaDemand,
+  type MediaDemandOptions,
+  MediaDemandToken,
+  type Release,
+} from './media-demand.js';
+export {
+  type MediaHealthData,
+  type MediaPluginOptions,
+  nvencMedia,
+  type StreamOptions,
+} from './media-plugin.js';
 export {
   createMediaSignalling,
   DEFAULT_MEDIA_LIMITS,
   type MediaLimits,
   type MediaSignallingOptions,
+  STATS_FRAMES_MS,
+  type ViewerFrames,
 } from './media-signalling.js';
+export { CpuRate, processCpuMs } from './process-cpu.js';
 export { freeTcpPort } from './ports.js';
 export { chooseEncoder, probeEncoder } from './probe-encoder.js';
 export {
@@ -26,6 +41,7 @@ export {
   type ViewerTransportInfo,
 } from './sfu.js';
 export {
+  type MediaCpu,
   type MonitoredStream,
   type SignalState,
   StreamMonitor,
@@ -33,10 +49,25 @@ export {
   type StreamStats,
   type ViewerStats,
 } from './stream-monitor.js';
+export { StreamRunner, type StreamRunnerOptions } from './stream-runner.js';
 export {
   type EncoderStats,
   type EncoderStatus,
   freeUdpPortPair,
   SupervisedEncoder,
+  type SupervisedEncoderOptions,
 } from './supervised-encoder.js';
+export { type Percentiles, percentiles, TimeWindow } from './time-window.js';
+export {
+  type FrameTiming,
+  SERVER_VIDEO_STAGES,
+  type ServerFrame,
+  type ServerVideoBudget,
+  VIDEO_STAGES,
+  type VideoStage,
+  type VideoStageFigures,
+  VideoTimeline,
+  type VideoTimelineOptions,
+} from './video-timeline.js';
+export { type TraceSampling, VideoTracer, type VideoTracerOptions } from './video-tracer.js';
 export { createWorker, loadMediasoup, MEDIASOUP_VERSION, resolveWorkerBin } from './worker.js';

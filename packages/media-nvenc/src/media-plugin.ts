@@ -10,13 +10,18 @@ import {
   TelekitError,
 } from '@telekit/core';
 import type { types } from 'mediasoup';
+import type { Observable } from 'rxjs';
 import { type EncoderName, type EncoderProfile, profiles } from './encoder-args.js';
+import { createMediaDemand, MediaDemandToken } from './media-demand.js';
 import { createMediaSignalling, type MediaLimits } from './media-signalling.js';
 import { freeTcpPort } from './ports.js';
 import { chooseEncoder } from './probe-encoder.js';
 import { createSfu, type Sfu } from './sfu.js';
 import { StreamMonitor } from './stream-monitor.js';
+import { StreamRunner } from './stream-runner.js';
 import { SupervisedEncoder } from './supervised-encoder.js';
+import { type FrameTiming, VideoTimeline } from './video-timeline.js';
+import { type TraceSampling, VideoTracer } from './video-tracer.js';
 import { createWorker } from './worker.js';
 
 /** A stream the media plugin serves. */
@@ -39,6 +44,12 @@ export interface StreamOptions {
   source?: 'test-pattern' | string | MediaSource | { v4l2: string };
   /** Also segment the stream for HLS, served by the gateway under `/media/hls/<id>/`. Default true. */
   hls?: boolean;
+  /**
+   * Encode only while someone holds the stream (see {@link MediaPluginOptions.lingerMs}): a WebRTC
+   * viewer, an HLS client, another plugin through `MediaDemandToken`. Default true; false runs the
+   * encoder (and its source) from the app's start to its stop.
+   */
+  onDemand?: boolean;
 }
 
 /** Options of {@link nvencMedia}. */
@@ -59,22 +70,54 @@ export interface MediaPluginOptions {
    * Default 30 000 ms.
    */
   connectTimeoutMs?: number;
+  /** How long a stream keeps running after its last holder let go, ms. Default 5 000. */
+  lingerMs?: number;
+  /**
+   * How long one HLS request holds its stream, ms (players fetch the playlist about once a segment,
+   * so a player that keeps playing keeps holding it). Default 6 000.
+   */
+  hlsHoldMs?: number;
+  /** How far back the video stage figures look, ms. Default 5 000. */
+  stageWindowMs?: number;
+  /** How often the SFU's packet traces (for the encode and SFU stages) are on. Default 1 s of every 3. */
+  traceSampling?: TraceSampling;
 }
+
+/** What `health()` reports in `data`: every stream's figures by id, and the CPU under `cpu`. */
+export type MediaHealthData = Record<string, import('./stream-monitor.js').StreamStats> & {
+  readonly cpu?: import('./stream-monitor.js').MediaCpu;
+};
 
 /**
  * The media plugin: one encode per stream into a mediasoup SFU and an HLS playlist, any number of
  * WebRTC viewers, signalling answered through the gateway (it provides `MediaSignallingToken`),
  * stats per stream and per viewer on `/media/stats` and the gateway's `/metrics`.
+ *
+ * Video on demand: a stream's encoder and its source (a simulator's camera renders only then) run
+ * while someone holds the stream through `MediaDemandToken` — a WebRTC viewer from its `/media/join`
+ * until its consumer closes, an HLS client while it keeps fetching, any plugin that acquires it —
+ * and stop `lingerMs` after the last lets go. A joining viewer's first frame comes from the fresh
+ * encoder's first frame, a keyframe.
+ *
+ * `health()` reports each stream's state (`idle`, `starting`, `live`, `no-signal`), rate, holders and
+ * the server's video stages (render, encode, SFU: p50/p99), and `cpu`: the encoders, the SFU worker
+ * and this Node process, in cores.
  */
 export function nvencMedia(options: MediaPluginOptions): Plugin {
+  const named = options.streams.find((spec) => spec.id === 'cpu');
+  if (named)
+    throw new TelekitError('E_CONFIG', 'a stream may not be named cpu (health data reports the CPU under it)', {
+      context: { field: 'streams[].id' },
+    });
   let sfu: Sfu | undefined;
   let monitor: StreamMonitor | undefined;
   const encoders = new Map<string, SupervisedEncoder>();
+  const runners = new Map<string, StreamRunner>();
   let workerDied: string | undefined;
   return {
     name: '@telekit/media-nvenc',
     kind: 'media',
-    provides: [MediaSignallingToken],
+    provides: [MediaSignallingToken, MediaDemandToken],
     optional: [MediaSourcesToken],
     async setup(ctx) {
       // The worker dies with this process: it exits when its channel to Node closes (tested by
@@ -93,9 +136,19 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
       });
       sfu = s;
       ctx.onTeardown(() => s.close());
+      const demand = createMediaDemand({
+        streams: options.streams.map((spec) => spec.id),
+        ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+        onChange: (stream, holders) => ctx.logger.debug?.('stream holders', { stream, holders: holders.length }),
+      });
+      ctx.onTeardown(() => demand.close());
+      const timelines = new Map<string, VideoTimeline>();
+      const tracers = new Map<string, VideoTracer>();
       const m = new StreamMonitor({
         noSignalMs: options.noSignalMs ?? 2_000,
         consumers: () => s.consumers(),
+        workerPid: () => worker.pid,
+        now: () => ctx.clock.now(),
         onState: (stream, state) =>
           state === 'no-signal'
             ? ctx.logger.warn('no signal', { stream })
@@ -171,23 +224,68 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
           rtp: stream.ingest,
           ...(hlsDir ? { hlsDir } : {}),
           logger: ctx.logger,
+          autoStart: false,
         });
         encoders.set(spec.id, enc);
         ctx.onTeardown(() => enc.close());
         const following = s.followEncoder(spec.id, enc.status$);
         ctx.onTeardown(() => following.unsubscribe());
-        if (source && direct !== undefined) {
-          const stop = await source.sendTo!(`tcp:127.0.0.1:${direct}`);
-          ctx.onTeardown(() => stop());
-        } else if (source) {
-          const feed = enc.feed(source.frames$);
-          ctx.onTeardown(() => feed.unsubscribe());
-        }
+
+        // The stage stamps: the source's frame timings (the sim camera reports them), the encoder's
+        // runs, and the SFU's packet traces, joined per frame.
+        const timeline = new VideoTimeline({
+          fps: profile.fps,
+          ...(options.stageWindowMs !== undefined ? { windowMs: options.stageWindowMs } : {}),
+        });
+        timelines.set(spec.id, timeline);
+        const tracer = new VideoTracer({
+          producer: stream.producer,
+          timeline,
+          now: () => ctx.clock.now(),
+          ...(options.traceSampling ? { sampling: options.traceSampling } : {}),
+        });
+        tracers.set(spec.id, tracer);
+        ctx.onTeardown(() => tracer.close());
+        let wasRunning = false;
+        const runs = enc.status$.subscribe(({ running }) => {
+          if (running && !wasRunning) timeline.encoderStarted(ctx.clock.now());
+          wasRunning = running;
+        });
+        ctx.onTeardown(() => runs.unsubscribe());
+        const timings = (source as { timings$?: Observable<FrameTiming> } | undefined)?.timings$;
+        const timed = timings?.subscribe((t) => timeline.sourceFrame(t));
+        ctx.onTeardown(() => timed?.unsubscribe());
+
+        const onDemand = spec.onDemand ?? true;
+        if (!onDemand) ctx.onTeardown(demand.acquire(spec.id, 'always'));
+        const runner = new StreamRunner({
+          id: spec.id,
+          encoder: enc,
+          wanted$: demand.wanted$(spec.id),
+          ...(hlsDir ? { hlsDir } : {}),
+          logger: ctx.logger,
+          ...(source && direct !== undefined
+            ? { startSource: () => source.sendTo!(`tcp:127.0.0.1:${direct}`) }
+            : source
+              ? {
+                  startSource: async () => {
+                    const feed = enc.feed(source.frames$);
+                    return () => feed.unsubscribe();
+                  },
+                }
+              : {}),
+        });
+        runners.set(spec.id, runner);
+        // Before the encoder's and the source's own teardowns (they run in reverse order).
+        ctx.onTeardown(() => runner.close());
         m.add({
           id: spec.id,
           producer: stream.producer,
-          encoder: () => ({ status: enc.status, stats: enc.stats }),
+          encoder: () => ({ status: enc.status, stats: enc.stats, pid: enc.process?.pid }),
           viewers: () => s.viewers(spec.id),
+          wanted: () => demand.wanted(spec.id),
+          holders: () => demand.holders(spec.id).length,
+          budget: (now) => timeline.budget(now),
         });
         streamInfo.push({
           id: spec.id,
@@ -207,17 +305,28 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         hlsDirs,
         registry: m.registry,
         logger: ctx.logger,
+        demand,
+        timelines,
+        onConsumer: (stream, consumer) => tracers.get(stream)?.add(consumer),
+        ...(options.hlsHoldMs !== undefined ? { hlsHoldMs: options.hlsHoldMs } : {}),
         ...(options.limits ? { limits: options.limits } : {}),
       });
+      ctx.onTeardown(() => signalling.close());
       ctx.provide(MediaSignallingToken, signalling);
+      ctx.provide(MediaDemandToken, demand);
     },
     health() {
       if (!sfu || !monitor) return { status: 'down', detail: 'not started' };
       if (workerDied !== undefined) return { status: 'down', detail: `SFU worker died: ${workerDied}` };
       const stats = monitor.streams();
-      const down = [...encoders.entries()].filter(([, e]) => !e.status.running).map(([id]) => id);
+      // Only a stream someone wants can be down or dark: an idle one is stopped on purpose.
+      const down = [...encoders.entries()]
+        .filter(([id, e]) => runners.get(id)?.running && !e.status.running)
+        .map(([id]) => id);
       const dark = stats.filter((st) => st.state === 'no-signal').map((st) => st.stream);
-      const data = Object.fromEntries(stats.map((st) => [st.stream, st]));
+      const data: MediaHealthData = Object.assign(Object.fromEntries(stats.map((st) => [st.stream, st])), {
+        cpu: monitor.cpu(),
+      });
       if (down.length) return { status: 'degraded', detail: `encoder down: ${down.join(', ')}`, data };
       if (dark.length) return { status: 'degraded', detail: `no signal: ${dark.join(', ')}`, data };
       return { status: 'ok', data };

@@ -9,8 +9,10 @@ import {
 } from '@telekit/core';
 import type { types } from 'mediasoup';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { MediaDemand, Release } from './media-demand.js';
 import type { Sfu } from './sfu.js';
 import type { StreamMonitor } from './stream-monitor.js';
+import type { ServerFrame, VideoTimeline } from './video-timeline.js';
 
 /**
  * What one viewer, and all viewers together, may hold in the SFU. A request past a limit is refused
@@ -49,6 +51,39 @@ export interface MediaSignallingOptions {
   /** Where the limit figures go (the monitor's, which the gateway appends to `/metrics`). */
   registry: Registry;
   logger: Logger;
+  /**
+   * Who wants which stream: a viewer holds a stream from its `/media/join` (for at most
+   * `joinHoldMs` without a consumer) and then for as long as its consumer lives; an HLS client for
+   * `hlsHoldMs` after each file it fetches. Without it, streams are not held by anyone here.
+   */
+  demand?: MediaDemand;
+  /** Each stream's frame timeline: `/media/stats` gives a viewer its own frames' server times. */
+  timelines?: ReadonlyMap<string, VideoTimeline>;
+  /** Told each consumer made, with its stream (the packet traces follow it). */
+  onConsumer?: (stream: string, consumer: types.Consumer) => void;
+  /** How long a join holds its stream without a consumer, ms. Default 15 000. */
+  joinHoldMs?: number;
+  /** How long one HLS request holds its stream, ms. Default 6 000. */
+  hlsHoldMs?: number;
+}
+
+/**
+ * One viewer's frames as the server saw them, in `/media/stats` (to the viewer only): the server's
+ * times of each frame it was sent in the last {@link STATS_FRAMES_MS}, by RTP timestamp.
+ */
+export interface ViewerFrames {
+  readonly consumer: string;
+  readonly stream: string;
+  readonly frames: readonly ServerFrame[];
+}
+
+/** How far back `/media/stats` gives a viewer its frames' server times, ms. */
+export const STATS_FRAMES_MS = 3_000;
+
+/** A hold that ends by itself unless renewed. */
+interface TimedHold {
+  readonly release: Release;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 /** A client's transports, and those being made for it. */
@@ -89,8 +124,50 @@ const handler = <T>(topic: Topic<T>, handle: Handler<T>['handle']): Handler<unkn
  * media.release('client-1'); // its transports, consumers and ports are freed
  * ```
  */
-export function createMediaSignalling(options: MediaSignallingOptions): MediaSignalling {
-  const { sfu, monitor, streams, hlsDirs, logger } = options;
+export function createMediaSignalling(
+  options: MediaSignallingOptions,
+): MediaSignalling & { close(): void } {
+  const { sfu, monitor, streams, hlsDirs, logger, demand } = options;
+  const joinHoldMs = options.joinHoldMs ?? 15_000;
+  const hlsHoldMs = options.hlsHoldMs ?? 6_000;
+  /** Holds from `/media/join`, by client and stream, until a consumer takes over (or time runs out). */
+  const joinHolds = new Map<string, Map<string, TimedHold>>();
+  /** Holds from HLS requests, by stream. */
+  const hlsHolds = new Map<string, TimedHold>();
+  const timedHold = (release: Release, ms: number, onEnd: () => void): TimedHold => {
+    const timer = setTimeout(() => {
+      onEnd();
+      release();
+    }, ms);
+    timer.unref?.();
+    return { release, timer };
+  };
+  const endJoinHold = (clientId: string, stream: string) => {
+    const holds = joinHolds.get(clientId);
+    const hold = holds?.get(stream);
+    if (!hold) return;
+    clearTimeout(hold.timer);
+    holds!.delete(stream);
+    if (holds!.size === 0) joinHolds.delete(clientId);
+    hold.release();
+  };
+  const holdForJoin = (clientId: string, stream: string) => {
+    if (!demand) return;
+    let holds = joinHolds.get(clientId);
+    if (!holds) joinHolds.set(clientId, (holds = new Map()));
+    const held = holds.get(stream);
+    if (held) {
+      held.timer.refresh();
+      return;
+    }
+    holds.set(
+      stream,
+      timedHold(demand.acquire(stream, `webrtc:${clientId}`), joinHoldMs, () => {
+        holds!.delete(stream);
+        if (holds!.size === 0) joinHolds.delete(clientId);
+      }),
+    );
+  };
   const limits = { ...DEFAULT_MEDIA_LIMITS, ...options.limits };
   const clients = new Map<string, Client>();
   const owners = new Map<string, string>();
@@ -171,9 +248,11 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
 
   const handlers: Record<string, Handler<unknown>> = {
     '/media/streams': handler(Topics.mediaStreams, () => ({ streams })),
-    '/media/join': handler(Topics.mediaJoin, (_, b) => {
+    '/media/join': handler(Topics.mediaJoin, (clientId, b) => {
       if (!sfu.stream(b.stream))
         throw new TelekitError('E_MEDIA_SIGNALLING', 'unknown stream', { context: { stream: b.stream } });
+      // The encoder and its source start now, while the viewer sets its transport up.
+      holdForJoin(clientId, b.stream);
       return { rtpCapabilities: sfu.rtpCapabilities };
     }),
     '/media/transport': handler(Topics.mediaTransport, (clientId) => createTransport(clientId)),
@@ -182,11 +261,26 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
       await sfu.connect(b.transport, b.dtlsParameters as unknown as types.DtlsParameters);
       return {};
     }),
-    '/media/consume': handler(Topics.mediaConsume, (clientId, b) => {
+    '/media/consume': handler(Topics.mediaConsume, async (clientId, b) => {
       own(clientId, b.transport);
       if (sfu.consumerCount(b.transport) >= limits.consumersPerTransport)
         limit('consumersPerTransport', 'too many consumers on this transport');
-      return sfu.consume(b.transport, b.stream, b.rtpCapabilities as unknown as types.RtpCapabilities);
+      const info = await sfu.consume(
+        b.transport,
+        b.stream,
+        b.rtpCapabilities as unknown as types.RtpCapabilities,
+      );
+      const consumer = sfu.consumers().find((c) => c.id === info.id)?.consumer;
+      if (consumer) {
+        // The consumer holds its stream for as long as it lives; the join's hold ends.
+        if (demand) {
+          const release = demand.acquire(b.stream, `webrtc:${clientId}`);
+          consumer.observer.once('close', release);
+        }
+        options.onConsumer?.(b.stream, consumer);
+      }
+      endJoinHold(clientId, b.stream);
+      return info;
     }),
     '/media/resume': handler(Topics.mediaResume, async (clientId, b) => {
       const transport = sfu.transportOfConsumer(b.consumer);
@@ -194,10 +288,17 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
       await sfu.resume(b.consumer);
       return {};
     }),
-    '/media/stats': handler(Topics.mediaStats, (clientId) => ({
-      streams: monitor.streams(),
-      viewers: monitor.viewers(consumersOf(clientId)),
-    })),
+    '/media/stats': handler(Topics.mediaStats, (clientId) => {
+      const mine = consumersOf(clientId);
+      const since = Date.now() - STATS_FRAMES_MS;
+      const frames: ViewerFrames[] = [];
+      for (const c of sfu.consumers()) {
+        if (!mine.has(c.id)) continue;
+        const timeline = options.timelines?.get(c.stream);
+        if (timeline) frames.push({ consumer: c.id, stream: c.stream, frames: timeline.framesFor(c.id, since) });
+      }
+      return { streams: monitor.streams(), viewers: monitor.viewers(mine), frames };
+    }),
   };
 
   return {
@@ -215,6 +316,7 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
       return h.handle(clientId, parseMessage(h.topic, body ?? {}));
     },
     release(clientId) {
+      for (const stream of [...(joinHolds.get(clientId)?.keys() ?? [])]) endJoinHold(clientId, stream);
       const client = clients.get(clientId);
       if (!client) return;
       clients.delete(clientId);
@@ -228,7 +330,29 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
       }
       client.transports.clear();
     },
-    hlsDirectory: (stream) => hlsDirs.get(stream),
+    hlsDirectory(stream) {
+      const dir = hlsDirs.get(stream);
+      // A player fetches the playlist about once a segment: each request holds the stream a while.
+      if (dir && demand) {
+        const held = hlsHolds.get(stream);
+        if (held) held.timer.refresh();
+        else
+          hlsHolds.set(
+            stream,
+            timedHold(demand.acquire(stream, 'hls'), hlsHoldMs, () => hlsHolds.delete(stream)),
+          );
+      }
+      return dir;
+    },
+    close() {
+      for (const clientId of [...joinHolds.keys()])
+        for (const stream of [...(joinHolds.get(clientId)?.keys() ?? [])]) endJoinHold(clientId, stream);
+      for (const hold of hlsHolds.values()) {
+        clearTimeout(hold.timer);
+        hold.release();
+      }
+      hlsHolds.clear();
+    },
     metrics: () => options.registry.metrics(),
   };
 }

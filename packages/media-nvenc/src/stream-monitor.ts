@@ -1,9 +1,30 @@
 import type { types } from 'mediasoup';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { CpuRate, processCpuMs } from './process-cpu.js';
 import type { EncoderStats, EncoderStatus } from './supervised-encoder.js';
+import type { ServerVideoBudget } from './video-timeline.js';
 
-/** Whether a stream is delivering pictures. */
-export type SignalState = 'starting' | 'live' | 'no-signal';
+/**
+ * Whether a stream is delivering pictures: `idle` while nobody wants it (its encoder and source
+ * are stopped), `starting` from the moment someone does until its first picture, `live`, and
+ * `no-signal` when wanted and no picture has reached the SFU for `noSignalMs`.
+ */
+export type SignalState = 'idle' | 'starting' | 'live' | 'no-signal';
+
+/** How long a stream may take from being wanted to its first picture before it shows `no-signal`, ms. */
+const STARTUP_MS = 5_000;
+
+/** What the media side of the server spends, in cores (1 = one core busy), over the last second. */
+export interface MediaCpu {
+  /** Every stream's encoder together (ffmpeg processes). */
+  readonly encoder: number;
+  /** Each stream's encoder. */
+  readonly encoders: Readonly<Record<string, number>>;
+  /** The mediasoup worker (the SFU). */
+  readonly sfu: number;
+  /** This Node process: the gateway and every plugin of the app, this one included. */
+  readonly node: number;
+}
 
 /** One stream's figures, as `/media/stats` reports them and `/metrics` exports them. */
 export interface StreamStats {
@@ -22,6 +43,10 @@ export interface StreamStats {
   readonly restarts: number;
   /** Ms since the SFU last received video, or -1 if it never has. */
   readonly lastVideoAgoMs: number;
+  /** Who holds the stream (WebRTC viewers, HLS clients, other plugins): while any does, it runs. */
+  readonly holders: number;
+  /** The server's stages of the video's latency budget (render, encode, SFU) over the last seconds. */
+  readonly budget?: ServerVideoBudget;
 }
 
 /** One viewer's figures from mediasoup (its receiver reports). */
@@ -42,8 +67,14 @@ export interface ViewerStats {
 export interface MonitoredStream {
   readonly id: string;
   readonly producer: types.Producer;
-  readonly encoder: () => { status: EncoderStatus; stats: EncoderStats };
+  readonly encoder: () => { status: EncoderStatus; stats: EncoderStats; pid?: number | undefined };
   readonly viewers: () => number;
+  /** Whether someone wants the stream (else it is `idle`). Default: always. */
+  readonly wanted?: () => boolean;
+  /** How many hold it. Default: its viewers. */
+  readonly holders?: () => number;
+  /** The server's stages of its frames' trip, over the window ending at `now`. */
+  readonly budget?: (now: number) => ServerVideoBudget;
 }
 
 /** Options of {@link StreamMonitor}. */
@@ -56,6 +87,10 @@ export interface StreamMonitorOptions {
   consumers?: () => { id: string; stream: string; consumer: types.Consumer }[];
   /** Called when a stream's signal state changes. */
   onState?: (stream: string, state: SignalState) => void;
+  /** The SFU worker's process id, for its CPU figure. */
+  workerPid?: () => number | undefined;
+  /** The app's clock, for the stage figures' windows. Default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -68,8 +103,17 @@ export class StreamMonitor {
   readonly #streams = new Map<string, MonitoredStream>();
   readonly #state = new Map<
     string,
-    { state: SignalState; bytes: number; lastVideoAt: number; keyframes: number; bitrate: number }
+    {
+      state: SignalState;
+      bytes: number;
+      lastVideoAt: number;
+      wantedSince: number;
+      keyframes: number;
+      bitrate: number;
+    }
   >();
+  readonly #cpu = { sfu: new CpuRate(), node: new CpuRate(), encoders: new Map<string, CpuRate>() };
+  readonly #nodeCpu = process.cpuUsage();
   readonly #viewers = new Map<string, ViewerStats>();
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #options: StreamMonitorOptions;
@@ -86,6 +130,10 @@ export class StreamMonitor {
     viewers: this.#gauge('telekit_media_viewers', 'Viewers, by stream'),
     signal: this.#gauge('telekit_media_signal', '1 while a stream delivers video, 0 with no signal'),
     restarts: this.#gauge('telekit_media_encoder_restarts', 'Encoder restarts since start, by stream'),
+    holders: this.#gauge(
+      'telekit_media_holders',
+      'Holders of a stream (viewers, HLS clients, other plugins); 0: its encoder is stopped',
+    ),
     // Per stream, never per viewer: a viewer's consumer or transport id is a handle into the SFU and
     // stays out of /metrics (so do addresses and tokens). A viewer sees its own figures on /media/stats.
     rttMax: this.#gauge(
@@ -97,6 +145,18 @@ export class StreamMonitor {
       'Fraction of packets lost (last receiver report) to the viewer of a stream that lost most',
     ),
   };
+  readonly #stage = new Gauge({
+    name: 'telekit_media_video_stage_ms',
+    help: 'A stage of the video frames’ trip on the server (render, encode, sfu), ms, over the last seconds, by stream and quantile',
+    labelNames: ['stream', 'stage', 'quantile'],
+    registers: [this.registry],
+  });
+  readonly #cpuGauge = new Gauge({
+    name: 'telekit_media_cpu_cores',
+    help: 'CPU of the media side, in cores, over the last second: encoder (all streams), sfu (the mediasoup worker), node (this process)',
+    labelNames: ['part'],
+    registers: [this.registry],
+  });
   readonly #keyframes = new Counter({
     name: 'telekit_media_keyframes_total',
     help: 'Keyframes received by the SFU, by stream',
@@ -120,7 +180,15 @@ export class StreamMonitor {
   /** Starts watching a stream. */
   add(stream: MonitoredStream): void {
     this.#streams.set(stream.id, stream);
-    const entry = { state: 'starting' as SignalState, bytes: 0, lastVideoAt: 0, keyframes: 0, bitrate: 0 };
+    const entry = {
+      state: (stream.wanted?.() ?? true) ? ('starting' as SignalState) : ('idle' as SignalState),
+      bytes: 0,
+      lastVideoAt: 0,
+      wantedSince: Date.now(),
+      keyframes: 0,
+      bitrate: 0,
+    };
+    this.#cpu.encoders.set(stream.id, new CpuRate());
     this.#state.set(stream.id, entry);
     stream.producer.on('trace', (trace) => {
       if (trace.type !== 'keyframe') return;
@@ -137,15 +205,19 @@ export class StreamMonitor {
       if (stream.producer.closed) continue;
       const stat = (await stream.producer.getStats().catch(() => []))[0];
       const bytes = stat?.byteCount ?? 0;
+      const wanted = stream.wanted?.() ?? true;
+      if (wanted && entry.state === 'idle') entry.wantedSince = now;
       if (bytes > entry.bytes) entry.lastVideoAt = now;
       entry.bytes = bytes;
       entry.bitrate = (stat?.bitrate ?? 0) / 1000;
       const noSignalMs = this.#options.noSignalMs ?? 2_000;
-      const next: SignalState =
-        entry.lastVideoAt === 0
-          ? entry.state === 'starting'
-            ? 'starting'
-            : 'no-signal'
+      const next: SignalState = !wanted
+        ? 'idle'
+        : entry.lastVideoAt < entry.wantedSince
+          ? // Starting takes a moment (the encoder and the source start): longer than noSignalMs.
+            now - entry.wantedSince > Math.max(noSignalMs, STARTUP_MS)
+            ? 'no-signal'
+            : 'starting'
           : now - entry.lastVideoAt > noSignalMs
             ? 'no-signal'
             : 'live';
@@ -160,7 +232,22 @@ export class StreamMonitor {
       this.#g.viewers.set({ stream: id }, s.viewers);
       this.#g.signal.set({ stream: id }, s.state === 'live' ? 1 : 0);
       this.#g.restarts.set({ stream: id }, s.restarts);
+      this.#g.holders.set({ stream: id }, s.holders);
+      for (const f of s.budget?.stages ?? []) {
+        this.#stage.set({ stream: id, stage: f.stage, quantile: '0.5' }, f.p50);
+        this.#stage.set({ stream: id, stage: f.stage, quantile: '0.99' }, f.p99);
+      }
+      const pid = stream.encoder().pid;
+      this.#cpu.encoders.get(id)?.sample(now, processCpuMs(pid), pid);
     }
+    const workerPid = this.#options.workerPid?.();
+    this.#cpu.sfu.sample(now, processCpuMs(workerPid), workerPid);
+    const node = process.cpuUsage(this.#nodeCpu);
+    this.#cpu.node.sample(now, (node.user + node.system) / 1000, 'node');
+    const cpu = this.cpu();
+    this.#cpuGauge.set({ part: 'encoder' }, cpu.encoder);
+    this.#cpuGauge.set({ part: 'sfu' }, cpu.sfu);
+    this.#cpuGauge.set({ part: 'node' }, cpu.node);
     const seen = new Set<string>();
     const worst = new Map<string, { rtt: number; lost: number }>();
     for (const { id, stream, consumer } of this.#options.consumers?.() ?? []) {
@@ -209,6 +296,19 @@ export class StreamMonitor {
       encoder: status.encoder,
       restarts: status.restarts,
       lastVideoAgoMs: entry.lastVideoAt ? Date.now() - entry.lastVideoAt : -1,
+      holders: stream.holders?.() ?? stream.viewers(),
+      ...(stream.budget ? { budget: stream.budget(this.#options.now?.() ?? Date.now()) } : {}),
+    };
+  }
+
+  /** What the encoders, the SFU worker and this process spent over the last second, in cores. */
+  cpu(): MediaCpu {
+    const encoders = Object.fromEntries([...this.#cpu.encoders].map(([id, r]) => [id, r.cores]));
+    return {
+      encoder: Object.values(encoders).reduce((a, b) => a + b, 0),
+      encoders,
+      sfu: this.#cpu.sfu.cores,
+      node: this.#cpu.node.cores,
     };
   }
 

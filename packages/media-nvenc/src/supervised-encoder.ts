@@ -68,9 +68,21 @@ function cpuTimeMs(pid: number | undefined): number | undefined {
   }
 }
 
+/** Options of {@link SupervisedEncoder}. */
+export type SupervisedEncoderOptions = EncoderArgsOptions & {
+  ffmpeg?: string;
+  logger?: Logger;
+  /**
+   * Start at once (default true). False leaves it stopped until {@link SupervisedEncoder.start}:
+   * the media plugin starts a stream's encoder only while someone watches.
+   */
+  autoStart?: boolean;
+};
+
 /**
  * An ffmpeg encoder that is restarted when it dies, with the same SSRC and payload type, so the
- * SFU's producer keeps going and viewers never reconnect.
+ * SFU's producer keeps going and viewers never reconnect. `start()` and `stop()` run it on demand;
+ * a stopped encoder is not restarted.
  */
 export class SupervisedEncoder {
   readonly status$: Observable<EncoderStatus>;
@@ -81,11 +93,15 @@ export class SupervisedEncoder {
   readonly #log: Logger;
   #child: ChildProcess | undefined;
   #closed = false;
+  /** Whether it should be running (started and not stopped): a death is then restarted. */
+  #wanted: boolean;
+  #ready: Promise<void>;
+  #restartTimer: ReturnType<typeof setTimeout> | undefined;
   #delay = 100;
   #stats: EncoderStats = { frames: 0, totalFrames: 0, fps: 0, cpuMsPerFrame: 0, lastFrameAt: 0 };
   #sample = { at: 0, frames: 0, cpu: 0 };
 
-  constructor(options: EncoderArgsOptions & { ffmpeg?: string; logger?: Logger }) {
+  constructor(options: SupervisedEncoderOptions) {
     this.#options = options;
     this.#ffmpeg = options.ffmpeg ?? 'ffmpeg';
     this.#log = options.logger ?? consoleLogger({ bindings: { plugin: '@telekit/media-nvenc' } });
@@ -95,7 +111,9 @@ export class SupervisedEncoder {
       encoder: options.encoder,
     });
     this.status$ = this.#status.asObservable();
-    this.#init().catch((error: unknown) => {
+    this.#wanted = options.autoStart ?? true;
+    this.#ready = this.#init();
+    this.#ready.catch((error: unknown) => {
       // No ports for the encoder: say so in the status rather than leave a rejection unhandled.
       const lastExit = `not started: ${error instanceof Error ? error.message : String(error)}`;
       this.#log.error('encoder not started', { lastExit });
@@ -108,7 +126,37 @@ export class SupervisedEncoder {
     // port a comedia PlainTransport locked onto.
     const localPort = this.#options.rtp.localPort ?? (await freeUdpPortPair());
     this.#args = encoderArgs({ ...this.#options, rtp: { ...this.#options.rtp, localPort } });
-    if (!this.#closed) this.#start();
+    if (!this.#closed && this.#wanted && !this.#child) this.#start();
+  }
+
+  /**
+   * Starts the encoder (nothing if it runs). Resolves once the process is spawned; a TCP input
+   * listens a few tens of ms later.
+   */
+  async start(): Promise<void> {
+    if (this.#closed) throw new TelekitError('E_MEDIA_ENCODER', 'the encoder is closed');
+    this.#wanted = true;
+    await this.#ready;
+    if (!this.#closed && this.#wanted && !this.#child) this.#start();
+  }
+
+  /** Stops the encoder until the next `start()`; it is not restarted meanwhile. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.#wanted = false;
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+    await this.#kill();
+  }
+
+  async #kill(): Promise<void> {
+    const child = this.#child;
+    if (child && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 2_000);
+      await exited;
+      clearTimeout(t);
+    }
   }
 
   /** The running ffmpeg process (for writing frames to stdin, and for drills). */
@@ -161,18 +209,22 @@ export class SupervisedEncoder {
     const onGone = (lastExit: string) => {
       if (gone) return;
       gone = true;
+      if (this.#child === child) this.#child = undefined;
       this.#status.next({ ...this.#status.value, running: false, lastExit });
-      if (this.#closed) return;
+      if (this.#closed || !this.#wanted) return;
       // Back off only if it keeps dying at once.
       this.#delay = Date.now() - startedAt > 5_000 ? 100 : Math.min(this.#delay * 2, 5_000);
       this.#log.warn('encoder stopped; restarting', { lastExit, inMs: this.#delay });
-      setTimeout(() => {
-        if (this.#closed) return;
+      this.#restartTimer = setTimeout(() => {
+        this.#restartTimer = undefined;
+        if (this.#closed || !this.#wanted || this.#child) return;
         this.#status.next({ ...this.#status.value, restarts: this.#status.value.restarts + 1 });
         this.#start();
       }, this.#delay);
     };
-    child.once('exit', (code, signal) => onGone(signal ? `killed by ${signal}` : `exit code ${code}`));
+    child.once('exit', (code, signal) =>
+      onGone(!this.#wanted ? 'stopped' : signal ? `killed by ${signal}` : `exit code ${code}`),
+    );
     // A command that cannot be started at all (no ffmpeg where there is no setpriv either).
     child.on('error', (error) => {
       if (child.pid === undefined) onGone(`not started: ${error.message}`);
@@ -208,14 +260,9 @@ export class SupervisedEncoder {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const child = this.#child;
-    if (child && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 2_000);
-      await exited;
-      clearTimeout(t);
-    }
+    this.#wanted = false;
+    clearTimeout(this.#restartTimer);
+    await this.#kill();
     this.#status.complete();
   }
 }

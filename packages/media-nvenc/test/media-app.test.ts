@@ -6,7 +6,7 @@ import { gatewayClient } from '@telekit/gateway/client';
 import { testPatternSource } from '@telekit/testkit/fakes';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { nvencMedia } from '../src/index.js';
+import { MediaDemandToken, nvencMedia } from '../src/index.js';
 import { BARS, barColours, framesShown, launchChromium, viewerPage } from './browser/harness.js';
 
 // The media plugin in an app behind the gateway: HLS served by the gateway to viewers it lets in,
@@ -40,7 +40,7 @@ beforeAll(async () => {
             source: cam,
             profile: { width: 320, height: 240, fps: 30, bitrateKbps: 800, gopSeconds: 1 },
           },
-          { id: 'dying', source: dying, hls: false },
+          { id: 'dying', source: dying, hls: false, onDemand: false },
         ],
       }),
       gateway({
@@ -100,6 +100,8 @@ describe('the media plugin behind the gateway', () => {
   }, async () => {
     const viewer = gatewayClient({ url: running.url, token });
     await viewer.connect();
+    // `cam` encodes while someone holds it (here a plugin would: a recorder, say); `dying` always.
+    const release = app.resolve(MediaDemandToken).acquire('cam', 'test');
     const live = async () => MediaStats.parse(await viewer.request('/media/stats', {}));
     await vi.waitFor(
       async () => {
@@ -135,6 +137,7 @@ describe('the media plugin behind the gateway', () => {
       detail: 'no signal: dying',
     });
     expect(await scrape()).toMatch(/telekit_media_signal\{stream="dying"\} 0/);
+    release();
     await viewer.close();
   });
 });
