@@ -23,8 +23,21 @@ import { TelekitTeleopPad } from './teleop-pad.js';
 export { bindClient, TelekitWidget } from './base.js';
 export { type CameraViewerStats, TelekitCameraViewer } from './camera-viewer.js';
 export { TelekitEStop } from './estop.js';
+export {
+  layoutWaterfall,
+  STAGE_LABELS,
+  type Waterfall,
+  type WaterfallRow,
+} from './latency-waterfall.js';
 export { TelekitLinkHealth } from './link-health.js';
-export { type BodyPose, TelekitSimView } from './sim-view.js';
+export {
+  RENDER_LEVELS,
+  RenderGovernor,
+  type RenderGovernorOptions,
+  type RenderLevel,
+  type RenderState,
+} from './render-governor.js';
+export { type BodyPose, type SimViewStats, TelekitSimView } from './sim-view.js';
 export { StampReader } from './stamp-reader.js';
 export { TelekitTelemetryPlot } from './telemetry-plot.js';
 export {

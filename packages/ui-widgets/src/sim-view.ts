@@ -3,6 +3,7 @@ import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import * as THREE from 'three';
 import { TelekitWidget } from './base.js';
+import { type RENDER_LEVELS, RenderGovernor, type RenderState } from './render-governor.js';
 import { theme } from './theme.js';
 
 /** Where a body is, for a renderer fed by something else than telemetry (the browser sim). */
@@ -12,13 +13,52 @@ export interface BodyPose {
   orientation: { x: number; y: number; z: number; w: number };
 }
 
+/** What the view measures, as `stats` returns it. */
+export interface SimViewStats {
+  /** Frames drawn in the last second. */
+  fps: number;
+  /** The quality level's name (`full`, `no shadows`, `reduced`, `low`, `minimal`), or `paused`. */
+  level: string;
+  /** The frame rate the level aims for. */
+  targetFps: number;
+  paused: boolean;
+  /** Why it lowered its quality or paused, if it did. */
+  note: string;
+  /** Whether WebGL is software (SwiftShader, llvmpipe): the view then starts lower. */
+  software: boolean;
+}
+
+/** The renderer's name, and whether it is a software one, from a throwaway context. */
+function probeRenderer(): { name: string; software: boolean } {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2') ?? undefined;
+    if (!gl) return { name: 'none', software: true };
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return { name, software: /swiftshader|llvmpipe|softpipe|software/i.test(name) };
+  } catch {
+    return { name: 'unknown', software: true };
+  }
+}
+
 /**
  * `<telekit-sim-view>`: a three.js view of the scene's bodies, driven by `/telemetry/sim_state`
- * (or by `setBodies` from a simulator running in the page) — for when there is no video. Bodies are
- * drawn as boxes on a grid; the camera follows `follow` (default: the first body).
+ * (or, with `source="local"`, by a simulator running in the page: set `bodies` to a function it
+ * calls for every frame, or call `setBodies`) — for when there is no video. Bodies are drawn as
+ * boxes on a grid; the camera follows `follow` (default: the first body).
+ *
+ * It aims at 60 fps with shadows where the machine's GPU allows, and steps down by itself (no
+ * shadows, 30 fps at a lower resolution, 15 fps) when it cannot keep up, when drawing takes too much
+ * of the main thread, or when the page's input runs late (`inputLag(ms)`, fed by the page from its
+ * long tasks and late command sends): the operator's commands come first. Below the last level it
+ * pauses with a note and tries again later (or at once with the note's button). A software WebGL
+ * (SwiftShader, llvmpipe) starts at 30 fps without antialiasing. The overlay shows the frame rate
+ * and the level; `stats` returns them.
  *
  * Attributes: `follow` (a body name), `body-size` (m, default 0.2), `source` (`telemetry`, the
- * default, or `local` when the page calls `setBodies` itself). Without WebGL it says so.
+ * default, or `local`). Events: `telekit-view-state` (`detail`: {@link SimViewStats}) when the level
+ * changes. Without WebGL it says so.
  */
 export class TelekitSimView extends TelekitWidget {
   static override properties = {
@@ -28,18 +68,28 @@ export class TelekitSimView extends TelekitWidget {
     source: { type: String },
     _error: { state: true },
     _bodies: { state: true },
+    _state: { state: true },
   };
   declare follow: string;
   declare bodySize: number;
   declare source: 'telemetry' | 'local';
   declare _error: string | undefined;
   declare _bodies: number;
+  declare _state: RenderState | undefined;
+  /** With `source="local"`: the bodies to draw, asked for every frame the view draws. */
+  bodies: (() => readonly BodyPose[]) | undefined;
   #renderer: THREE.WebGLRenderer | undefined;
+  #software = false;
   #scene = new THREE.Scene();
   #camera = new THREE.PerspectiveCamera(50, 4 / 3, 0.05, 200);
+  #sun = new THREE.DirectionalLight(0xffffff, 1.2);
   #meshes = new Map<string, THREE.Mesh>();
   #frame = 0;
+  #dirty = false;
   #resize: ResizeObserver | undefined;
+  #governor: RenderGovernor | undefined;
+  #shadows: boolean | undefined;
+  #overlayAt = 0;
 
   static override styles = [
     theme,
@@ -62,6 +112,19 @@ export class TelekitSimView extends TelekitWidget {
         inset: auto 0.5em 0.5em;
         margin: 0;
       }
+      .overlay {
+        font-variant-numeric: tabular-nums;
+      }
+      .paused {
+        position: absolute;
+        inset: 0;
+        display: grid;
+        place-content: center;
+        gap: 0.6em;
+        text-align: center;
+        padding: 1em;
+        background: rgb(0 0 0 / 0.55);
+      }
     `,
   ];
 
@@ -72,10 +135,38 @@ export class TelekitSimView extends TelekitWidget {
     this.source = 'telemetry';
     this._bodies = 0;
     this.#scene.add(new THREE.GridHelper(20, 40, 0x556070, 0x2a3038));
-    this.#scene.add(new THREE.HemisphereLight(0xffffff, 0x334455, 2.5));
+    this.#scene.add(new THREE.HemisphereLight(0xffffff, 0x334455, 2));
     // MuJoCo's z is up; three's is y.
     this.#scene.rotation.x = -Math.PI / 2;
     this.#scene.children[0]!.rotation.x = Math.PI / 2;
+    const ground = new THREE.Mesh(
+      new THREE.PlaneGeometry(20, 20),
+      new THREE.ShadowMaterial({ opacity: 0.35 }),
+    );
+    ground.receiveShadow = true;
+    this.#scene.add(ground);
+    this.#sun.position.set(3, -2, 6);
+    this.#sun.castShadow = true;
+    this.#sun.shadow.mapSize.set(1024, 1024);
+    this.#scene.add(this.#sun, this.#sun.target);
+  }
+
+  /** What the view measures: frame rate, quality level, whether it paused and why. */
+  get stats(): SimViewStats {
+    const s = this._state;
+    return {
+      fps: s?.fps ?? 0,
+      level: s ? (s.paused ? 'paused' : s.settings.name) : 'starting',
+      targetFps: s?.settings.fps ?? 0,
+      paused: s?.paused ?? false,
+      note: s?.note ?? '',
+      software: this.#software,
+    };
+  }
+
+  /** The page's input ran `ms` late just now (a long task, a command sent late): drawing yields. */
+  inputLag(ms: number): void {
+    this.#governor?.inputLag(performance.now(), ms);
   }
 
   protected override attach(client: GatewayClient) {
@@ -87,8 +178,68 @@ export class TelekitSimView extends TelekitWidget {
     ];
   }
 
-  /** Moves (and creates) the bodies. */
+  /** Moves (and creates) the bodies, and draws them at the next frame the level allows. */
   setBodies(bodies: readonly BodyPose[]): void {
+    this.#place(bodies);
+    this.#dirty = true;
+    this.#schedule();
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    super.updated(changed);
+    if (changed.has('source')) {
+      if (this.#governor) this.#governor.continuous = this.source === 'local';
+      this.#schedule();
+    }
+  }
+
+  protected override firstUpdated(): void {
+    const canvas = this.renderRoot.querySelector('canvas')!;
+    const probe = probeRenderer();
+    this.#software = probe.software;
+    try {
+      // Antialiasing only where a GPU does it: in software it costs every pixel several times.
+      this.#renderer = new THREE.WebGLRenderer({ canvas, antialias: !probe.software });
+    } catch (error) {
+      this._error = `3D view unavailable: WebGL did not start (${(error as Error).message})`;
+      return;
+    }
+    this.#renderer.setClearColor(getComputedStyle(this).getPropertyValue('--telekit-bg').trim() || '#14171c');
+    this.#governor = new RenderGovernor({
+      now: () => performance.now(),
+      // Software WebGL starts at 30 fps without shadows; the view climbs if the machine allows.
+      start: probe.software ? 2 : 0,
+      changed: (state) => {
+        this._state = state;
+        this.emit('telekit-view-state', this.stats);
+        if (!state.paused) this.#dirty = true;
+        this.#schedule();
+      },
+    });
+    this.#governor.continuous = this.source === 'local';
+    this._state = this.#governor.state;
+    this.#resize = new ResizeObserver(() => {
+      this.#dirty = true;
+      this.#schedule();
+    });
+    this.#resize.observe(this);
+    this.#dirty = true;
+    this.#schedule();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.#renderer) this.#schedule();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#resize?.disconnect();
+    cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
+  }
+
+  #place(bodies: readonly BodyPose[]): void {
     const palette = [0x3d8bfd, 0xf5a524, 0x30a46c, 0xe5484d, 0xa78bfa];
     for (const b of bodies) {
       let mesh = this.#meshes.get(b.name);
@@ -99,6 +250,7 @@ export class TelekitSimView extends TelekitWidget {
           new THREE.MeshStandardMaterial({ color: palette[this.#meshes.size % palette.length]! }),
         );
         mesh.name = b.name;
+        mesh.castShadow = true;
         this.#scene.add(mesh);
         this.#meshes.set(b.name, mesh);
         this._bodies = this.#meshes.size;
@@ -106,50 +258,86 @@ export class TelekitSimView extends TelekitWidget {
       mesh.position.set(b.position.x, b.position.y, b.position.z);
       mesh.quaternion.set(b.orientation.x, b.orientation.y, b.orientation.z, b.orientation.w);
     }
-    this.#draw();
   }
 
-  protected override firstUpdated(): void {
-    const canvas = this.renderRoot.querySelector('canvas')!;
-    try {
-      this.#renderer = new THREE.WebGLRenderer({ canvas, antialias: true });
-    } catch (error) {
-      this._error = `3D view unavailable: WebGL did not start (${(error as Error).message})`;
-      return;
-    }
-    this.#renderer.setClearColor(getComputedStyle(this).getPropertyValue('--telekit-bg').trim() || '#14171c');
-    this.#resize = new ResizeObserver(() => this.#draw());
-    this.#resize.observe(this);
-    this.#draw();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.#resize?.disconnect();
-    cancelAnimationFrame(this.#frame);
-  }
-
-  #draw(): void {
-    cancelAnimationFrame(this.#frame);
-    this.#frame = requestAnimationFrame(() => {
-      const r = this.#renderer;
-      if (!r) return;
-      const { clientWidth: w, clientHeight: h } = this;
-      if (w === 0 || h === 0) return;
-      r.setSize(w, h, false);
-      this.#camera.aspect = w / h;
-      this.#camera.updateProjectionMatrix();
-      const target = (this.follow && this.#meshes.get(this.follow)) || this.#meshes.values().next().value;
-      const at = new THREE.Vector3();
-      target?.getWorldPosition(at);
-      this.#camera.position.set(at.x - 2.5, at.y + 2, at.z + 2.5);
-      this.#camera.lookAt(at);
-      r.render(this.#scene, this.#camera);
+  /** Asks for an animation frame if there is something to draw (always, for a local simulation). */
+  #schedule(): void {
+    if (this.#frame || !this.#renderer || !this.isConnected) return;
+    const local = this.source === 'local' && this.bodies !== undefined;
+    if (!local && !this.#dirty) return;
+    this.#frame = requestAnimationFrame((now) => {
+      this.#frame = 0;
+      this.#tick(now);
+      this.#schedule();
     });
   }
 
+  #tick(now: number): void {
+    const governor = this.#governor;
+    if (!governor?.due(now)) return;
+    const local = this.source === 'local' && this.bodies !== undefined;
+    if (!local && !this.#dirty) return;
+    const started = performance.now();
+    if (local) this.#place(this.bodies!());
+    this.#dirty = false;
+    this.#draw(governor.state.settings);
+    governor.drawn(now, performance.now() - started);
+    // The overlay's figures twice a second (not every frame: a Lit update costs too).
+    if (now - this.#overlayAt >= 500) {
+      this.#overlayAt = now;
+      this._state = governor.state;
+    }
+  }
+
+  #draw(level: (typeof RENDER_LEVELS)[number]): void {
+    const r = this.#renderer!;
+    const { clientWidth: w, clientHeight: h } = this;
+    if (w === 0 || h === 0) return;
+    r.setPixelRatio(level.scale);
+    r.setSize(w, h, false);
+    if (this.#shadows !== level.shadows) {
+      this.#shadows = level.shadows;
+      r.shadowMap.enabled = level.shadows;
+      this.#sun.castShadow = level.shadows;
+      // Materials compile differently with and without shadow maps.
+      this.#scene.traverse((o) => {
+        const m = (o as THREE.Mesh).material as THREE.Material | undefined;
+        if (m) m.needsUpdate = true;
+      });
+    }
+    this.#camera.aspect = w / h;
+    this.#camera.updateProjectionMatrix();
+    const target = (this.follow && this.#meshes.get(this.follow)) || this.#meshes.values().next().value;
+    const at = new THREE.Vector3();
+    target?.getWorldPosition(at);
+    this.#camera.position.set(at.x - 2.5, at.y + 2, at.z + 2.5);
+    this.#camera.lookAt(at);
+    if (level.shadows && target) {
+      // The sun's shadow camera covers a few metres: it follows the robot (scene frame, z up).
+      const p = target.position;
+      this.#sun.position.set(p.x + 3, p.y - 2, p.z + 6);
+      this.#sun.target.position.copy(p);
+    }
+    r.render(this.#scene, this.#camera);
+  }
+
   override render() {
+    const s = this.stats;
+    if (this._error)
+      return html`<canvas aria-label="3D view of the scene"></canvas><p class="error" role="alert">${this._error}</p>`;
     return html`<canvas aria-label="3D view of the scene"></canvas>
-      ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : html`<p class="message" data-field="bodies">${this._bodies} bodies</p>`}`;
+      ${
+        s.paused
+          ? html`<div class="paused" role="status">
+              <span data-field="view-note">3D view ${s.note}</span>
+              <span><button @click=${() => this.#governor?.resume()}>Draw anyway</button></span>
+            </div>`
+          : ''
+      }
+      <p class="message overlay">
+        <span data-field="bodies">${this._bodies} bodies</span> ·
+        <span data-field="fps">${s.paused ? 'paused' : `${s.fps} fps · ${s.level}`}</span>
+        ${!s.paused && s.note ? html`<span data-field="view-note" title=${s.note}> · ${s.note}</span>` : ''}
+      </p>`;
   }
 }
