@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { Topics } from '@telekit/core';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WireError } from '../src/client/index.js';
 import { signToken } from '../src/index.js';
 import { jwtVerifier } from '../src/server/auth.js';
 import { SECRET, startGateway } from './helpers.js';
+import { startRedis } from './redis.js';
 import { drive, recordingRobot } from './robot.js';
 
 const token = (sub: string, role: 'viewer' | 'operator' | 'admin') =>
@@ -17,8 +19,23 @@ afterEach(async () => {
   cleanup = [];
 });
 
+// The same suite on both backplanes: the gateway's own, and Redis (scale-out), which must keep the
+// lease and the e-stop exactly as the local one does.
+let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+beforeAll(async () => {
+  redis = await startRedis();
+}, 30_000);
+afterAll(() => redis?.stop());
+let backplane: 'local' | 'redis' = 'local';
+
 async function rig(options: { deadmanMs?: number } = {}) {
-  const g = await startGateway({ auth, deadmanMs: options.deadmanMs ?? 250 });
+  const g = await startGateway({
+    auth,
+    deadmanMs: options.deadmanMs ?? 250,
+    ...(backplane === 'redis'
+      ? { redis: { url: redis!.url, prefix: `safety-${randomBytes(4).toString('hex')}` } }
+      : {}),
+  });
   const robot = recordingRobot(g.app);
   cleanup.push(async () => {
     robot.stop();
@@ -34,7 +51,10 @@ async function rig(options: { deadmanMs?: number } = {}) {
   return { g, robot, connect };
 }
 
-describe('teleop safety at the edge', () => {
+describe.each(['local', 'redis'] as const)('teleop safety at the edge (%s backplane)', (which) => {
+  beforeAll(() => {
+    backplane = which;
+  });
   it('only the lease holder drives; others are refused with the holder named', async () => {
     const { robot, connect } = await rig();
     const alice = await connect('alice', 'operator');

@@ -60,8 +60,11 @@ export interface GatewayOptions {
   routes?: RouteHandler;
   /** Answers viewers' `/media/*` requests (the media plugin provides it). */
   media?: MediaSignalling;
-  /** Scale-out: a Redis URL; instances sharing it share the lease, the e-stop and the traffic. */
-  redis?: string;
+  /**
+   * Scale-out: a Redis URL (or the URL and a key prefix, default `telekit`); instances sharing it
+   * share the lease, the e-stop and the traffic.
+   */
+  redis?: string | { url: string; prefix?: string };
   /** Readiness: the app's health (plugins). Default: always ready. */
   health?: () => Promise<AppHealthReport>;
   /**
@@ -181,8 +184,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         };
     return out;
   };
-  const backplane: Backplane = options.redis
-    ? await redisBackplane(options.redis, log)
+  const redis = typeof options.redis === 'string' ? { url: options.redis } : options.redis;
+  const backplane: Backplane = redis
+    ? await redisBackplane(redis.url, log, redis.prefix ? { prefix: redis.prefix } : {})
     : localBackplane(clock);
   const sessions = new Sessions();
   const subscriptions: Subscription[] = [];
@@ -208,7 +212,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       deadmanMs: options.deadmanMs ?? 250,
       session: (id) => sessions.get(id),
     }),
-    fanOut: new FanOut(options.transport, sessions, backplane, options.redis !== undefined),
+    fanOut: new FanOut(options.transport, sessions, backplane, redis !== undefined),
     load: new LoadMonitor(),
     media: options.media,
   };
@@ -260,13 +264,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       conn.once('close', door.closed);
     },
   );
-  if (options.redis) {
+  if (redis) {
     const { createAdapter } = await import('@socket.io/redis-adapter');
     const { createClient } = await import('redis');
-    const pub = createClient({ url: options.redis });
+    const pub = createClient({ url: redis.url });
     const sub = pub.duplicate();
     await Promise.all([pub.connect(), sub.connect()]);
-    io.adapter(createAdapter(pub, sub));
+    io.adapter(createAdapter(pub, sub, { key: `${redis.prefix ?? 'telekit'}#socket.io` }));
     subscriptions.push({
       unsubscribe: () => void Promise.allSettled([pub.quit(), sub.quit()]),
     } as Subscription);
@@ -299,7 +303,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
 
   // With several instances, each relays all telemetry, so clients of one see the robot of another.
-  if (options.redis) for (const t of topics.values()) if (t.lane === 'telemetry') ctx.fanOut.want(t);
+  if (redis) for (const t of topics.values()) if (t.lane === 'telemetry') ctx.fanOut.want(t);
   subscriptions.push(
     backplane.relayed$.subscribe((r) => {
       const topic = topics.get(r.topic);
