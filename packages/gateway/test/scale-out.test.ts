@@ -1,22 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Topics, type Twist } from '@telekit/core';
 import { filter, firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type GatewayClient, gatewayClient } from '../src/client/index.js';
+import { startRedis } from './redis.js';
 import { drive } from './robot.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
 const children: ChildProcess[] = [];
 const clients: GatewayClient[] = [];
 let redisUrl = '';
@@ -69,24 +61,10 @@ const connect = async (url: string, _name: string) => {
 let a: Awaited<ReturnType<typeof startInstance>>;
 let b: Awaited<ReturnType<typeof startInstance>>;
 
+let redis: Awaited<ReturnType<typeof startRedis>>;
 beforeAll(async () => {
-  const port = await freePort();
-  redisUrl = `redis://127.0.0.1:${port}`;
-  const redis = start('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-  await new Promise<void>((resolve) => {
-    createInterface({ input: redis.stdout! }).on('line', (l) => {
-      if (l.includes('Ready to accept connections')) resolve();
-    });
-  });
+  redis = await startRedis();
+  redisUrl = redis.url;
   [a, b] = await Promise.all([startInstance(true), startInstance(false)]);
 }, 60_000);
 
@@ -96,6 +74,7 @@ afterAll(async () => {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
+  await redis.stop();
 });
 
 describe('scale-out through Redis: two gateway processes', () => {
