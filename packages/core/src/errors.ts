@@ -11,23 +11,15 @@
  * @module
  */
 
+import type { KnownErrorCode } from './error-codes.js';
+
 const brand: unique symbol = Symbol.for('@telekit/core/TelekitError') as never;
 
-/** Stable error codes. Plugins may add their own (prefix them with the plugin's short name). */
-export type ErrorCode =
-  | 'E_VALIDATION'
-  | 'E_PLUGIN_INVALID'
-  | 'E_PLUGIN_DUPLICATE'
-  | 'E_PLUGIN_MISSING_DEPENDENCY'
-  | 'E_PLUGIN_CYCLE'
-  | 'E_PLUGIN_SETUP'
-  | 'E_PLUGIN_TEARDOWN'
-  | 'E_PLUGIN_HEALTH'
-  | 'E_PLUGIN_UNDECLARED'
-  | 'E_APP_STATE'
-  | 'E_TRANSPORT_CLOSED'
-  | 'E_TIMEOUT'
-  | (string & {});
+/**
+ * Stable error codes: one of {@link errorCodes} (each with what it means), or a plugin's own
+ * (prefixed with its short name).
+ */
+export type ErrorCode = KnownErrorCode | (string & {});
 
 /** Options accepted by {@link TelekitError}. */
 export interface TelekitErrorOptions {

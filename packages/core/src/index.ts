@@ -24,6 +24,7 @@ export type {
   SimulatorCapabilities,
   SimulatorState,
 } from './contracts/simulator.js';
+export { errorCodes, type KnownErrorCode } from './error-codes.js';
 export {
   attributeError,
   type ErrorCode,
@@ -35,7 +36,6 @@ export {
 export { type App, type AppHealth, type AppOptions, type AppState, createApp } from './host/create-app.js';
 export { inProcess } from './host/in-process-plugin.js';
 export { consoleLogger, type LogFields, type Logger, type LogLevel, silentLogger } from './host/logger.js';
-export { orderPlugins } from './host/order-plugins.js';
 export type {
   AppHealthReport,
   HealthReport,
