@@ -18,7 +18,6 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    reporters: process.env.CI ? ['default'] : ['default'],
     projects: [
       ...members('packages').map((name) => ({
         extends: true as const,
