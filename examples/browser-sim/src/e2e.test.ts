@@ -61,6 +61,11 @@ describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
         ).telekit.client.requestControl(),
       );
       const start = (await until(page, (s) => s.local?.base !== undefined, 'local state')).local!.base!;
+      // The server's own robot, as its simulator publishes it.
+      const serverX: number[] = [];
+      const serverPose = demo.app.transport
+        .subscribe(Topics.pose)
+        .subscribe((p) => serverX.push(p.position.x));
       await page.keyboard.down('w');
       await page.waitForTimeout(2_000);
       // While driving: the local robot moved, and snapshots keep it close to the server's.
@@ -85,6 +90,9 @@ describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
       // ahead of the server), not just adopted.
       expect(settled.corrections.none + settled.corrections.smooth).toBeGreaterThan(0);
       // The server's robot moved as well: the operator's commands reached the authority.
+      serverPose.unsubscribe();
+      expect(serverX.length).toBeGreaterThan(2);
+      expect(Math.max(...serverX) - serverX[0]!).toBeGreaterThan(0.3);
       const health = JSON.stringify(await demo.app.health());
       expect(health).toMatch(/worst browser divergence/);
       await page.screenshot({ path: `${results}browser-sim-browser-mode.png` });
