@@ -64,10 +64,14 @@ export const defaultLimits: GatewayLimits = {
 
 type Kind = 'commands' | 'requests';
 
-/** Token buckets per session, principal and address; idle ones are forgotten. */
+/**
+ * Token buckets per session, principal and address, and one record of conduct per principal at an
+ * address (opening more sessions buys no more refusals); idle ones are forgotten.
+ */
 export class RateLimiter {
   readonly #limits: GatewayLimits;
   readonly #shared = new Map<string, { bucket: TokenBucket; users: number }>();
+  readonly #conduct = new Map<string, { conduct: Conduct; users: number }>();
 
   constructor(limits: GatewayLimits) {
     this.#limits = limits;
@@ -94,7 +98,17 @@ export class RateLimiter {
       entry.users++;
       return { kind, key, bucket: entry.bucket };
     });
+    const conductKey = `${principal}|${address}`;
+    let conduct = this.#conduct.get(conductKey);
+    if (!conduct) {
+      conduct = { conduct: new Conduct(l), users: 0 };
+      this.#conduct.set(conductKey, conduct);
+    }
+    conduct.users++;
+    const record = conduct;
     return {
+      /** The refusals of this principal at this address, all its sessions together. */
+      conduct: record.conduct,
       /** Takes one token of `kind` from the session's, its principal's and its address's buckets. */
       take: (kind: Kind, at: number): TokenBucket | undefined => {
         if (!own[kind].take(at)) return own[kind];
@@ -106,6 +120,7 @@ export class RateLimiter {
           const entry = this.#shared.get(s.key);
           if (entry && --entry.users <= 0) this.#shared.delete(s.key);
         }
+        if (--record.users <= 0) this.#conduct.delete(conductKey);
       },
     };
   }

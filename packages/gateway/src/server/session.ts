@@ -4,7 +4,7 @@ import type { Socket } from 'socket.io';
 import type { ClientLane, LinkHealth } from '../protocol.js';
 import type { Principal } from './auth.js';
 import { type Accounted, CommandStages } from './command-stages.js';
-import { Conduct, type GatewayLimits, type RateLimiter } from './limits.js';
+import type { Conduct, GatewayLimits, RateLimiter } from './limits.js';
 import { LinkClock } from './link-clock.js';
 import type { Outbox } from './outbox.js';
 
@@ -62,8 +62,8 @@ export class Session {
     this.address = address;
     this.id = `${principal.role}-${randomBytes(6).toString('base64url')}`;
     this.resume = randomBytes(24).toString('base64url');
-    this.conduct = new Conduct(limits);
     this.limits = limiter.forSession(principal.id, address, now);
+    this.conduct = this.limits.conduct;
     this.#unsentCap = limits.unsentBytes;
   }
 
