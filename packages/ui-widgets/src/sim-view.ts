@@ -90,6 +90,7 @@ export class TelekitSimView extends TelekitWidget {
   #governor: RenderGovernor | undefined;
   #shadows: boolean | undefined;
   #overlayAt = 0;
+  #wake: ReturnType<typeof setTimeout> | undefined;
 
   static override styles = [
     theme,
@@ -237,6 +238,16 @@ export class TelekitSimView extends TelekitWidget {
     this.#resize?.disconnect();
     cancelAnimationFrame(this.#frame);
     this.#frame = 0;
+    clearTimeout(this.#wake);
+    this.#wake = undefined;
+  }
+
+  #resume(): void {
+    this.#governor?.resume();
+    clearTimeout(this.#wake);
+    this.#wake = undefined;
+    this.#dirty = true;
+    this.#schedule();
   }
 
   #place(bodies: readonly BodyPose[]): void {
@@ -260,11 +271,22 @@ export class TelekitSimView extends TelekitWidget {
     }
   }
 
-  /** Asks for an animation frame if there is something to draw (always, for a local simulation). */
+  /**
+   * Asks for an animation frame if there is something to draw (always, for a local simulation).
+   * While paused it asks for none (an animation frame costs the page even when nothing is drawn):
+   * it looks again once a second.
+   */
   #schedule(): void {
-    if (this.#frame || !this.#renderer || !this.isConnected) return;
+    if (this.#frame || this.#wake || !this.#renderer || !this.isConnected) return;
     const local = this.source === 'local' && this.bodies !== undefined;
     if (!local && !this.#dirty) return;
+    if (this.#governor && !this.#governor.due(performance.now()) && this.#governor.state.paused) {
+      this.#wake = setTimeout(() => {
+        this.#wake = undefined;
+        this.#schedule();
+      }, 1_000);
+      return;
+    }
     this.#frame = requestAnimationFrame((now) => {
       this.#frame = 0;
       this.#tick(now);
@@ -330,7 +352,7 @@ export class TelekitSimView extends TelekitWidget {
         s.paused
           ? html`<div class="paused" role="status">
               <span data-field="view-note">3D view ${s.note}</span>
-              <span><button @click=${() => this.#governor?.resume()}>Draw anyway</button></span>
+              <span><button @click=${() => this.#resume()}>Draw anyway</button></span>
             </div>`
           : ''
       }

@@ -322,8 +322,9 @@ export class TeleopInput {
       this.#o.changed?.(next);
     }
     if (this.#enabled && this.#flush === undefined && (this.#state.held || this.#moving)) {
-      // Stamped with the moment it was due: lateness is the page's, and shows.
-      this.#send(due);
+      // Stamped with the moment it was due: lateness is the page's, and shows. (A timer may fire a
+      // hair before its time on the page's clock: never stamp an input after the send.)
+      this.#send(Math.min(due, now));
     }
     // Steady: the next one is due a period after this one was, unless the page fell a whole period behind.
     let following = due + this.periodMs;

@@ -82,12 +82,16 @@ describe('CommandStages', () => {
     expect(r.inputToActuation).toEqual([8]);
   });
 
-  it('never believes an input stamp after the send or absurdly old', () => {
+  it('never believes an input stamp well after the send or absurdly old; a hair after is the send', () => {
     const s = new CommandStages();
-    admit(s, 1, { input: 105, stamp: 100, received: 100, admitted: 100 });
+    admit(s, 1, { input: 160, stamp: 100, received: 100, admitted: 100 });
     admit(s, 2, { input: -1e9, stamp: 200, received: 200, admitted: 200 });
+    admit(s, 3, { input: 300.4, stamp: 300, received: 300, admitted: 300 });
     expect(s.actuated(report(1, 'applied', 110), 110).stages.some(([x]) => x === 'input')).toBe(false);
     expect(s.actuated(report(2, 'applied', 210), 210).inputToActuation).toEqual([10]);
+    const r = s.actuated(report(3, 'applied', 310), 310);
+    expect(r.stages.find(([x]) => x === 'input')).toEqual(['input', 0]);
+    expect(r.inputToActuation).toEqual([10]);
   });
 
   it('counts a superseded command until the newer one that replaced it was applied', () => {

@@ -15,6 +15,8 @@ const WINDOW_CAP = 2_048;
 const PENDING_CAP = 512;
 /** A stamp of the input older than this before the send is not believed, ms. */
 const MAX_INPUT_AGE_MS = 60_000;
+/** An input stamped this little after its send is a clock's rounding: it counts as at the send, ms. */
+const INPUT_ROUNDING_MS = 5;
 
 /** p50 and p99 of `values` (nearest rank), or null when there are none. */
 export function percentiles(values: readonly number[]): Percentiles | null {
@@ -133,8 +135,8 @@ export class CommandStages {
   /** A command passed the gate. */
   admitted(topic: string, header: Pick<Header, 'seq'>, t: CommandTiming): void {
     const input =
-      t.input !== undefined && t.input <= t.stamp && t.stamp - t.input <= MAX_INPUT_AGE_MS
-        ? t.input
+      t.input !== undefined && t.input <= t.stamp + INPUT_ROUNDING_MS && t.stamp - t.input <= MAX_INPUT_AGE_MS
+        ? Math.min(t.input, t.stamp)
         : undefined;
     const sent = t.stamp + t.offset;
     const stages: Partial<Record<CommandStage, number>> = {
