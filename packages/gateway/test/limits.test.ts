@@ -33,7 +33,8 @@ describe('limits', () => {
     await vi.waitFor(async () => expect(await refused()).toBeGreaterThanOrEqual(150));
     const answered = faults.filter((f) => f.code === 'E_RATE_LIMITED');
     expect(answered.length).toBeGreaterThan(0);
-    expect(answered.length).toBeLessThanOrEqual(20);
+    // At most 20 answered a second; the flood may straddle two of the limiter's one-second windows.
+    expect(answered.length).toBeLessThanOrEqual(40);
     expect(answered[0]?.message).toBe('too many messages: the limit is 50/s (burst 20)');
     // The bucket refills: a second later commands pass again.
     await new Promise((r) => setTimeout(r, 1_000));

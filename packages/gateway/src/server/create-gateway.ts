@@ -261,7 +261,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }) => {
       const door = doorman.opened(addressOf(conn.request));
       (conn as { telekitDoor?: typeof door }).telekitDoor = door;
-      conn.once('close', door.closed);
+      const tcp = conn.request.socket;
+      conn.once('close', () => {
+        door.closed();
+        // Closed by either side (a frame over the ceiling, a protocol violation, a disconnect): the
+        // WebSocket's closing handshake gets a second, not ws's thirty, while a peer that does not
+        // close keeps pushing bytes the gateway must read.
+        setTimeout(() => tcp.destroy(), 1_000).unref();
+      });
     },
   );
   if (redis) {
