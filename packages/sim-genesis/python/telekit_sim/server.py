@@ -633,14 +633,17 @@ class Sidecar:
             next_state = max(next_state + 1.0 / self.state_hz, now)
         if self.camera is not None and (now >= next_frame or self.frame_now):
             if self.sink_address is not None and self.sink is None:
-                pass  # not connected to the encoder yet: nothing renders (connecting brings a frame at once)
-            elif self.frame_task is None or self.frame_task.done():
-                self.frame_now = False
-                self.frame_task = asyncio.get_running_loop().create_task(self._frame())
+                # Not connected to the encoder yet: nothing renders, and the connection brings a
+                # frame at once (`frame_now`).
+                next_frame = now
             else:
-                self.frames_dropped += 1  # the previous frame is still rendering
-            # The camera's rate and no more: the next frame is one interval on, never sooner.
-            next_frame = max(next_frame + 1.0 / self.camera["fps"], now)
+                if self.frame_task is None or self.frame_task.done():
+                    self.frame_now = False
+                    self.frame_task = asyncio.get_running_loop().create_task(self._frame())
+                else:
+                    self.frames_dropped += 1  # the previous frame is still rendering
+                # The camera's rate and no more: the next frame is one interval on, never sooner.
+                next_frame = max(next_frame + 1.0 / self.camera["fps"], now)
         wake = min(next_state, next_frame if self.camera else next_state, start_wall + (self.backend.time - start_sim) + dt)
         return start_wall, window, next_state, next_frame, wake
 
