@@ -56,6 +56,8 @@ export interface EncoderArgsOptions {
     ssrc: number;
     localPort?: number;
     localAddress?: string;
+    /** The first RTP sequence number (0–65535); default ffmpeg's random one. */
+    seq?: number;
   };
   /**
    * Also write the same encoded stream as HLS (segments of one GOP, a short rolling playlist) to
@@ -79,6 +81,12 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
       : o.input.kind === 'v4l2'
         ? ['-f', 'v4l2', '-framerate', String(fps), '-video_size', `${width}x${height}`, '-i', o.input.device]
         : [
+            // The format, size and rate are given: nothing to probe, so the first frame is encoded
+            // as soon as it is read (probing would wait for several frames first).
+            '-probesize',
+            '32',
+            '-analyzeduration',
+            '0',
             '-f',
             'rawvideo',
             '-pix_fmt',
@@ -135,6 +143,7 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
     `rtp://${o.rtp.host}:${o.rtp.port}?pkt_size=1200` +
     (localAddress ? `&localaddr=${localAddress}` : '') +
     (o.rtp.localPort ? `&localrtpport=${o.rtp.localPort}&localrtcpport=${o.rtp.localPort + 1}` : '');
+  const seq = o.rtp.seq !== undefined ? `:seq=${o.rtp.seq & 0xffff}` : '';
   const output = o.hlsDir
     ? [
         '-map',
@@ -142,10 +151,19 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
         '-f',
         'tee',
         // One encode, two outputs. A failing HLS output (a full disk) never stops the RTP one.
-        `[f=rtp:payload_type=${o.rtp.payloadType}:ssrc=${o.rtp.ssrc}]${rtpUrl}|` +
+        `[f=rtp:payload_type=${o.rtp.payloadType}:ssrc=${o.rtp.ssrc}${seq}]${rtpUrl}|` +
           `[f=hls:hls_time=${gopSeconds}:hls_list_size=6:hls_flags=delete_segments+independent_segments+omit_endlist:hls_start_number_source=epoch:onfail=ignore]${o.hlsDir}/index.m3u8`,
       ]
-    : ['-f', 'rtp', '-payload_type', String(o.rtp.payloadType), '-ssrc', String(o.rtp.ssrc), rtpUrl];
+    : [
+        '-f',
+        'rtp',
+        '-payload_type',
+        String(o.rtp.payloadType),
+        '-ssrc',
+        String(o.rtp.ssrc),
+        ...(o.rtp.seq !== undefined ? ['-seq', String(o.rtp.seq & 0xffff)] : []),
+        rtpUrl,
+      ];
   return [
     '-hide_banner',
     '-loglevel',

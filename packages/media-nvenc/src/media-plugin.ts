@@ -89,6 +89,22 @@ export type MediaHealthData = Record<string, import('./stream-monitor.js').Strea
 };
 
 /**
+ * Each new encoder's first RTP sequence number: where the last one stopped (its first number plus
+ * the packets the SFU received from it), so the SFU sees no jump and keeps the new encoder's
+ * first packet — the start of its first keyframe (see `SupervisedEncoderOptions.rtpSequence`).
+ */
+function continueSequence(producer: types.Producer): () => Promise<number> {
+  let next = Math.floor(Math.random() * 0x10000);
+  let counted: number | undefined;
+  return async () => {
+    const received = (await producer.getStats().catch(() => []))[0]?.packetCount ?? 0;
+    if (counted !== undefined) next = (next + received - counted) & 0xffff;
+    counted = received;
+    return next;
+  };
+}
+
+/**
  * The media plugin: one encode per stream into a mediasoup SFU and an HLS playlist, any number of
  * WebRTC viewers, signalling answered through the gateway (it provides `MediaSignallingToken`),
  * stats per stream and per viewer on `/media/stats` and the gateway's `/metrics`.
@@ -225,6 +241,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
           ...(hlsDir ? { hlsDir } : {}),
           logger: ctx.logger,
           autoStart: false,
+          rtpSequence: continueSequence(stream.producer),
         });
         encoders.set(spec.id, enc);
         ctx.onTeardown(() => enc.close());

@@ -77,6 +77,14 @@ export type SupervisedEncoderOptions = EncoderArgsOptions & {
    * the media plugin starts a stream's encoder only while someone watches.
    */
   autoStart?: boolean;
+  /**
+   * The RTP sequence number each new ffmpeg process starts from (asked at every start and
+   * restart). An SFU drops the first packet after a large jump in sequence numbers (RFC 3550's
+   * probation) — for a new encoder that is the start of its first keyframe, and the viewer then waits
+   * a whole GOP — so the media plugin continues the numbering of the last run. Default: ffmpeg's
+   * random start.
+   */
+  rtpSequence?: () => Promise<number | undefined> | number | undefined;
 };
 
 /**
@@ -87,8 +95,9 @@ export type SupervisedEncoderOptions = EncoderArgsOptions & {
 export class SupervisedEncoder {
   readonly status$: Observable<EncoderStatus>;
   readonly #status: BehaviorSubject<EncoderStatus>;
-  #args: string[] = [];
-  readonly #options: EncoderArgsOptions;
+  #localPort = 0;
+  #spawning: Promise<void> | undefined;
+  readonly #options: SupervisedEncoderOptions;
   readonly #ffmpeg: string;
   readonly #log: Logger;
   #child: ChildProcess | undefined;
@@ -124,9 +133,21 @@ export class SupervisedEncoder {
   async #init(): Promise<void> {
     // A fixed source port, the OS's choice unless given: a restarted encoder must send from the
     // port a comedia PlainTransport locked onto.
-    const localPort = this.#options.rtp.localPort ?? (await freeUdpPortPair());
-    this.#args = encoderArgs({ ...this.#options, rtp: { ...this.#options.rtp, localPort } });
-    if (!this.#closed && this.#wanted && !this.#child) this.#start();
+    this.#localPort = this.#options.rtp.localPort ?? (await freeUdpPortPair());
+    await this.#launch();
+  }
+
+  /** Spawns ffmpeg unless it runs, is being spawned, or should not run. */
+  #launch(): Promise<void> {
+    this.#spawning ??= (async () => {
+      if (this.#closed || !this.#wanted || this.#child) return;
+      const seq = await this.#options.rtpSequence?.();
+      if (this.#closed || !this.#wanted || this.#child) return;
+      this.#start(seq);
+    })().finally(() => {
+      this.#spawning = undefined;
+    });
+    return this.#spawning;
   }
 
   /**
@@ -137,7 +158,7 @@ export class SupervisedEncoder {
     if (this.#closed) throw new TelekitError('E_MEDIA_ENCODER', 'the encoder is closed');
     this.#wanted = true;
     await this.#ready;
-    if (!this.#closed && this.#wanted && !this.#child) this.#start();
+    await this.#launch();
   }
 
   /** Stops the encoder until the next `start()`; it is not restarted meanwhile. Safe to call twice. */
@@ -190,9 +211,14 @@ export class SupervisedEncoder {
     this.#sample = { at: now, frames, cpu };
   }
 
-  #start(): void {
+  #start(seq: number | undefined): void {
+    const { rtp } = this.#options;
+    const args = encoderArgs({
+      ...this.#options,
+      rtp: { ...rtp, localPort: this.#localPort, ...(seq !== undefined ? { seq } : {}) },
+    });
     // Tied to this process: if Node dies by any signal, even SIGKILL, the kernel kills the encoder.
-    const child = spawnChild(this.#ffmpeg, this.#args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnChild(this.#ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child = child;
     this.#sample = { at: 0, frames: 0, cpu: 0 };
     this.#stats = { ...this.#stats, frames: 0, fps: 0 };
@@ -219,7 +245,7 @@ export class SupervisedEncoder {
         this.#restartTimer = undefined;
         if (this.#closed || !this.#wanted || this.#child) return;
         this.#status.next({ ...this.#status.value, restarts: this.#status.value.restarts + 1 });
-        this.#start();
+        void this.#launch();
       }, this.#delay);
     };
     child.once('exit', (code, signal) =>

@@ -6,7 +6,7 @@ import { type Percentiles, TimeWindow } from './time-window.js';
  *
  * | stage | from → to | measured by |
  * |---|---|---|
- * | `render` | the render starts (the stamp drawn into the picture) → the pixels are ready | the source (the sim sidecar) |
+ * | `render` | the render starts (the stamp drawn into the picture) → the frame is handed to the encoder's input | the source (the sim sidecar) |
  * | `encode` | the frame is handed to the encoder's input → its last RTP packet reaches the SFU | the source's send time, the SFU's packet trace |
  * | `sfu` | its last packet reaches the SFU → leaves for a viewer | the SFU's packet traces |
  * | `network` | leaves the SFU → the viewer has received it | the viewer, through the gateway's clock offset |
@@ -159,7 +159,7 @@ export class VideoTimeline {
 
   /** The source sent a frame (its timings come a moment later than the packets, or earlier). */
   sourceFrame(t: FrameTiming): void {
-    this.#stages.render.add(t.sentAt, t.readyAt - t.capturedAt);
+    this.#stages.render.add(t.sentAt, t.sentAt - t.capturedAt);
     const rtp = this.rtpTimestampOf(t);
     if (rtp === undefined) return;
     const known = this.#known(rtp);
