@@ -1,50 +1,66 @@
-import type { MediaConsumer, MediaStats, MediaStreams, MediaTransport, StreamInfo } from '@telekit/core';
+import type { MediaConsumer, MediaTransport, StreamInfo } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import Hls from 'hls.js';
 import { css, html } from 'lit';
 import { Device, type types } from 'mediasoup-client';
+import { BehaviorSubject, type Observable, Subject } from 'rxjs';
 import { TelekitWidget } from './base.js';
 import { StampReader } from './stamp-reader.js';
 import { theme } from './theme.js';
+import { type VideoBudget, type VideoSession, type VideoStats, VideoWatch } from './video-watch.js';
 
 /** What the viewer measures, as `stats` returns it and the overlay shows it. */
 export interface CameraViewerStats {
   mode: 'webrtc' | 'hls' | 'none';
-  /** `starting`, `playing`, `no-signal` (the server has no pictures), `unavailable` (video could not start). */
-  state: 'starting' | 'playing' | 'no-signal' | 'unavailable';
+  /**
+   * `idle` (paused, or not on a page with a client), `starting`, `playing`, `no-signal` (the server
+   * has no pictures), `unavailable` (video could not start).
+   */
+  state: 'idle' | 'starting' | 'playing' | 'no-signal' | 'unavailable';
   frames: number;
   fps: number;
   bitrateKbps: number;
-  /** Source → display of the last 300 stamped frames, ms: the median, or null before any. */
+  /** Source → display over the last seconds, ms: the median, or null before any. */
   glassToGlassP50: number | null;
   /** Jitter the browser measured on the RTP stream, ms (WebRTC only). */
   jitterMs: number | null;
+  /** From opening the video to its first frame on screen, ms (null before one). */
+  firstFrameMs?: number | null;
+  /** Each stage of the frames' trip, p50/p99 over the last seconds (see `VideoWatch`). */
+  budget?: VideoBudget;
   error?: string;
 }
 
-interface Session {
-  mode: 'webrtc' | 'hls';
-  bytes(): Promise<{ bytes: number; jitterMs: number | null } | undefined>;
-  close(): void;
-}
-
-const median = (values: readonly number[]) => {
-  if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
+const toViewerStats = (s: VideoStats): CameraViewerStats => ({
+  mode: s.mode,
+  state: s.state,
+  frames: s.frames,
+  fps: s.fps,
+  bitrateKbps: s.bitrateKbps,
+  glassToGlassP50: s.budget.glassToGlass?.p50 ?? null,
+  jitterMs: s.jitterMs,
+  firstFrameMs: s.firstFrameMs,
+  budget: s.budget,
+  ...(s.error ? { error: s.error } : {}),
+});
 
 /**
  * `<telekit-camera-viewer>`: a stream from the media plugin. WebRTC through mediasoup-client with
  * signalling over the gateway client; the HLS copy (hls.js) where WebRTC does not come up. The
  * overlay shows fps, bitrate and glass-to-glass latency (read from the stamp the source draws into
  * each frame, corrected by the gateway's clock offset), and says so when there is no signal or video
- * cannot start; it retries by itself.
+ * cannot start; it retries by itself. The watch itself is {@link VideoWatch} (headless); this
+ * element plays the stream in its `<video>` and reports each presented frame to it.
+ *
+ * The server encodes a stream only while someone watches: the element holds the stream while it
+ * is on the page with a client and not `paused`; removing it (or pausing it) lets the server stop
+ * encoding once nobody else watches.
  *
  * Attributes: `stream` (default: the first the server offers), `mode` (`auto` — WebRTC, then HLS —,
  * `webrtc` or `hls`), `token` (sent with HLS requests when the gateway checks tokens), `hls-base`
- * (the gateway's URL when the page comes from elsewhere), `no-overlay`.
+ * (the gateway's URL when the page comes from elsewhere), `paused`, `no-overlay`.
  * Events: `telekit-video-state` (`detail`: {@link CameraViewerStats}) when the state changes.
+ * `videoStats$` emits the full figures ({@link VideoStats}: the latency budget stage by stage).
  */
 export class TelekitCameraViewer extends TelekitWidget {
   static override properties = {
@@ -54,6 +70,7 @@ export class TelekitCameraViewer extends TelekitWidget {
     token: { type: String },
     hlsBase: { type: String, attribute: 'hls-base' },
     noOverlay: { type: Boolean, attribute: 'no-overlay' },
+    paused: { type: Boolean, reflect: true },
     _stats: { state: true },
   };
   declare stream: string;
@@ -61,16 +78,12 @@ export class TelekitCameraViewer extends TelekitWidget {
   declare token: string;
   declare hlsBase: string;
   declare noOverlay: boolean;
-  declare _stats: CameraViewerStats;
-  #session: Session | undefined;
-  #latencies: number[] = [];
-  #frameTimes: number[] = [];
-  #lastBytes: { at: number; bytes: number } | undefined;
-  #timers: ReturnType<typeof setInterval>[] = [];
-  #retry: ReturnType<typeof setTimeout> | undefined;
-  #generation = 0;
-  #lastFrameAt = 0;
-  #serverState: StreamStatsState = 'starting';
+  /** Not watching: the element holds no stream (the server may stop encoding it). */
+  declare paused: boolean;
+  declare _stats: VideoStats;
+  #watch: VideoWatch | undefined;
+  #up = false;
+  readonly #videoStats = new BehaviorSubject<VideoStats>(idleStats());
 
   static override styles = [
     theme,
@@ -119,59 +132,74 @@ export class TelekitCameraViewer extends TelekitWidget {
     this.token = '';
     this.hlsBase = '';
     this.noOverlay = false;
-    this._stats = {
-      mode: 'none',
-      state: 'starting',
-      frames: 0,
-      fps: 0,
-      bitrateKbps: 0,
-      glassToGlassP50: null,
-      jitterMs: null,
-    };
+    this.paused = false;
+    this._stats = idleStats();
   }
 
   /** What the viewer has measured so far. */
   get stats(): CameraViewerStats {
-    return { ...this._stats, glassToGlassP50: median(this.#latencies) };
+    return toViewerStats(this._stats);
+  }
+
+  /** Everything the viewer measures, the latency budget stage by stage; the latest first. */
+  get videoStats$(): Observable<VideoStats> {
+    return this.#videoStats.asObservable();
   }
 
   get #video(): HTMLVideoElement | null {
     return this.renderRoot.querySelector('video');
   }
 
-  #set(patch: Partial<CameraViewerStats>): void {
-    const before = this._stats.state;
-    this._stats = { ...this._stats, ...patch };
-    if (patch.state && patch.state !== before) this.emit('telekit-video-state', this.stats);
-  }
-
   protected override attach(client: GatewayClient) {
-    this.#timers.push(setInterval(() => void this.#sample(), 1_000));
-    let up = false;
-    return [
-      client.state$.subscribe((s) => {
-        const nowUp = s.status === 'connected';
-        if (nowUp && !up) this.#restart(0);
-        if (!nowUp && up) {
-          this.#stop();
-          this.#set({ state: 'unavailable', error: `gateway ${s.status}${s.reason ? `: ${s.reason}` : ''}` });
-        }
-        up = nowUp;
-      }),
-    ];
+    const watch = new VideoWatch({
+      client,
+      players: {
+        webrtc: (stream) => this.#webrtc(client, stream),
+        hls: (stream) => this.#hls(stream),
+      },
+      ...(this.stream ? { stream: this.stream } : {}),
+      mode: this.mode,
+    });
+    this.#watch = watch;
+    const stats = watch.stats$.subscribe((s) => {
+      const before = this._stats.state;
+      this._stats = s;
+      this.#videoStats.next(s);
+      if (s.state !== before) this.emit('telekit-video-state', toViewerStats(s));
+    });
+    this.#up = false;
+    const state = client.state$.subscribe((st) => {
+      const nowUp = st.status === 'connected';
+      if (nowUp && !this.#up && !this.paused) watch.start();
+      if (!nowUp && this.#up) {
+        watch.stop();
+        this._stats = {
+          ...this._stats,
+          state: 'unavailable',
+          error: `gateway ${st.status}${st.reason ? `: ${st.reason}` : ''}`,
+        };
+      }
+      this.#up = nowUp;
+    });
+    return [stats, state];
   }
 
   protected override detach(): void {
-    this.#stop();
-    for (const t of this.#timers) clearInterval(t);
-    this.#timers = [];
+    this.#watch?.close();
+    this.#watch = undefined;
+    this.#clearVideo();
   }
 
-  #stop(): void {
-    this.#generation++;
-    clearTimeout(this.#retry);
-    this.#session?.close();
-    this.#session = undefined;
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    super.updated(changed);
+    if (!changed.has('paused') || !this.#watch) return;
+    if (this.paused) {
+      this.#watch.stop();
+      this.#clearVideo();
+    } else if (this.#up) this.#watch.start();
+  }
+
+  #clearVideo(): void {
     const video = this.#video;
     if (video) {
       video.srcObject = null;
@@ -179,102 +207,90 @@ export class TelekitCameraViewer extends TelekitWidget {
     }
   }
 
-  #restart(delayMs: number): void {
-    this.#stop();
-    const generation = this.#generation;
-    this.#retry = setTimeout(() => void this.#start(generation), delayMs);
-  }
-
-  async #start(generation: number): Promise<void> {
-    const client = this.client;
+  async #webrtc(client: GatewayClient, stream: StreamInfo): Promise<VideoSession> {
     const video = this.#video;
-    if (!client || !video) return;
-    this.#set({ state: 'starting', error: undefined });
-    let stream: StreamInfo | undefined;
-    const errors: string[] = [];
-    try {
-      const { streams } = await client.request<MediaStreams>('/media/streams', {});
-      stream = this.stream ? streams.find((s) => s.id === this.stream) : streams[0];
-      if (!stream)
-        throw new Error(this.stream ? `no stream named ${this.stream}` : 'the server offers no streams');
-      if (this.mode !== 'hls') {
-        try {
-          this.#session = await this.#webrtc(client, stream, video, generation);
-          return;
-        } catch (error) {
-          errors.push(`WebRTC: ${(error as Error).message}`);
-          if (this.mode === 'webrtc') throw error;
-        }
-      }
-      if (!stream.hls) throw new Error('the stream has no HLS copy');
-      this.#session = await this.#hls(stream.hls, video, generation);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      const message = [...new Set([...errors, (error as Error).message])].join('; ');
-      this.#set({ state: 'unavailable', mode: 'none', error: message });
-      this.#restart(3_000);
-    }
-  }
-
-  async #webrtc(
-    client: GatewayClient,
-    stream: StreamInfo,
-    video: HTMLVideoElement,
-    generation: number,
-  ): Promise<Session> {
+    if (!video) throw new Error('not rendered yet');
     const { rtpCapabilities } = await client.request<{ rtpCapabilities: types.RtpCapabilities }>(
       '/media/join',
-      {
-        stream: stream.id,
-      },
+      { stream: stream.id },
     );
     const device = new Device();
     await device.load({ routerRtpCapabilities: rtpCapabilities });
     const params = await client.request<MediaTransport>('/media/transport', {});
     const transport = device.createRecvTransport(params as unknown as types.TransportOptions);
+    const failed$ = new Subject<string>();
     transport.on('connect', ({ dtlsParameters }, ok, fail) => {
       client.request('/media/connect', { transport: transport.id, dtlsParameters }).then(() => ok(), fail);
     });
     transport.on('connectionstatechange', (state) => {
-      if ((state === 'failed' || state === 'disconnected') && generation === this.#generation) {
-        this.#set({ state: 'unavailable', error: `WebRTC ${state}; reconnecting` });
-        this.#restart(1_000);
+      if (state === 'failed' || state === 'disconnected') failed$.next(`WebRTC ${state}`);
+    });
+    try {
+      const info = await client.request<MediaConsumer>('/media/consume', {
+        transport: transport.id,
+        stream: stream.id,
+        rtpCapabilities: device.rtpCapabilities,
+      });
+      const consumer = await transport.consume(info as unknown as types.ConsumerOptions);
+      // Play each frame as soon as it is decoded: no extra delay for smoothness (a teleoperator
+      // wants the latest picture). `jitterBufferTarget` is the standard name, `playoutDelayHint`
+      // Chromium's older one.
+      const receiver = consumer.rtpReceiver as
+        | { jitterBufferTarget?: number | null; playoutDelayHint?: number | null }
+        | undefined;
+      if (receiver) {
+        receiver.jitterBufferTarget = 0;
+        receiver.playoutDelayHint = 0;
       }
-    });
-    const info = await client.request<MediaConsumer>('/media/consume', {
-      transport: transport.id,
-      stream: stream.id,
-      rtpCapabilities: device.rtpCapabilities,
-    });
-    const consumer = await transport.consume(info as unknown as types.ConsumerOptions);
-    video.srcObject = new MediaStream([consumer.track]);
-    await client.request('/media/resume', { consumer: consumer.id });
-    await this.#firstFrame(video, generation, 'webrtc');
-    return {
-      mode: 'webrtc',
-      bytes: async () => {
-        let out: { bytes: number; jitterMs: number | null } | undefined;
-        (await consumer.getStats()).forEach(
-          (r: { type: string; bytesReceived?: number; jitter?: number }) => {
-            if (r.type === 'inbound-rtp')
-              out = {
-                bytes: r.bytesReceived ?? 0,
-                jitterMs: r.jitter === undefined ? null : r.jitter * 1000,
-              };
-          },
-        );
-        return out;
-      },
-      close: () => transport.close(),
-    };
+      video.srcObject = new MediaStream([consumer.track]);
+      await client.request('/media/resume', { consumer: consumer.id });
+      const frames = this.#frames(video);
+      return {
+        mode: 'webrtc',
+        consumer: consumer.id,
+        firstFrame: frames.first,
+        failed$,
+        sample: async () => {
+          let out: { bytes: number; jitterMs: number | null } | undefined;
+          (await consumer.getStats()).forEach(
+            (r: { type: string; bytesReceived?: number; jitter?: number }) => {
+              if (r.type === 'inbound-rtp')
+                out = { bytes: r.bytesReceived ?? 0, jitterMs: r.jitter === undefined ? null : r.jitter * 1000 };
+            },
+          );
+          return out;
+        },
+        close: () => {
+          frames.stop();
+          failed$.complete();
+          transport.close();
+          this.#clearVideo();
+        },
+      };
+    } catch (error) {
+      transport.close();
+      throw error;
+    }
   }
 
-  async #hls(path: string, video: HTMLVideoElement, generation: number): Promise<Session> {
+  async #hls(stream: StreamInfo): Promise<VideoSession> {
+    const video = this.#video;
+    if (!video) throw new Error('not rendered yet');
+    if (!stream.hls) throw new Error('the stream has no HLS copy');
     if (!Hls.isSupported()) throw new Error('HLS: this browser has no Media Source Extensions');
     const token = this.token;
     const player = new Hls({
       lowLatencyMode: true,
       liveSyncDurationCount: 1,
+      // The server starts encoding at the first request: the playlist appears a segment later.
+      manifestLoadPolicy: {
+        default: {
+          maxTimeToFirstByteMs: 10_000,
+          maxLoadTimeMs: 20_000,
+          timeoutRetry: { maxNumRetry: 2, retryDelayMs: 0, maxRetryDelayMs: 0 },
+          errorRetry: { maxNumRetry: 12, retryDelayMs: 500, maxRetryDelayMs: 1_000 },
+        },
+      },
       xhrSetup: (xhr) => {
         if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
       },
@@ -288,46 +304,50 @@ export class TelekitCameraViewer extends TelekitWidget {
         if (data.fatal) reject(new Error(`HLS: ${data.details}`));
       }),
     );
-    player.loadSource(`${this.hlsBase}${path}`);
+    failed.catch(() => undefined);
+    player.loadSource(`${this.hlsBase}${stream.hls}`);
     player.attachMedia(video);
-    try {
-      await Promise.race([this.#firstFrame(video, generation, 'hls'), failed]);
-    } catch (error) {
-      player.destroy();
-      throw error;
-    }
+    const frames = this.#frames(video);
     return {
       mode: 'hls',
-      bytes: async () => ({ bytes: loaded, jitterMs: null }),
-      close: () => player.destroy(),
+      firstFrame: Promise.race([frames.first, failed]),
+      sample: async () => ({ bytes: loaded, jitterMs: null }),
+      close: () => {
+        frames.stop();
+        player.destroy();
+        this.#clearVideo();
+      },
     };
   }
 
-  /** Plays, starts reading frames, and resolves at the first one (or fails after 10 s). */
-  #firstFrame(video: HTMLVideoElement, generation: number, mode: 'webrtc' | 'hls'): Promise<void> {
+  /**
+   * Plays, reports every presented frame to the watch until `stop()`, and `first` resolves at the
+   * first one (or fails after 10 s).
+   */
+  #frames(video: HTMLVideoElement): { first: Promise<void>; stop(): void } {
     const stamps = new StampReader();
-    return new Promise((resolve, reject) => {
+    let active = true;
+    const first = new Promise<void>((resolve, reject) => {
       const timeout = setTimeout(() => reject(new Error('no picture within 10 s')), 10_000);
       const onFrame: VideoFrameRequestCallback = (now, meta) => {
-        if (generation !== this.#generation) return;
+        const watch = this.#watch;
+        if (!watch || !active) return;
         clearTimeout(timeout);
-        const t = performance.now();
-        this.#lastFrameAt = t;
-        this.#frameTimes.push(t);
-        while (this.#frameTimes.length && t - this.#frameTimes[0]! > 1_000) this.#frameTimes.shift();
         // The stamp is on the server's clock: the offset moves the display time onto it.
-        const latency = stamps.latency(video, now, meta, this.client?.estimate?.offset ?? 0);
-        if (latency !== undefined) {
-          this.#latencies.push(latency);
-          if (this.#latencies.length > 300) this.#latencies.shift();
-        }
-        this.#set({
-          mode,
-          frames: this._stats.frames + 1,
-          ...(this._stats.state !== 'playing' && this.#serverState !== 'no-signal'
-            ? { state: 'playing' as const }
-            : {}),
-          error: undefined,
+        const g2g = stamps.latency(video, now, meta, this.client?.estimate?.offset ?? 0);
+        const m = meta as VideoFrameCallbackMetadata & {
+          rtpTimestamp?: number;
+          receiveTime?: number;
+          processingDuration?: number;
+        };
+        watch.presented({
+          now,
+          ...(g2g !== undefined ? { glassToGlassMs: g2g } : {}),
+          ...(m.rtpTimestamp !== undefined ? { rtpTimestamp: m.rtpTimestamp } : {}),
+          ...(m.receiveTime !== undefined ? { receiveTime: m.receiveTime } : {}),
+          ...(m.processingDuration !== undefined ? { processingDuration: m.processingDuration } : {}),
+          presentationTime: m.presentationTime,
+          expectedDisplayTime: m.expectedDisplayTime,
         });
         resolve();
         video.requestVideoFrameCallback(onFrame);
@@ -338,34 +358,12 @@ export class TelekitCameraViewer extends TelekitWidget {
         reject(new Error(`cannot play: ${error.message}`));
       });
     });
-  }
-
-  /** Once a second: fps, bitrate, jitter, and the server's word on the stream (no signal?). */
-  async #sample(): Promise<void> {
-    const session = this.#session;
-    const now = performance.now();
-    const fps = this.#frameTimes.filter((t) => now - t <= 1_000).length;
-    let bitrateKbps = this._stats.bitrateKbps;
-    let jitterMs = this._stats.jitterMs;
-    const b = await session?.bytes().catch(() => undefined);
-    if (b) {
-      if (this.#lastBytes && b.bytes >= this.#lastBytes.bytes)
-        bitrateKbps = ((b.bytes - this.#lastBytes.bytes) * 8) / (now - this.#lastBytes.at);
-      this.#lastBytes = { at: now, bytes: b.bytes };
-      jitterMs = b.jitterMs;
-    }
-    if (this.client && session) {
-      const stats = await this.client.request<MediaStats>('/media/stats', {}).catch(() => undefined);
-      const mine = stats?.streams.find((s) => s.stream === (this.stream || stats.streams[0]?.stream));
-      if (mine) this.#serverState = mine.state;
-    }
-    const stale = this.#lastFrameAt > 0 && now - this.#lastFrameAt > 2_000;
-    const state = !session
-      ? this._stats.state
-      : this.#serverState === 'no-signal' || stale
-        ? 'no-signal'
-        : 'playing';
-    this.#set({ fps, bitrateKbps: Math.round(bitrateKbps), jitterMs, state });
+    return {
+      first,
+      stop: () => {
+        active = false;
+      },
+    };
   }
 
   override render() {
@@ -377,7 +375,11 @@ export class TelekitCameraViewer extends TelekitWidget {
           ? `video unavailable${s.error ? `: ${s.error}` : ''} — retrying`
           : s.state === 'starting'
             ? 'connecting video…'
-            : '';
+            : s.state === 'idle'
+              ? this.paused
+                ? 'video paused'
+                : ''
+              : '';
     return html`
       <video muted playsinline autoplay aria-label="camera ${this.stream}"></video>
       ${status ? html`<div class="status" role="status" data-field="status">${status}</div>` : ''}
@@ -393,4 +395,15 @@ export class TelekitCameraViewer extends TelekitWidget {
   }
 }
 
-type StreamStatsState = MediaStats['streams'][number]['state'];
+function idleStats(): VideoStats {
+  return {
+    mode: 'none',
+    state: 'idle',
+    frames: 0,
+    fps: 0,
+    bitrateKbps: 0,
+    jitterMs: null,
+    firstFrameMs: null,
+    budget: { windowMs: 5_000, stages: [], glassToGlass: null },
+  };
+}

@@ -52,6 +52,21 @@ export {
 } from './teleop-input.js';
 export { TelekitTeleopPad } from './teleop-pad.js';
 export { theme } from './theme.js';
+export {
+  type MediaRequester,
+  type PresentedFrame,
+  type Percentiles as VideoPercentiles,
+  type ServerFrame,
+  VIDEO_STAGES,
+  type VideoBudget,
+  type VideoPlayers,
+  type VideoSession,
+  type VideoStage,
+  type VideoStageFigures,
+  type VideoStats,
+  VideoWatch,
+  type VideoWatchOptions,
+} from './video-watch.js';
 
 const elements = {
   'telekit-camera-viewer': TelekitCameraViewer,
