@@ -1,3 +1,5 @@
+import type { LatencyBudget, Percentiles } from '@telekit/gateway/client';
+import type { SimViewStats } from '@telekit/ui-widgets';
 import type { Page } from 'playwright-core';
 
 export { launchChromium } from '@telekit/testkit/browser';
@@ -5,6 +7,7 @@ export { launchChromium } from '@telekit/testkit/browser';
 /** What the page measured (window.telekit.snapshot()). */
 export interface PageSnapshot {
   pose?: { x: number; y: number; yaw: number };
+  /** The camera viewer's figures; `mode: 'none'` while the video is closed. */
   video: {
     mode: string;
     state: string;
@@ -14,10 +17,17 @@ export interface PageSnapshot {
     glassToGlassP50: number | null;
     error?: string;
   };
+  /** Whether the camera panel's video is open, and since when (ms ago). */
+  videoOpen: boolean;
+  videoOpenedMsAgo: number | null;
   link?: {
-    rtt: number | null;
+    rtt: Percentiles | null;
     offset: number | null;
-    inputToActuation: { p50: number; p99: number; count: number } | null;
+    inputToActuation: Percentiles | null;
+    /** The latency budget of this page's commands over the gateway's window. */
+    budget: LatencyBudget;
+    /** Commands this page has sent. */
+    commandsSent: number;
   };
   holdsControl: boolean;
   banner: string | null;
@@ -25,7 +35,13 @@ export interface PageSnapshot {
   sim: {
     mode: { mode: 'starting' | 'browser' | 'server'; reason: string };
     divergence?: { time: number; max: number; mean: number; correction: string };
+    /** The largest divergence of the last 10 s, m. */
+    worstDivergence10s: number | null;
   };
+  /** The 3D view: frame rate, quality level, whether it paused and why. */
+  view?: SimViewStats;
+  /** The page's main thread: long tasks (over 50 ms) seen, the longest, their total over 5 s. */
+  page: { longTasks: number; longestTaskMs: number; longTaskMsLast5s: number };
 }
 
 export const snapshot = (page: Page) =>

@@ -15,6 +15,15 @@ let browser: Browser;
 let operator: Page;
 
 const pose = async (page: Page) => (await until(page, (s) => s.pose !== undefined, 10_000, 'pose')).pose!;
+/** The camera stream as the media plugin's health reports it (viewers, state). */
+const mediaStream = async () => {
+  const health = await demo.app.health();
+  const data = health.plugins['@telekit/media-nvenc']?.data as Record<
+    string,
+    { viewers: number; state: string }
+  >;
+  return data?.['sim-camera'];
+};
 
 beforeAll(async () => {
   mkdirSync(results, { recursive: true });
@@ -29,25 +38,44 @@ afterAll(async () => {
 });
 
 describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
-  it('the page loads, video plays, link health shows numbers', async () => {
+  it('browser mode: the page draws its own simulation with the video closed; opening it plays it', async () => {
     await operator.goto(demo.operatorUrl);
     const s = await until(
       operator,
-      (x) => x.video.frames > 10 && x.video.state === 'playing' && x.link?.rtt != null,
+      (x) => x.link?.rtt != null && x.pose !== undefined && x.sim.mode.mode !== 'starting',
       60_000,
-      'video and link health',
+      'link health, pose and the simulation mode',
     );
-    expect(s.video.mode).toBe('webrtc');
     // The page also runs the scene (SIM_MODE auto: Chromium here keeps up) and syncs to the server.
-    const synced = await until(
-      operator,
-      (x) => x.sim.divergence !== undefined,
-      30_000,
-      'a synced page simulator',
-    );
-    expect(synced.sim.mode.mode).toBe('browser');
+    expect(s.sim.mode.mode).toBe('browser');
+    await until(operator, (x) => x.sim.divergence !== undefined, 30_000, 'a synced page simulator');
     await expect.poll(() => operator.locator('#sim-mode').textContent()).toBe('sim: browser + server');
-    expect(s.video.glassToGlassP50).not.toBeNull();
+    // …so it asks the server for no video until the operator opens it: no viewer at the server.
+    expect(s.videoOpen).toBe(false);
+    expect(await operator.locator('telekit-camera-viewer').count()).toBe(0);
+    await expect.poll(() => operator.locator('[data-field="video-note"]').textContent()).toMatch(/closed/);
+    expect(await mediaStream()).toMatchObject({ viewers: 0 });
+    // The 3D view says how fast it draws (or that it paused, and why).
+    await expect
+      .poll(() => operator.locator('telekit-sim-view [data-field="fps"]').textContent(), { timeout: 20_000 })
+      .toMatch(/\d+ fps · \w|paused/);
+    await operator.screenshot({ path: `${results}teleop-sim-browser-mode.png` });
+
+    await operator.getByRole('button', { name: 'Open video' }).click();
+    const opened = performance.now();
+    await until(operator, (x) => x.video.frames > 0, 30_000, 'the first video frame');
+    console.log(
+      `teleop-sim e2e: first video frame ${(performance.now() - opened).toFixed(0)} ms after opening`,
+    );
+    const v = await until(
+      operator,
+      (x) => x.video.frames > 10 && x.video.state === 'playing',
+      60_000,
+      'video playing',
+    );
+    expect(v.video.mode).toBe('webrtc');
+    expect(v.video.glassToGlassP50).not.toBeNull();
+    expect(await mediaStream()).toMatchObject({ viewers: 1 });
     await expect.poll(() => operator.locator('[data-field="rtt"]').textContent()).toMatch(/\d+\.\d ms/);
     await expect.poll(() => operator.locator('[data-field="offset"]').textContent()).toMatch(/ms/);
     await expect
@@ -73,6 +101,24 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     expect(Math.hypot(later.x - stopped.x, later.y - stopped.y)).toBeLessThan(0.03);
     const s = await snapshot(operator);
     expect(s.link?.inputToActuation?.count).toBeGreaterThan(10);
+    // The latency budget, stage by stage, as a waterfall in the link-health panel.
+    const waterfall = operator.getByRole('table', { name: 'Latency budget' });
+    await expect.poll(() => waterfall.locator('tr[data-stage]').count()).toBeGreaterThanOrEqual(7);
+    for (const stage of ['input', 'network', 'gate', 'forward', 'apply', 'report', 'total'])
+      await expect
+        .poll(() => waterfall.locator(`tr[data-stage="${stage}"] [data-field="p50"]`).textContent())
+        .toMatch(/\d+\.\d ms/);
+    expect(s.link?.budget.stages.map((x) => x.stage)).toEqual([
+      'input',
+      'network',
+      'gate',
+      'forward',
+      'apply',
+      'report',
+    ]);
+    // Every command's fate is shown, not only the applied ones'.
+    await expect.poll(() => operator.locator('[data-field="fates"]').textContent()).toMatch(/applied \d+/);
+    await operator.locator('telekit-link-health').screenshot({ path: `${results}teleop-sim-waterfall.png` });
   });
 
   it('e-stop halts the robot, the page shows the latch, and clearing takes a deliberate hold', async () => {

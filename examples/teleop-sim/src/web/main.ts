@@ -1,9 +1,10 @@
 // The demo page: one gateway client for every widget. The token comes in the URL the server
 // printed (`?token=…`); without one the gateway must be running with auth off.
-import { type Pose, Topics } from '@telekit/core';
+import { type Feed, type Pose, type Topic, Topics } from '@telekit/core';
 import { type ClientLinkHealth, gatewayClient } from '@telekit/gateway/client';
 import { BrowserSimulation, type DivergenceReport, SimTopics } from '@telekit/sim-browser';
-import { bindClient } from '@telekit/ui-widgets';
+import { bindClient, type CameraViewerStats, type TelekitCameraViewer } from '@telekit/ui-widgets';
+import { auditTime } from 'rxjs';
 
 const query = new URLSearchParams(location.search);
 const token = query.get('token') ?? undefined;
@@ -24,16 +25,11 @@ let health: ClientLinkHealth | undefined;
 client.subscribe(Topics.pose).subscribe((p) => {
   pose = p;
 });
-client.health$.subscribe((h) => {
-  health = h;
-});
 client.state$.subscribe((s) => {
   if (s.status === 'connected') say(undefined);
   else if (s.status === 'reconnecting' || s.status === 'disconnected')
     say(`gateway ${s.status}${s.reason ? `: ${s.reason}` : ''} — retrying by itself`);
 });
-const camera = document.querySelector('telekit-camera-viewer');
-if (camera && token) camera.token = token;
 
 // The scene also runs in this page when it can (SIM_MODE on the server, `?sim=` here): commands act
 // on it at once, the server's snapshots keep it honest, and the 3D view shows it.
@@ -42,49 +38,202 @@ const sim = await BrowserSimulation.fromServer({
   mode: query.get('sim'),
   reportDivergence: () => client.role !== 'viewer',
 });
+// The widgets' commands go to the server, and act on the page's simulator too.
+const control = sim.control(client);
+
+// ------------------------------------------------------------------------------------ the page's load
+// Long tasks on the main thread delay every input event; the gateway's figure for this page's
+// `input` stage says how late its commands actually left. Both tell the 3D view to yield.
+const longTasks = { count: 0, longestMs: 0, recent: [] as { at: number; ms: number }[] };
+try {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      longTasks.count++;
+      longTasks.longestMs = Math.max(longTasks.longestMs, e.duration);
+      longTasks.recent.push({ at: e.startTime, ms: e.duration });
+      view?.inputLag(e.duration);
+    }
+    const from = performance.now() - 5_000;
+    longTasks.recent = longTasks.recent.filter((t) => t.at >= from);
+  }).observe({ type: 'longtask', buffered: false });
+} catch {
+  // No Long Tasks API here (Firefox, Safari): the gateway's input figure still feeds the view.
+}
+const loadBadge = document.getElementById('page-load');
+client.health$.subscribe((h) => {
+  health = h;
+  const input = h.budget.stages.find((s) => s.stage === 'input');
+  if (input) view?.inputLag(input.p99);
+  if (loadBadge) {
+    const late = input?.p99 ?? 0;
+    loadBadge.textContent = input ? `page: input → send p99 ${late.toFixed(1)} ms` : 'page: —';
+    loadBadge.classList.toggle('busy', late > 16);
+    loadBadge.title = input
+      ? late > 16
+        ? `This page is busy: its commands left up to ${late.toFixed(0)} ms after your input (p99, last ${h.budget.windowMs / 1000} s). The 3D view lowers its quality or pauses first; closing the video helps too.`
+        : `Commands leave this page within ${late.toFixed(1)} ms of your input (p99, last ${h.budget.windowMs / 1000} s).`
+      : 'No commands sent lately.';
+  }
+});
+
+// ------------------------------------------------------------------------------------ the 3D view
 const view = document.querySelector('telekit-sim-view');
 const badge = document.getElementById('sim-mode');
 let divergence: DivergenceReport | undefined;
+// The worst of the last 10 s too, not only the latest: a drive's divergence shows while it lasts.
+let divergences: { at: number; max: number }[] = [];
 sim.divergence$.subscribe((d) => {
-  if (d) divergence = d;
+  if (!d) return;
+  divergence = d;
+  const now = performance.now();
+  divergences = [...divergences.filter((x) => x.at > now - 10_000), { at: now, max: d.max }];
 });
+if (view) view.bodies = () => sim.bodies();
+
+// ------------------------------------------------------------------------------------ video on demand
+// In browser mode the page draws its own simulation: the operator asks for the server's video only
+// when they open it (and the server renders and encodes only while someone watches). Viewers and
+// server mode keep it on.
+// (The widget pages, `/widgets/<tag>`, run this script too, without the camera panel.)
+const slot = document.getElementById('camera-slot');
+const toggle = document.getElementById('video-toggle') as HTMLButtonElement | null;
+const note = document.getElementById('video-note');
+let camera: TelekitCameraViewer | undefined = document.querySelector('telekit-camera-viewer') ?? undefined;
+if (camera && token) camera.token = token;
+let videoOpenedAt: number | undefined;
+let userClosed = false;
+const closedStats: CameraViewerStats = {
+  mode: 'none',
+  state: 'starting',
+  frames: 0,
+  fps: 0,
+  bitrateKbps: 0,
+  glassToGlassP50: null,
+  jitterMs: null,
+};
+
+function openVideo(): void {
+  if (camera || !slot || !toggle) return;
+  camera = document.createElement('telekit-camera-viewer');
+  camera.stream = 'sim-camera';
+  if (token) camera.token = token;
+  camera.client = control;
+  slot.append(camera);
+  videoOpenedAt = performance.now();
+  toggle.textContent = 'Close video';
+  showVideoNote();
+}
+
+function closeVideo(): void {
+  if (!slot || !toggle) return;
+  camera?.remove();
+  camera = undefined;
+  videoOpenedAt = undefined;
+  toggle.textContent = 'Open video';
+  showVideoNote();
+}
+
+function showVideoNote(): void {
+  if (!note) return;
+  const browser = sim.mode.mode === 'browser';
+  note.textContent = camera
+    ? browser
+      ? 'the server’s camera (the 3D view shows this page’s own simulation)'
+      : 'the server’s camera'
+    : browser
+      ? 'closed: this page simulates the scene itself, so the server sends no video until you open it'
+      : 'closed';
+}
+
+toggle?.addEventListener('click', () => {
+  if (camera) {
+    userClosed = true;
+    closeVideo();
+  } else {
+    userClosed = false;
+    openVideo();
+  }
+});
+
+/** Video is on by default for viewers and in server mode; in browser mode only when asked for. */
+function chooseVideo(): void {
+  const mode = sim.mode.mode;
+  if (mode === 'starting' || !toggle) return;
+  toggle.hidden = false;
+  if ((mode === 'server' || client.role === 'viewer') && !userClosed) openVideo();
+  showVideoNote();
+}
+
 sim.mode$.subscribe(({ mode, reason }) => {
   if (view) view.source = mode === 'browser' ? 'local' : 'telemetry';
   if (badge) {
     badge.textContent = mode === 'browser' ? 'sim: browser + server' : `sim: ${mode}`;
     badge.title = reason;
   }
+  chooseVideo();
 });
-// Drawn at 30 fps: enough for a 3D view, and half the rendering of every frame (software WebGL
-// shares the CPU with the video decoder on small machines).
-let drawn = 0;
-const draw = (now: number) => {
-  if (view && sim.mode.mode === 'browser' && now - drawn >= 33) {
-    drawn = now;
-    view.setBodies(sim.bodies());
-  }
-  requestAnimationFrame(draw);
-};
-requestAnimationFrame(draw);
 
-// The widgets' commands go to the server, and act on the page's simulator too.
-bindClient(sim.control(client));
+bindClient(control);
+// The plot redraws its canvas for every sample it gets: at the pose's 20 Hz that was most of what
+// the page cost the browser's compositor (software here), and it delayed the operator's commands.
+// A position plot over 15 s needs no more than four points a second.
+const plot = document.querySelector('telekit-telemetry-plot');
+if (plot) plot.client = sampled(control, 250);
+
+/** The client, with every subscription thinned to at most one sample per `ms` (the latest). */
+function sampled<T extends typeof control>(c: T, ms: number): T {
+  return new Proxy(c, {
+    get(target, key) {
+      if (key === 'subscribe')
+        return <M>(topic: Topic<M>, opts?: { depth?: number }) => {
+          const feed = target.subscribe(topic, opts);
+          return Object.assign(feed.pipe(auditTime(ms)), {
+            topic: feed.topic,
+            stats: () => feed.stats(),
+          }) as Feed<M>;
+        };
+      const value = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 client
   .connect()
   .then(() => sim.start())
+  .then(() => chooseVideo())
   .catch((error: Error) => say(`cannot connect: ${error.message}`));
 
 /** What the page measured, for `--check` and the tests. */
 function snapshot() {
   return {
     pose: pose ? { x: pose.position.x, y: pose.position.y, yaw: yaw(pose) } : undefined,
-    video: camera?.stats,
+    video: camera?.stats ?? closedStats,
+    videoOpen: camera !== undefined,
+    videoOpenedMsAgo: videoOpenedAt === undefined ? null : performance.now() - videoOpenedAt,
     link: health
-      ? { rtt: health.rtt, offset: health.offset, inputToActuation: health.inputToActuation }
+      ? {
+          rtt: health.rtt,
+          offset: health.offset,
+          inputToActuation: health.inputToActuation,
+          budget: health.budget,
+          commandsSent: health.commandsSent,
+        }
       : undefined,
     holdsControl: client.holdsControl,
     banner: banner.textContent,
-    sim: { mode: sim.mode, divergence },
+    sim: {
+      mode: sim.mode,
+      divergence,
+      worstDivergence10s: divergences
+        .filter((x) => x.at > performance.now() - 10_000)
+        .reduce<number | null>((m, x) => Math.max(m ?? 0, x.max), null),
+    },
+    view: view?.stats,
+    page: {
+      longTasks: longTasks.count,
+      longestTaskMs: longTasks.longestMs,
+      longTaskMsLast5s: longTasks.recent.reduce((sum, t) => sum + t.ms, 0),
+    },
   };
 }
 const yaw = (p: Pose) => {
@@ -94,7 +243,14 @@ const yaw = (p: Pose) => {
 
 declare global {
   interface Window {
-    telekit: { client: typeof client; sim: typeof sim; snapshot: typeof snapshot; topics: typeof Topics };
+    telekit: {
+      client: typeof client;
+      sim: typeof sim;
+      snapshot: typeof snapshot;
+      topics: typeof Topics;
+      openVideo: typeof openVideo;
+      closeVideo: typeof closeVideo;
+    };
   }
 }
-window.telekit = { client, sim, snapshot, topics: Topics };
+window.telekit = { client, sim, snapshot, topics: Topics, openVideo, closeVideo };
