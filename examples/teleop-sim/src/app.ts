@@ -188,16 +188,42 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
     },
     async status() {
       const health = await app.health();
-      const sim = health.plugins['@telekit/sim-genesis']?.data as { realtimeFactor?: number } | undefined;
+      // What the plugins report in their health: the sidecar its real-time factor and its CPU by
+      // part (cores), the media plugin each stream (state, fps, holders, the server's video stages)
+      // and the CPU of the encoders, the SFU worker and this Node process.
+      type Cores = Record<string, number | undefined>;
+      type Stage = { stage: string; p50: number; p99: number };
+      const sim = health.plugins['@telekit/sim-genesis']?.data as
+        | { realtimeFactor?: number; cpu?: Cores; camera?: { on: boolean } }
+        | undefined;
       const media = health.plugins['@telekit/media-nvenc']?.data as
-        | Record<string, { fps: number; viewers: number; state: string }>
+        | (Record<
+            string,
+            { fps: number; viewers: number; holders?: number; state: string; budget?: { stages: Stage[] } }
+          > & { cpu?: Cores })
         | undefined;
       const video = media?.['sim-camera'];
       const p50 = histogramP50((await g.metrics.inputToActuation.get()).values);
+      const c = (v: number | undefined) => (v ?? 0).toFixed(2);
+      const sidecar = sim?.cpu;
+      const server =
+        (sidecar?.total ?? 0) + (media?.cpu?.encoder ?? 0) + (media?.cpu?.sfu ?? 0) + (media?.cpu?.node ?? 0);
+      const stages = video?.budget?.stages.map((s) => `${s.stage} ${s.p50.toFixed(0)}`).join('/');
       return [
         `sim ×${(sim?.realtimeFactor ?? 0).toFixed(2)} real time`,
-        video ? `video ${video.fps.toFixed(1)} fps (${video.state})` : 'video —',
-        `viewers ${video?.viewers ?? 0}`,
+        video
+          ? `video ${video.fps.toFixed(1)} fps (${video.state}), ${video.viewers} viewer${video.viewers === 1 ? '' : 's'}${
+              (video.holders ?? 0) > video.viewers
+                ? ` + ${(video.holders ?? 0) - video.viewers} other holder(s)`
+                : ''
+            }`
+          : 'video —',
+        sidecar
+          ? `server CPU ${c(server)} core: sidecar physics ${c(sidecar.physics)} render ${c(sidecar.render)} rest ${c(
+              (sidecar.loop ?? 0) + (sidecar.other ?? 0),
+            )}, encoder ${c(media?.cpu?.encoder)}, node ${c(media?.cpu?.node)}, SFU ${c(media?.cpu?.sfu)}`
+          : 'server CPU —',
+        ...(stages ? [`video stages p50 ${stages} ms`] : []),
         `input→actuation p50 ${p50 === undefined ? '—' : `≤ ${(p50 * 1000).toFixed(0)} ms`}`,
         `clients ${g.clients().length}`,
       ].join(' · ');
