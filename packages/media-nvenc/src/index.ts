@@ -27,9 +27,9 @@ export {
   STATS_FRAMES_MS,
   type ViewerFrames,
 } from './media-signalling.js';
-export { CpuRate, processCpuMs } from './process-cpu.js';
 export { freeTcpPort } from './ports.js';
 export { chooseEncoder, probeEncoder } from './probe-encoder.js';
+export { CpuRate, processCpuMs } from './process-cpu.js';
 export {
   type ConsumerInfo,
   createSfu,

@@ -122,9 +122,13 @@ function continueSequence(producer: types.Producer): () => Promise<number> {
 export function nvencMedia(options: MediaPluginOptions): Plugin {
   const named = options.streams.find((spec) => spec.id === 'cpu');
   if (named)
-    throw new TelekitError('E_CONFIG', 'a stream may not be named cpu (health data reports the CPU under it)', {
-      context: { field: 'streams[].id' },
-    });
+    throw new TelekitError(
+      'E_CONFIG',
+      'a stream may not be named cpu (health data reports the CPU under it)',
+      {
+        context: { field: 'streams[].id' },
+      },
+    );
   let sfu: Sfu | undefined;
   let monitor: StreamMonitor | undefined;
   const encoders = new Map<string, SupervisedEncoder>();
@@ -155,7 +159,8 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
       const demand = createMediaDemand({
         streams: options.streams.map((spec) => spec.id),
         ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
-        onChange: (stream, holders) => ctx.logger.debug?.('stream holders', { stream, holders: holders.length }),
+        onChange: (stream, holders) =>
+          ctx.logger.debug?.('stream holders', { stream, holders: holders.length }),
       });
       ctx.onTeardown(() => demand.close());
       const timelines = new Map<string, VideoTimeline>();

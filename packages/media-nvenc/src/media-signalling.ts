@@ -124,9 +124,7 @@ const handler = <T>(topic: Topic<T>, handle: Handler<T>['handle']): Handler<unkn
  * media.release('client-1'); // its transports, consumers and ports are freed
  * ```
  */
-export function createMediaSignalling(
-  options: MediaSignallingOptions,
-): MediaSignalling & { close(): void } {
+export function createMediaSignalling(options: MediaSignallingOptions): MediaSignalling & { close(): void } {
   const { sfu, monitor, streams, hlsDirs, logger, demand } = options;
   const joinHoldMs = options.joinHoldMs ?? 15_000;
   const hlsHoldMs = options.hlsHoldMs ?? 6_000;
@@ -154,7 +152,10 @@ export function createMediaSignalling(
   const holdForJoin = (clientId: string, stream: string) => {
     if (!demand) return;
     let holds = joinHolds.get(clientId);
-    if (!holds) joinHolds.set(clientId, (holds = new Map()));
+    if (!holds) {
+      holds = new Map();
+      joinHolds.set(clientId, holds);
+    }
     const held = holds.get(stream);
     if (held) {
       held.timer.refresh();
@@ -295,7 +296,8 @@ export function createMediaSignalling(
       for (const c of sfu.consumers()) {
         if (!mine.has(c.id)) continue;
         const timeline = options.timelines?.get(c.stream);
-        if (timeline) frames.push({ consumer: c.id, stream: c.stream, frames: timeline.framesFor(c.id, since) });
+        if (timeline)
+          frames.push({ consumer: c.id, stream: c.stream, frames: timeline.framesFor(c.id, since) });
       }
       return { streams: monitor.streams(), viewers: monitor.viewers(mine), frames };
     }),

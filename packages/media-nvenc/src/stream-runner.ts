@@ -69,7 +69,8 @@ export class StreamRunner {
       if (this.#closed) return;
       if (this.#wanted && !this.#running) await this.#start();
       else if (!this.#wanted && this.#running) await this.#stop();
-      else if (this.#wanted && this.#running && !this.#stopSource && this.#o.startSource) await this.#source();
+      else if (this.#wanted && this.#running && !this.#stopSource && this.#o.startSource)
+        await this.#source();
     });
   }
 
@@ -78,9 +79,11 @@ export class StreamRunner {
     logger.info('stream starting: someone watches', { stream: id });
     this.#running = true;
     await Promise.all([
-      encoder.start().catch((error: unknown) =>
-        logger.error('encoder did not start', { stream: id, error: String(error) }),
-      ),
+      encoder
+        .start()
+        .catch((error: unknown) =>
+          logger.error('encoder did not start', { stream: id, error: String(error) }),
+        ),
       this.#source(),
     ]);
   }

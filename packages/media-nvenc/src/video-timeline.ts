@@ -151,7 +151,10 @@ export class VideoTimeline {
   /** A frame's last packet left the SFU for `consumer` at `at`. */
   sfuOut(consumer: string, rtpTimestamp: number, at: number): void {
     let frames = this.#out.get(consumer);
-    if (!frames) this.#out.set(consumer, (frames = new Recent(this.#keep)));
+    if (!frames) {
+      frames = new Recent(this.#keep);
+      this.#out.set(consumer, frames);
+    }
     const known = this.#frames.get(rtpTimestamp);
     if (known?.sfuInAt !== undefined) this.#stages.sfu.add(at, at - known.sfuInAt);
     frames.set(rtpTimestamp, { rtpTimestamp, ...known, sfuOutAt: at });
@@ -201,7 +204,10 @@ export class VideoTimeline {
 
   #known(rtp: number): Known {
     let known = this.#frames.get(rtp);
-    if (!known) this.#frames.set(rtp, (known = {}));
+    if (!known) {
+      known = {};
+      this.#frames.set(rtp, known);
+    }
     return known;
   }
 }

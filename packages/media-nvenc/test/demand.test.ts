@@ -1,7 +1,7 @@
-import { createApp, MediaSignallingToken, inProcess, silentLogger } from '@telekit/core';
+import { createApp, inProcess, MediaSignallingToken, silentLogger } from '@telekit/core';
 import { genesisSim, type SidecarHealth } from '@telekit/sim-genesis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type MediaHealthData, MediaDemandToken, nvencMedia } from '../src/index.js';
+import { MediaDemandToken, type MediaHealthData, nvencMedia } from '../src/index.js';
 import { descendants } from './processes.js';
 
 // Video on demand with the real parts: the MuJoCo sidecar renders its camera and ffmpeg encodes it
@@ -62,7 +62,9 @@ async function expectLive() {
 }
 
 describe('video on demand', () => {
-  it('with nobody watching, the sidecar renders nothing and no encoder runs', { timeout: 30_000 }, async () => {
+  it('with nobody watching, the sidecar renders nothing and no encoder runs', {
+    timeout: 30_000,
+  }, async () => {
     await expectIdle();
     expect((await health()).stream).toMatchObject({ state: 'idle', holders: 0, fps: 0 });
   });

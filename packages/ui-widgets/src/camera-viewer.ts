@@ -255,7 +255,10 @@ export class TelekitCameraViewer extends TelekitWidget {
           (await consumer.getStats()).forEach(
             (r: { type: string; bytesReceived?: number; jitter?: number }) => {
               if (r.type === 'inbound-rtp')
-                out = { bytes: r.bytesReceived ?? 0, jitterMs: r.jitter === undefined ? null : r.jitter * 1000 };
+                out = {
+                  bytes: r.bytesReceived ?? 0,
+                  jitterMs: r.jitter === undefined ? null : r.jitter * 1000,
+                };
             },
           );
           return out;

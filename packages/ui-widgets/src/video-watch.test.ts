@@ -23,7 +23,10 @@ function requester(frames: () => unknown[] = () => []): MediaRequester & { topic
       topics.push(topic);
       if (topic === '/media/streams') return { streams: [cam] } as T;
       if (topic === '/media/stats')
-        return { streams: [{ stream: 'cam', state: 'live' }], frames: [{ consumer: 'c1', frames: frames() }] } as T;
+        return {
+          streams: [{ stream: 'cam', state: 'live' }],
+          frames: [{ consumer: 'c1', frames: frames() }],
+        } as T;
       throw new Error(`unexpected ${topic}`);
     },
   };
@@ -144,7 +147,10 @@ describe('VideoWatch: the sequence', () => {
     const w = session('webrtc');
     const watch = new VideoWatch({
       client: requester(),
-      players: { webrtc: () => new Promise((r) => (resolve = r)), hls: () => Promise.reject(new Error('no')) },
+      players: {
+        webrtc: () => new Promise((r) => (resolve = r)),
+        hls: () => Promise.reject(new Error('no')),
+      },
       now,
     });
     watch.start();
@@ -161,7 +167,14 @@ describe('VideoWatch: the latency budget', () => {
   it('joins each frame with its server times by RTP timestamp, checked against the stamp', async () => {
     // Frame k: rendered at T, ready T+8, sent T+9, at the SFU T+15, out T+16; received T+18,
     // handed to the compositor T+30 after a 4 ms decode, on the glass T+40.
-    const frames: { rtpTimestamp: number; capturedAt: number; readyAt: number; sentAt: number; sfuInAt: number; sfuOutAt: number }[] = [];
+    const frames: {
+      rtpTimestamp: number;
+      capturedAt: number;
+      readyAt: number;
+      sentAt: number;
+      sfuInAt: number;
+      sfuOutAt: number;
+    }[] = [];
     const w = session('webrtc');
     const watch = new VideoWatch({
       client: requester(() => frames),

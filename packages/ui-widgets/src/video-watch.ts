@@ -306,7 +306,8 @@ export class VideoWatch {
       }
       this.#pending.delete(f.rtpTimestamp);
       const at = p.at;
-      if (f.capturedAt !== undefined && f.sentAt !== undefined) this.#add('render', at, f.sentAt - f.capturedAt);
+      if (f.capturedAt !== undefined && f.sentAt !== undefined)
+        this.#add('render', at, f.sentAt - f.capturedAt);
       if (f.sentAt !== undefined && f.sfuInAt !== undefined) this.#add('encode', at, f.sfuInAt - f.sentAt);
       if (f.sfuInAt !== undefined) this.#add('sfu', at, f.sfuOutAt - f.sfuInAt);
       this.#add('network', at, this.#serverTime(p.frame.receiveTime!) - f.sfuOutAt);
@@ -323,7 +324,11 @@ export class VideoWatch {
       const p = percentiles(this.#values(stage, now));
       if (p) stages.push({ stage, ...p });
     }
-    return { windowMs: this.#o.windowMs, stages, glassToGlass: percentiles(this.#values('glassToGlass', now)) };
+    return {
+      windowMs: this.#o.windowMs,
+      stages,
+      glassToGlass: percentiles(this.#values('glassToGlass', now)),
+    };
   }
 
   /** A page time as ms on the server's clock. */
@@ -334,7 +339,10 @@ export class VideoWatch {
   #add(key: VideoStage | 'glassToGlass', at: number, ms: number): void {
     if (!Number.isFinite(ms)) return;
     let w = this.#windows.get(key);
-    if (!w) this.#windows.set(key, (w = []));
+    if (!w) {
+      w = [];
+      this.#windows.set(key, w);
+    }
     w.push({ at, ms });
     if (w.length > 2_048) w.shift();
   }
@@ -373,7 +381,9 @@ export class VideoWatch {
       const { streams } = await client.request<{ streams: StreamInfo[] }>('/media/streams', {});
       const stream = this.#o.stream ? streams.find((s) => s.id === this.#o.stream) : streams[0];
       if (!stream)
-        throw new Error(this.#o.stream ? `no stream named ${this.#o.stream}` : 'the server offers no streams');
+        throw new Error(
+          this.#o.stream ? `no stream named ${this.#o.stream}` : 'the server offers no streams',
+        );
       this.#stream = stream.id;
       let session: VideoSession | undefined;
       if (mode !== 'hls') {
