@@ -143,6 +143,17 @@ export {
   parseMessage,
   ValidationError,
 } from './schemas/validate.js';
+export { type Codec, jsonCodec, msgpackCodec } from './transport/codec.js';
+export {
+  type DefinedTransport,
+  type DefineTransportOptions,
+  defineTransport,
+  type Link,
+  type LinkEvents,
+  type LinkFrame,
+  type LinkStats,
+  type ReconnectOptions,
+} from './transport/define-transport.js';
 export {
   createInProcessBus,
   type InProcessBus,
@@ -161,4 +172,5 @@ export type {
   SubscribeOptions,
   Transport,
   TransportCapabilities,
+  TransportFault,
 } from './transport/transport.js';

@@ -1,6 +1,7 @@
 import {
   type Clock,
   type ConnectionState,
+  createInProcessBus,
   type Feed,
   type Header,
   inProcessTransport,
@@ -11,6 +12,7 @@ import {
   TelekitError,
   type Topic,
   type Transport,
+  type TransportFault,
   ValidationError,
 } from '@telekit/core';
 import type * as rclnodejs from 'rclnodejs';
@@ -153,10 +155,13 @@ export async function createRosTransport(options: RosTransportOptions = {}): Pro
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const mappings = options.mappings ?? defaultMappings();
-  const local = inProcessTransport({ name: 'ros' });
+  // The bus counts what the boundary refuses in the feeds of the topic.
+  const bus = createInProcessBus();
+  const local = inProcessTransport({ bus, name: 'ros' });
   const state = new BehaviorSubject<ConnectionState>({ status: 'connecting', since: clock.now() });
   const graph = new BehaviorSubject<readonly RosTopicState[]>([]);
   const errors = new Subject<RosMappingError>();
+  const faults = new Subject<TransportFault>();
   const counters = new Map<RosMapping, { forwarded: number; rejected: number }>();
   const logged = new Map<RosMapping, number>();
   const subscriptions: Subscription[] = [];
@@ -184,8 +189,10 @@ export async function createRosTransport(options: RosTransportOptions = {}): Pro
     });
   }
 
-  const reject = (m: RosMapping, message: string, field?: string) => {
+  const reject = (m: RosMapping, message: string, field?: string, code = 'E_VALIDATION') => {
     counters.get(m)!.rejected++;
+    if (m.direction === 'from-ros') bus.refused(m.topic as Topic<unknown>);
+    faults.next({ code, message, topic: m.topic.name, ...(field ? { field } : {}) });
     const e: RosMappingError = {
       ros: m.ros,
       telekit: m.topic.name,
@@ -243,7 +250,7 @@ export async function createRosTransport(options: RosTransportOptions = {}): Pro
           publisher.publish(out as never, { validate: true });
           counters.get(m)!.forwarded++;
         } catch (error) {
-          reject(m, `${m.ros} (${m.type}): ${(error as Error).message}`);
+          reject(m, `${m.ros} (${m.type}): ${(error as Error).message}`, undefined, 'E_ROS_NODE');
         }
       }),
     );
@@ -329,7 +336,11 @@ export async function createRosTransport(options: RosTransportOptions = {}): Pro
   const transport: RosTransport = {
     name: `ros:${options.nodeName ?? 'telekit'}`,
     capabilities: { reconnect: true, remote: true },
+    get state() {
+      return state.value;
+    },
     state$: state.asObservable(),
+    faults$: faults.asObservable(),
     node,
     graph$: graph.asObservable(),
     errors$: errors.asObservable(),
@@ -415,6 +426,7 @@ export async function createRosTransport(options: RosTransportOptions = {}): Pro
       state.complete();
       graph.complete();
       errors.complete();
+      faults.complete();
     },
   };
   return transport;

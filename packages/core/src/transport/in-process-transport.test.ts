@@ -52,6 +52,8 @@ describe('inProcessTransport', () => {
       superseded: 9,
       stale: 0,
       pending: 0,
+      refused: 0,
+      duplicates: 0,
     });
     expect(telemetry.stats()).toEqual({
       received: 10,
@@ -60,6 +62,8 @@ describe('inProcessTransport', () => {
       superseded: 0,
       stale: 0,
       pending: 0,
+      refused: 0,
+      duplicates: 0,
     });
     await t.close();
   });

@@ -1,4 +1,4 @@
-import { BehaviorSubject, Observable, type Subscriber } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, Observable, Subject, type Subscriber, takeUntil } from 'rxjs';
 import { type Clock, systemClock } from '../clock.js';
 import { TelekitError } from '../errors.js';
 import { checkDeadline } from '../safety/deadline.js';
@@ -6,7 +6,14 @@ import type { Header } from '../schemas/common.js';
 import type { Topic } from '../schemas/topic.js';
 import { isValidated, parseMessage } from '../schemas/validate.js';
 import { Mailbox } from './mailbox.js';
-import type { ConnectionState, Feed, FeedStats, SubscribeOptions, Transport } from './transport.js';
+import type {
+  ConnectionState,
+  Feed,
+  FeedStats,
+  SubscribeOptions,
+  Transport,
+  TransportFault,
+} from './transport.js';
 
 /** Runs a flush later; the default is `queueMicrotask`. */
 export type Schedule = (flush: () => void) => void;
@@ -27,6 +34,13 @@ export interface InProcessBusOptions {
    * arrive from another machine. Default 0.
    */
   offset?: () => number;
+  /**
+   * When a feed is live ({@link Feed.live$}). `'local'` (default): as soon as it has a subscriber.
+   * `'acknowledged'`: only once the transport built on the bus says the other side acknowledged
+   * the topic's subscription ({@link InProcessBus.setLive}); for transports that fetch topics from
+   * elsewhere.
+   */
+  liveness?: 'local' | 'acknowledged';
 }
 
 interface Mailroom {
@@ -34,10 +48,13 @@ interface Mailroom {
   readonly mailbox: Mailbox<unknown>;
   readonly ttl: number;
   readonly observers: Set<Subscriber<unknown>>;
+  readonly live: BehaviorSubject<boolean>;
 }
 
 interface FeedHooks {
   isClosed(): boolean;
+  /** Emits once, when the transport closes. */
+  readonly closing: Observable<void>;
   open(room: Mailroom): void;
   shut(room: Mailroom): void;
 }
@@ -57,6 +74,16 @@ export interface InProcessBus {
    * local subscribers, under the lane rules. Not validated here: validate at the boundary first.
    */
   inject(topic: Topic<unknown>, message: unknown): void;
+  /**
+   * Says whether the other side has acknowledged a topic's subscription (with `liveness:
+   * 'acknowledged'`): the topic's feeds are live while it is true. Forgotten when the topic loses
+   * its last local subscriber.
+   */
+  setLive(topic: Topic<unknown>, live: boolean): void;
+  /** Counts a message on `topic` refused at the boundary, in every open feed of the topic. */
+  refused(topic: Topic<unknown>): void;
+  /** Counts a duplicate of a message already received on `topic`, in every open feed of the topic. */
+  duplicated(topic: Topic<unknown>): void;
 }
 
 class Bus implements InProcessBus {
@@ -64,6 +91,8 @@ class Bus implements InProcessBus {
   readonly #schedule: Schedule;
   readonly #demand: InProcessBusOptions['demand'];
   readonly #offset: () => number;
+  readonly #acknowledged: boolean;
+  readonly #live = new Set<string>();
   readonly #rooms = new Map<string, Set<Mailroom>>();
   readonly #latched = new Map<string, unknown>();
   readonly #dirty = new Set<Mailroom>();
@@ -75,6 +104,7 @@ class Bus implements InProcessBus {
     this.#schedule = options.schedule ?? ((flush) => queueMicrotask(flush));
     this.#demand = options.demand;
     this.#offset = options.offset ?? (() => 0);
+    this.#acknowledged = options.liveness === 'acknowledged';
   }
 
   get topics(): readonly Topic<unknown>[] {
@@ -83,6 +113,22 @@ class Bus implements InProcessBus {
 
   inject(topic: Topic<unknown>, message: unknown): void {
     this.post(topic, message);
+  }
+
+  setLive(topic: Topic<unknown>, live: boolean): void {
+    const rooms = this.#rooms.get(topic.name);
+    if (!rooms) return;
+    if (live) this.#live.add(topic.name);
+    else this.#live.delete(topic.name);
+    for (const room of rooms) if (room.live.value !== live) room.live.next(live);
+  }
+
+  refused(topic: Topic<unknown>): void {
+    for (const room of this.#rooms.get(topic.name) ?? []) room.mailbox.refused();
+  }
+
+  duplicated(topic: Topic<unknown>): void {
+    for (const room of this.#rooms.get(topic.name) ?? []) room.mailbox.duplicated();
   }
 
   post(topic: Topic<unknown>, message: unknown): void {
@@ -103,6 +149,7 @@ class Bus implements InProcessBus {
       this.#rooms.set(room.topic.name, rooms);
     }
     rooms.add(room);
+    room.live.next(!this.#acknowledged || this.#live.has(room.topic.name));
     if (rooms.size === 1) this.#demand?.open(room.topic);
     // Telemetry is state: a late subscriber starts from the last sample. Control is not replayed.
     if (room.topic.lane === 'telemetry' && this.#latched.has(room.topic.name)) {
@@ -116,8 +163,10 @@ class Bus implements InProcessBus {
     const rooms = this.#rooms.get(room.topic.name);
     if (!rooms?.delete(room)) return;
     this.#dirty.delete(room);
+    if (room.live.value) room.live.next(false);
     if (rooms.size === 0) {
       this.#rooms.delete(room.topic.name);
+      this.#live.delete(room.topic.name);
       if (this.#demand) {
         this.#latched.delete(room.topic.name);
         this.#demand.close(room.topic);
@@ -181,6 +230,7 @@ export interface InProcessTransportOptions {
 
 class InProcessFeed<T> extends Observable<T> implements Feed<T> {
   readonly topic: Topic<T>;
+  readonly live$: Observable<boolean>;
   readonly #room: Mailroom;
 
   constructor(topic: Topic<T>, room: Mailroom, hooks: FeedHooks) {
@@ -204,6 +254,14 @@ class InProcessFeed<T> extends Observable<T> implements Feed<T> {
     });
     this.topic = topic;
     this.#room = room;
+    this.live$ = new Observable<boolean>((subscriber) => {
+      if (hooks.isClosed()) {
+        subscriber.next(false);
+        subscriber.complete();
+        return;
+      }
+      return room.live.pipe(distinctUntilChanged(), takeUntil(hooks.closing)).subscribe(subscriber);
+    });
   }
 
   stats(): Readonly<FeedStats> {
@@ -230,11 +288,15 @@ export function inProcessTransport(options: InProcessTransportOptions = {}): Tra
   const name = options.name ?? 'in-process';
   const validate = options.validate ?? true;
   const state = new BehaviorSubject<ConnectionState>({ status: 'connected', since: bus.clock.now() });
+  // Nothing goes wrong after the fact in one process; the stream is here for the contract.
+  const faults = new Subject<TransportFault>();
+  const closing = new Subject<void>();
   // Mailboxes with at least one subscriber, to complete on close.
   const rooms = new Set<Mailroom>();
   let closed = false;
   const hooks: FeedHooks = {
     isClosed: () => closed,
+    closing,
     open(room) {
       rooms.add(room);
       bus.open(room);
@@ -248,7 +310,11 @@ export function inProcessTransport(options: InProcessTransportOptions = {}): Tra
   return {
     name,
     capabilities: { reconnect: false, remote: false },
+    get state() {
+      return state.value;
+    },
     state$: state.asObservable(),
+    faults$: faults.asObservable(),
     async connect() {
       if (closed)
         throw new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', {
@@ -278,6 +344,7 @@ export function inProcessTransport(options: InProcessTransportOptions = {}): Tra
         ),
         ttl: opts.ttl ?? topic.ttl,
         observers: new Set(),
+        live: new BehaviorSubject(false),
       };
       return new InProcessFeed(topic, room, hooks);
     },
@@ -289,8 +356,11 @@ export function inProcessTransport(options: InProcessTransportOptions = {}): Tra
         for (const observer of [...room.observers]) observer.complete();
         hooks.shut(room);
       }
+      closing.next();
+      closing.complete();
       state.next({ status: 'closed', since: bus.clock.now(), reason: 'closed by owner' });
       state.complete();
+      faults.complete();
     },
   };
 }

@@ -19,7 +19,16 @@ export class Mailbox<T> {
   readonly #ring: (T | undefined)[];
   #head = 0;
   #size = 0;
-  readonly #stats: FeedStats = { received: 0, delivered: 0, dropped: 0, superseded: 0, stale: 0, pending: 0 };
+  readonly #stats: FeedStats = {
+    received: 0,
+    delivered: 0,
+    dropped: 0,
+    superseded: 0,
+    stale: 0,
+    pending: 0,
+    refused: 0,
+    duplicates: 0,
+  };
 
   constructor(policy: MailboxPolicy) {
     const depth = policy.kind === 'latest' ? 1 : policy.depth;
@@ -65,6 +74,16 @@ export class Mailbox<T> {
 
   expired(): void {
     this.#stats.stale++;
+  }
+
+  /** Counts a message on this topic refused at the boundary (it never reached the mailbox). */
+  refused(): void {
+    this.#stats.refused++;
+  }
+
+  /** Counts a copy of a message already received (it never reached the mailbox). */
+  duplicated(): void {
+    this.#stats.duplicates++;
   }
 
   stats(): FeedStats {

@@ -238,6 +238,8 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
   // Local delivery: the lane rules, with control deadlines judged on this client's clock.
   const bus = createInProcessBus({
     clock,
+    // A feed is live once the gateway answered its `sub`.
+    liveness: 'acknowledged',
     demand: {
       open: (topic) => void request(topic, 'sub'),
       close: (topic) => void request(topic, 'unsub'),
@@ -255,6 +257,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
         : { topic: topic.name };
     socket.emit(verb, args, (ack: Ack) => {
       if (!ack.ok) faults$.next(ack.error);
+      else if (verb === 'sub' && socket.connected) bus.setLive(topic, true);
     });
   }
 
@@ -269,6 +272,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
         try {
           payload = unpackMessage(payload as Uint8Array);
         } catch {
+          bus.refused(topic);
           faults$.next({
             code: 'E_PROTOCOL',
             message: 'gateway sent an undecodable message',
@@ -279,6 +283,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
       }
       const checked = checkMessage(topic, payload);
       if (!checked.ok) {
+        bus.refused(topic);
         faults$.next({
           code: 'E_VALIDATION',
           message: `gateway sent ${checked.error.message}`,
@@ -378,6 +383,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     });
     socket.on('disconnect', (reason) => {
       delete welcome[lane];
+      for (const topic of bus.topics) if (laneOf(topic) === lane) bus.setLive(topic, false);
       if (lane === 'control') controlWelcome = new Promise<void>((r) => (controlWelcomed = r));
       if (closed) return;
       setState(socket.active ? 'reconnecting' : 'disconnected', reason);
@@ -393,6 +399,9 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     [SOCKETS]: sockets,
     name: 'gateway-client',
     capabilities: { reconnect: true, remote: true },
+    get state() {
+      return state.value;
+    },
     state$: state.asObservable(),
     get clientId() {
       return welcome.control?.clientId ?? welcome.telemetry?.clientId;
