@@ -36,6 +36,8 @@ describe('the latency budget', () => {
     const c = g.client({ probeIntervalMs: 200 });
     await c.connect();
     await c.requestControl();
+    const sent: { inputAt?: number; sentAt: number }[] = [];
+    c.sent$.subscribe((x) => sent.push(x));
     for (let i = 0; i < 12; i++) {
       const input = now();
       await sleep(3); // the page took a moment between the key press and the send
@@ -67,6 +69,9 @@ describe('the latency budget', () => {
     expect(health.inputToActuation).toEqual(b.inputToActuation);
     expect(b.fates).toEqual({ applied: 12 });
     expect(health.commandsSent).toBe(12);
+    // The page sees its own input → send delay at once, per command.
+    expect(sent).toHaveLength(12);
+    for (const x of sent) expect(x.sentAt - x.inputAt!).toBeGreaterThanOrEqual(3);
     const metrics = await g.gateway.metrics.registry.metrics();
     for (const s of COMMAND_STAGES)
       expect(metrics).toMatch(new RegExp(`telekit_command_stage_seconds_count\\{stage="${s}"\\} 12`));

@@ -47,6 +47,13 @@ interface Logged {
  * - at or above it: the same, without blending (a reset, a collision the browser missed).
  *
  * A snapshot ahead of the local simulation (the browser fell behind) is adopted as it is.
+ *
+ * An input the authority will apply at an earlier simulated time than the browser has reached (the
+ * browser runs ahead of the authority, so its operator's commands reach the authority "in the
+ * browser's past") is put in its place with {@link actAt}: the browser rolls back to the last
+ * snapshot and replays with it there, so that what it predicts is what the authority will do.
+ *
+ * Every operation runs on its own: a step, a snapshot and a rollback never interleave.
  */
 export class AuthoritySync {
   readonly #sim: WasmSimulator;
@@ -58,6 +65,9 @@ export class AuthoritySync {
   readonly #history = new Map<number, Float64Array>();
   #inputs: Logged[] = [];
   #blend: { from: Float64Array; at: number } | undefined;
+  /** The last snapshot restored or measured: the full state a rollback starts from. */
+  #base: { snapshot: SimSnapshot; step: number } | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
   readonly #reports = new Subject<DivergenceReport>();
 
   /** A report per snapshot. */
@@ -77,15 +87,68 @@ export class AuthoritySync {
     return Math.round(t / (this.#sim.scene?.timestep ?? 1));
   }
 
+  /** Runs `op` after every operation before it (steps, snapshots, rollbacks never interleave). */
+  #exclusive<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op, op);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Applies an input now and logs it for replay. */
   act(action: SimAction, command?: Header): void {
     this.#sim.act(action, command);
     this.#inputs.push({ step: this.#stepAt(this.#sim.time), action });
   }
 
+  /**
+   * Applies an input that the authority will apply at simulated time `at` (s). Not in this
+   * simulation's past: at once, as {@link act}. In its past (after the last snapshot): the
+   * simulation restores that snapshot and replays the inputs since, this one at its own step, up to
+   * where it was — the drawn poses blend over the jump. Resolves with the steps replayed.
+   */
+  actAt(action: SimAction, at: number, command?: Header): Promise<number> {
+    return this.#exclusive(async () => {
+      const step = this.#stepAt(at);
+      const local = this.#stepAt(this.#sim.time);
+      const base = this.#base;
+      if (step >= local || !base || step <= base.step) {
+        this.act(action, command);
+        return 0;
+      }
+      // Validate (and let a command past its deadline say so) against the present, as act() would.
+      this.#sim.act(action, command);
+      let i = this.#inputs.length;
+      while (i > 0 && this.#inputs[i - 1]!.step > step) i--;
+      // A held key's repeat changes nothing: the same action was in force there already.
+      const inForce = this.#inputs.slice(0, i).findLast((x) => x.action.kind === action.kind);
+      const same = inForce !== undefined && JSON.stringify(inForce.action) === JSON.stringify(action);
+      this.#inputs.splice(i, 0, { step, action });
+      if (same && this.#inputs.slice(i + 1).every((x) => x.action.kind !== action.kind)) return 0;
+      const drawn = flatten(this.bodies());
+      const replayed = await this.#replay(base.snapshot, base.step, local);
+      // Blend what is drawn over a visible jump only (a blend restarted at every command would lag).
+      const jump = Math.max(0, ...distances(drawn, flatten(this.#sim.current().bodies)));
+      if (jump >= this.#tolerance) this.#blend = { from: drawn, at: this.#now() };
+      return replayed;
+    });
+  }
+
+  /** Starts from `snapshot`: restores it, forgets the history before it, and rolls back to it from now on. */
+  adopt(snapshot: SimSnapshot): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#sim.restore(snapshot);
+      this.#history.clear();
+      this.#remember(this.#sim.current());
+      this.#blend = undefined;
+      this.#base = { snapshot, step: this.#stepAt(snapshot.time) };
+    });
+  }
+
   /** Steps the simulator one step at a time, remembering where every body was. */
-  async step(n = 1): Promise<void> {
-    for (let i = 0; i < n; i++) this.#remember(await this.#sim.step());
+  step(n = 1): Promise<void> {
+    return this.#exclusive(async () => {
+      for (let i = 0; i < n; i++) this.#remember(await this.#sim.step());
+    });
   }
 
   #remember(state: { time: number; bodies: readonly BodyState[] }): void {
@@ -106,7 +169,11 @@ export class AuthoritySync {
    * Measures a snapshot against the local state at the same simulated time and corrects toward it.
    * Throws (with the mismatch named) for a snapshot of another scene or engine.
    */
-  async apply(snapshot: SimSnapshot): Promise<DivergenceReport> {
+  apply(snapshot: SimSnapshot): Promise<DivergenceReport> {
+    return this.#exclusive(() => this.#apply(snapshot));
+  }
+
+  async #apply(snapshot: SimSnapshot): Promise<DivergenceReport> {
     const sim = this.#sim;
     const theirs = sim.bodiesOf(snapshot); // validates scene, engine and size
     const names = theirs.map((b) => b.name);
@@ -137,6 +204,8 @@ export class AuthoritySync {
         this.#blend = correction === 'smooth' ? { from: flatten(drawnBefore), at: this.#now() } : undefined;
       }
     }
+    // A rollback starts from here (the authority's state), whatever the correction was.
+    if (snapStep <= this.#stepAt(sim.time)) this.#base = { snapshot, step: snapStep };
     const max = Math.max(0, ...errors);
     const worst = names[errors.indexOf(max)] ?? '';
     const report: DivergenceReport = {
@@ -199,6 +268,7 @@ export class AuthoritySync {
     this.#history.clear();
     this.#inputs = [];
     this.#blend = undefined;
+    this.#base = undefined;
   }
 
   /** Completes `divergence$`. */

@@ -54,6 +54,19 @@ export interface BrowserSimulationOptions {
    * not publish, and every refused report would come back as a fault). Default: always.
    */
   reportDivergence?: () => boolean;
+  /**
+   * The server's clock minus this page's, ms, when known (a gateway client's `estimate.offset`):
+   * it times each snapshot's trip, so the page knows where the authority is now. Default: the
+   * transport's `estimate.offset` if it has one, else none (the trip counts as zero).
+   */
+  clockOffset?: () => number | undefined;
+  /**
+   * How long a command takes from this page to the authority's step, ms (the gateway's latency
+   * budget says: network + gate + forward + apply). The page applies each command at the authority's
+   * simulated time it will act at, not at its own (it runs ahead). Default 8; settable later as
+   * {@link BrowserSimulation.commandDelayMs}.
+   */
+  commandDelayMs?: number;
 }
 
 /**
@@ -80,7 +93,12 @@ export class BrowserSimulation {
   #subs: Subscription[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #base = { wall: 0, sim: 0 };
+  /** The authority's simulated time at a moment of this page's clock (`performance.now()`), from the last snapshot. */
+  #authority: { sim: number; wall: number } | undefined;
+  #pendingAt = 0;
   #stepsPerSecond = 0;
+  /** How long a command takes from this page to the authority's step, ms (see the option). */
+  commandDelayMs: number;
   #closed = false;
   readonly #seq: (ttl?: number) => Header;
 
@@ -126,6 +144,7 @@ export class BrowserSimulation {
 
   constructor(options: BrowserSimulationOptions) {
     this.#o = options;
+    this.commandDelayMs = options.commandDelayMs ?? 8;
     this.#seq = headerSequence(
       options.sender ?? 'browser-sim',
       () => performance.timeOrigin + performance.now(),
@@ -180,13 +199,15 @@ export class BrowserSimulation {
       this.#subs.push(
         o.transport.subscribe(SimTopics.snapshot).subscribe((s) => {
           this.#pending = s;
+          this.#pendingAt = performance.now();
         }),
       );
       const first = await firstValueFrom(
         o.transport.subscribe(SimTopics.snapshot).pipe(timeout(o.firstSnapshotMs ?? 5_000)),
       ).catch(() => undefined);
       if (!first) return this.#fallBack('no snapshot from the server simulator: is simAuthority running?');
-      await sim.restore(toSnapshot(first));
+      await this.#sync.adopt(toSnapshot(first));
+      this.#anchor(first, performance.now());
       this.#pending = undefined;
       // Run ahead of the authority by the snapshot's trip, so a snapshot arrives for a moment the
       // browser has already simulated and can be compared with it.
@@ -250,14 +271,43 @@ export class BrowserSimulation {
     });
   }
 
-  /** Applies an operator command to the browser simulator (no-op outside browser mode). */
+  /**
+   * Applies an operator command to the browser simulator (no-op outside browser mode), at the
+   * authority's simulated time it will act at: now plus {@link commandDelayMs} on the authority's
+   * clock. The page runs ahead of the authority, so that moment is usually in the page's past: the
+   * page rolls back to the last snapshot and replays with the command in its place, and what it
+   * shows is what the server will do.
+   */
   command(action: SimAction, header?: Header): void {
-    if (this.#mode.value.mode !== 'browser' || !this.#sync) return;
+    const sync = this.#sync;
+    if (this.#mode.value.mode !== 'browser' || !sync) return;
+    const at = this.#authorityTime(performance.now() + this.commandDelayMs);
+    // The server validates and answers; a command the local sim refuses is just not predicted.
+    const ignore = () => undefined;
     try {
-      this.#sync.act(action, header);
+      if (at === undefined) sync.act(action, header);
+      else sync.actAt(action, at, header).catch(ignore);
     } catch {
-      // The server validates and answers; the local sim just does not predict this one.
+      ignore();
     }
+  }
+
+  /** The authority's simulated time at `wall` (this page's `performance.now()`), s, once a snapshot came. */
+  #authorityTime(wall: number): number | undefined {
+    const a = this.#authority;
+    return a ? a.sim + (wall - a.wall) / 1000 : undefined;
+  }
+
+  /** Where the authority was when it took `snapshot`, on this page's clock: arrival minus the trip. */
+  #anchor(snapshot: SimSnapshotMessage, arrivedAt: number): void {
+    const offset =
+      this.#o.clockOffset?.() ?? (this.#o.transport as { estimate?: { offset?: number } }).estimate?.offset;
+    // The trip: received (page clock, moved to the server's) minus sent (server clock). A bad
+    // offset could make it negative or absurd: then it is taken as zero.
+    const trip =
+      offset === undefined ? 0 : performance.timeOrigin + arrivedAt + offset - snapshot.header.stamp;
+    const wall = arrivedAt - (trip > 0 && trip < 1_000 ? trip : 0);
+    this.#authority = { sim: snapshot.time, wall };
   }
 
   #tick = (): void => {
@@ -268,6 +318,7 @@ export class BrowserSimulation {
       const snapshot = this.#pending;
       this.#pending = undefined;
       if (snapshot) {
+        this.#anchor(snapshot, this.#pendingAt);
         const report = await sync.apply(toSnapshot(snapshot));
         this.divergence$.next(report);
         this.#publish(report);

@@ -167,6 +167,36 @@ describe('AuthoritySync', () => {
     sync.close();
   });
 
+  it("puts a command the authority applies in the browser's past in its place: no divergence at the next snapshot", async () => {
+    const server = await wasm();
+    const browser = await wasm();
+    const sync = new AuthoritySync(browser);
+    const dt = browser.scene!.timestep;
+    server.act(twist(0.4, 0));
+    sync.act(twist(0.4, 0));
+    await server.step(100);
+    await sync.step(100);
+    // A snapshot the browser measures and keeps (the rollback's starting point)…
+    expect((await sync.apply(await server.snapshot())).correction).toBe('none');
+    // …then the browser runs 20 steps ahead of the server, as a page does.
+    await sync.step(20);
+    const t0 = server.current().time;
+    // The operator turns now: the server will apply it 5 steps on, 15 steps in the browser's past.
+    const replayed = await sync.actAt(twist(0, 1), t0 + 5 * dt);
+    expect(replayed).toBe(20);
+    expect(browser.current().time).toBeCloseTo(t0 + 20 * dt, 9);
+    await server.step(5);
+    server.act(twist(0, 1));
+    await server.step(35);
+    await sync.step(20);
+    const report = await sync.apply(await server.snapshot());
+    expect(report.max).toBeLessThan(1e-9);
+    expect(report.correction).toBe('none');
+    // A command at or after the browser's present acts at once, as act() does.
+    expect(await sync.actAt(twist(0.2, 0), browser.current().time + dt)).toBe(0);
+    sync.close();
+  });
+
   it('adopts a snapshot from ahead of it (the browser fell behind)', async () => {
     const server = await wasm();
     const browser = await wasm();

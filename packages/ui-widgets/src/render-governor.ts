@@ -45,7 +45,7 @@ export interface RenderGovernorOptions {
   now(): number;
   /** The level to start at. Default 0 (a software renderer should start lower: see the view). */
   start?: number;
-  /** Input lag (ms) above which drawing steps down: the page's commands come first. Default 12. */
+  /** Input lag (ms) above which drawing steps down: the page's commands come first. Default 16 (a frame at 60 Hz). */
   maxInputLagMs?: number;
   /** Main-thread time per second a view may spend drawing, ms. Default 250 (a quarter). */
   maxDrawMsPerSecond?: number;
@@ -94,7 +94,7 @@ export class RenderGovernor {
 
   constructor(options: RenderGovernorOptions) {
     this.#o = {
-      maxInputLagMs: 12,
+      maxInputLagMs: 16,
       maxDrawMsPerSecond: 250,
       upAfterMs: 5_000,
       retryAfterMs: 10_000,

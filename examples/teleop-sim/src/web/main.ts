@@ -59,11 +59,22 @@ try {
 } catch {
   // No Long Tasks API here (Firefox, Safari): the gateway's input figure still feeds the view.
 }
+// Each command's own input → send delay, as it leaves: the 3D view yields at once when it grows.
+client.sent$.subscribe((c) => {
+  if (c.inputAt !== undefined) view?.inputLag(c.sentAt - c.inputAt);
+});
 const loadBadge = document.getElementById('page-load');
 client.health$.subscribe((h) => {
   health = h;
   const input = h.budget.stages.find((s) => s.stage === 'input');
-  if (input) view?.inputLag(input.p99);
+  // The page's simulation applies each command when the server will: after the trip and the wait
+  // for the step, as the gateway measures them for this page.
+  const trip = h.budget.stages
+    .filter(
+      (s) => s.stage === 'network' || s.stage === 'gate' || s.stage === 'forward' || s.stage === 'apply',
+    )
+    .reduce((sum, s) => sum + s.p50, 0);
+  if (trip > 0) sim.commandDelayMs = trip;
   if (loadBadge) {
     const late = input?.p99 ?? 0;
     loadBadge.textContent = input ? `page: input → send p99 ${late.toFixed(1)} ms` : 'page: —';

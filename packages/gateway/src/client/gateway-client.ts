@@ -69,6 +69,16 @@ export interface ClientLinkHealth extends LinkHealth {
   commandsSent: number;
 }
 
+/** A command as it left this client: for a page that watches how late its commands leave. */
+export interface SentCommand {
+  readonly topic: string;
+  readonly seq: number;
+  /** When the input behind it happened (as given in {@link PublishOptions.inputAt}), if said. */
+  readonly inputAt?: number;
+  /** When it was handed to the socket, on the client's clock. */
+  readonly sentAt: number;
+}
+
 /** Options of one {@link GatewayClient.publish}. */
 export interface PublishOptions {
   /**
@@ -98,6 +108,11 @@ export interface GatewayClient extends Transport {
    * {@link PublishOptions.inputAt}) for the latency budget.
    */
   publish<T>(topic: Topic<T>, message: T, options?: PublishOptions): void;
+  /**
+   * Every command as it leaves (control lane): with the input's moment when the publisher gave it,
+   * so a page can see its own input → send delay at once (the gateway's budget says it a second later).
+   */
+  readonly sent$: Observable<SentCommand>;
   /** Everything the gateway refused, with why (validation, rate, lease, e-stop, …). */
   readonly faults$: Observable<WireError>;
   /** True while this client holds the control lease. */
@@ -142,6 +157,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
   const estop$ = new BehaviorSubject<EStopInfo>({ latched: false });
   const health$ = new Subject<ClientLinkHealth>();
   const faults$ = new Subject<WireError>();
+  const sent$ = new Subject<SentCommand>();
   const depths = new Map<string, number>();
   const welcome: Partial<Record<Lane, Welcome>> = {};
   // The gateway judges a session's commands in order by seq: whatever published them (a pad, a
@@ -416,6 +432,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     estop$: estop$.asObservable(),
     health$: health$.asObservable(),
     faults$: faults$.asObservable(),
+    sent$: sent$.asObservable(),
     get holdsControl() {
       return lease$.value !== null && lease$.value.id === client.clientId;
     },
@@ -474,17 +491,26 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
       }
       // No acknowledgement: a refusal comes back as a fault, and a command costs one frame.
       const input = opts?.inputAt;
-      if (topic.lane === 'control') {
-        commandsSent++;
-        // The input's moment rides in the header for the gateway's latency budget (the header's
-        // schema does not know it: the gateway reads it, then validation drops it).
-        if (input !== undefined && Number.isFinite(input)) {
-          const v = valid as { header: object };
-          socket.emit('pub', topic.name, { ...v, header: { ...v.header, input } });
-          return;
-        }
+      if (topic.lane !== 'control') {
+        socket.emit('pub', topic.name, valid);
+        return;
       }
-      socket.emit('pub', topic.name, valid);
+      commandsSent++;
+      const header = (valid as { header: { seq: number } }).header;
+      const stamped = input !== undefined && Number.isFinite(input);
+      // The input's moment rides in the header for the gateway's latency budget (the header's
+      // schema does not know it: the gateway reads it, then validation drops it).
+      socket.emit(
+        'pub',
+        topic.name,
+        stamped ? { ...(valid as object), header: { ...header, input } } : valid,
+      );
+      sent$.next({
+        topic: topic.name,
+        seq: header.seq,
+        ...(stamped ? { inputAt: input } : {}),
+        sentAt: clock.now(),
+      });
     },
     subscribe<T>(topic: Topic<T>, opts: SubscribeOptions = {}): Feed<T> {
       if (opts.depth !== undefined) depths.set(topic.name, opts.depth);
@@ -560,6 +586,7 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
       estop$.complete();
       health$.complete();
       faults$.complete();
+      sent$.complete();
     },
   };
   return client;

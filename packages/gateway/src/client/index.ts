@@ -18,5 +18,6 @@ export {
   type GatewayClientOptions,
   gatewayClient,
   type PublishOptions,
+  type SentCommand,
   SOCKETS,
 } from './gateway-client.js';
