@@ -214,6 +214,13 @@ client
   .then(() => chooseVideo())
   .catch((error: Error) => say(`cannot connect: ${error.message}`));
 
+/** The largest divergence reported since `mark` (this page's `performance.now()`), m, or null. */
+function worstDivergenceSince(mark: number): number | null {
+  return divergences
+    .filter((x) => x.at >= mark)
+    .reduce<number | null>((m, x) => Math.max(m ?? 0, x.max), null);
+}
+
 /** What the page measured, for `--check` and the tests. */
 function snapshot() {
   return {
@@ -261,7 +268,8 @@ declare global {
       topics: typeof Topics;
       openVideo: typeof openVideo;
       closeVideo: typeof closeVideo;
+      worstDivergenceSince: typeof worstDivergenceSince;
     };
   }
 }
-window.telekit = { client, sim, snapshot, topics: Topics, openVideo, closeVideo };
+window.telekit = { client, sim, snapshot, topics: Topics, openVideo, closeVideo, worstDivergenceSince };
