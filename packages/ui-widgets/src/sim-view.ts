@@ -304,8 +304,9 @@ export class TelekitSimView extends TelekitWidget {
     this.#dirty = false;
     this.#draw(governor.state.settings);
     governor.drawn(now, performance.now() - started);
-    // The overlay's figures twice a second (not every frame: a Lit update costs too).
-    if (now - this.#overlayAt >= 500) {
+    // The overlay's figures once a second: every change to the page is another frame for the
+    // compositor (in software, one of the costliest things a page does), not only the canvas's.
+    if (now - this.#overlayAt >= 1_000) {
       this.#overlayAt = now;
       this._state = governor.state;
     }

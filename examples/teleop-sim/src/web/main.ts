@@ -185,11 +185,11 @@ sim.mode$.subscribe(({ mode, reason }) => {
 });
 
 bindClient(control);
-// The plot redraws its canvas for every sample it gets: at the pose's 20 Hz that was most of what
-// the page cost the browser's compositor (software here), and it delayed the operator's commands.
-// A position plot over 15 s needs no more than four points a second.
+// The plot redraws its canvas for every sample it gets, and every redraw is a frame for the
+// browser's compositor: at the pose's 20 Hz that was most of what the page cost it (software GL
+// here) and it delayed the operator's commands. A position plot over 15 s needs two points a second.
 const plot = document.querySelector('telekit-telemetry-plot');
-if (plot) plot.client = sampled(control, 250);
+if (plot) plot.client = sampled(control, 500);
 
 /** The client, with every subscription thinned to at most one sample per `ms` (the latest). */
 function sampled<T extends typeof control>(c: T, ms: number): T {
