@@ -13,6 +13,11 @@ export interface AuthoritySyncOptions {
   smoothMs?: number;
   /** Steps of local history kept for comparing with late snapshots. Default 2 000 (10 s at 200 Hz). */
   historySteps?: number;
+  /**
+   * A snapshot at most this many steps ahead of the browser (it fell a little behind) is met by
+   * simulating up to it, then compared as usual; further ahead, it is adopted. Default 50 (¼ s at 200 Hz).
+   */
+  catchUpSteps?: number;
   /** Monotonic time for blending, ms. Default `performance.now`. */
   now?: () => number;
 }
@@ -46,7 +51,8 @@ interface Logged {
  *   since then (rollback), and what is drawn blends from the old poses to the new over `smoothMs`;
  * - at or above it: the same, without blending (a reset, a collision the browser missed).
  *
- * A snapshot ahead of the local simulation (the browser fell behind) is adopted as it is.
+ * A snapshot a little ahead of the local simulation (the browser fell behind) is met by simulating
+ * up to it first; one further ahead is adopted as it is.
  *
  * An input the authority will apply at an earlier simulated time than the browser has reached (the
  * browser runs ahead of the authority, so its operator's commands reach the authority "in the
@@ -61,6 +67,7 @@ export class AuthoritySync {
   readonly #snap: number;
   readonly #smoothMs: number;
   readonly #historySteps: number;
+  readonly #catchUpSteps: number;
   readonly #now: () => number;
   readonly #history = new Map<number, Float64Array>();
   #inputs: Logged[] = [];
@@ -79,6 +86,7 @@ export class AuthoritySync {
     this.#snap = options.snapThreshold ?? 0.25;
     this.#smoothMs = options.smoothMs ?? 250;
     this.#historySteps = options.historySteps ?? 2_000;
+    this.#catchUpSteps = options.catchUpSteps ?? 50;
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -179,10 +187,15 @@ export class AuthoritySync {
     const names = theirs.map((b) => b.name);
     const authority = flatten(theirs);
     const snapStep = this.#stepAt(snapshot.time);
+    const drawnBefore = this.bodies();
+    // A little behind the snapshot (a busy page): simulate up to it first, so the two are compared
+    // at the same instant (comparing then-and-now would count the lag as divergence).
+    let behind = snapStep - this.#stepAt(sim.time);
+    if (behind > 0 && behind <= this.#catchUpSteps)
+      for (; behind > 0; behind--) this.#remember(await sim.step());
     const current = sim.current();
     const localStep = this.#stepAt(current.time);
     const ours = this.#history.get(snapStep);
-    const drawnBefore = this.bodies();
 
     let errors: number[];
     let correction: Correction;
