@@ -80,7 +80,14 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
       ctx.provide(SimulatorToken, s);
       if (camera) {
         const stream = camera.stream ?? 'sim-camera';
-        ctx.provide(MediaSourcesToken, new Map([[stream, cameraSource(s, stream, camera)]]));
+        const source = cameraSource(s, stream, camera);
+        ctx.provide(MediaSourcesToken, new Map([[stream, source]]));
+        // The renderer is made now, in the background: the first viewer then waits only for a frame.
+        const { stream: _, ...options } = camera;
+        const { width, height, fps } = source.info;
+        s.prepareCamera({ ...options, width, height, fps, format: camera.format ?? 'rgb' }).catch(
+          (error: unknown) => ctx.logger.warn('the camera could not be prepared', { error: String(error) }),
+        );
       }
 
       const next = headerSequence('@telekit/sim-genesis', ctx.clock.now);

@@ -6,6 +6,13 @@ export {
 } from './genesis-sim-plugin.js';
 export { bundledScenes } from './scenes.js';
 export {
+  SIDECAR_PROTOCOL,
+  SidecarConnection,
+  type SidecarConnectOptions,
+  type SidecarErrorInfo,
+  type SidecarEvent,
+} from './sidecar-connection.js';
+export {
   type FrameTiming,
   PERF_WINDOW_MS,
   type Percentiles,
@@ -13,13 +20,6 @@ export {
   type SidecarCpu,
   type SidecarPerf,
 } from './sidecar-perf.js';
-export {
-  SIDECAR_PROTOCOL,
-  SidecarConnection,
-  type SidecarConnectOptions,
-  type SidecarErrorInfo,
-  type SidecarEvent,
-} from './sidecar-connection.js';
 export {
   type Backend,
   type CameraOptions,

@@ -172,6 +172,11 @@ export interface SidecarSimulator extends Simulator {
   pause(): Promise<void>;
   /** Starts (or with `enabled: false` stops) the camera. */
   camera(options: CameraOptions & { enabled?: boolean }): Promise<void>;
+  /**
+   * Makes the camera's renderer now (a software GL context takes a few hundred ms) without turning
+   * the camera on, so the first viewer does not wait for it. Nothing renders afterwards.
+   */
+  prepareCamera(options: CameraOptions): Promise<void>;
   /** The sidecar's counts: commands by fate, deadman trips, its clock. */
   stats(): Promise<SidecarStats>;
   /**
@@ -778,6 +783,9 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       const { enabled: _, ...rest } = opts;
       cameraConfig = { ...rest, explicit: true };
       await call('camera', { enabled: true, ...rest });
+    },
+    async prepareCamera(opts) {
+      await call('camera', { ...opts, enabled: true, prepare: true });
     },
     async stats() {
       const { id: _, ok: __, ...r } = await call<Record<string, unknown>>('stats');

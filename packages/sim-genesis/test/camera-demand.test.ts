@@ -26,7 +26,9 @@ async function perf() {
 }
 
 /** A TCP sink that counts what arrives (an encoder's input, without the encoder). */
-async function sink(port = 0): Promise<{ port: number; bytes: () => number; server: Server; sockets: Socket[] }> {
+async function sink(
+  port = 0,
+): Promise<{ port: number; bytes: () => number; server: Server; sockets: Socket[] }> {
   let bytes = 0;
   const sockets: Socket[] = [];
   const server = createServer((s) => {
@@ -40,7 +42,9 @@ async function sink(port = 0): Promise<{ port: number; bytes: () => number; serv
 }
 
 describe('the camera on demand', () => {
-  it('off, nothing renders; sendTo turns it on, its stop turns it off again', { timeout: 30_000 }, async () => {
+  it('off, nothing renders; sendTo turns it on, its stop turns it off again', {
+    timeout: 30_000,
+  }, async () => {
     const source = cameraSource(sim, 'sim-camera', { camera: 'overview', width: W, height: H, fps: 20 });
     expect(source.info.format).toBe('rgb');
     const idle = await perf();
@@ -77,7 +81,9 @@ describe('the camera on demand', () => {
     s.server.close();
   });
 
-  it('with a sink that does not listen yet, it renders nothing until it can send', { timeout: 30_000 }, async () => {
+  it('with a sink that does not listen yet, it renders nothing until it can send', {
+    timeout: 30_000,
+  }, async () => {
     const probe = await sink();
     const port = probe.port;
     await new Promise((r) => probe.server.close(r));

@@ -119,6 +119,10 @@ class Backend(Protocol):
         with the stamp drawn in when `options.stamp_ms` is given; may finish on another thread."""
         ...
 
+    def check_camera(self, camera: str | None, width: int, height: int) -> None:
+        """Raises `SimError` (`E_SIM_CAMERA`) for a camera the scene cannot render, without rendering."""
+        ...
+
     def render_threads(self) -> frozenset[int]:
         """The native ids of the threads that render (the CPU the sidecar reports as render)."""
         ...

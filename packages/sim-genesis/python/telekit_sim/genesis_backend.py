@@ -199,6 +199,10 @@ class GenesisBackend:  # pragma: no cover - exercised only where genesis-world i
             done.set_exception(error)
         return done
 
+    def check_camera(self, camera: str | None, width: int, height: int) -> None:
+        # Genesis's camera is the scene's own, sampled to any size: only a scene is needed.
+        self.require_scene()
+
     def render_threads(self) -> frozenset[int]:
         return frozenset()
 

@@ -370,6 +370,15 @@ class MujocoBackend:
         data = copy.copy(self.data)
         return self._gl.submit(self._render, m, data, camera, width, height, options or RenderOptions())
 
+    def check_camera(self, camera: str | None, width: int, height: int) -> None:
+        self.require_scene()
+        m = self.model
+        if width > m.vis.global_.offwidth or height > m.vis.global_.offheight:
+            raise SimError("E_SIM_CAMERA", f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}")
+        if camera and mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_CAMERA, camera) < 0:
+            names = ", ".join(self.describe()["cameras"]) or "none"
+            raise SimError("E_SIM_CAMERA", f"no camera {camera} in scene {self.scene} (it has: {names})", field="camera")
+
     def render_threads(self) -> frozenset[int]:
         return self._render_tids
 

@@ -374,7 +374,10 @@ class Sidecar:
         """Starts (or, with `enabled: false`, stops) the camera. Off, nothing renders.
 
         With a `tcp:host:port` sink the sidecar renders only while it is connected to the sink (the
-        encoder's input): its first frame goes out as soon as the connection is made.
+        encoder's input): its first frame goes out as soon as the connection is made. With
+        `prepare: true` it only has the renderer made in the background (a software GL context takes
+        a few hundred ms), so the first viewer does not wait for it: the camera stays as it was.
+        Nothing here waits for a render (the loop's steps would wait with it).
         """
         m = r.message
         if not m.get("enabled", True):
@@ -401,8 +404,10 @@ class Sidecar:
                 raise SimError("E_VALIDATION", f"{name} must be a boolean", field=name)
             flags[name] = value
         options = RenderOptions(format=fmt, samples=samples, shadows=flags["shadows"], reflections=flags["reflections"])
-        # Fails early on a bad camera, and makes the renderer while the encoder starts.
-        frame = await asyncio.wrap_future(self.backend.render(camera, int(width), int(height), options))
+        self.backend.check_camera(camera, int(width), int(height))  # fails early on a bad camera
+        if m.get("prepare", False) is True:
+            self._prepare(camera, int(width), int(height), options)
+            return {}
         await self._close_sink()
         sink = m.get("sink", "events")
         if isinstance(sink, str) and sink.startswith("tcp:"):
@@ -415,7 +420,17 @@ class Sidecar:
             raise SimError("E_VALIDATION", "sink must be 'events' or 'tcp:host:port'", field="sink")
         self.camera = {"camera": camera, "width": int(width), "height": int(height), "fps": float(fps), "sink": sink, "stamp": flags["stamp"], "options": options}
         self.frame_now = True
-        return {"bytes": frame.nbytes}
+        return {}
+
+    def _prepare(self, camera: str | None, width: int, height: int, options: RenderOptions) -> None:
+        """Renders one frame in the background, only to make the renderer; a failure is logged."""
+        done = asyncio.wrap_future(self.backend.render(camera, width, height, options))
+
+        def report(task: asyncio.Future[Any]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                log("warn", f"preparing the camera failed: {task.exception()!r}")
+
+        done.add_done_callback(report)
 
     async def op_perf(self, r: Request) -> dict[str, Any]:
         """CPU by part and the camera's frames after `since` (see `perf.py`)."""
