@@ -75,6 +75,7 @@ export interface EncoderArgsOptions {
 export function encoderArgs(o: EncoderArgsOptions): string[] {
   const { width, height, fps, bitrateKbps, gopSeconds } = o.profile;
   const gop = Math.max(1, Math.round(fps * Math.min(1, gopSeconds)));
+  const raw = o.input.kind === 'stdin' || o.input.kind === 'tcp';
   const input =
     o.input.kind === 'test-pattern'
       ? ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`]
@@ -173,9 +174,25 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
     'pipe:1',
     '-stats_period',
     '0.5',
-    '-fflags',
-    'nobuffer',
+    // `nobuffer` for inputs ffmpeg probes (a camera, its test pattern). Raw frames are not probed
+    // beyond their first (`-probesize 32`), and with `nobuffer` that first frame would be thrown
+    // away: the encoder's frame n would be the source's n + 1.
+    ...(raw ? [] : ['-fflags', 'nobuffer']),
     ...input,
+    // Raw frames are timed when they arrive (the wall clock, to the µs, on the 90 kHz RTP clock),
+    // and none is made up or thrown away to fill a constant rate: the RTP timestamps follow the
+    // source's real pace, frames it skipped included. With the nominal rate's timestamps a viewer's
+    // jitter buffer grew by every frame the source skipped.
+    ...(raw
+      ? [
+          '-vf',
+          'settb=1/90000,setpts=(RTCTIME-RTCSTART)/(TB*1000000)',
+          '-fps_mode',
+          'passthrough',
+          '-enc_time_base',
+          '1/90000',
+        ]
+      : []),
     ...codec,
     '-bf',
     '0',

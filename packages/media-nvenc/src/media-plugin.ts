@@ -79,7 +79,7 @@ export interface MediaPluginOptions {
   hlsHoldMs?: number;
   /** How far back the video stage figures look, ms. Default 5 000. */
   stageWindowMs?: number;
-  /** How often the SFU's packet traces (for the encode and SFU stages) are on. Default 1 s of every 3. */
+  /** How often the SFU's packet traces (for the encode and SFU stages) are on. Default 1.5 s of every 3. */
   traceSampling?: TraceSampling;
 }
 
@@ -256,7 +256,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         // The stage stamps: the source's frame timings (the sim camera reports them), the encoder's
         // runs, and the SFU's packet traces, joined per frame.
         const timeline = new VideoTimeline({
-          fps: profile.fps,
+          gop: Math.max(1, Math.round(profile.fps * Math.min(1, profile.gopSeconds))),
           ...(options.stageWindowMs !== undefined ? { windowMs: options.stageWindowMs } : {}),
         });
         timelines.set(spec.id, timeline);

@@ -67,17 +67,24 @@ export interface ServerFrame {
 
 /** Options of {@link VideoTimeline}. */
 export interface VideoTimelineOptions {
-  /** The stream's frame rate: frame `n` of an encoder run has RTP timestamp `first + n × 90 000 / fps`. */
-  fps: number;
+  /** Frames from one keyframe to the next: the encoder's GOP, counted in frames. */
+  gop: number;
   /** How far back the figures look, ms. Default 5 000. */
   windowMs?: number;
   /** How many frames to remember (per viewer, and for the join). Default 256. */
   keep?: number;
 }
 
+/** One run of the encoder (a process), from its start. */
 interface Run {
   readonly startedAt: number;
-  firstRtp?: number;
+  /** Keyframes seen so far: the n-th is frame n × gop. */
+  keyframes: number;
+  readonly keyIndex: Map<number, number>;
+  /** Frame number → RTP timestamp, for the frames whose number is known. */
+  readonly byIndex: Map<number, number>;
+  /** Marker packets seen back to back (the packet trace on throughout), oldest first. */
+  segment?: { marks: number[]; base?: { at: number; index: number } };
 }
 
 interface Known {
@@ -102,14 +109,19 @@ class Recent<K, V> extends Map<K, V> {
  * Joins what the source, the encoder and the SFU each know of a frame, by its RTP timestamp, into
  * the server's stages ({@link SERVER_VIDEO_STAGES}) and, per viewer, the frames it was sent.
  *
- * The join: an encoder run's first RTP packet is its frame 0 (a keyframe: the SFU's keyframe trace
- * gives its timestamp), and at a constant frame rate frame `n` has `first + n × 90 000 / fps`; the
- * source numbers the frames it sends on each connection to the encoder from 0 (`FrameTiming.index`),
- * and a connection belongs to the encoder run that started last before the frame was sent. All
- * times are on the app's clock (the SFU's monotonic trace times are moved onto it).
+ * The join: a frame's number in its encoder run. The source numbers the frames it sends on each
+ * connection to the encoder from 0 (`FrameTiming.index`); the encoder turns each into exactly one
+ * frame (no frame made up or dropped) and makes every `gop`-th a keyframe, starting with the first.
+ * The SFU's keyframe trace (always on) therefore numbers the keyframes — the n-th of a run is frame
+ * n × gop — and while its packet trace is on, the frames that follow or precede a keyframe back to
+ * back are numbered from it. A source frame is joined to the RTP frame of the same number; frames
+ * outside a traced stretch with a keyframe stay unjoined (never guessed). A connection belongs to
+ * the encoder run that started last before the frame was sent. All times are on the app's clock
+ * (the SFU's monotonic trace times are moved onto it).
  */
 export class VideoTimeline {
-  readonly #step: number;
+  readonly #gop: number;
+  #tracing = false;
   readonly #keep: number;
   readonly #runs: Run[] = [];
   readonly #frames: Recent<number, Known>;
@@ -118,7 +130,7 @@ export class VideoTimeline {
   readonly windowMs: number;
 
   constructor(options: VideoTimelineOptions) {
-    this.#step = 90_000 / options.fps;
+    this.#gop = Math.max(1, Math.round(options.gop));
     this.#keep = options.keep ?? 256;
     this.windowMs = options.windowMs ?? 5_000;
     this.#frames = new Recent(this.#keep);
@@ -131,21 +143,60 @@ export class VideoTimeline {
 
   /** An encoder (re)started at `at`: its first keyframe will be its frame 0. */
   encoderStarted(at: number): void {
-    this.#runs.push({ startedAt: at });
+    this.#runs.push({
+      startedAt: at,
+      keyframes: 0,
+      keyIndex: new Recent(64),
+      byIndex: new Recent(this.#keep * 2),
+      ...(this.#tracing ? { segment: { marks: [] } } : {}),
+    });
     if (this.#runs.length > 8) this.#runs.shift();
   }
 
-  /** A keyframe packet reached the SFU at `at`. */
-  keyframe(rtpTimestamp: number, at: number): void {
+  /** The packet trace (every packet, not only keyframes) turned on or off: a new stretch begins. */
+  tracing(on: boolean): void {
+    this.#tracing = on;
     const run = this.#runs.at(-1);
-    if (run && run.firstRtp === undefined && at >= run.startedAt) run.firstRtp = rtpTimestamp;
+    if (run) run.segment = on ? { marks: [] } : undefined;
   }
 
-  /** A frame's last packet (the marker) reached the SFU at `at`. */
-  sfuIn(rtpTimestamp: number, at: number): void {
+  /** A keyframe packet reached the SFU at `at` (every packet of a keyframe may be reported). */
+  keyframe(rtpTimestamp: number, at: number): void {
+    const run = this.#runs.at(-1);
+    if (!run || at < run.startedAt || run.keyIndex.has(rtpTimestamp)) return;
+    run.keyIndex.set(rtpTimestamp, run.keyframes * this.#gop);
+    run.keyframes++;
+  }
+
+  /**
+   * A frame's last packet (the marker) reached the SFU at `at`; `traced` while the packet trace is
+   * on (so this marker follows the previous one back to back).
+   */
+  sfuIn(rtpTimestamp: number, at: number, traced = false): void {
     const known = this.#known(rtpTimestamp);
     known.sfuInAt = at;
     if (known.sentAt !== undefined) this.#stages.encode.add(at, at - known.sentAt);
+    const run = this.#runs.at(-1);
+    if (!run) return;
+    const key = run.keyIndex.get(rtpTimestamp);
+    if (key !== undefined) run.byIndex.set(key, rtpTimestamp);
+    const seg = traced ? run.segment : undefined;
+    if (!seg || seg.marks.at(-1) === rtpTimestamp) return;
+    seg.marks.push(rtpTimestamp);
+    const here = seg.marks.length - 1;
+    if (key !== undefined) {
+      if (seg.base && seg.base.index + (here - seg.base.at) !== key) {
+        // Two keyframes that do not agree: a packet went missing; number nothing from this stretch.
+        run.segment = undefined;
+        return;
+      }
+      if (!seg.base) {
+        seg.base = { at: here, index: key };
+        // The frames before the keyframe in this stretch, counted back from it.
+        for (let i = 0; i < here; i++) run.byIndex.set(key - (here - i), seg.marks[i]!);
+      }
+    }
+    if (seg.base) run.byIndex.set(seg.base.index + (here - seg.base.at), rtpTimestamp);
   }
 
   /** A frame's last packet left the SFU for `consumer` at `at`. */
@@ -174,12 +225,11 @@ export class VideoTimeline {
     }
   }
 
-  /** The RTP timestamp a source frame goes out with, once its encoder run's first one is known. */
+  /** The RTP timestamp a source frame went out with, if its number in its run is known. */
   rtpTimestampOf(t: Pick<FrameTiming, 'index' | 'sentAt'>): number | undefined {
     let run: Run | undefined;
     for (const r of this.#runs) if (r.startedAt <= t.sentAt) run = r;
-    if (run?.firstRtp === undefined) return undefined;
-    return (run.firstRtp + Math.round(t.index * this.#step)) % 2 ** 32;
+    return run?.byIndex.get(t.index);
   }
 
   /** A viewer has gone. */

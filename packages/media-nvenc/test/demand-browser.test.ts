@@ -67,7 +67,9 @@ describe('in Chromium: video only when the page opens it', () => {
     // A generous safety bound; the benchmark reports the figure (a few hundred ms here).
     expect(first?.firstFrameMs).toBeLessThan(1_000);
     expect(encoders()).toHaveLength(1);
-    expect((await camera())?.rendered).toBeGreaterThan(idle?.rendered ?? 0);
+    await vi.waitFor(async () => expect((await camera())?.rendered).toBeGreaterThan(idle?.rendered ?? 0), {
+      timeout: 5_000,
+    });
 
     // The stages of the frames' trip reach the page: its own at once, the server's with /media/stats.
     await vi.waitFor(

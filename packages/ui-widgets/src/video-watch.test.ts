@@ -221,6 +221,29 @@ describe('VideoWatch: the latency budget', () => {
     watch.close();
   });
 
+  it('waits for the source’s times of a frame, and joins without them once the frame is 1.5 s old', async () => {
+    const w = session('webrtc');
+    const watch = new VideoWatch({
+      client: requester(),
+      players: { webrtc: async () => w.s, hls: () => Promise.reject(new Error('no')) },
+      now,
+      timeOrigin: 0,
+    });
+    watch.start();
+    await vi.advanceTimersByTimeAsync(0);
+    w.show();
+    watch.presented({ now: clock, rtpTimestamp: 7, receiveTime: clock - 5 });
+    const partial = { rtpTimestamp: 7, sfuInAt: clock - 10, sfuOutAt: clock - 9 };
+    watch.serverFrames([partial]);
+    expect(watch.budget().stages.map((s) => s.stage)).not.toContain('sfu');
+    clock += 1_600;
+    watch.serverFrames([partial]);
+    const stages = Object.fromEntries(watch.budget().stages.map((s) => [s.stage, s.p50]));
+    expect(stages).toMatchObject({ sfu: 1, network: 4 });
+    expect(stages.render).toBeUndefined();
+    watch.close();
+  });
+
   it('an HLS session (no WebRTC timings) still has glass-to-glass, and nothing it cannot measure', async () => {
     const h = session('hls');
     const watch = new VideoWatch({

@@ -162,6 +162,12 @@ export function percentiles(values: readonly number[]): Percentiles | null {
 const SAME_FRAME_MS = 2;
 
 /**
+ * A presented frame whose server times are still incomplete is joined with what there is once it
+ * is this old, ms (a source that reports no timings, say).
+ */
+export const PARTIAL_AFTER_MS = 1_500;
+
+/**
  * The watch sequence of a video stream, without a DOM: ask the server what it offers, play the
  * stream over WebRTC (`players.webrtc`), fall back to HLS where WebRTC does not come up (`auto`),
  * start again after a failure, stop when told — and measure what the viewer sees: frame rate,
@@ -295,11 +301,17 @@ export class VideoWatch {
     });
   }
 
-  /** The server's times of frames it sent this viewer (from `/media/stats`). */
+  /**
+   * The server's times of frames it sent this viewer (from `/media/stats`). A frame is joined once
+   * the server knows all of its times (the source's come about a second after the frame), or with
+   * what it knows once the frame is {@link PARTIAL_AFTER_MS} old.
+   */
   serverFrames(frames: readonly ServerFrame[]): void {
+    const now = this.#o.now();
     for (const f of frames) {
       const p = this.#pending.get(f.rtpTimestamp);
       if (!p) continue;
+      if (f.sentAt === undefined && now - p.at < PARTIAL_AFTER_MS) continue;
       // The same picture? The stamp says when it was rendered; so does the server.
       if (p.capturedAt !== undefined && f.capturedAt !== undefined) {
         if (Math.abs(p.capturedAt - f.capturedAt) > SAME_FRAME_MS) continue;
