@@ -20,7 +20,7 @@ const mediaStream = async () => {
   const health = await demo.app.health();
   const data = health.plugins['@telekit/media-nvenc']?.data as Record<
     string,
-    { viewers: number; state: string }
+    { viewers: number; holders: number; state: string }
   >;
   return data?.['sim-camera'];
 };
@@ -54,7 +54,10 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     expect(s.videoOpen).toBe(false);
     expect(await operator.locator('telekit-camera-viewer').count()).toBe(0);
     await expect.poll(() => operator.locator('[data-field="video-note"]').textContent()).toMatch(/closed/);
-    expect(await mediaStream()).toMatchObject({ viewers: 0 });
+    // Nobody holds the stream, so the server neither renders nor encodes it (video on demand).
+    await expect
+      .poll(mediaStream, { timeout: 20_000 })
+      .toMatchObject({ viewers: 0, holders: 0, state: 'idle' });
     // The 3D view says how fast it draws (or that it paused, and why).
     await expect
       .poll(() => operator.locator('telekit-sim-view [data-field="fps"]').textContent(), { timeout: 20_000 })
@@ -75,7 +78,7 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     );
     expect(v.video.mode).toBe('webrtc');
     expect(v.video.glassToGlassP50).not.toBeNull();
-    expect(await mediaStream()).toMatchObject({ viewers: 1 });
+    expect(await mediaStream()).toMatchObject({ viewers: 1, state: 'live' });
     await expect.poll(() => operator.locator('[data-field="rtt"]').textContent()).toMatch(/\d+\.\d ms/);
     await expect.poll(() => operator.locator('[data-field="offset"]').textContent()).toMatch(/ms/);
     await expect

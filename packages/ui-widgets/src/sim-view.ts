@@ -90,6 +90,7 @@ export class TelekitSimView extends TelekitWidget {
   #governor: RenderGovernor | undefined;
   #shadows: boolean | undefined;
   #overlayAt = 0;
+  #size = '';
   #wake: ReturnType<typeof setTimeout> | undefined;
 
   static override styles = [
@@ -316,8 +317,14 @@ export class TelekitSimView extends TelekitWidget {
     const r = this.#renderer!;
     const { clientWidth: w, clientHeight: h } = this;
     if (w === 0 || h === 0) return;
-    r.setPixelRatio(level.scale);
-    r.setSize(w, h, false);
+    // Only when something changed: setting a canvas's size, even to the same one, reallocates its
+    // drawing buffer.
+    const size = `${w}x${h}@${level.scale}`;
+    if (size !== this.#size) {
+      this.#size = size;
+      r.setPixelRatio(level.scale);
+      r.setSize(w, h, false);
+    }
     if (this.#shadows !== level.shadows) {
       this.#shadows = level.shadows;
       r.shadowMap.enabled = level.shadows;
