@@ -30,6 +30,8 @@ export interface PageSnapshot {
     commandsSent: number;
   };
   holdsControl: boolean;
+  /** What the gateway refused of this page's messages since it loaded, by error code. */
+  faults: Record<string, number>;
   banner: string | null;
   /** Where the page simulates, and its divergence from the server at the last snapshot (m). */
   sim: {

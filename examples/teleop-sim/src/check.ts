@@ -31,6 +31,8 @@ export interface DrivePhase {
   longestTaskMs: number;
   /** The page simulation's largest divergence from the server during the drive, m (browser mode). */
   worstDivergenceM: number | null;
+  /** What the gateway refused of the page's messages during the drive, by code. */
+  faults: Record<string, number>;
 }
 
 /** A goal, and whether this run met it. */
@@ -154,6 +156,11 @@ async function drive(page: Page, label: string, ms: number): Promise<DrivePhase>
     longTasks: after.page.longTasks - before.page.longTasks,
     longestTaskMs: after.page.longestTaskMs,
     worstDivergenceM,
+    faults: Object.fromEntries(
+      Object.entries(after.faults)
+        .map(([code, n]) => [code, n - (before.faults[code] ?? 0)] as const)
+        .filter(([, n]) => n > 0),
+    ),
   };
 }
 
@@ -329,6 +336,10 @@ export function stageTable(p: DrivePhase): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(' · ');
   lines.push(`    fates: ${fates || 'none reported'}`);
+  const refused = Object.entries(p.faults)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(' · ');
+  if (refused) lines.push(`    refused by the gateway: ${refused}`);
   if (p.view)
     lines.push(
       `    3D view: ${p.view.paused ? 'paused' : `${p.view.fps} fps (${p.view.level}, aiming at ${p.view.targetFps})`}${p.view.software ? ', software WebGL' : ''}${p.view.note ? ` — ${p.view.note}` : ''}`,

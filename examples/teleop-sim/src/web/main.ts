@@ -25,6 +25,11 @@ let health: ClientLinkHealth | undefined;
 client.subscribe(Topics.pose).subscribe((p) => {
   pose = p;
 });
+// What the gateway refused of this page's messages, by code (for --check and the tests).
+const faults: Record<string, number> = {};
+client.faults$.subscribe((f) => {
+  faults[f.code] = (faults[f.code] ?? 0) + 1;
+});
 client.state$.subscribe((s) => {
   if (s.status === 'connected') say(undefined);
   else if (s.status === 'reconnecting' || s.status === 'disconnected')
@@ -238,6 +243,7 @@ function snapshot() {
         }
       : undefined,
     holdsControl: client.holdsControl,
+    faults: { ...faults },
     banner: banner.textContent,
     sim: {
       mode: sim.mode,
