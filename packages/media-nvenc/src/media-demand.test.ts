@@ -29,6 +29,24 @@ describe('MediaDemand', () => {
     demand.close();
   });
 
+  it('on standby the encoder may start, not the source; a full hold turns it on; down after the linger', () => {
+    const demand = createMediaDemand({ streams: ['cam'], lingerMs: 1_000 });
+    const levels: string[] = [];
+    demand.level$('cam').subscribe((l) => levels.push(l));
+    const join = demand.standby('cam', 'webrtc:1');
+    const watch = demand.acquire('cam', 'webrtc:1');
+    join();
+    watch();
+    vi.advanceTimersByTime(1_000);
+    const other = demand.standby('cam', 'webrtc:2');
+    vi.advanceTimersByTime(5_000);
+    other();
+    vi.advanceTimersByTime(1_000);
+    expect(levels).toEqual(['off', 'standby', 'on', 'off', 'standby', 'off']);
+    expect(demand.wanted('cam')).toBe(false);
+    demand.close();
+  });
+
   it('refuses an unknown stream, naming it', () => {
     const demand = createMediaDemand({ streams: ['cam'] });
     expect(() => demand.acquire('nope', 'x')).toThrow('unknown stream [stream:nope]');

@@ -160,7 +160,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         streams: options.streams.map((spec) => spec.id),
         ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
         onChange: (stream, holders) =>
-          ctx.logger.debug?.('stream holders', { stream, holders: holders.length }),
+          ctx.logger.debug('stream holders', { stream, holders: holders.length }),
       });
       ctx.onTeardown(() => demand.close());
       const timelines = new Map<string, VideoTimeline>();
@@ -283,7 +283,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         const runner = new StreamRunner({
           id: spec.id,
           encoder: enc,
-          wanted$: demand.wanted$(spec.id),
+          level$: demand.level$(spec.id),
           ...(hlsDir ? { hlsDir } : {}),
           logger: ctx.logger,
           ...(source && direct !== undefined

@@ -52,9 +52,10 @@ export interface MediaSignallingOptions {
   registry: Registry;
   logger: Logger;
   /**
-   * Who wants which stream: a viewer holds a stream from its `/media/join` (for at most
-   * `joinHoldMs` without a consumer) and then for as long as its consumer lives; an HLS client for
-   * `hlsHoldMs` after each file it fetches. Without it, streams are not held by anyone here.
+   * Who wants which stream: a viewer holds a stream on standby from its `/media/join` (for at most
+   * `joinHoldMs` without a consumer) and through its consumer until it resumes it, then fully for as
+   * long as its consumer lives; an HLS client fully for `hlsHoldMs` after each file it fetches.
+   * Without it, streams are not held by anyone here.
    */
   demand?: MediaDemand;
   /** Each stream's frame timeline: `/media/stats` gives a viewer its own frames' server times. */
@@ -132,6 +133,8 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
   const joinHolds = new Map<string, Map<string, TimedHold>>();
   /** Holds from HLS requests, by stream. */
   const hlsHolds = new Map<string, TimedHold>();
+  /** Consumers on standby until their viewer resumes them. */
+  const consumerHolds = new Map<string, { stream: string; who: string; standby: Release }>();
   const timedHold = (release: Release, ms: number, onEnd: () => void): TimedHold => {
     const timer = setTimeout(() => {
       onEnd();
@@ -163,7 +166,7 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
     }
     holds.set(
       stream,
-      timedHold(demand.acquire(stream, `webrtc:${clientId}`), joinHoldMs, () => {
+      timedHold(demand.standby(stream, `webrtc:${clientId}`), joinHoldMs, () => {
         holds!.delete(stream);
         if (holds!.size === 0) joinHolds.delete(clientId);
       }),
@@ -275,8 +278,15 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
       if (consumer) {
         // The consumer holds its stream for as long as it lives; the join's hold ends.
         if (demand) {
-          const release = demand.acquire(b.stream, `webrtc:${clientId}`);
-          consumer.observer.once('close', release);
+          // On standby until the viewer resumes it (its transport and consumer are ready), then
+          // fully: the source starts then, so the fresh encoder's first frame — a keyframe — comes
+          // after the viewer can take it.
+          const standby = demand.standby(b.stream, `webrtc:${clientId}`);
+          consumer.observer.once('close', () => {
+            standby();
+            consumerHolds.delete(consumer.id);
+          });
+          consumerHolds.set(consumer.id, { stream: b.stream, who: `webrtc:${clientId}`, standby });
         }
         options.onConsumer?.(b.stream, consumer);
       }
@@ -287,6 +297,13 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
       const transport = sfu.transportOfConsumer(b.consumer);
       if (transport) own(clientId, transport);
       await sfu.resume(b.consumer);
+      const held = consumerHolds.get(b.consumer);
+      const consumer = sfu.consumers().find((c) => c.id === b.consumer)?.consumer;
+      if (held && demand && consumer && !consumer.closed) {
+        consumerHolds.delete(b.consumer);
+        consumer.observer.once('close', demand.acquire(held.stream, held.who));
+        held.standby();
+      }
       return {};
     }),
     '/media/stats': handler(Topics.mediaStats, (clientId) => {

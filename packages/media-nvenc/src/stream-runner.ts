@@ -2,6 +2,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@telekit/core';
 import type { Observable, Subscription } from 'rxjs';
+import type { DemandLevel } from './media-demand.js';
 import type { SupervisedEncoder } from './supervised-encoder.js';
 
 /** Options of {@link StreamRunner}. */
@@ -14,27 +15,28 @@ export interface StreamRunnerOptions {
    * itself (its test pattern, a V4L2 camera).
    */
   readonly startSource?: () => Promise<() => Promise<void> | void>;
-  /** Whether the stream should run (the demand). */
-  readonly wanted$: Observable<boolean>;
+  /** How much the stream is wanted: the encoder runs unless `off`, the source only when `on`. */
+  readonly level$: Observable<DemandLevel>;
   /** The stream's HLS directory: emptied when it stops, so no client is served a stale playlist. */
   readonly hlsDir?: string;
   readonly logger: Logger;
-  /** A source that failed to start is tried again this long after, while the stream is wanted, ms. Default 2 000. */
+  /** A source that failed to start is tried again this long after, while the stream is on, ms. Default 2 000. */
   readonly retryMs?: number;
 }
 
 /**
- * Runs one stream's encoder and source while it is wanted, and stops both when it is not. Each
- * change is carried out in turn, and only the latest wish counts: a stream wanted, unwanted and
- * wanted again while it was starting simply ends up running.
+ * Runs one stream's encoder and source as much as it is wanted: the encoder from `standby` on, the
+ * source (a sim camera: it renders only then) at `on`. Each change is carried out in turn, and only
+ * the latest wish counts: a stream wanted, unwanted and wanted again while it was starting simply
+ * ends up running.
  *
- * Starting starts the encoder and the source together (a source with a TCP sink connects once the
- * encoder listens); stopping stops the source first, so nothing writes to an encoder being stopped.
+ * The encoder starts first (ffmpeg takes a moment to start; a source with a TCP sink connects once
+ * it listens); stopping stops the source first, so nothing writes to an encoder being stopped.
  */
 export class StreamRunner {
   readonly #o: StreamRunnerOptions;
   readonly #sub: Subscription;
-  #wanted = false;
+  #level: DemandLevel = 'off';
   #running = false;
   #stopSource: (() => Promise<void> | void) | undefined;
   #chain: Promise<void> = Promise.resolve();
@@ -43,20 +45,20 @@ export class StreamRunner {
 
   constructor(options: StreamRunnerOptions) {
     this.#o = options;
-    this.#sub = options.wanted$.subscribe((wanted) => {
-      this.#wanted = wanted;
+    this.#sub = options.level$.subscribe((level) => {
+      this.#level = level;
       this.#reconcile();
     });
   }
 
-  /** Whether it runs now (encoder started and source asked to start). */
+  /** Whether its encoder runs now (started and not stopped). */
   get running(): boolean {
     return this.#running;
   }
 
-  /** Whether someone wants it. */
+  /** Whether someone wants it (on standby or not). */
   get wanted(): boolean {
-    return this.#wanted;
+    return this.#level !== 'off';
   }
 
   /** Resolves when every change asked for so far has been carried out. */
@@ -67,10 +69,14 @@ export class StreamRunner {
   #reconcile(): void {
     this.#chain = this.#chain.then(async () => {
       if (this.#closed) return;
-      if (this.#wanted && !this.#running) await this.#start();
-      else if (!this.#wanted && this.#running) await this.#stop();
-      else if (this.#wanted && this.#running && !this.#stopSource && this.#o.startSource)
-        await this.#source();
+      const level = this.#level;
+      if (level === 'off') {
+        if (this.#running) await this.#stop();
+        return;
+      }
+      if (!this.#running) await this.#start();
+      if (level === 'on' && !this.#stopSource) await this.#source();
+      if (level === 'standby' && this.#stopSource) await this.#stopSourceNow();
     });
   }
 
@@ -78,14 +84,9 @@ export class StreamRunner {
     const { id, encoder, logger } = this.#o;
     logger.info('stream starting: someone watches', { stream: id });
     this.#running = true;
-    await Promise.all([
-      encoder
-        .start()
-        .catch((error: unknown) =>
-          logger.error('encoder did not start', { stream: id, error: String(error) }),
-        ),
-      this.#source(),
-    ]);
+    await encoder
+      .start()
+      .catch((error: unknown) => logger.error('encoder did not start', { stream: id, error: String(error) }));
   }
 
   async #source(): Promise<void> {
@@ -104,18 +105,25 @@ export class StreamRunner {
     }
   }
 
+  async #stopSourceNow(): Promise<void> {
+    const stop = this.#stopSource;
+    this.#stopSource = undefined;
+    try {
+      await stop?.();
+    } catch (error) {
+      this.#o.logger.warn('stopping the stream’s source failed', {
+        stream: this.#o.id,
+        error: String(error),
+      });
+    }
+  }
+
   async #stop(): Promise<void> {
     const { id, encoder, logger, hlsDir } = this.#o;
     logger.info('stream stopping: nobody watches', { stream: id });
     clearTimeout(this.#retry);
-    const stop = this.#stopSource;
-    this.#stopSource = undefined;
     this.#running = false;
-    try {
-      await stop?.();
-    } catch (error) {
-      logger.warn('stopping the stream’s source failed', { stream: id, error: String(error) });
-    }
+    await this.#stopSourceNow();
     await encoder.stop();
     if (hlsDir) emptyDirectory(hlsDir);
   }
@@ -129,8 +137,7 @@ export class StreamRunner {
     clearTimeout(this.#retry);
     if (this.#running) {
       this.#running = false;
-      await this.#stopSource?.();
-      this.#stopSource = undefined;
+      await this.#stopSourceNow();
       await this.#o.encoder.stop();
     }
   }

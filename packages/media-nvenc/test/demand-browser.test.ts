@@ -80,6 +80,16 @@ describe('in Chromium: video only when the page opens it', () => {
       { timeout: 20_000, interval: 500 },
     );
 
+    // Paused, the viewer holds nothing: the encoder stops; resumed, the picture comes back.
+    await page.evaluate(() => window.telekitWatch.pause(true));
+    await vi.waitFor(() => expect(encoders()).toEqual([]), { timeout: 10_000, interval: 50 });
+    expect((await watch(page))?.state).toBe('idle');
+    const before = (await watch(page))?.frames ?? 0;
+    await page.evaluate(() => window.telekitWatch.pause(false));
+    await page.waitForFunction((n) => (window.telekitWatch.stats()?.frames ?? 0) > n, before, {
+      timeout: 20_000,
+    });
+
     await page.evaluate(() => window.telekitWatch.close());
     await vi.waitFor(() => expect(encoders()).toEqual([]), { timeout: 10_000, interval: 50 });
     await vi.waitFor(async () => expect((await camera())?.on).toBe(false), { timeout: 5_000 });

@@ -94,12 +94,17 @@ describe('video on demand', () => {
     expect(() => demand.acquire('no-such-stream', 'x')).toThrow('unknown stream');
   });
 
-  it('a WebRTC join holds the stream until the viewer leaves; an HLS request for a while', {
+  it('a WebRTC join holds the stream on standby until the viewer leaves; an HLS request holds it for a while', {
     timeout: 60_000,
   }, async () => {
     const media = app.resolve(MediaSignallingToken);
+    // A join puts the stream on standby: ffmpeg starts (it takes a moment), the camera waits for
+    // the viewer's consumer to be resumed (then the encoder's first frame, a keyframe, reaches it).
     await media.request('viewer-1', '/media/join', { stream: 'sim-camera' });
-    await expectLive();
+    await vi.waitFor(() => expect(encoders()).toHaveLength(1), { timeout: 5_000, interval: 20 });
+    await sleep(500);
+    expect((await health()).camera?.on).toBe(false);
+    expect((await health()).stream?.holders).toBe(1);
     media.release('viewer-1');
     await expectIdle();
 

@@ -9,6 +9,7 @@ declare global {
       connected: boolean;
       open(stream: string): void;
       close(): void;
+      pause(paused: boolean): void;
       stats(): CameraViewerStats | undefined;
     };
   }
@@ -29,6 +30,9 @@ window.telekitWatch = {
   close() {
     viewer?.remove();
     viewer = undefined;
+  },
+  pause(paused) {
+    if (viewer) viewer.paused = paused;
   },
   stats: () => viewer?.stats,
 };
