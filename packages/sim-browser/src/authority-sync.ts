@@ -39,6 +39,8 @@ export interface DivergenceReport {
 interface Logged {
   step: number;
   action: SimAction;
+  /** The command's id (topic and sequence number as sent), to re-place it when the authority says where it acted. */
+  id?: string;
 }
 
 /**
@@ -114,13 +116,14 @@ export class AuthoritySync {
    * simulation restores that snapshot and replays the inputs since, this one at its own step, up to
    * where it was — the drawn poses blend over the jump. Resolves with the steps replayed.
    */
-  actAt(action: SimAction, at: number, command?: Header): Promise<number> {
+  actAt(action: SimAction, at: number, command?: Header, id?: string): Promise<number> {
     return this.#exclusive(async () => {
       const step = this.#stepAt(at);
       const local = this.#stepAt(this.#sim.time);
       const base = this.#base;
       if (step >= local || !base || step <= base.step) {
-        this.act(action, command);
+        this.#sim.act(action, command);
+        this.#inputs.push({ step: local, action, ...(id === undefined ? {} : { id }) });
         return 0;
       }
       // Validate (and let a command past its deadline say so) against the present, as act() would.
@@ -130,15 +133,45 @@ export class AuthoritySync {
       // A held key's repeat changes nothing: the same action was in force there already.
       const inForce = this.#inputs.slice(0, i).findLast((x) => x.action.kind === action.kind);
       const same = inForce !== undefined && JSON.stringify(inForce.action) === JSON.stringify(action);
-      this.#inputs.splice(i, 0, { step, action });
+      this.#inputs.splice(i, 0, { step, action, ...(id === undefined ? {} : { id }) });
       if (same && this.#inputs.slice(i + 1).every((x) => x.action.kind !== action.kind)) return 0;
-      const drawn = flatten(this.bodies());
-      const replayed = await this.#replay(base.snapshot, base.step, local);
-      // Blend what is drawn over a visible jump only (a blend restarted at every command would lag).
-      const jump = Math.max(0, ...distances(drawn, flatten(this.#sim.current().bodies)));
-      if (jump >= this.#tolerance) this.#blend = { from: drawn, at: this.#now() };
-      return replayed;
+      return this.#rollback(base, local);
     });
+  }
+
+  /**
+   * The authority says where the input `id` acted: from simulated time `at` (s). When that is not
+   * where it was put (the command was late, or early, on its way), it moves there, and the
+   * simulation rolls back and replays if that changes anything. An input that only repeated the
+   * action in force, or one no longer remembered, is left alone. Resolves with the steps replayed.
+   */
+  placeAt(id: string, at: number): Promise<number> {
+    return this.#exclusive(async () => {
+      const i = this.#inputs.findIndex((x) => x.id === id);
+      const input = this.#inputs[i];
+      const step = this.#stepAt(at);
+      const base = this.#base;
+      const local = this.#stepAt(this.#sim.time);
+      if (!input || input.step === step || !base || Math.min(input.step, step) <= base.step) return 0;
+      const before = this.#inputs.slice(0, i).findLast((x) => x.action.kind === input.action.kind);
+      if (before && JSON.stringify(before.action) === JSON.stringify(input.action)) return 0;
+      this.#inputs.splice(i, 1);
+      let j = this.#inputs.length;
+      while (j > 0 && this.#inputs[j - 1]!.step > step) j--;
+      this.#inputs.splice(j, 0, { ...input, step });
+      if (Math.min(input.step, step) >= local) return 0;
+      return this.#rollback(base, local);
+    });
+  }
+
+  /** Replays from `base` to `to` with the inputs as they now stand; blends what is drawn over a visible jump. */
+  async #rollback(base: { snapshot: SimSnapshot; step: number }, to: number): Promise<number> {
+    const drawn = flatten(this.bodies());
+    const replayed = await this.#replay(base.snapshot, base.step, to);
+    // Blend what is drawn over a visible jump only (a blend restarted at every command would lag).
+    const jump = Math.max(0, ...distances(drawn, flatten(this.#sim.current().bodies)));
+    if (jump >= this.#tolerance) this.#blend = { from: drawn, at: this.#now() };
+    return replayed;
   }
 
   /** Starts from `snapshot`: restores it, forgets the history before it, and rolls back to it from now on. */

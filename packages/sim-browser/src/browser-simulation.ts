@@ -196,7 +196,15 @@ export class BrowserSimulation {
           );
       }
       this.#sync = new AuthoritySync(sim, o.sync);
+      const sync = this.#sync;
       this.#subs.push(
+        // Where the authority applied this page's commands: each goes to that step, if it was elsewhere.
+        o.transport.subscribe(Topics.actuation, { depth: 64 }).subscribe((a) => {
+          const me = (o.transport as { clientId?: string }).clientId;
+          if (a.fate !== 'applied' || a.simTime === undefined || me === undefined || a.command.sender !== me)
+            return;
+          sync.placeAt(`${a.command.topic} ${a.command.seq}`, a.simTime).catch(() => undefined);
+        }),
         o.transport.subscribe(SimTopics.snapshot).subscribe((s) => {
           this.#pending = s;
           this.#pendingAt = performance.now();
@@ -233,7 +241,19 @@ export class BrowserSimulation {
    * (`/controller/twist`, `joints`, `estop`) also act on the browser simulator at once.
    */
   control<T extends Transport>(transport: T): T {
-    const act = (action: SimAction, header: Header) => this.command(action, header);
+    // A gateway client says what it sent (`sent$`, with the sequence number it gave the command),
+    // synchronously inside `publish`: the authority's reports name commands by that number.
+    let sent: { topic: string; seq: number } | undefined;
+    (
+      transport as { sent$?: { subscribe(f: (s: { topic: string; seq: number }) => void): unknown } }
+    ).sent$?.subscribe((s) => {
+      sent = s;
+    });
+    const act = (action: SimAction, header: Header, topic: string) => {
+      const id = sent?.topic === topic ? `${topic} ${sent.seq}` : undefined;
+      sent = undefined;
+      this.command(action, header, id);
+    };
     return new Proxy(transport, {
       get(target, key, receiver) {
         if (key !== 'publish') {
@@ -242,6 +262,7 @@ export class BrowserSimulation {
         }
         // Extra arguments (a gateway client's publish options: when the input happened) pass through.
         return (topic: { name: string }, message: Command, ...rest: unknown[]) => {
+          sent = undefined;
           const result = (target.publish as (t: unknown, m: unknown, ...r: unknown[]) => unknown)(
             topic,
             message,
@@ -249,7 +270,7 @@ export class BrowserSimulation {
           );
           const { header } = message;
           if (topic.name === Topics.twist.name && message.linear && message.angular) {
-            act({ kind: 'twist', linear: message.linear, angular: message.angular }, header);
+            act({ kind: 'twist', linear: message.linear, angular: message.angular }, header, topic.name);
           } else if (topic.name === Topics.joints.name && message.name) {
             const { name, position, velocity, effort } = message;
             act(
@@ -261,9 +282,10 @@ export class BrowserSimulation {
                 ...(effort ? { effort } : {}),
               },
               header,
+              topic.name,
             );
           } else if (topic.name === Topics.estop.name && message.engage) {
-            act({ kind: 'freeze' }, header);
+            act({ kind: 'freeze' }, header, topic.name);
           }
           return result;
         };
@@ -276,9 +298,11 @@ export class BrowserSimulation {
    * authority's simulated time it will act at: now plus {@link commandDelayMs} on the authority's
    * clock. The page runs ahead of the authority, so that moment is usually in the page's past: the
    * page rolls back to the last snapshot and replays with the command in its place, and what it
-   * shows is what the server will do.
+   * shows is what the server will do. When the authority reports where the command acted (its
+   * actuation report's `simTime`; `id` names the command as the gateway client sent it), it is moved
+   * there if it was elsewhere (a command delayed on its way).
    */
-  command(action: SimAction, header?: Header): void {
+  command(action: SimAction, header?: Header, id?: string): void {
     const sync = this.#sync;
     if (this.#mode.value.mode !== 'browser' || !sync) return;
     const at = this.#authorityTime(performance.now() + this.commandDelayMs);
@@ -286,7 +310,7 @@ export class BrowserSimulation {
     const ignore = () => undefined;
     try {
       if (at === undefined) sync.act(action, header);
-      else sync.actAt(action, at, header).catch(ignore);
+      else sync.actAt(action, at, header, id).catch(ignore);
     } catch {
       ignore();
     }

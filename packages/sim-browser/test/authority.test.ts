@@ -197,6 +197,34 @@ describe('AuthoritySync', () => {
     sync.close();
   });
 
+  it('moves a command to where the authority reports it acted (it was late on its way): no divergence', async () => {
+    const server = await wasm();
+    const browser = await wasm();
+    const sync = new AuthoritySync(browser);
+    const dt = browser.scene!.timestep;
+    server.act(twist(0.4, 0));
+    sync.act(twist(0.4, 0));
+    await server.step(100);
+    await sync.step(100);
+    await sync.apply(await server.snapshot());
+    await sync.step(20);
+    const t0 = server.current().time;
+    // The page expects the turn to act 2 steps on; it reaches the server 12 steps on.
+    await sync.actAt(twist(0, 1), t0 + 2 * dt, undefined, 'turn');
+    await server.step(12);
+    server.act(twist(0, 1));
+    const actedFrom = server.current().time;
+    await server.step(28);
+    expect(await sync.placeAt('turn', actedFrom)).toBe(20);
+    // Told again (or about a command it does not know): nothing to do.
+    expect(await sync.placeAt('turn', actedFrom)).toBe(0);
+    expect(await sync.placeAt('other', actedFrom)).toBe(0);
+    await sync.step(20);
+    const report = await sync.apply(await server.snapshot());
+    expect(report.max).toBeLessThan(1e-9);
+    sync.close();
+  });
+
   it('meets a snapshot a little ahead (a busy page) by simulating up to it, and compares at that instant', async () => {
     const server = await wasm();
     const browser = await wasm();

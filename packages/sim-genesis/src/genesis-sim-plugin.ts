@@ -100,11 +100,16 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
         fate: CommandFate,
         at = ctx.clock.now(),
         receivedAt?: number,
+        simTime?: number,
       ) => {
         try {
-          const a = actuationReport(topic, command, next(), at, fate);
-          // When the sidecar received it: the gateway splits input→actuation there (trip, then step).
-          transport.publish(Topics.actuation, receivedAt === undefined ? a : { ...a, receivedAt });
+          // When the sidecar received it (the gateway splits input→actuation there: trip, then
+          // step) and the simulated time it acted from (a browser simulation puts it there).
+          transport.publish(Topics.actuation, {
+            ...actuationReport(topic, command, next(), at, fate),
+            ...(receivedAt === undefined ? {} : { receivedAt }),
+            ...(simTime === undefined ? {} : { simTime }),
+          });
         } catch (error) {
           ctx.logger.error('an actuation report did not validate', {
             error: String(error),
@@ -187,7 +192,7 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
       };
       s.actuations$.pipe(takeUntil(ctx.stop$)).subscribe((a) => {
         // Every act from here has a kind; a report without one is not about a command of ours.
-        if (a.kind) report(topicOf[a.kind], a.command, a.fate, a.at, a.receivedAt);
+        if (a.kind) report(topicOf[a.kind], a.command, a.fate, a.at, a.receivedAt, a.appliedSimTime);
       });
 
       const last = { pose: 0, jointState: 0, imu: 0, simState: 0 };

@@ -408,6 +408,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
           at: e.at as number,
           simTime: e.simTime as number,
           ...(typeof e.receivedAt === 'number' ? { receivedAt: e.receivedAt } : {}),
+          ...(typeof e.appliedSimTime === 'number' ? { appliedSimTime: e.appliedSimTime } : {}),
           ...(typeof e.kind === 'string' && KINDS.has(e.kind) ? { kind: e.kind as SimAction['kind'] } : {}),
         });
         break;

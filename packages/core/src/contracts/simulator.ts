@@ -84,6 +84,8 @@ export interface SimActuation {
   readonly at: number;
   /** When the command reached the simulator, ms on the same clock (optional): `at − receivedAt` is its wait for the step. */
   readonly receivedAt?: number;
+  /** An applied command: the simulated time it acted from (the start of the step that applied it), s (optional). */
+  readonly appliedSimTime?: number;
   /** Simulated time when it took effect, seconds. */
   readonly simTime: number;
 }

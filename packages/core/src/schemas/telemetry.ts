@@ -117,6 +117,11 @@ export const Actuation = message({
    * trip there. The gateway's latency budget splits input→actuation at this point.
    */
   receivedAt: z.number().min(0).optional(),
+  /**
+   * A simulator's applied command: the simulated time it acted from (the start of the step that
+   * applied it), s (optional). A browser predicting the simulation puts the command at that step.
+   */
+  simTime: z.number().min(0).optional(),
   fate: CommandFate,
 }).meta({ id: 'Actuation' });
 export type Actuation = z.infer<typeof Actuation>;

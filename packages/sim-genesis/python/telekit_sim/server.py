@@ -456,11 +456,13 @@ class Sidecar:
         return {"shutdown": True}
 
     # ------------------------------------------------------------------ commands and their fates
-    def _report(self, header: dict[str, Any] | None, kind: str | None, fate: Fate, client: Client | None, received: float | None = None) -> None:
+    def _report(self, header: dict[str, Any] | None, kind: str | None, fate: Fate, client: Client | None, received: float | None = None, applied_sim_time: float | None = None) -> None:
         """Counts a command's fate and tells its sender (only its sender: reports are per command, not news).
 
         `at` is when it took effect (or was dropped) and `receivedAt` when its `act` arrived, both on
         Node's clock: `at - receivedAt` is the wait for the step, the supervisor's latency budget.
+        An applied command's `appliedSimTime` is the simulated time it acted from (the start of the
+        step that applied it), so that a browser predicting this simulation can put it at that step.
         """
         self.fates[fate] += 1
         if header is None or client is None or client not in self.clients or client.writer.is_closing():
@@ -468,11 +470,13 @@ class Sidecar:
         event: dict[str, Any] = {"event": "actuation", "command": header, "kind": kind, "fate": fate, "at": self.clock.now(), "simTime": self.backend.time}
         if received is not None:
             event["receivedAt"] = received
+        if applied_sim_time is not None:
+            event["appliedSimTime"] = applied_sim_time
         client.writer.write(encode_frame(event))
 
-    def _report_command(self, command: Command, fate: Fate) -> None:
+    def _report_command(self, command: Command, fate: Fate, applied_sim_time: float | None = None) -> None:
         origin = command.origin if isinstance(command.origin, Client) else None
-        self._report(command.header, command.action.kind, fate, origin, command.received)
+        self._report(command.header, command.action.kind, fate, origin, command.received, applied_sim_time)
 
     def _drop_waiting(self, fate: Fate) -> None:
         for command in self.queue.clear():
@@ -503,6 +507,7 @@ class Sidecar:
             if command.header is not None:
                 self.oldest_applied_ms = max(self.oldest_applied_ms, now - float(command.header["stamp"]))
         started = time.thread_time()
+        applied_from = self.backend.time
         try:
             self.backend.step(n)
         except Exception:
@@ -512,7 +517,7 @@ class Sidecar:
         self.cpu.physics(started)
         self.step_count += n
         for command in applied:
-            self._report_command(command, "applied")
+            self._report_command(command, "applied", applied_from)
 
     # ------------------------------------------------------------------ stopping by itself
     def _motion(self) -> Motion:
