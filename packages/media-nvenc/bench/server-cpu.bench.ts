@@ -78,7 +78,7 @@ async function startServer(): Promise<{ url: string; pid: number; child: ChildPr
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture], {
     cwd: root,
     env: { ...process.env, TELEKIT_BENCH_CAMERA: CAMERA },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);

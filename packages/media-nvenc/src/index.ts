@@ -8,6 +8,7 @@ export {
 } from './encoder-args.js';
 export {
   createMediaDemand,
+  type DemandLevel,
   type MediaDemand,
   type MediaDemandOptions,
   MediaDemandToken,
