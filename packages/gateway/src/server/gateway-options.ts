@@ -1,0 +1,105 @@
+import type { Server as HttpServer } from 'node:http';
+import type { AppHealthReport, Clock, Logger, MediaSignalling, Role, Topic, Transport } from '@telekit/core';
+import type { ClientLane } from '../protocol.js';
+import type { AccessList, Principal, Verifier } from './auth.js';
+import type { RouteHandler, UpgradeHandler } from './http-surface.js';
+import type { GatewayLimits, Rate } from './limits.js';
+import type { GatewayMetrics } from './metrics.js';
+
+/** Options of `createGateway`. */
+export interface GatewayOptions {
+  /** The app's transport: commands from browsers go in, telemetry for browsers comes out. */
+  transport: Transport;
+  /**
+   * Who may connect. A {@link Verifier} (such as `jwtVerifier({ secret })`), or `'none'` to let
+   * everyone in as an operator (a demo on a trusted network only). Required: there is no silent default.
+   */
+  auth: Verifier | 'none';
+  /** Per-role topic allow-lists. Default `defaultAccessList`. */
+  acl?: AccessList;
+  /** Topics beyond the built-in ones that clients may use. */
+  topics?: readonly Topic[];
+  /** Deadman timeout for the lease holder, ms. Default 250. */
+  deadmanMs?: number;
+  /** What one client may cost: rates, connections, unsent bytes, refusals. See {@link GatewayLimits}. */
+  limits?: Partial<GatewayLimits>;
+  /** @deprecated Use `limits.commands` and `limits.requests`. */
+  rateLimit?: { commands?: Rate; requests?: Rate };
+  /** Largest message a client may send, bytes. Default 16 384. */
+  maxPayloadBytes?: number;
+  /** A directory of static files to serve (an app's web bundle). */
+  staticDir?: string;
+  /** Extra HTTP routes, tried before the static files; return true when handled. */
+  routes?: RouteHandler;
+  /** Answers viewers' `/media/*` requests (the media plugin provides it). */
+  media?: MediaSignalling;
+  /**
+   * Scale-out: a Redis URL (or the URL and a key prefix, default `telekit`); instances sharing it
+   * share the lease, the e-stop and the traffic.
+   */
+  redis?: string | { url: string; prefix?: string };
+  /** Readiness: the app's health (plugins). Default: always ready. */
+  health?: () => Promise<AppHealthReport>;
+  /**
+   * Browser origins allowed to connect (`https://ops.example.com`; `*` for any). A handshake with an
+   * `Origin` header not on the list is refused with HTTP 403; clients that send none (Node, Python)
+   * are not browsers and pass. Default: the gateway's own origin only (the `Host` it was reached by).
+   */
+  origins?: readonly string[];
+  /**
+   * Without `origins`, the host names a same-origin page may use. Default: IP addresses, `localhost`
+   * and this machine's host name (a domain rebound to this address is refused: DNS rebinding).
+   */
+  hosts?: readonly string[];
+  /** @deprecated Use `origins`. */
+  cors?: string | string[];
+  /**
+   * Who may read `/metrics` and `/readyz`: `admin` (default: an admin's bearer token, or anyone on the
+   * `admin` listener) or `open` (anyone who reaches the port). With `auth: 'none'` they are open.
+   */
+  observability?: 'admin' | 'open';
+  /** A second listener that serves `/healthz`, `/readyz` and `/metrics` to anyone: bind it privately. */
+  admin?: { port: number; host?: string };
+  /** WebSocket only (default), or also HTTP long-polling for networks that block WebSockets. */
+  polling?: boolean;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** A client as {@link Gateway.clients} lists it. */
+export interface GatewayClientInfo {
+  id: string;
+  name: string;
+  role: Principal['role'];
+  lanes: ClientLane[];
+}
+
+/** A running gateway, and the extension points plugins use (through `GatewayToken`). */
+export interface Gateway {
+  /** Starts listening; resolves with the URL. Default port 0 (any free one), host 127.0.0.1. */
+  listen(port?: number, host?: string): Promise<string>;
+  readonly url: string;
+  /** The admin listener's URL, when there is one. */
+  readonly adminUrl: string | undefined;
+  readonly http: HttpServer;
+  readonly metrics: GatewayMetrics;
+  /** Connected clients. */
+  clients(): GatewayClientInfo[];
+  /** Adds an HTTP route for paths starting with `prefix` (tried before static files); returns its removal. */
+  route(prefix: string, handler: RouteHandler): () => void;
+  /** Takes WebSocket upgrades on `path` (a rosbridge or Foxglove endpoint); returns its removal. */
+  upgrade(path: string, handler: UpgradeHandler): () => void;
+  /** Lets clients use more topics. */
+  addTopics(topics: readonly Topic[]): void;
+  /** Lets `roles` publish (or subscribe to) more topics (names or `prefix*`); returns its removal. */
+  grant(
+    roles: readonly Role[],
+    rules: { publish?: readonly string[]; subscribe?: readonly string[] },
+  ): () => void;
+  /** Sends the zero of every motion topic that moved, at once (the process is dying; see `Plugin.halt`). */
+  halt(): void;
+  /** Cuts every client's connections abruptly, or one client's (they reconnect by themselves): for tests and drills. */
+  dropConnections(clientId?: string): void;
+  /** Disconnects everyone and stops. Safe to call twice. */
+  close(): Promise<void>;
+}
