@@ -91,6 +91,8 @@ export class BrowserSimulation {
   #sync: AuthoritySync | undefined;
   #pending: SimSnapshotMessage | undefined;
   #subs: Subscription[] = [];
+  /** What `control()` watches on its transports, until `close()`. */
+  #controls: { unsubscribe(): void }[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #base = { wall: 0, sim: 0 };
   /** The authority's simulated time at a moment of this page's clock (`performance.now()`), from the last snapshot. */
@@ -244,11 +246,14 @@ export class BrowserSimulation {
     // A gateway client says what it sent (`sent$`, with the sequence number it gave the command),
     // synchronously inside `publish`: the authority's reports name commands by that number.
     let sent: { topic: string; seq: number } | undefined;
-    (
-      transport as { sent$?: { subscribe(f: (s: { topic: string; seq: number }) => void): unknown } }
+    const watch = (
+      transport as {
+        sent$?: { subscribe(f: (s: { topic: string; seq: number }) => void): { unsubscribe(): void } };
+      }
     ).sent$?.subscribe((s) => {
       sent = s;
     });
+    if (watch) this.#controls.push(watch);
     const act = (action: SimAction, header: Header, topic: string) => {
       const id = sent?.topic === topic ? `${topic} ${sent.seq}` : undefined;
       sent = undefined;
@@ -423,7 +428,7 @@ export class BrowserSimulation {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
-    for (const s of this.#subs) s.unsubscribe();
+    for (const s of [...this.#subs, ...this.#controls]) s.unsubscribe();
     this.#sync?.close();
     await this.#sim?.close();
     this.#mode.complete();
