@@ -160,15 +160,17 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
   const sent$ = new Subject<SentCommand>();
   const depths = new Map<string, number>();
   const welcome: Partial<Record<Lane, Welcome>> = {};
-  // The gateway judges a session's commands in order by seq: whatever published them (a pad, a
-  // gamepad, a script), this client numbers each control topic's commands once, in sending order.
+  // The gateway judges a session's commands in order by seq. A command keeps its own seq when that is
+  // after the last one sent on its topic; when several publishers in one client (a pad, a gamepad,
+  // a script) number their commands independently, the later one is moved just after it.
   const seqs = new Map<string, number>();
   const inOrder = <T>(topic: Topic, msg: T): T => {
     if (topic.lane !== 'control') return msg;
     const m = msg as { header: { seq: number } };
-    const seq = seqs.get(topic.name) ?? 0;
-    seqs.set(topic.name, seq + 1);
-    return { ...m, header: { ...m.header, seq } } as T;
+    const last = seqs.get(topic.name);
+    const seq = last === undefined || m.header.seq > last ? m.header.seq : last + 1;
+    seqs.set(topic.name, seq);
+    return seq === m.header.seq ? msg : ({ ...m, header: { ...m.header, seq } } as T);
   };
   // The session's secret, from the first welcome: the telemetry lane and reconnects present it.
   let resume: string | undefined;
