@@ -44,6 +44,7 @@ for (const variant of [
         },
       };
     },
-    { capabilities: { reconnect: true, remote: true } },
+    // A budget for each wait, not a timing: a loaded machine takes longer through a broker.
+    { capabilities: { reconnect: true, remote: true }, timeoutMs: 5_000 },
   );
 }

@@ -241,11 +241,11 @@ describe('defineTransport', () => {
     const broker = new Broker();
     const { t } = make(broker, { codec: 'msgpack' });
     await t.connect();
-    const seen: unknown[] = [];
-    const spy = [...broker.clients][0]!;
-    spy.topics.add(Topics.battery.name);
-    const receive = spy.events.receive;
-    spy.events = { ...spy.events, receive: (topic, data) => (seen.push(data), receive(topic, data)) };
+    const seen: (Uint8Array | string)[] = [];
+    broker.clients.add({
+      events: { receive: (_, data) => seen.push(data), lost() {} },
+      topics: new Set([Topics.battery.name]),
+    });
     t.publish(Topics.battery, battery(4));
     await until(() => seen.length === 1);
     expect(msgpackCodec.decode(seen[0] as Uint8Array)).toEqual(battery(4));
