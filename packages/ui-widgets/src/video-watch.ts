@@ -104,7 +104,11 @@ export interface VideoPlayers {
 export interface PresentedFrame {
   /** When the callback ran. */
   readonly now: number;
-  /** The stamp in the picture → the glass, ms (read by `StampReader`, clock offset applied), if stamped. */
+  /**
+   * The stamp in the picture → the glass, ms (read by `StampReader`, clock offset applied), if
+   * stamped and read (a view may read only some frames' stamps: a frame without one is joined with
+   * its server times unchecked).
+   */
   readonly glassToGlassMs?: number;
   readonly rtpTimestamp?: number;
   readonly receiveTime?: number;
