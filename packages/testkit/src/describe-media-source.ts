@@ -1,7 +1,7 @@
 import { frameByteLength, type MediaSource } from '@telekit/core';
-import { firstValueFrom, take, timeout, toArray } from 'rxjs';
+import { firstValueFrom, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { type SkipEntry, skipReason } from './skips.js';
+import { firstWithin, type SkipEntry, skipReason, within } from './skips.js';
 
 /** Options of {@link describeMediaSource}. */
 export interface DescribeMediaSourceOptions {
@@ -29,70 +29,96 @@ export function describeMediaSource(
 ): void {
   const n = options.frames ?? 5;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const test = (title: string, fn: (source: MediaSource) => Promise<void>) => {
+  const suite = `MediaSource conformance: ${name}`;
+  const test = (title: string, fn: (source: MediaSource, where: string) => Promise<void>) => {
     const reason = skipReason(title, options.skip);
     if (reason) {
       it.skip(`${title} (skipped: ${reason})`, () => {});
       return;
     }
-    it(title, { timeout: timeoutMs }, async () => {
+    // Above the case's own waits, so that the kit's description, not vitest's, is the failure.
+    it(title, { timeout: timeoutMs * 4 }, async () => {
       const source = await makeSource();
       try {
-        await fn(source);
+        await fn(source, `${suite} › ${title}`);
       } finally {
         await source.close();
       }
     });
   };
 
-  describe(`MediaSource conformance: ${name}`, () => {
+  /** The next `count` frames, or a failure saying how many came. */
+  const frames = (where: string, source: MediaSource, count: number) => {
+    let seen = 0;
+    return firstWithin(
+      where,
+      `${count} frames on frames$`,
+      source.frames$.pipe(
+        tap(() => seen++),
+        take(count),
+        toArray(),
+      ),
+      timeoutMs,
+      () => `${seen} came (the source declares ${source.info.fps} fps)`,
+    );
+  };
+
+  describe(suite, () => {
     test('declares a usable size and rate', async (source) => {
       expect(source.info.width).toBeGreaterThan(0);
       expect(source.info.height).toBeGreaterThan(0);
       expect(source.info.fps).toBeGreaterThan(0);
     });
 
-    test('emits frames that match what it declares', async (source) => {
-      const frames = await firstValueFrom(source.frames$.pipe(take(n), toArray(), timeout(timeoutMs)));
-      for (const f of frames) {
+    test('emits frames that match what it declares', async (source, where) => {
+      const got = await frames(where, source, n);
+      for (const f of got) {
         expect(f.width).toBe(source.info.width);
         expect(f.height).toBe(source.info.height);
         expect(f.format).toBe(source.info.format);
         expect(f.data.byteLength).toBe(frameByteLength(f.format, f.width, f.height));
       }
-      for (let i = 1; i < frames.length; i++) {
-        expect(frames[i]!.seq).toBeGreaterThan(frames[i - 1]!.seq);
-        expect(frames[i]!.timestamp).toBeGreaterThanOrEqual(frames[i - 1]!.timestamp);
+      for (let i = 1; i < got.length; i++) {
+        expect(got[i]!.seq, 'seq increases').toBeGreaterThan(got[i - 1]!.seq);
+        expect(got[i]!.timestamp, 'timestamps never go back').toBeGreaterThanOrEqual(got[i - 1]!.timestamp);
       }
     });
 
-    test('two viewers share one source: the same frames reach both', async (source) => {
+    test('two viewers share one source: the same frames reach both', async (source, where) => {
       const a: number[] = [];
       const b: number[] = [];
       const subA = source.frames$.subscribe((f) => a.push(f.seq));
       const subB = source.frames$.subscribe((f) => b.push(f.seq));
-      await firstValueFrom(source.frames$.pipe(take(n), toArray(), timeout(timeoutMs)));
+      await frames(where, source, n);
       subA.unsubscribe();
       subB.unsubscribe();
       const common = a.filter((s) => b.includes(s));
-      expect(common.length).toBeGreaterThanOrEqual(n - 1);
+      expect(
+        common.length,
+        `frames both viewers got: a [${a.join(', ')}], b [${b.join(', ')}]`,
+      ).toBeGreaterThanOrEqual(n - 1);
     });
 
-    test('stops with the last viewer and starts again with the next', async (source) => {
-      await firstValueFrom(source.frames$.pipe(take(2), toArray(), timeout(timeoutMs)));
-      const again = await firstValueFrom(source.frames$.pipe(take(2), toArray(), timeout(timeoutMs)));
+    test('stops with the last viewer and starts again with the next', async (source, where) => {
+      await frames(where, source, 2);
+      const again = await frames(where, source, 2);
       expect(again).toHaveLength(2);
     });
 
-    test('close completes frames$ and is safe twice', async (source) => {
+    test('close completes frames$ and is safe twice', async (source, where) => {
       const done = new Promise<void>((resolve, reject) =>
         source.frames$.subscribe({ complete: resolve, error: reject }),
       );
-      await firstValueFrom(source.frames$.pipe(timeout(timeoutMs)));
+      await frames(where, source, 1);
       await source.close();
       await source.close();
-      await done;
-      const after = await firstValueFrom(source.frames$.pipe(toArray(), timeout(timeoutMs)));
+      await within(where, 'frames$ to complete on close', done, timeoutMs);
+      const after = await within(
+        where,
+        'frames$ to complete at once after close, with no frame',
+        firstValueFrom(source.frames$.pipe(toArray())),
+        timeoutMs,
+      );
       expect(after).toEqual([]);
     });
   });

@@ -7,9 +7,9 @@ import {
   type SimulatorCapabilities,
   type SimulatorState,
 } from '@telekit/core';
-import { firstValueFrom, take, timeout, toArray } from 'rxjs';
+import { take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { type SkipEntry, skipReason } from './skips.js';
+import { eventually, firstWithin, type SkipEntry, skipReason } from './skips.js';
 
 /** Options of {@link describeSimulator}. */
 export interface DescribeSimulatorOptions {
@@ -79,6 +79,7 @@ export function describeSimulator(
   options: DescribeSimulatorOptions,
 ): void {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const suite = `Simulator conformance: ${name}`;
   const driveSteps = async (sim: Simulator, seconds: number) => {
     const info = await loadedInfo.get(sim)!;
     return sim.step(Math.max(1, Math.round(seconds / info.timestep)));
@@ -87,10 +88,11 @@ export function describeSimulator(
 
   const test = (
     title: string,
-    fn: (sim: Simulator, skip: (reason: string) => void) => Promise<void>,
+    fn: (sim: Simulator, skip: (reason: string) => void, where: string) => Promise<void>,
     capability?: keyof SimulatorCapabilities,
   ) => {
-    it(title, { timeout: timeoutMs }, async (ctx) => {
+    // Above the case's own waits, so that the kit's description, not vitest's, is the failure.
+    it(title, { timeout: timeoutMs * 3 }, async (ctx) => {
       const sim = await makeSimulator();
       try {
         loadedInfo.set(sim, sim.loadScene(options.scene));
@@ -105,14 +107,14 @@ export function describeSimulator(
           ctx.skip(reason);
           return;
         }
-        await fn(sim, (why) => ctx.skip(why));
+        await fn(sim, (why) => ctx.skip(why), `${suite} › ${title}`);
       } finally {
         await sim.close();
       }
     });
   };
 
-  describe(`Simulator conformance: ${name}`, () => {
+  describe(suite, () => {
     test('loads the scene and describes it', async (sim) => {
       const info = await sim.loadScene(options.scene);
       expect(info.timestep).toBeGreaterThan(0);
@@ -130,9 +132,14 @@ export function describeSimulator(
       expect((error as Error).message).toContain(bad.path ?? bad.id);
     });
 
-    test('steps: time advances by the timestep and state$ reports every step', async (sim) => {
+    test('steps: time advances by the timestep and state$ reports every step', async (sim, _, where) => {
       const info = await loadedInfo.get(sim)!;
-      const seen = firstValueFrom(sim.state$.pipe(take(3), toArray(), timeout(timeoutMs)));
+      const seen = firstWithin(
+        where,
+        '3 states on state$ for 3 steps',
+        sim.state$.pipe(take(3), toArray()),
+        timeoutMs,
+      );
       const s0 = await sim.step();
       await sim.step();
       const s2 = await sim.step();
@@ -188,8 +195,13 @@ export function describeSimulator(
 
     test('freeze (the e-stop) stops the base', (sim) => comesToRest(sim, { kind: 'freeze' }, 0.5), 'base');
 
-    test('reports when a command took effect', async (sim) => {
-      const reported = firstValueFrom(sim.actuations$.pipe(timeout(timeoutMs)));
+    test('reports when a command took effect', async (sim, _, where) => {
+      const reported = firstWithin(
+        where,
+        'a report on actuations$ for the command (seq 42)',
+        sim.actuations$,
+        timeoutMs,
+      );
       const h = header(42);
       const action = sim.capabilities.base
         ? ({ kind: 'twist', linear: { x: 0.1, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } } as const)
@@ -210,26 +222,33 @@ export function describeSimulator(
         : sim.capabilities.joints && options.joint
           ? { kind: 'joints', name: [options.joint.name], position: [options.joint.target] }
           : undefined;
-    /** Collects the reports on `actuations$` until `count` have arrived (or the case times out). */
-    const collect = (sim: Simulator) => {
+    /** Collects the reports on `actuations$` until `count` have arrived, or fails saying which came. */
+    const collect = (sim: Simulator, where: string) => {
       const reports: SimActuation[] = [];
       const sub = sim.actuations$.subscribe((a) => reports.push(a));
       return {
         reports,
         fates: (seq: number) => reports.filter((r) => r.command.seq === seq).map((r) => r.fate),
         async until(count: number) {
-          const end = performance.now() + timeoutMs;
-          while (reports.length < count && performance.now() < end)
-            await new Promise((r) => setTimeout(r, 10));
-          sub.unsubscribe();
+          try {
+            await eventually(where, {
+              expected: `${count} reports on actuations$`,
+              probe: () => reports.length >= count,
+              happened: () =>
+                `${reports.length} came: ${reports.map((r) => `seq ${r.command.seq} ${r.fate}`).join(', ') || 'none'}`,
+              timeoutMs,
+            });
+          } finally {
+            sub.unsubscribe();
+          }
         },
       };
     };
 
-    test('every command gets exactly one report with its fate; a newer one supersedes a waiting one', async (sim, skip) => {
+    test('every command gets exactly one report with its fate; a newer one supersedes a waiting one', async (sim, skip, where) => {
       const action = motion(sim);
       if (!action) return skip('needs a base, or joints and options.joint');
-      const seen = collect(sim);
+      const seen = collect(sim, where);
       sim.act(action, header(101));
       sim.act(action, header(102)); // before any step: replaces 101
       await sim.step(2);
@@ -242,10 +261,10 @@ export function describeSimulator(
       expect(seen.reports).toHaveLength(3);
     });
 
-    test('a command already past its deadline never acts and is reported expired', async (sim, skip) => {
+    test('a command already past its deadline never acts and is reported expired', async (sim, skip, where) => {
       const action = motion(sim);
       if (!action) return skip('needs a base, or joints and options.joint');
-      const seen = collect(sim);
+      const seen = collect(sim, where);
       const before = await sim.step();
       const fresh = header(201);
       sim.act(action, { ...fresh, stamp: fresh.stamp - 1_000, ttl: 100 });
@@ -327,8 +346,13 @@ export function describeSimulator(
 
     test(
       'renders camera frames of the declared size while watched',
-      async (sim) => {
-        const frames = firstValueFrom(sim.frames$.pipe(take(2), toArray(), timeout(timeoutMs)));
+      async (sim, _, where) => {
+        const frames = firstWithin(
+          where,
+          '2 camera frames on frames$',
+          sim.frames$.pipe(take(2), toArray()),
+          timeoutMs,
+        );
         for (let i = 0; i < 20; i++) await sim.step(5);
         const [a, b] = await frames;
         expect(a!.width).toBeGreaterThan(0);
@@ -361,7 +385,7 @@ export function describeSimulator(
     if (options.kill) {
       const kill = options.kill;
       it('restarts by itself after its engine is killed, and comes back where it was', {
-        timeout: timeoutMs * 2,
+        timeout: timeoutMs * 3,
       }, async () => {
         const sim = await makeSimulator();
         try {
