@@ -134,4 +134,40 @@ describe('inProcessTransport', () => {
     expect(checked.ok && isValidated(checked.value)).toBe(true);
     expect(isValidated(battery(1))).toBe(false);
   });
+
+  it('live$: a feed is live while it has a subscriber; on an acknowledging bus, once the transport says so', async () => {
+    const lives: boolean[] = [];
+    const local = inProcessTransport();
+    const feed = local.subscribe(Topics.battery);
+    feed.live$.subscribe((v) => lives.push(v));
+    const sub = feed.subscribe();
+    sub.unsubscribe();
+    expect(lives).toEqual([false, true, false]);
+
+    const bus = createInProcessBus({ liveness: 'acknowledged' });
+    const remote = inProcessTransport({ bus });
+    const acked: boolean[] = [];
+    const twist = remote.subscribe(Topics.twist);
+    twist.live$.subscribe((v) => acked.push(v));
+    twist.subscribe();
+    expect(acked).toEqual([false]);
+    bus.setLive(Topics.twist, true);
+    bus.setLive(Topics.twist, false);
+    bus.setLive(Topics.twist, true);
+    await remote.close();
+    expect(acked).toEqual([false, true, false, true, false]);
+  });
+
+  it('counts refusals and duplicates in the open feeds of the topic, outside received', () => {
+    const bus = createInProcessBus();
+    const t = inProcessTransport({ bus });
+    const a = t.subscribe(Topics.battery);
+    const b = t.subscribe(Topics.battery);
+    a.subscribe();
+    b.subscribe();
+    bus.refused(Topics.battery);
+    bus.duplicated(Topics.battery);
+    bus.refused(Topics.twist);
+    for (const feed of [a, b]) expect(feed.stats()).toMatchObject({ received: 0, refused: 1, duplicates: 1 });
+  });
 });
