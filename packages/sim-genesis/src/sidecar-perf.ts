@@ -39,7 +39,7 @@ export interface SidecarCameraPerf {
   readonly renderMs: Percentiles | null;
 }
 
-/** What {@link SidecarSimulator.perf} reports. */
+/** What `SidecarSimulator.perf` reports. */
 export interface SidecarPerf {
   readonly cpu: SidecarCpu;
   readonly camera: SidecarCameraPerf;

@@ -169,7 +169,7 @@ const SAME_FRAME_MS = 2;
  * A presented frame whose server times are still incomplete is joined with what there is once it
  * is this old, ms (a source that reports no timings, say).
  */
-export const PARTIAL_AFTER_MS = 1_500;
+const PARTIAL_AFTER_MS = 1_500;
 
 /**
  * The watch sequence of a video stream, without a DOM: ask the server what it offers, play the
@@ -308,7 +308,7 @@ export class VideoWatch {
   /**
    * The server's times of frames it sent this viewer (from `/media/stats`). A frame is joined once
    * the server knows all of its times (the source's come about a second after the frame), or with
-   * what it knows once the frame is {@link PARTIAL_AFTER_MS} old.
+   * what it knows once the frame is `PARTIAL_AFTER_MS` (1.5 s) old.
    */
   serverFrames(frames: readonly ServerFrame[]): void {
     const now = this.#o.now();
