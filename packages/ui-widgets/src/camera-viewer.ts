@@ -80,7 +80,10 @@ export class TelekitCameraViewer extends TelekitWidget {
   declare noOverlay: boolean;
   /** Not watching: the element holds no stream (the server may stop encoding it). */
   declare paused: boolean;
+  /** What the element shows (re-rendered when it changes). */
   declare _stats: VideoStats;
+  /** The latest figures, every frame's. */
+  #latest: VideoStats = idleStats();
   #watch: VideoWatch | undefined;
   #up = false;
   readonly #videoStats = new BehaviorSubject<VideoStats>(idleStats());
@@ -138,7 +141,7 @@ export class TelekitCameraViewer extends TelekitWidget {
 
   /** What the viewer has measured so far. */
   get stats(): CameraViewerStats {
-    return toViewerStats(this._stats);
+    return toViewerStats(this.#latest);
   }
 
   /** Everything the viewer measures, the latency budget stage by stage; the latest first. */
@@ -162,9 +165,12 @@ export class TelekitCameraViewer extends TelekitWidget {
     });
     this.#watch = watch;
     const stats = watch.stats$.subscribe((s) => {
-      const before = this._stats.state;
-      this._stats = s;
+      const before = this.#latest.state;
+      this.#latest = s;
       this.#videoStats.next(s);
+      // The figures change with every frame; the element re-renders only when what it shows does
+      // (a busy page's main thread has better things to do 30 times a second).
+      if (shown(s) !== shown(this._stats)) this._stats = s;
       if (s.state !== before) this.emit('telekit-video-state', toViewerStats(s));
     });
     this.#up = false;
@@ -173,11 +179,12 @@ export class TelekitCameraViewer extends TelekitWidget {
       if (nowUp && !this.#up && !this.paused) watch.start();
       if (!nowUp && this.#up) {
         watch.stop();
-        this._stats = {
-          ...this._stats,
+        this.#latest = {
+          ...this.#latest,
           state: 'unavailable',
           error: `gateway ${st.status}${st.reason ? `: ${st.reason}` : ''}`,
         };
+        this._stats = this.#latest;
       }
       this.#up = nowUp;
     });
@@ -405,6 +412,10 @@ export class TelekitCameraViewer extends TelekitWidget {
 
 /** How often the viewer reads a frame's stamp (glass-to-glass), ms. */
 const STAMP_EVERY_MS = 90;
+
+/** What the element shows of the figures: it re-renders when this changes. */
+const shown = (s: VideoStats) =>
+  `${s.state}|${s.mode}|${s.fps}|${s.bitrateKbps}|${Math.round(s.budget.glassToGlass?.p50 ?? -1)}|${s.error ?? ''}`;
 
 function idleStats(): VideoStats {
   return {
