@@ -1,7 +1,5 @@
 /**
- * Telekit's streams through an MQTT broker, on the `mqtt` client, built with core's
- * `defineTransport`.
- *
+ * Telekit's streams through an MQTT broker, on the `mqtt` client, built with core's `defineTransport`.
  * @module
  */
 export { type MqttLinkOptions, mqttLink } from './mqtt-link.js';

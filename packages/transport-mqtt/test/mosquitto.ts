@@ -23,6 +23,8 @@ export interface MosquittoOptions {
   users?: Record<string, string>;
   /** Lines of an ACL file (`user alice`, `topic readwrite robots/#`, …). */
   acl?: readonly string[];
+  /** More lines for mosquitto.conf (`set_tcp_nodelay true`, …). */
+  extra?: readonly string[];
 }
 
 /** A running broker. */
@@ -63,6 +65,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       writeFileSync(join(dir, 'acl'), `${options.acl.join('\n')}\n`, { mode: 0o644 });
       config.push(`acl_file ${join(dir, 'acl')}`);
     }
+    config.push(...(options.extra ?? []));
     writeFileSync(join(dir, 'mosquitto.conf'), `${config.join('\n')}\n`, { mode: 0o644 });
     return join(dir, 'mosquitto.conf');
   };
@@ -89,7 +92,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
+      // SIGKILL, as a crash would: Mosquitto 2.0 can miss a SIGTERM that comes just after "running".
+      child.kill('SIGKILL');
       await exited;
     }
     if (dir) rmSync(dir, { recursive: true, force: true });

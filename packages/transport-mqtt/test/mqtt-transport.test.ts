@@ -31,7 +31,8 @@ async function client(url: string, options: mqtt.IClientOptions = {}): Promise<M
 const live = (feed: { live$: import('rxjs').Observable<boolean> }) =>
   firstValueFrom(feed.live$.pipe(filter(Boolean)));
 
-describe('MQTT transport on Mosquitto', () => {
+// Budgets, not timings: a loaded machine reconnects later.
+describe('MQTT transport on Mosquitto', { timeout: 30_000 }, () => {
   it('puts each topic under the prefix: control on QoS 1, telemetry on QoS 0 and retained, JSON bodies', async () => {
     const b = await broker();
     const seen: { topic: string; qos: number; retain: boolean; body: unknown }[] = [];
