@@ -48,7 +48,7 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
       if (refused) {
         const conduct = session.conduct.refused(ctx.clock.now());
         if (conduct.disconnect) {
-          ctx.log.warn('client disconnected for too many refusals', {
+          ctx.log.warn('client and its principal disconnected for too many refusals', {
             client: session.id,
             address: session.address,
           });

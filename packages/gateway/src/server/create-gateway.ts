@@ -98,7 +98,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const origins = options.origins ?? (options.cors ? [options.cors].flat() : undefined);
-  const doorman = new Doorman(ctx, { origins, hosts: options.hosts, polling: options.polling === true });
+  const doorman = new Doorman(ctx, {
+    origins,
+    hosts: options.hosts,
+    polling: options.polling === true,
+    anonymous: open,
+  });
   const http = new HttpSurface({
     log,
     metrics,

@@ -29,6 +29,8 @@ export interface OriginRules {
   hosts?: readonly string[] | undefined;
   /** Whether engine.io's HTTP long-polling is on (with it off, no request may name a session id). */
   polling: boolean;
+  /** Without authentication everyone is one principal: limits and penalties then go by address too. */
+  anonymous?: boolean;
 }
 
 /**
@@ -99,11 +101,14 @@ export class Doorman {
     };
   }
 
-  /** Keeps a session's secret and its principal at its address out for a while. */
+  /**
+   * Keeps a session's secret and its principal (from any address: a token that abuses is kept out,
+   * wherever it comes from) out for a while.
+   */
   penalise(session: Session, now: number): void {
     const until = now + this.#ctx.limits.penaltyMs;
     this.#penalties.set(session.resume, until);
-    this.#penalties.set(`${session.principal.id}|${session.address}`, until);
+    this.#penalties.set(`principal|${session.accountable}`, until);
     if (this.#penalties.size > 10_000) {
       for (const [k, t] of this.#penalties) if (t <= now) this.#penalties.delete(k);
     }
@@ -150,7 +155,8 @@ export class Doorman {
       const principal = await ctx.verify(auth.data.token);
       const address = addressOf(socket.request);
       const now = ctx.clock.now();
-      if (this.#penalised(`${principal.id}|${address}`, now))
+      const accountable = this.#rules.anonymous ? `${principal.id}@${address}` : principal.id;
+      if (this.#penalised(`principal|${accountable}`, now))
         return next(refusal('E_ABUSE', 'penalty', 'kept out for a while after too many refusals'));
       let session = auth.data.resume ? ctx.sessions.bySecret(auth.data.resume) : undefined;
       if (session) {
@@ -171,7 +177,7 @@ export class Doorman {
               `too many sessions for this principal: at most ${ctx.limits.sessionsPerPrincipal}`,
             ),
           );
-        session = new Session(principal, address, ctx.limits, ctx.limiter, now);
+        session = new Session(principal, address, ctx.limits, ctx.limiter, now, this.#rules.anonymous);
         ctx.sessions.add(session);
       }
       socket.data = { session };

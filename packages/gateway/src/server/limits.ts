@@ -37,9 +37,10 @@ export interface GatewayLimits {
    */
   unsentBytes: number;
   /**
-   * Refusals a session may earn: past `quietAfter` in one second its refusals are no longer
-   * answered; past `disconnectAfter` in ten seconds it is disconnected and kept out for
-   * `penaltyMs`. Defaults 20, 500, 5 000.
+   * Refusals a principal may earn at one address, all its sessions there together: past `quietAfter`
+   * in one second its refusals are no longer answered; past `disconnectAfter` in ten seconds every
+   * session of the principal is disconnected and the principal kept out for `penaltyMs`, wherever it
+   * comes from. Defaults 20, 500, 5 000.
    */
   quietAfter: number;
   disconnectAfter: number;
@@ -66,7 +67,7 @@ type Kind = 'commands' | 'requests';
 
 /**
  * Token buckets per session, principal and address, and one record of conduct per principal at an
- * address (opening more sessions buys no more refusals); idle ones are forgotten.
+ * address (opening more sessions there buys no more answered refusals); idle ones are forgotten.
  */
 export class RateLimiter {
   readonly #limits: GatewayLimits;
@@ -107,7 +108,7 @@ export class RateLimiter {
     conduct.users++;
     const record = conduct;
     return {
-      /** The refusals of this principal at this address, all its sessions together. */
+      /** The refusals of this principal at this address, all its sessions there together. */
       conduct: record.conduct,
       /** Takes one token of `kind` from the session's, its principal's and its address's buckets. */
       take: (kind: Kind, at: number): TokenBucket | undefined => {

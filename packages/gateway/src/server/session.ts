@@ -46,6 +46,11 @@ export class Session {
   refused = 0;
   readonly conduct: Conduct;
   readonly limits: ReturnType<RateLimiter['forSession']>;
+  /**
+   * Whose limits and conduct it shares: its principal's id, or — without authentication, where
+   * everyone is the same principal — the principal at its address.
+   */
+  readonly accountable: string;
   readonly #unsentCap: number;
   #overfullSince: number | undefined;
   #closed = false;
@@ -56,13 +61,15 @@ export class Session {
     limits: GatewayLimits,
     limiter: RateLimiter,
     now: number,
+    anonymous = false,
   ) {
     this.principal = principal;
     this.name = principal.name ?? principal.id;
     this.address = address;
     this.id = `${principal.role}-${randomBytes(6).toString('base64url')}`;
     this.resume = randomBytes(24).toString('base64url');
-    this.limits = limiter.forSession(principal.id, address, now);
+    this.accountable = anonymous ? `${principal.id}@${address}` : principal.id;
+    this.limits = limiter.forSession(this.accountable, address, now);
     this.conduct = this.limits.conduct;
     this.#unsentCap = limits.unsentBytes;
   }

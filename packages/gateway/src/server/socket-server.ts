@@ -20,7 +20,7 @@ export interface SocketServerOptions {
 /** An engine.io connection, as far as the gateway touches it. */
 interface EngineConnection {
   request: IncomingMessage;
-  once(event: 'close', listener: () => void): unknown;
+  once(event: 'close', listener: (reason: string) => void): unknown;
   telekitDoor?: ReturnType<Doorman['opened']>;
 }
 
@@ -55,11 +55,12 @@ export async function createSocketServer(
     const door = doorman.opened(addressOf(conn.request));
     conn.telekitDoor = door;
     const tcp = conn.request.socket;
-    conn.once('close', () => {
+    conn.once('close', (reason) => {
       door.closed();
-      // Closed by either side (a frame over the ceiling, a protocol violation, a disconnect): the
-      // WebSocket's closing handshake gets a second, not ws's thirty, while a peer that does not
-      // close keeps pushing bytes the gateway must read.
+      // A frame over the ceiling or a protocol violation: nothing more is read from that peer.
+      if (reason === 'transport error' || reason === 'parse error') return void tcp.destroy();
+      // Any other close: the WebSocket's closing handshake gets a second, not ws's thirty, while a
+      // peer that does not close could keep pushing bytes the gateway must read.
       setTimeout(() => tcp.destroy(), 1_000).unref();
     });
   });
@@ -84,7 +85,14 @@ export async function createSocketServer(
     err.data = { code: 'E_NAMESPACE' };
     next(err);
   });
-  const hooks = { penalise: (s: Session) => doorman.penalise(s, ctx.clock.now()) };
+  // A session that earned a cut-off takes its principal's other sessions with it: a token that
+  // abuses is kept out as a whole, not one session at a time.
+  const hooks = {
+    penalise: (s: Session) => {
+      doorman.penalise(s, ctx.clock.now());
+      for (const other of [...ctx.sessions.values()]) if (other.accountable === s.accountable) other.close();
+    },
+  };
   for (const lane of ['control', 'telemetry'] as const) {
     const ns = io.of(NAMESPACES[lane]);
     ns.use((socket, next) => void doorman.authenticate(lane)(socket, next));
