@@ -223,8 +223,9 @@ export class HttpSurface {
   // `Authorization: Bearer …` or `?token=`, as hls.js can send either).
   async #hls(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const m = hlsFile.exec(path);
-    const dir = m ? this.#o.media?.hlsDirectory?.(m[1]!) : undefined;
-    if (!m || !dir) return void res.writeHead(404).end('no such stream or file\n');
+    if (!m || !this.#o.media?.hlsDirectory) return void res.writeHead(404).end('no such stream or file\n');
+    // Authorised first: asking the media plugin for a stream's directory holds the stream (starts
+    // its encoder), which nobody unauthenticated may cause.
     const url = new URL(req.url ?? '/', 'http://gateway');
     const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '');
     try {
@@ -234,6 +235,8 @@ export class HttpSurface {
     } catch (error) {
       return void res.writeHead(401).end(`${(error as Error).message}\n`);
     }
+    const dir = this.#o.media.hlsDirectory(m[1]!);
+    if (!dir) return void res.writeHead(404).end('no such stream or file\n');
     let body: Buffer;
     try {
       body = await readFile(join(dir, m[2]!));
