@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { CdrWriter } from '@foxglove/cdr';
 import { silentLogger, Topics } from '@telekit/core';
 import { gatewayClient } from '@telekit/gateway/client';
+import { MediaDemandToken } from '@telekit/media-nvenc';
 import { launchChromium } from '@telekit/testkit/browser';
 import { fakeRcl } from '@telekit/transport-ros/testing';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -98,11 +99,15 @@ describe('ros-robot', () => {
   });
 
   it('video from the ROS camera topic reaches the encoder', async () => {
+    let cleanupRelease: (() => void) | undefined;
     const client = gatewayClient({ url: robot.gateway.url });
     try {
       await client.connect();
       const streams = await client.request<{ streams: { id: string }[] }>('/media/streams', {});
       expect(streams.streams.map((s) => s.id)).toEqual(['camera']);
+      // Video runs while someone watches: this test holds the stream as a viewer would.
+      const release = robot.app.resolve(MediaDemandToken).acquire('camera', 'test');
+      cleanupRelease = release;
       // The camera's images are encoded: the stream is live at about the camera's rate.
       const camera = async () =>
         (
@@ -114,6 +119,7 @@ describe('ros-robot', () => {
       await expect.poll(async () => (await camera())?.state, { timeout: 15_000 }).toBe('live');
       await expect.poll(async () => (await camera())?.fps ?? 0, { timeout: 15_000 }).toBeGreaterThan(10);
     } finally {
+      cleanupRelease?.();
       await client.close();
     }
   });

@@ -163,11 +163,21 @@ async function startDemo(): Promise<Demo> {
     );
   });
   const url = new URL(operator);
+  const token = url.searchParams.get('token') ?? '';
+  // Video runs only while someone watches: the operator watches over HLS (each playlist request
+  // holds the stream a few seconds), so the encoder is one of the children that must die too.
+  const watching = setInterval(() => {
+    void fetch(`${url.origin}/media/hls/sim-camera/index.m3u8`, {
+      headers: { authorization: `Bearer ${token}` },
+    }).catch(() => undefined);
+  }, 1_000);
+  cleanup.push(() => clearInterval(watching));
+  await until(() => descendants(proc.pid!).some((c) => c.name === 'ffmpeg'), 30_000);
   children = descendants(proc.pid!);
   return {
     proc,
     url: url.origin,
-    token: url.searchParams.get('token') ?? '',
+    token,
     trace,
     get children() {
       return children;
