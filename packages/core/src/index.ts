@@ -5,6 +5,7 @@ export { type Clock, type ManualClock, manualClock, systemClock } from './clock.
 export { type OffsetEstimate, OffsetEstimator, type OffsetSample, offsetOf } from './clock-offset.js';
 export { actuationReport, headerSequence, isZeroTwist, zeroTwist } from './commands.js';
 // Contracts
+export type { DemandLevel, MediaDemand, Release } from './contracts/media-demand.js';
 export type { MediaSignalling } from './contracts/media-signalling.js';
 export {
   type Frame,
@@ -48,12 +49,12 @@ export { type Token, token, tokenName } from './host/token.js';
 export {
   ClockToken,
   LoggerToken,
+  MediaDemandToken,
   MediaSignallingToken,
   MediaSourcesToken,
   SimulatorToken,
   TransportToken,
 } from './host/tokens.js';
-// Media
 export {
   readStamp,
   STAMP_BITS,
@@ -62,6 +63,14 @@ export {
   stampLatency,
   stampRegion,
 } from './media/frame-stamp.js';
+// Media
+export {
+  SERVER_VIDEO_STAGES,
+  type StagePercentiles,
+  VIDEO_STAGES,
+  type VideoStage,
+  type VideoStageFigures,
+} from './media/video-stages.js';
 export {
   ControlLease,
   type ControlLeaseOptions,
@@ -110,6 +119,7 @@ export {
   MediaStats,
   MediaStreams,
   MediaTransport,
+  ServerFrame,
   StreamInfo,
   StreamStats,
   ViewerStats,

@@ -1,3 +1,4 @@
+import { SERVER_VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core';
 import { type Percentiles, TimeWindow } from './time-window.js';
 
 /**
@@ -17,18 +18,7 @@ import { type Percentiles, TimeWindow } from './time-window.js';
  * The first three are the server's ({@link SERVER_VIDEO_STAGES}); the viewer adds the rest.
  * Together they add up to glass-to-glass: the stamp → the glass.
  */
-export const VIDEO_STAGES = ['render', 'encode', 'sfu', 'network', 'buffer', 'decode', 'present'] as const;
-
-/** One stage of a frame's trip (see {@link VIDEO_STAGES}). */
-export type VideoStage = (typeof VIDEO_STAGES)[number];
-
-/** The stages the server measures itself. */
-export const SERVER_VIDEO_STAGES = ['render', 'encode', 'sfu'] as const satisfies readonly VideoStage[];
-
-/** One stage's figures over the window, ms. */
-export interface VideoStageFigures extends Percentiles {
-  readonly stage: VideoStage;
-}
+export { SERVER_VIDEO_STAGES, VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core';
 
 /** Where a stream's frames spent their time on the server, stage by stage. */
 export interface ServerVideoBudget {

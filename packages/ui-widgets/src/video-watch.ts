@@ -1,4 +1,10 @@
-import type { StreamInfo } from '@telekit/core';
+import {
+  type StagePercentiles,
+  type StreamInfo,
+  VIDEO_STAGES,
+  type VideoStage,
+  type VideoStageFigures,
+} from '@telekit/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
 
 /**
@@ -17,22 +23,9 @@ import { BehaviorSubject, type Observable } from 'rxjs';
  *
  * The same names and order as `@telekit/media-nvenc`'s `VIDEO_STAGES`.
  */
-export const VIDEO_STAGES = ['render', 'encode', 'sfu', 'network', 'buffer', 'decode', 'present'] as const;
-
-/** One stage of a frame's trip (see {@link VIDEO_STAGES}). */
-export type VideoStage = (typeof VIDEO_STAGES)[number];
-
+export { VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core';
 /** p50, p99 (nearest rank) and how many values they come from, ms. */
-export interface Percentiles {
-  readonly p50: number;
-  readonly p99: number;
-  readonly count: number;
-}
-
-/** One stage's figures over the window, ms. */
-export interface VideoStageFigures extends Percentiles {
-  readonly stage: VideoStage;
-}
+export type Percentiles = StagePercentiles;
 
 /**
  * Where this viewer's frames spent their time, stage by stage, over the last few seconds. A stage

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { MediaDemand } from '../contracts/media-demand.js';
 import type { MediaSignalling } from '../contracts/media-signalling.js';
 import type { MediaSource } from '../contracts/media-source.js';
 import type { Simulator } from '../contracts/simulator.js';
@@ -18,3 +19,5 @@ export const ClockToken = token<Clock>('@telekit/core/Clock');
 export const LoggerToken = token<Logger>('@telekit/core/Logger');
 /** Answers viewers' media signalling (provided by the media plugin, used by the gateway). */
 export const MediaSignallingToken = token<MediaSignalling>('@telekit/core/MediaSignalling');
+/** Who wants which video stream: the media plugin's demand, for plugins that consume its streams (a recorder, a Foxglove endpoint). */
+export const MediaDemandToken = token<MediaDemand>('@telekit/core/MediaDemand');

@@ -4,5 +4,6 @@
  *
  * @module
  */
-export { canTieChildToParent, type SpawnChildOptions, spawnChild } from './spawn-child.js';
+
 export { type HaltOnCrashOptions, haltOnCrash } from './halt-on-crash.js';
+export { canTieChildToParent, type SpawnChildOptions, spawnChild } from './spawn-child.js';

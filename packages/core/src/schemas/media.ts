@@ -86,8 +86,11 @@ export type MediaEmpty = z.infer<typeof MediaEmpty>;
 export const StreamStats = z
   .object({
     stream: name(),
-    /** `starting` until the first picture, `no-signal` when pictures stop. */
-    state: z.enum(['starting', 'live', 'no-signal']),
+    /**
+     * `idle` while nobody watches (neither rendered nor encoded), `starting` until the first
+     * picture, `live`, `no-signal` when pictures stop.
+     */
+    state: z.enum(['idle', 'starting', 'live', 'no-signal']),
     fps: z.number().min(0),
     bitrateKbps: z.number().min(0),
     /** Encoder CPU time per frame, ms. */
@@ -98,8 +101,40 @@ export const StreamStats = z
     restarts: z.number().int().min(0),
     /** Ms since the SFU last received video; -1 if never. */
     lastVideoAgoMs: z.number().int().min(-1),
+    /** Who holds the stream now (viewers, HLS clients, recorders…). */
+    holders: z.number().int().min(0).optional(),
+    /** Where its frames spent their time on the server (render, encode, SFU), over the last seconds. */
+    budget: z
+      .object({
+        windowMs: z.number().min(0),
+        stages: list(
+          z.object({
+            stage: z.enum(['render', 'encode', 'sfu']),
+            p50: z.number(),
+            p99: z.number(),
+            count: z.number().int().min(0),
+          }),
+        ),
+      })
+      .optional(),
   })
   .meta({ id: 'StreamStats' });
+
+/** One frame's times on the server (ms, the server's clock), for a viewer to join with its own. */
+export const ServerFrame = z
+  .object({
+    /** Its RTP timestamp: the key a viewer finds it by. */
+    rtpTimestamp: z.number().int().min(0),
+    capturedAt: z.number().optional(),
+    readyAt: z.number().optional(),
+    sentAt: z.number().optional(),
+    /** Its last packet reached the SFU. */
+    sfuInAt: z.number().optional(),
+    /** Its last packet left the SFU for this viewer. */
+    sfuOutAt: z.number(),
+  })
+  .meta({ id: 'ServerFrame' });
+export type ServerFrame = z.infer<typeof ServerFrame>;
 export type StreamStats = z.infer<typeof StreamStats>;
 
 /** One viewer's figures from the SFU (RTT and loss from the viewer's receiver reports). */
@@ -117,8 +152,17 @@ export const ViewerStats = z
   .meta({ id: 'ViewerStats' });
 export type ViewerStats = z.infer<typeof ViewerStats>;
 
-/** `/media/stats`: every stream's figures, and the asking client's own viewer figures. */
+/**
+ * `/media/stats`: every stream's figures, the asking client's own viewer figures, and its recent
+ * frames' server times (for its video latency budget).
+ */
 export const MediaStats = z
-  .object({ streams: list(StreamStats), viewers: list(ViewerStats) })
+  .object({
+    streams: list(StreamStats),
+    viewers: list(ViewerStats),
+    frames: list(
+      z.object({ consumer: name(), stream: name(), frames: z.array(ServerFrame).max(1024) }),
+    ).optional(),
+  })
   .meta({ id: 'MediaStats' });
 export type MediaStats = z.infer<typeof MediaStats>;
