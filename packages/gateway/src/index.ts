@@ -5,6 +5,7 @@ export {
   type EStopInfo,
   GATEWAY_PROTOCOL,
   type LeaseAnswer,
+  type LatencyBudget,
   type LeaseInfo,
   type LinkHealth,
   NAMESPACES,

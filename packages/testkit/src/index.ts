@@ -9,4 +9,12 @@ export {
   transportKitTopics,
   twist,
 } from './describe-transport.js';
-export { missingRequirement, type SkipEntry, skipReason } from './skips.js';
+export {
+  eventually,
+  firstWithin,
+  KitExpectationError,
+  missingRequirement,
+  type SkipEntry,
+  skipReason,
+  within,
+} from './skips.js';
