@@ -8,6 +8,7 @@ import {
   type MediaSource,
   MediaSourcesToken,
   type Plugin,
+  type SceneInfo,
   type SceneSpec,
   type SimAction,
   SimulatorToken,
@@ -41,6 +42,13 @@ export interface GenesisSimOptions extends Omit<SidecarSimulatorOptions, 'logger
   rates?: TelemetryRates;
   /** A camera stream, offered to the media plugin as a `MediaSource` under `stream` (default `sim-camera`). */
   camera?: CameraOptions & { stream?: string };
+  /**
+   * How long setup waits for the scene, ms. A scene that takes longer (Genesis compiling its kernels
+   * into an empty cache: minutes on a CPU) goes on loading while the app starts: the simulator
+   * refuses commands (fate `refused`) and its health says `warming up` with the load's progress
+   * until the scene is ready, then runs. Default 45 000 (the host allows a plugin's setup 60 s).
+   */
+  readyWithinMs?: number;
 }
 
 const DEFAULT_RATES: Required<TelemetryRates> = { pose: 20, jointState: 20, imu: 50, simState: 5 };
@@ -72,11 +80,29 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
     provides: options.camera ? [SimulatorToken, MediaSourcesToken] : [SimulatorToken],
     async setup(ctx) {
       const transport = ctx.resolve(TransportToken);
-      const { scene, rates: _, camera, ...simOptions } = options;
+      const { scene, rates: _, camera, readyWithinMs = 45_000, ...simOptions } = options;
       const s = sidecarSimulator({ clock: ctx.clock, ...simOptions, logger: ctx.logger });
       sim = s;
       ctx.onTeardown(() => s.close());
-      const info = await s.loadScene(scene);
+      // The scene, once loaded: until then commands are refused.
+      let info: SceneInfo | undefined;
+      const loaded = s.loadScene(scene).then((i) => {
+        info = i;
+        return i;
+      });
+      loaded.catch(() => undefined);
+      const inTime = await Promise.race([
+        loaded.then(() => true),
+        new Promise<false>((r) => setTimeout(r, readyWithinMs, false).unref()),
+      ]);
+      if (!inTime)
+        ctx.logger.warn(
+          'the scene is still loading: the app starts meanwhile, and the simulator runs once it is ready',
+          {
+            scene: scene.id,
+            progress: s.health().detail,
+          },
+        );
       ctx.provide(SimulatorToken, s);
       if (camera) {
         const stream = camera.stream ?? 'sim-camera';
@@ -126,7 +152,7 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
         .pipe(takeUntil(ctx.stop$))
         .subscribe((t) => {
           if (estop.latched) return report(Topics.twist, t.header, 'estop');
-          if (!info.hasBase) return report(Topics.twist, t.header, 'refused');
+          if (!info?.hasBase) return report(Topics.twist, t.header, 'refused');
           s.act(
             { kind: 'twist', linear: t.linear, angular: t.angular },
             withDeadline(Topics.twist, t.header),
@@ -137,6 +163,7 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
         .pipe(takeUntil(ctx.stop$))
         .subscribe((j) => {
           if (estop.latched) return report(Topics.joints, j.header, 'estop');
+          if (!info) return report(Topics.joints, j.header, 'refused');
           s.act(
             {
               kind: 'joints',
@@ -235,8 +262,16 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
       });
 
       const stateHz = () => Math.max(rates.pose, rates.jointState, rates.imu, rates.simState, 1);
-      await s.run({ stateHz: stateHz() });
-      ctx.logger.info('simulator running', { scene: info.id, engine: s.engine, timestep: info.timestep });
+      const start = async (i: SceneInfo) => {
+        await s.run({ stateHz: stateHz() });
+        ctx.logger.info('simulator running', { scene: i.id, engine: s.engine, timestep: i.timestep });
+      };
+      if (inTime) await start(await loaded);
+      else
+        void loaded.then(start).catch((error: unknown) => {
+          if (!ctx.signal.aborted)
+            ctx.logger.error('the scene did not load', { scene: scene.id, error: String(error) });
+        });
     },
     health() {
       return sim ? sim.health() : { status: 'down', detail: 'not started' };

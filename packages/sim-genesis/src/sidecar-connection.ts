@@ -15,7 +15,7 @@ export interface SidecarErrorInfo {
   field?: string;
 }
 
-/** An event the sidecar sent unasked: `state`, `frame`, `deadman`, or `actuation` (a command's fate, to its sender). */
+/** An event the sidecar sent unasked: `state`, `frame`, `deadman`, `progress` (a scene load's), or `actuation` (a command's fate, to its sender). */
 export type SidecarEvent = { event: string } & Record<string, unknown>;
 
 const MAX_FRAME = 64 * 1024 * 1024;
@@ -50,7 +50,7 @@ export class SidecarConnection {
     {
       resolve: (v: Record<string, unknown>) => void;
       reject: (e: Error) => void;
-      timer: ReturnType<typeof setTimeout>;
+      timer: ReturnType<typeof setTimeout> | undefined;
     }
   >();
   #nextId = 1;
@@ -120,7 +120,11 @@ export class SidecarConnection {
     return this.#closed;
   }
 
-  /** Sends a request and resolves with the answer; rejects with the sidecar's error or on timeout. */
+  /**
+   * Sends a request and resolves with the answer; rejects with the sidecar's error, on timeout, or
+   * when the connection closes. `timeoutMs` 0 (or Infinity) waits as long as the connection lasts:
+   * for a request whose length is judged otherwise (a scene load, by its progress).
+   */
   request<T extends Record<string, unknown> = Record<string, unknown>>(
     op: string,
     args: Record<string, unknown> = {},
@@ -135,15 +139,18 @@ export class SidecarConnection {
     const header = Buffer.alloc(4);
     header.writeUInt32BE(body.byteLength);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(
-          new TelekitError('E_TIMEOUT', 'the sidecar did not answer', {
-            operation: op,
-            context: { op, ms: timeoutMs },
-          }),
-        );
-      }, timeoutMs);
+      const timer =
+        timeoutMs > 0 && Number.isFinite(timeoutMs)
+          ? setTimeout(() => {
+              this.#pending.delete(id);
+              reject(
+                new TelekitError('E_TIMEOUT', 'the sidecar did not answer', {
+                  operation: op,
+                  context: { op, ms: timeoutMs },
+                }),
+              );
+            }, timeoutMs)
+          : undefined;
       this.#pending.set(id, { resolve: resolve as (v: Record<string, unknown>) => void, reject, timer });
       this.#socket.write(Buffer.concat([header, body]));
     });

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,8 +38,12 @@ import {
   type WirePerf,
 } from './sidecar-perf.js';
 
-/** Which physics engine the sidecar runs. */
-export type Backend = 'mujoco' | 'genesis';
+/**
+ * Which physics engine the sidecar runs: `mujoco`, `genesis`, or a backend of your own as
+ * `package.module:Class` (a Python class following the sidecar's `Backend` protocol, importable by
+ * the sidecar's Python).
+ */
+export type Backend = 'mujoco' | 'genesis' | (string & {});
 
 /** The sidecar's own deadman: how long it keeps the robot moving without being told to, ms. */
 export interface DeadmanOptions {
@@ -84,8 +88,25 @@ export interface SidecarSimulatorOptions {
   deadman?: DeadmanOptions;
   /** How often to keep a snapshot for restoring after a restart, ms. Default 1 000. */
   snapshotEveryMs?: number;
-  /** How long one request may take, ms. Default 30 000 (loading a scene on Genesis compiles kernels). */
+  /**
+   * How long one request may take, ms. Default 30 000. Not scene loads: those are judged by their
+   * progress (`warmup`).
+   */
   requestTimeoutMs?: number;
+  /**
+   * Scene loads (a warm-up: Genesis compiles its kernels, minutes on a CPU the first time). While a
+   * load runs, the sidecar is not judged by its pings (Genesis's compiler can hold it for seconds at
+   * a time) but by signs of life: a progress event, an answered ping, or CPU time spent (a sidecar
+   * this simulator started). Only `idleMs` without any of them counts as hung: it is restarted. A
+   * sidecar that is compiling is never restarted. Default `idleMs` 600 000.
+   */
+  warmup?: { idleMs?: number };
+  /**
+   * Where the Genesis backend keeps its compiled kernels and processed meshes (`kernels/`,
+   * `genesis/`), so that a second start is fast. Default `$TELEKIT_GENESIS_CACHE`, else
+   * `.cache/telekit/genesis` under the current directory (beside the app).
+   */
+  genesisCache?: string;
   /** Default camera for `frames$`. */
   camera?: CameraOptions;
   /**
@@ -140,7 +161,28 @@ export interface SidecarHealth extends HealthReport {
     cpu?: SidecarCpu;
     /** The camera: on or off, frames rendered, sent and dropped, fps, render time. */
     camera?: SidecarCameraPerf;
+    /** The scene loaded, if any: a sidecar without one is not healthy. */
+    scene: string | undefined;
+    /** While a scene loads: its latest progress. */
+    warmup?: SidecarProgress;
   };
+}
+
+/**
+ * A step of a scene load, as the sidecar reports it when the step starts (and again every 5 s while
+ * it lasts): `start`, `scene` (MuJoCo's compiler reads the file), `import` (Genesis and PyTorch),
+ * `build` (Genesis builds the scene and compiles its kernels), `warmup` (the kernels of a step, a
+ * command and a snapshot), `reset` (the same scene again), then `ready` or `failed`.
+ */
+export interface SidecarProgress {
+  readonly scene: string;
+  readonly phase: string;
+  /** What it does and, for a long step, how long it may take. */
+  readonly message: string;
+  /** Since the load started, ms. */
+  readonly elapsedMs: number;
+  /** A repeat of the step under way (sent every 5 s while it lasts). */
+  readonly repeat?: boolean;
 }
 
 /** What became of a command in the sidecar, with the kind of action it carried. */
@@ -179,6 +221,15 @@ export interface SidecarSimulator extends Simulator {
   prepareCamera(options: CameraOptions): Promise<void>;
   /** The sidecar's counts: commands by fate, deadman trips, its clock. */
   stats(): Promise<SidecarStats>;
+  /**
+   * A pose snapshot: every body's pose and velocity and every hinge and slide joint's position and
+   * velocity (the scene conventions' `telekit.poses/1`, UTF-8 JSON in `data`). Unlike
+   * {@link Simulator.snapshot}, another engine can take it: a browser running MuJoCo follows a
+   * Genesis server by it.
+   */
+  poseSnapshot(): Promise<SimSnapshot>;
+  /** Each step of a scene load (a Genesis warm-up compiles for minutes the first time). */
+  readonly progress$: Observable<SidecarProgress>;
   /**
    * Another connection to the sidecar, authenticated, for an observer or a drill (it sees `state`
    * and `deadman` events). The caller closes it.
@@ -292,6 +343,20 @@ const FATES: ReadonlySet<string> = new Set<CommandFate>([
   'refused',
 ]);
 const KINDS: ReadonlySet<string> = new Set<SimAction['kind']>(['twist', 'joints', 'freeze']);
+/** Requests the sidecar answers at once, whatever else runs (a scene load included). */
+const LOCK_FREE: ReadonlySet<string> = new Set(['stats', 'perf']);
+
+/** The CPU time a process has spent (user and system), in clock ticks; undefined where /proc is not. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the name: state is field 3, utime 14 and stime 15 (1-based), so 11 and 12 here.
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
 /** The longest path a Unix socket may have (`sun_path`, 108 bytes with its terminator). */
 const MAX_SOCKET_PATH = 107;
 
@@ -347,6 +412,22 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
   const actuations$ = new Subject<SidecarActuation>();
   const frames = new Subject<Frame>();
   const status = new BehaviorSubject<'starting' | 'ready' | 'restarting' | 'closed'>('starting');
+  const progress$ = new Subject<SidecarProgress>();
+  const warmupIdleMs = options.warmup?.idleMs ?? 600_000;
+  if (!(Number.isFinite(warmupIdleMs) && warmupIdleMs > 0))
+    throw new TelekitError('E_VALIDATION', 'warmup.idleMs must be a positive number of ms', {
+      operation: 'sidecarSimulator',
+      context: { field: 'warmup.idleMs', value: warmupIdleMs },
+    });
+  const genesisCache =
+    options.genesisCache ?? process.env.TELEKIT_GENESIS_CACHE ?? resolve('.cache', 'telekit', 'genesis');
+  /** The latest progress of the scene load under way. */
+  let warmup: SidecarProgress | undefined;
+  /** When the sidecar last showed it was alive during a load (progress, an answer, CPU), `performance.now()`. */
+  let lastSign = performance.now();
+  let lastCpu: number | undefined;
+  /** The scene load under way: other requests wait for it (the sidecar would hold them meanwhile). */
+  let pendingLoad: Promise<unknown> | undefined;
 
   let conn: SidecarConnection | undefined;
   let child: ChildProcess | undefined;
@@ -413,6 +494,25 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
         });
         break;
       }
+      case 'progress': {
+        const p: SidecarProgress = {
+          scene: String(e.scene),
+          phase: String(e.phase),
+          message: String(e.message),
+          elapsedMs: Number(e.elapsedMs) || 0,
+          ...(e.repeat === true ? { repeat: true } : {}),
+        };
+        lastSign = performance.now();
+        warmup = p.phase === 'ready' || p.phase === 'failed' ? undefined : p;
+        // The sidecar logs each step itself; the repeats say how long the step has lasted.
+        if (p.repeat)
+          log.info(`${p.message} (${Math.round(p.elapsedMs / 1000)} s so far)`, {
+            sidecar: backend,
+            scene: p.scene,
+          });
+        progress$.next(p);
+        break;
+      }
       default:
         // `deadman`: the sidecar logs each trip itself (its log comes out under this plugin's name).
         break;
@@ -463,6 +563,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
             ...process.env,
             MUJOCO_GL: process.env.MUJOCO_GL ?? 'osmesa',
             LP_NUM_THREADS: String(options.renderThreads ?? process.env.LP_NUM_THREADS ?? 1),
+            TELEKIT_GENESIS_CACHE: genesisCache,
             PYTHONUNBUFFERED: '1',
           },
           parentDeathSignal: 'SIGTERM',
@@ -551,7 +652,18 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     // A few pings at once: the sidecar keeps the least delayed one's offset between its clock and
     // Node's, and judges deadlines by it from the first command on.
     for (let i = 0; i < 5; i++) await c.request('ping', { t: clock.now() }, requestTimeout);
-    if (scene) await c.request('load_scene', { scene }, requestTimeout);
+    if (scene) {
+      // A warm-up, judged by its progress (below), not by a timeout.
+      loading++;
+      lastSign = performance.now();
+      try {
+        const r = await c.request<{ scene: SceneInfo & { engine?: string } }>('load_scene', { scene }, 0);
+        engine = r.scene.engine ?? engine;
+      } finally {
+        loading--;
+        warmup = undefined;
+      }
+    }
     if (lastSnapshot) await c.request('restore', { snapshot: lastSnapshot }, requestTimeout);
     if (cameraConfig) await c.request('camera', { enabled: true, ...cameraConfig }, requestTimeout);
     if (running) await c.request('run', { state_hz: running.stateHz }, requestTimeout);
@@ -580,6 +692,9 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
           log.info('sidecar restarted and restored', { restarts, time: lastSnapshot?.time });
           return;
         } catch (error) {
+          // Whatever it got to, the sidecar of this attempt goes: never two alive at once.
+          conn?.close();
+          if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
           log.error('sidecar restart failed', {
             error: String(error),
             nextInMs: Math.min(delay * 2, delays.max),
@@ -621,6 +736,8 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       nodeLagMs = Math.max(0, elapsed - heartbeat.everyMs);
       const credit = Math.min(elapsed, heartbeat.everyMs);
       for (const p of inFlight) p.waited += credit;
+      // A scene load is watched whatever the state (a restarted sidecar reloads its scene before it is ready).
+      if (loading > 0) watchWarmup(now);
       if (status.value !== 'ready' || !conn) return;
       const ping = { waited: 0 };
       inFlight.add(ping);
@@ -633,6 +750,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
         .then(
           (r) => {
             sidecarAnswerMs = Math.max(0, r.t - r.received);
+            lastSign = performance.now();
           },
           () => undefined,
         )
@@ -640,6 +758,27 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       setImmediate(judge);
     }, heartbeat.everyMs),
   );
+  /**
+   * During a scene load: a sidecar that shows no sign of life (progress, an answered ping, CPU time
+   * spent) for `warmup.idleMs` is hung, and restarted. One that is compiling spends CPU: never.
+   */
+  function watchWarmup(now: number) {
+    const cpu = child?.pid === undefined || options.connect ? undefined : cpuTicks(child.pid);
+    if (cpu !== undefined && lastCpu !== undefined && cpu > lastCpu) lastSign = now;
+    lastCpu = cpu;
+    const idle = now - lastSign;
+    if (idle >= warmupIdleMs) {
+      lastSign = now;
+      const reason = `no sign of life for ${Math.round(idle / 1000)} s while loading a scene (no progress, no answer, no CPU time)`;
+      if (!restarting) void restart(reason);
+      else {
+        // Hung while a restart reloads its scene: the restart's attempt fails, and the next one starts afresh.
+        log.warn('sidecar hung reloading its scene: killing it', { reason });
+        if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    }
+  }
+
   // Keep a recent snapshot to restore after a restart.
   timers.push(
     setInterval(() => {
@@ -674,6 +813,8 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
   ): Promise<T> => {
     if (closed) throw new TelekitError('E_SIM_CLOSED', 'simulator is closed', { operation: op });
     await ready;
+    // Behind a scene load the sidecar would hold the request (its lock) past any timeout: wait here.
+    while (pendingLoad && !LOCK_FREE.has(op)) await pendingLoad.catch(() => undefined);
     try {
       return await conn!.request<T>(op, args, requestTimeout);
     } catch (error) {
@@ -723,8 +864,35 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     },
     frameTimings$: meter.frames$.asObservable(),
     async loadScene(spec) {
+      if (closed) throw new TelekitError('E_SIM_CLOSED', 'simulator is closed', { operation: 'loadScene' });
+      await ready;
+      while (pendingLoad) await pendingLoad.catch(() => undefined);
       loading++;
-      const r = await call<{ scene: SceneInfo }>('load_scene', { scene: spec }).finally(() => loading--);
+      lastSign = performance.now();
+      lastCpu = undefined;
+      const load = (async () => {
+        try {
+          return await conn!.request<{ scene: SceneInfo & { engine?: string } }>(
+            'load_scene',
+            { scene: spec },
+            0,
+          );
+        } catch (error) {
+          // The sidecar died (or was restarted as hung) under the load: once it is back, try once more.
+          if (closed || !(error instanceof TelekitError) || error.code !== 'E_SIDECAR_GONE') throw error;
+          await restart(error.message);
+          return conn!.request<{ scene: SceneInfo & { engine?: string } }>('load_scene', { scene: spec }, 0);
+        }
+      })();
+      pendingLoad = load;
+      const r = await load.finally(() => {
+        loading--;
+        warmup = undefined;
+        if (pendingLoad === load) pendingLoad = undefined;
+      });
+      const { engine: loadedOn, ...info } = r.scene;
+      engine = loadedOn ?? engine;
+      r.scene = info;
       scene = spec;
       // What the sidecar can do, narrowed to what this scene has.
       capabilities = {
@@ -788,6 +956,12 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     async prepareCamera(opts) {
       await call('camera', { ...opts, enabled: true, prepare: true });
     },
+    async poseSnapshot() {
+      const r = await call<{ snapshot: SimSnapshot & { data: Uint8Array } }>('poses');
+      const { scene: id, engine: on, time, data } = r.snapshot;
+      return { scene: id, engine: on, time, data: new Uint8Array(data) };
+    },
+    progress$: progress$.asObservable(),
     async stats() {
       const { id: _, ok: __, ...r } = await call<Record<string, unknown>>('stats');
       return r as unknown as SidecarStats;
@@ -800,13 +974,22 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     },
     health() {
       const s = status.value;
+      // Ready to drive: a sidecar that answers, with a scene loaded and no load under way.
+      const drivable = s === 'ready' && scene !== undefined && loading === 0;
+      const detail =
+        s !== 'ready'
+          ? s
+          : warmup
+            ? `warming up: ${warmup.message} (${Math.round(warmup.elapsedMs / 1000)} s)`
+            : loading > 0
+              ? 'loading a scene'
+              : scene === undefined
+                ? 'no scene loaded'
+                : `${engine}, deadman ${sidecarDeadman ? `${sidecarDeadman.commandMs} ms` : 'unknown'}`;
       return {
-        status: s === 'ready' ? 'ok' : s === 'closed' ? 'down' : 'degraded',
+        status: drivable ? 'ok' : s === 'closed' ? 'down' : 'degraded',
         // Never the address or the token: /readyz shows this.
-        detail:
-          s === 'ready'
-            ? `${engine}, deadman ${sidecarDeadman ? `${sidecarDeadman.commandMs} ms` : 'unknown'}`
-            : s,
+        detail,
         data: {
           restarts,
           backend,
@@ -816,6 +999,8 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
           nodeLagMs,
           sidecarAnswerMs,
           ...(meter.perf ? { cpu: meter.perf.cpu, camera: meter.perf.camera } : {}),
+          scene: scene?.id,
+          ...(warmup ? { warmup } : {}),
         },
       };
     },
@@ -840,6 +1025,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       meter.close();
       state$.complete();
       actuations$.complete();
+      progress$.complete();
       frames.complete();
       status.complete();
     },

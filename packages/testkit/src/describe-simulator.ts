@@ -8,7 +8,7 @@ import {
   type SimulatorState,
 } from '@telekit/core';
 import { take, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, firstWithin, type SkipEntry, skipReason } from './skips.js';
 
 /** Options of {@link describeSimulator}. */
@@ -28,6 +28,12 @@ export interface DescribeSimulatorOptions {
    * simulator restarts by itself and comes back where it was.
    */
   kill?: (sim: Simulator) => Promise<void>;
+  /**
+   * One simulator for the whole suite, for simulators slow to start (a Genesis sidecar builds its
+   * scene and compiles kernels): the scene is loaded once and each case starts from `reset()`; the
+   * kill case restarts it and the close case, last, closes it. Default false: a simulator per case.
+   */
+  shared?: boolean;
   skip?: readonly SkipEntry[];
 }
 
@@ -85,6 +91,31 @@ export function describeSimulator(
     return sim.step(Math.max(1, Math.round(seconds / info.timestep)));
   };
   const loadedInfo = new WeakMap<Simulator, Promise<{ timestep: number }>>();
+  const withScene = async (sim: Simulator) => {
+    loadedInfo.set(sim, sim.loadScene(options.scene));
+    await loadedInfo.get(sim);
+    return sim;
+  };
+  /** The suite's simulator (with `shared`), made by the first case that needs it. */
+  let shared: Promise<Simulator> | undefined;
+  afterAll(async () => {
+    if (shared) await (await shared.catch(() => undefined))?.close();
+  });
+  /**
+   * The simulator for a case, with the scene loaded: the suite's, reset, or a fresh one that is
+   * closed when the case ends, however it ends (a case that times out leaves no engine behind).
+   */
+  const simulatorFor = async (ctx: { onTestFinished(fn: () => Promise<void>): void }) => {
+    if (options.shared) {
+      shared ??= makeSimulator().then(withScene);
+      const sim = await shared;
+      await sim.reset();
+      return sim;
+    }
+    const sim = await makeSimulator();
+    ctx.onTestFinished(() => sim.close());
+    return withScene(sim);
+  };
 
   const test = (
     title: string,
@@ -93,24 +124,18 @@ export function describeSimulator(
   ) => {
     // Above the case's own waits, so that the kit's description, not vitest's, is the failure.
     it(title, { timeout: timeoutMs * 3 }, async (ctx) => {
-      const sim = await makeSimulator();
-      try {
-        loadedInfo.set(sim, sim.loadScene(options.scene));
-        await loadedInfo.get(sim);
-        // Capabilities may narrow once a scene is loaded (a scene without a base, say).
-        const reason = skipReason(
-          title,
-          options.skip,
-          capability !== undefined && !sim.capabilities[capability] && capability,
-        );
-        if (reason) {
-          ctx.skip(reason);
-          return;
-        }
-        await fn(sim, (why) => ctx.skip(why), `${suite} › ${title}`);
-      } finally {
-        await sim.close();
+      const sim = await simulatorFor(ctx);
+      // Capabilities may narrow once a scene is loaded (a scene without a base, say).
+      const reason = skipReason(
+        title,
+        options.skip,
+        capability !== undefined && !sim.capabilities[capability] && capability,
+      );
+      if (reason) {
+        ctx.skip(reason);
+        return;
       }
+      await fn(sim, (why) => ctx.skip(why), `${suite} › ${title}`);
     });
   };
 
@@ -122,7 +147,8 @@ export function describeSimulator(
       if (sim.capabilities.base) expect(info.hasBase).toBe(true);
     });
 
-    test('rejects a scene it cannot load with an error naming it', async (sim) => {
+    test('rejects a scene it cannot load with an error naming it, and keeps the scene it had', async (sim) => {
+      const before = await sim.step();
       const bad = options.badScene ?? { id: 'no-such-scene', path: 'no-such-scene' };
       const error = await sim.loadScene(bad).then(
         () => undefined,
@@ -130,6 +156,11 @@ export function describeSimulator(
       );
       expect(isTelekitError(error)).toBe(true);
       expect((error as Error).message).toContain(bad.path ?? bad.id);
+      // A load is a transaction: the scene that ran before runs on from where it was.
+      const after = await sim.step();
+      expect(after.scene).toBe(before.scene);
+      expect(after.step).toBe(before.step + 1);
+      expect(after.bodies.map((b) => b.name)).toEqual(before.bodies.map((b) => b.name));
     });
 
     test('steps: time advances by the timestep and state$ reports every step', async (sim, _, where) => {
@@ -172,6 +203,35 @@ export function describeSimulator(
         sim.act({ kind: 'twist', linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.5 } }, header(1));
         const end = headingOf(base(await driveSteps(sim, 0.5)).orientation);
         expect(end - start).toBeGreaterThan(0.02);
+      },
+      'base',
+    );
+
+    test(
+      "a twist drives the base at its speed and turn rate (the scene's wheel radius and separation)",
+      async (sim) => {
+        // The scene conventions: wheel speeds (v ∓ ω·separation/2) / radius. Measured over half a
+        // second once the wheels have spun up: within a quarter of what was asked.
+        const at = async (linear: number, angular: number) => {
+          sim.act({ kind: 'twist', linear: { x: linear, y: 0, z: 0 }, angular: { x: 0, y: 0, z: angular } });
+          const a = base(await driveSteps(sim, 1));
+          const b = base(await driveSteps(sim, 0.5));
+          return {
+            speed: Math.hypot(b.position.x - a.position.x, b.position.y - a.position.y) / 0.5,
+            turn:
+              Math.atan2(
+                Math.sin(headingOf(b.orientation) - headingOf(a.orientation)),
+                Math.cos(headingOf(b.orientation) - headingOf(a.orientation)),
+              ) / 0.5,
+          };
+        };
+        const forward = await at(0.3, 0);
+        expect(forward.speed).toBeGreaterThan(0.3 * 0.75);
+        expect(forward.speed).toBeLessThan(0.3 * 1.25);
+        await sim.reset();
+        const turning = await at(0, 0.8);
+        expect(turning.turn).toBeGreaterThan(0.8 * 0.75);
+        expect(turning.turn).toBeLessThan(0.8 * 1.25);
       },
       'base',
     );
@@ -386,24 +446,19 @@ export function describeSimulator(
       const kill = options.kill;
       it('restarts by itself after its engine is killed, and comes back where it was', {
         timeout: timeoutMs * 3,
-      }, async () => {
-        const sim = await makeSimulator();
-        try {
-          await sim.loadScene(options.scene);
-          if (sim.capabilities.base)
-            sim.act({ kind: 'twist', linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
-          const before = await sim.step(200);
-          // Let the simulator keep a snapshot of this state, then kill its engine.
-          await new Promise((r) => setTimeout(r, 1_500));
-          await kill(sim);
-          const after = await sim.step();
-          expect(after.time).toBeGreaterThan(before.time);
-          const moved = (s: SimulatorState) => s.bodies[0]!.position;
-          expect(moved(after).x).toBeCloseTo(moved(before).x, 1);
-          expect(moved(after).y).toBeCloseTo(moved(before).y, 1);
-        } finally {
-          await sim.close();
-        }
+      }, async (ctx) => {
+        const sim = await simulatorFor(ctx);
+        if (sim.capabilities.base)
+          sim.act({ kind: 'twist', linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+        const before = await sim.step(200);
+        // Let the simulator keep a snapshot of this state, then kill its engine.
+        await new Promise((r) => setTimeout(r, 1_500));
+        await kill(sim);
+        const after = await sim.step();
+        expect(after.time).toBeGreaterThan(before.time);
+        const moved = (s: SimulatorState) => s.bodies[0]!.position;
+        expect(moved(after).x).toBeCloseTo(moved(before).x, 1);
+        expect(moved(after).y).toBeCloseTo(moved(before).y, 1);
       });
     }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import signal
 import sys
@@ -23,7 +24,9 @@ from .lifeline import ParentWatch, Trace
 from .server import Sidecar, SidecarConfig, log
 
 
-def make_backend(name: str) -> Backend:
+def make_backend(name: str, genesis_cache: str | None = None) -> Backend:
+    """`mujoco`, `genesis`, or a backend of your own as `package.module:Class` (a class that takes no
+    arguments and follows `backend.Backend`)."""
     if name == "mujoco":
         from .mujoco_backend import MujocoBackend
 
@@ -31,8 +34,15 @@ def make_backend(name: str) -> Backend:
     if name == "genesis":
         from .genesis_backend import GenesisBackend
 
-        return GenesisBackend()
-    raise SystemExit(f"unknown backend {name!r}: expected mujoco or genesis")
+        return GenesisBackend(cache_dir=genesis_cache)
+    module, _, cls = name.partition(":")
+    if module and cls:
+        try:
+            backend: Backend = getattr(importlib.import_module(module), cls)()
+        except (ImportError, AttributeError) as error:
+            raise SystemExit(f"--backend {name}: {error}") from error
+        return backend
+    raise SystemExit(f"unknown backend {name!r}: expected mujoco, genesis or package.module:Class")
 
 
 async def listen(sidecar: Sidecar, where: str) -> tuple[asyncio.AbstractServer, str, str | None]:
@@ -66,7 +76,7 @@ async def serve(args: argparse.Namespace, token: str | None, parent: ParentWatch
         default_ttl_ms=args.default_ttl_ms,
         stop_grace_s=args.stop_grace_ms / 1000,
     )
-    sidecar = Sidecar(make_backend(args.backend), config, trace=Trace.from_environment(), parent=parent)
+    sidecar = Sidecar(make_backend(args.backend, args.genesis_cache), config, trace=Trace.from_environment(), parent=parent)
     server, address, socket_file = await listen(sidecar, args.listen)
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[None] = loop.create_future()
@@ -107,7 +117,7 @@ async def serve(args: argparse.Namespace, token: str | None, parent: ParentWatch
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="telekit-sim", description="Telekit's simulator sidecar")
-    parser.add_argument("--backend", default="mujoco", choices=["mujoco", "genesis"])
+    parser.add_argument("--backend", default="mujoco", help="mujoco (default), genesis, or package.module:Class (a backend of your own)")
     parser.add_argument("--listen", default="127.0.0.1:0", help="unix:/path (mode 0600), or host:port (port 0 picks one; needs a token)")
     parser.add_argument(
         "--supervised",
@@ -118,7 +128,22 @@ def main() -> None:
     parser.add_argument("--heartbeat-timeout-ms", type=float, default=1000.0, help="deadman: stop when the supervisor's pings stop for this long (default 1000)")
     parser.add_argument("--default-ttl-ms", type=float, default=250.0, help="deadline of a command whose header has no ttl (default 250)")
     parser.add_argument("--stop-grace-ms", type=float, default=1000.0, help="after the supervisor died: how long the robot may take to come to rest before exiting (default 1000)")
+    parser.add_argument(
+        "--genesis-cache",
+        default=os.environ.get("TELEKIT_GENESIS_CACHE"),
+        help="where Genesis keeps its compiled kernels and processed meshes (default $TELEKIT_GENESIS_CACHE, else Genesis's own, ~/.cache)",
+    )
+    parser.add_argument("--warm", metavar="SCENE", help="genesis: build a bundled scene once to fill the kernel cache, then exit (no server)")
     args = parser.parse_args()
+    if args.warm:
+        from .genesis_backend import warm
+
+        def say(phase: str, message: str) -> None:
+            print(f"  {phase}: {message}", flush=True)
+
+        seconds = warm(args.warm, args.genesis_cache, say)
+        print(f"  ready: {args.warm} built in {seconds:.0f} s; kernels cached in {args.genesis_cache or 'Genesis default cache'}", flush=True)
+        sys.exit(0)
     for name in ("command_timeout_ms", "heartbeat_timeout_ms", "default_ttl_ms", "stop_grace_ms"):
         if not getattr(args, name) > 0:
             parser.error(f"--{name.replace('_', '-')} must be a positive number of ms")

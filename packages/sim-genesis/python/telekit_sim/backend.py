@@ -84,6 +84,15 @@ class Motion:
         return max(self.linear, self.angular, self.joint) < tolerance
 
 
+#: Reports a step of a scene load as it starts: `(phase, message)`, e.g. `("build", "compiling Genesis
+#: kernels, first run: about 2–3 min")`. May be called from any thread.
+Progress = Callable[[str, str], None]
+
+
+def no_progress(phase: str, message: str) -> None:
+    """A `Progress` that reports nothing."""
+
+
 class Backend(Protocol):
     """A physics engine behind the sidecar (MuJoCo, Genesis)."""
 
@@ -93,7 +102,12 @@ class Backend(Protocol):
     #: Whether `load` may run in a worker thread (so that pings are answered meanwhile).
     load_in_thread: bool
 
-    def load(self, scene: dict[str, Any]) -> dict[str, Any]: ...
+    def load(self, scene: dict[str, Any], progress: Progress = no_progress) -> dict[str, Any]:
+        """Loads a scene and makes it the running one, or raises `SimError` and leaves the running
+        scene as it was (a load is a transaction). Reports its steps on `progress` as they start; a
+        backend that compiles (Genesis) reports that it does, and for how long it may."""
+        ...
+
     def require_scene(self) -> None: ...
     def reset(self) -> None: ...
     def step(self, n: int) -> None: ...
@@ -112,8 +126,16 @@ class Backend(Protocol):
 
     def motion(self) -> Motion: ...
     def state(self) -> dict[str, Any]: ...
-    def snapshot(self) -> dict[str, Any]: ...
+    def snapshot(self) -> dict[str, Any]:
+        """The full state, restorable into this engine only: `{scene, engine, time, data: bytes}`."""
+        ...
+
     def restore(self, snapshot: dict[str, Any]) -> None: ...
+    def poses(self) -> dict[str, Any]:
+        """The state any engine can take (the pose snapshot of CONVENTIONS.md beside the scenes): every body's pose and velocity
+        and every hinge and slide joint's position and velocity, as `{scene, engine, time, data: bytes}`."""
+        ...
+
     def render(self, camera: str | None, width: int, height: int, options: RenderOptions | None = None) -> Future[np.ndarray]:
         """Renders the scene as it is now: a (height, width, 3 or 4) uint8 array, rows top to bottom,
         with the stamp drawn in when `options.stamp_ms` is given; may finish on another thread."""

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
-from .backend import Motion, PreparedAction, RenderOptions, joint_targets, picture, vector
+from .backend import Motion, PreparedAction, Progress, RenderOptions, joint_targets, no_progress, picture, vector
 from .errors import SimError
+
+from . import poses
+from .scene_model import BUNDLED, Drive, compile_model, read_drive, scene_source
 
 os.environ.setdefault("MUJOCO_GL", "osmesa")
 
 import mujoco  # noqa: E402  (MUJOCO_GL must be set first)
+
+__all__ = ["BUNDLED", "MujocoBackend"]
 
 
 def _warning(message: str) -> None:
@@ -28,36 +31,6 @@ def _warning(message: str) -> None:
 
 
 mujoco.set_mju_user_warning(_warning)
-
-BUNDLED = {"diff-drive": "diff_drive.xml", "arm": "arm.xml"}
-
-
-def _scene_path(name: str) -> str:
-    file = BUNDLED.get(name)
-    if file is None:
-        raise SimError("E_SIM_SCENE", f"unknown scene {name}; bundled scenes: {', '.join(sorted(BUNDLED))}", file=name)
-    return str(resources.files("telekit_sim") / "scenes" / file)
-
-
-def _menagerie(source: str):
-    """`menagerie:<robot>[:<entry>]`: a robot from MuJoCo Menagerie (the mujoco-menagerie package,
-    which fetches the robot's files on first use and caches them)."""
-    _, robot, *entry = source.split(":")
-    try:
-        import mujoco_menagerie as mm
-    except ImportError as error:
-        raise SimError("E_SIM_SCENE", "mujoco-menagerie is not installed: pip install mujoco-menagerie", file=source) from error
-    try:
-        return mm.get(robot).model(entry[0]) if entry else mm.load(robot)
-    except Exception as error:  # noqa: BLE001 - unknown robot, no network, …
-        raise SimError("E_SIM_SCENE", f"cannot load {source}: {error}", file=source) from error
-
-
-def _xml_error(error: Exception, file: str) -> SimError:
-    text = str(error).strip()
-    match = re.search(r"line (\d+)", text)
-    first = text.splitlines()[0] if text else "could not load"
-    return SimError("E_SIM_SCENE", f"cannot load {file}: {first}", file=file, line=int(match.group(1)) if match else None)
 
 
 class MujocoBackend:
@@ -80,60 +53,23 @@ class MujocoBackend:
         self._closed = False
 
     # ------------------------------------------------------------------ scene
-    def load(self, scene: dict) -> dict:
-        scene_id = str(scene.get("id") or "scene")
-        try:
-            if scene.get("mjcf") is not None:
-                source = f"{scene_id} (inline MJCF)"
-                model = mujoco.MjModel.from_xml_string(str(scene["mjcf"]))
-            elif str(scene.get("path") or "").startswith("menagerie:"):
-                source = str(scene["path"])
-                model = _menagerie(source)
-            else:
-                path = str(scene.get("path") or scene_id)
-                source = path
-                if not os.path.isabs(path) and not os.path.exists(path):
-                    path = _scene_path(path)
-                model = mujoco.MjModel.from_xml_path(path)
-        except SimError:
-            raise
-        except Exception as error:  # noqa: BLE001 - MuJoCo raises ValueError with the parser's message
-            raise _xml_error(error, source) from error
-        self.model = model
-        self.data = mujoco.MjData(model)
-        self.scene = scene_id
-        self._wheels = self._find_wheels()
-        mujoco.mj_forward(self.model, self.data)
+    def load(self, scene: dict, progress: Progress = no_progress) -> dict:
+        """Compiles the scene and checks what it declares; only then does it replace the running one."""
+        source = scene_source(scene)
+        progress("scene", f"compiling {source.label} with MuJoCo")
+        model = compile_model(source)
+        drive = read_drive(model, source.label)
+        data = mujoco.MjData(model)
+        wheels = None if drive is None else self._wheels_of(model, drive)
+        mujoco.mj_forward(model, data)
+        # Everything checked: the new scene replaces the running one in one go.
+        self.model, self.data, self.scene, self._wheels = model, data, source.id, wheels
         return self.describe()
 
-    def _find_wheels(self):
-        m = self.model
-        names = {mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_TEXT, i): self._text_data(i) for i in range(m.ntext)}
-        if "telekit_wheels" not in names:
-            return None
-        left, right = names["telekit_wheels"].split()
-        radius = float(self._numeric("telekit_wheel_radius"))
-        separation = float(self._numeric("telekit_wheel_separation"))
-        base = names.get("telekit_base", "base")
-        return {"left": self._actuator(left), "right": self._actuator(right), "radius": radius, "separation": separation, "base": base}
-
-    def _text_data(self, i: int) -> str:
-        m = self.model
-        start = m.text_adr[i]
-        size = m.text_size[i]
-        return bytes(m.text_data[start : start + size - 1]).decode()
-
-    def _numeric(self, name: str) -> float:
-        i = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_NUMERIC, name)
-        if i < 0:
-            raise SimError("E_SIM_SCENE", f"scene declares wheels but no {name}", file=self.scene)
-        return self.model.numeric_data[self.model.numeric_adr[i]]
-
-    def _actuator(self, name: str) -> int:
-        i = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_ACTUATOR, name)
-        if i < 0:
-            raise SimError("E_SIM_SCENE", f"scene names wheel actuator {name}, which it does not have", file=self.scene)
-        return i
+    @staticmethod
+    def _wheels_of(model: Any, drive: Drive) -> dict[str, Any]:
+        actuator = lambda name: mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_ACTUATOR, name)  # noqa: E731
+        return {"left": actuator(drive.left), "right": actuator(drive.right), "radius": drive.radius, "separation": drive.separation, "base": drive.base, "drive": drive}
 
     def _name(self, kind, i: int) -> str:
         return mujoco.mj_id2name(self.model, kind, i) or f"{kind.name.lower()}_{i}"
@@ -149,6 +85,7 @@ class MujocoBackend:
             "actuators": [self._name(mujoco.mjtObj.mjOBJ_ACTUATOR, a) for a in range(m.nu)],
             "cameras": [self._name(mujoco.mjtObj.mjOBJ_CAMERA, c) for c in range(m.ncam)],
             "hasBase": self._wheels is not None,
+            "engine": self.engine,
         }
 
     def _named_joints(self):
@@ -197,9 +134,8 @@ class MujocoBackend:
             w = self._wheels
             v = vector(action, "linear")[0]
             wz = vector(action, "angular")[2]
-            half = w["separation"] / 2
             left, right = w["left"], w["right"]
-            speeds = ((v - wz * half) / w["radius"], (v + wz * half) / w["radius"])
+            speeds = w["drive"].wheel_speeds(v, wz)
 
             def drive() -> None:
                 d.ctrl[left], d.ctrl[right] = speeds
@@ -296,6 +232,7 @@ class MujocoBackend:
         # mj_step leaves body poses at the start of its last step; report where the bodies are now
         # (what a snapshot of this moment holds, and what the browser simulator reports).
         mujoco.mj_kinematics(m, d)
+        mujoco.mj_comPos(m, d)
         bodies = []
         for b in range(1, m.nbody):
             bodies.append({"name": self._name(mujoco.mjtObj.mjOBJ_BODY, b), "position": d.xpos[b].tolist(), "orientation": d.xquat[b].tolist()})
@@ -316,7 +253,10 @@ class MujocoBackend:
         if self._wheels is not None:
             b = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, self._wheels["base"])
             vel = np.zeros(6)
-            mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_BODY, b, vel, 1)  # local frame: [rot, lin]
+            # In the base's own frame ([rot, lin]): mjOBJ_XBODY, the body frame; mjOBJ_BODY would be
+            # its inertial frame, whose axes are the principal axes of inertia (x and z swapped here).
+            mujoco.mj_comVel(m, d)
+            mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_XBODY, b, vel, 1)
             out["base"] = {"position": d.xpos[b].tolist(), "orientation": d.xquat[b].tolist(), "linear": vel[3:].tolist(), "angular": vel[:3].tolist()}
         imu = self._imu()
         if imu is not None:
@@ -356,6 +296,27 @@ class MujocoBackend:
             raise SimError("E_SIM_SNAPSHOT", f"snapshot data must be {size * 8} bytes", field="data")
         mujoco.mj_setState(self.model, self.data, np.frombuffer(data, dtype=np.float64), spec)
         mujoco.mj_forward(self.model, self.data)
+
+    def poses(self) -> dict:
+        self.require_scene()
+        m, d = self.model, self.data
+        # Where the bodies are and how fast they move now (mj_step leaves both at the start of its last step).
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_comPos(m, d)
+        mujoco.mj_comVel(m, d)
+        vel = np.zeros(6)
+        bodies = []
+        for b in range(1, m.nbody):
+            # At the body's frame origin, along the world axes: [angular, linear].
+            mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_XBODY, b, vel, 0)
+            bodies.append(poses.body(self._name(mujoco.mjtObj.mjOBJ_BODY, b), d.xpos[b], d.xquat[b], vel[3:], vel[:3]))
+        hinge_or_slide = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
+        joints = [
+            {"name": self._name(mujoco.mjtObj.mjOBJ_JOINT, j), "position": float(d.qpos[m.jnt_qposadr[j]]), "velocity": float(d.qvel[m.jnt_dofadr[j]])}
+            for j in range(m.njnt)
+            if int(m.jnt_type[j]) in hinge_or_slide
+        ]
+        return {"scene": self.scene, "engine": self.engine, "time": float(d.time), "data": poses.encode(bodies, joints)}
 
     # ------------------------------------------------------------------ camera
     def render(self, camera: str | None, width: int, height: int, options: RenderOptions | None = None) -> Future[np.ndarray]:

@@ -2,8 +2,8 @@
 
 Requests carry an `id` and an `op`; each gets exactly one answer with the same `id`:
 `{"id", "ok": true, ...}` or `{"id", "ok": false, "error": {"code", "message", "file"?, "line"?, "field"?}}`.
-Events carry `event` instead: `state`, `frame`, `deadman` (to every client) and `actuation` (to the
-command's sender). See the package README.
+Events carry `event` instead: `state`, `frame`, `deadman`, `progress` (to every client) and
+`actuation` (to the command's sender). See the package README.
 
 With a token configured, a connection's first request must be `hello` with that token; anything
 else (or a wrong token) is answered with `E_UNAUTHORIZED` and the connection closed. Until then a
@@ -43,6 +43,8 @@ HELLO_TIMEOUT_S = 5.0
 WATCH_PERIOD_S = 0.02
 #: How soon to try the camera's sink (the encoder's input) again while it is not listening yet, s.
 SINK_RETRY_S = 0.02
+#: While a scene loads, its progress is sent again this often (the step it is at, and for how long).
+PROGRESS_REPEAT_S = 5.0
 
 
 def log(level: str, message: str) -> None:
@@ -98,6 +100,8 @@ class Sidecar:
         self.clients: set[Client] = set()
         self.running = False
         self.loading = False
+        #: The scene loaded (None until one is): a sidecar without a scene is not ready to drive.
+        self.scene_id: str | None = None
         self.winding_down = False
         self.loop_task: asyncio.Task[None] | None = None
         self.watch_task: asyncio.Task[None] | None = None
@@ -137,6 +141,7 @@ class Sidecar:
             "act": self.op_act,
             "state": self.op_state,
             "snapshot": self.op_snapshot,
+            "poses": self.op_poses,
             "restore": self.op_restore,
             "camera": self.op_camera,
             "perf": self.op_perf,
@@ -255,6 +260,8 @@ class Sidecar:
             "capabilities": self.backend.capabilities,
             "deadman": {"commandMs": self.config.deadman.command_s * 1000, "heartbeatMs": self.config.deadman.heartbeat_s * 1000},
             "defaultTtlMs": self.config.default_ttl_ms,
+            "scene": self.scene_id,
+            "loading": self.loading,
         }
 
     async def op_ping(self, r: Request) -> dict[str, Any]:
@@ -273,19 +280,54 @@ class Sidecar:
         }
 
     async def op_load_scene(self, r: Request) -> dict[str, Any]:
+        """Loads a scene as a transaction: the running one pauses meanwhile (the lock) and goes on
+        as it was if the load fails. Each step of the load is sent as a `progress` event as it starts
+        (the supervisor judges a warm-up by them, not by pings), and again every `PROGRESS_REPEAT_S`
+        while it lasts; the last one says `ready` or `failed`."""
         scene = r.message.get("scene")
         if not isinstance(scene, dict):
             raise SimError("E_VALIDATION", "scene must be a map with id and mjcf or path", field="scene")
-        self._drop_waiting("superseded")
-        self.step_count = 0
-        # In a thread where the engine allows it, so that pings are answered meanwhile. Genesis's
-        # compiler must run on the main thread; the supervisor does not judge pings while a scene loads.
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        scene_id = str(scene.get("id") or "scene")
+        current = {"phase": "start", "message": f"loading {scene_id}"}
+
+        def report(phase: str, message: str, repeat: bool = False) -> None:
+            current.update(phase=phase, message=message)
+            event: dict[str, Any] = {"event": "progress", "scene": scene_id, "phase": phase, "message": message, "elapsedMs": round((time.monotonic() - started) * 1000)}
+            if repeat:
+                event["repeat"] = True
+            self.emit(event)
+            if not repeat:
+                log("info", f"{scene_id}: {message}")
+
+        def progress(phase: str, message: str) -> None:
+            # From the load's thread: events go out on the loop's.
+            loop.call_soon_threadsafe(report, phase, message)
+
+        async def repeat() -> None:
+            while True:
+                await asyncio.sleep(PROGRESS_REPEAT_S)
+                report(current["phase"], current["message"], repeat=True)
+
+        report("start", f"loading {scene_id} on {self.backend.name}")
+        ticker = loop.create_task(repeat())
         self.loading = True
         try:
-            info = await asyncio.to_thread(self.backend.load, scene) if self.backend.load_in_thread else self.backend.load(scene)
+            info = await asyncio.to_thread(self.backend.load, scene, progress) if self.backend.load_in_thread else self.backend.load(scene, progress)
+        except Exception as error:
+            message = error.message if isinstance(error, SimError) else str(error)
+            report("failed", f"{scene_id} did not load: {message}" + (f"; {self.scene_id} runs on" if self.scene_id else ""))
+            raise
         finally:
+            ticker.cancel()
             self.loading = False
             self.deadman.rearm(time.monotonic())
+        # Loaded: what waited for the old scene is superseded, and the new one starts from step 0.
+        self.scene_id = str(info.get("id", scene_id))
+        self._drop_waiting("superseded")
+        self.step_count = 0
+        report("ready", f"{scene_id} ready in {time.monotonic() - started:.1f} s")
         return {"scene": info}
 
     async def op_reset(self, r: Request) -> dict[str, Any]:
@@ -353,6 +395,12 @@ class Sidecar:
 
     async def op_state(self, r: Request) -> dict[str, Any]:
         return {"state": self._state()}
+
+    async def op_poses(self, r: Request) -> dict[str, Any]:
+        """The pose snapshot (`poses.py`): what another engine needs to follow this simulation."""
+        snap = self.backend.poses()
+        snap["step"] = self.step_count
+        return {"snapshot": snap}
 
     async def op_snapshot(self, r: Request) -> dict[str, Any]:
         snap = self.backend.snapshot()
