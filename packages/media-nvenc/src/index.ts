@@ -71,4 +71,16 @@ export {
   type VideoTimelineOptions,
 } from './video-timeline.js';
 export { type TraceSampling, VideoTracer, type VideoTracerOptions } from './video-tracer.js';
-export { createWorker, loadMediasoup, MEDIASOUP_VERSION, resolveWorkerBin } from './worker.js';
+export {
+  createWorker,
+  type EnsureWorkerOptions,
+  ensureWorkerBin,
+  findWorkerBin,
+  loadMediasoup,
+  MEDIASOUP_VERSION,
+  resolveWorkerBin,
+  type WorkerLocation,
+  type WorkerProgress,
+  workerCachePath,
+  workerProgressLine,
+} from './worker.js';
