@@ -12,6 +12,12 @@ import { BehaviorSubject, firstValueFrom, type Subscription, timeout } from 'rxj
 import { AuthoritySync, type AuthoritySyncOptions, type DivergenceReport } from './authority-sync.js';
 import { type EngineOptions, loadEngine, webAssemblySupported } from './engine.js';
 import { httpScenes } from './http-scenes.js';
+import {
+  CrossEngineGuard,
+  type CrossEngineGuardOptions,
+  followAnyEngine,
+  sceneLayout,
+} from './pose-authority.js';
 import type { SceneResolver } from './scene.js';
 import { type SimSnapshotMessage, SimTopics } from './topics.js';
 import { type WasmSimulator, wasmSimulator } from './wasm-simulator.js';
@@ -67,6 +73,11 @@ export interface BrowserSimulationOptions {
    * {@link BrowserSimulation.commandDelayMs}.
    */
   commandDelayMs?: number;
+  /**
+   * An authority on another engine (a Genesis server, sending pose snapshots): how far the page's
+   * prediction may drift from it before the page falls back to server mode (see `CrossEngineGuard`).
+   */
+  crossEngine?: CrossEngineGuardOptions;
 }
 
 /**
@@ -102,6 +113,8 @@ export class BrowserSimulation {
   /** How long a command takes from this page to the authority's step, ms (see the option). */
   commandDelayMs: number;
   #closed = false;
+  /** Judges an authority on another engine (unused when the server runs the page's own). */
+  readonly #guard: CrossEngineGuard;
   readonly #seq: (ttl?: number) => Header;
 
   /** The mode, and the reason for it. */
@@ -147,6 +160,7 @@ export class BrowserSimulation {
   constructor(options: BrowserSimulationOptions) {
     this.#o = options;
     this.commandDelayMs = options.commandDelayMs ?? 8;
+    this.#guard = new CrossEngineGuard(options.crossEngine);
     this.#seq = headerSequence(
       options.sender ?? 'browser-sim',
       () => performance.timeOrigin + performance.now(),
@@ -197,7 +211,11 @@ export class BrowserSimulation {
             `too slow: this browser steps the scene at ${rtf.toFixed(1)}× real time, ${need}× is needed`,
           );
       }
-      this.#sync = new AuthoritySync(sim, o.sync);
+      // Byte snapshots from the same engine, or pose snapshots from another (pose-authority.ts).
+      this.#sync = new AuthoritySync(
+        followAnyEngine(sim, async () => sceneLayout(engine, await o.scenes(o.scene))),
+        o.sync,
+      );
       const sync = this.#sync;
       this.#subs.push(
         // Where the authority applied this page's commands: each goes to that step, if it was elsewhere.
@@ -351,6 +369,11 @@ export class BrowserSimulation {
         const report = await sync.apply(toSnapshot(snapshot));
         this.divergence$.next(report);
         this.#publish(report);
+        const disagree = this.#guard.judge(report, snapshot.engine, sim.engine);
+        if (disagree) {
+          this.#fallBack(disagree);
+          return;
+        }
         this.#follow(snapshot.time);
       }
       const dt = sim.scene!.timestep;

@@ -22,6 +22,21 @@ export {
   webAssemblySupported,
 } from './engine.js';
 export { type HttpScenesOptions, httpScenes, type SceneManifest } from './http-scenes.js';
+export {
+  CrossEngineGuard,
+  type CrossEngineGuardOptions,
+  followAnyEngine,
+  type SceneLayout,
+  sceneLayout,
+} from './pose-authority.js';
+export {
+  decodePoseSnapshot,
+  isPoseSnapshot,
+  POSE_SNAPSHOT_FORMAT,
+  type PoseBody,
+  type PoseJoint,
+  type PoseSnapshot,
+} from './pose-snapshot.js';
 export { inlineScenes, type SceneFiles, type SceneResolver } from './scene.js';
 export {
   Correction,

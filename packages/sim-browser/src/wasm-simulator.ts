@@ -138,7 +138,8 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
     if (l.wheels) {
       const b = l.wheels.body;
       const pose = poseAt('', b, xpos, xquat);
-      m.mj_objectVelocity(l.model, data, m.mjtObj.mjOBJ_BODY.value, b, l.velocity, 1);
+      // In the base's own frame (mjOBJ_XBODY; mjOBJ_BODY is the inertial frame, whose axes differ).
+      m.mj_objectVelocity(l.model, data, m.mjtObj.mjOBJ_XBODY.value, b, l.velocity, 1);
       const v = l.velocity.GetView() as Float64Array;
       base = {
         position: pose.position,

@@ -27,6 +27,7 @@ export {
   findPython,
   type SidecarActuation,
   type SidecarHealth,
+  type SidecarProgress,
   type SidecarSimulator,
   type SidecarSimulatorOptions,
   type SidecarState,

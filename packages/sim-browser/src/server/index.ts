@@ -4,6 +4,7 @@
  *
  * @module
  */
+export { authoritySnapshot, PAGE_ENGINE, type PoseSource } from './authority-snapshot.js';
 export {
   type BrowserSimConfig,
   type BrowserSimRoutesOptions,

@@ -8,6 +8,7 @@ import {
 } from '@telekit/core';
 import { filter, interval, merge, mergeMap, takeUntil } from 'rxjs';
 import { type SimDivergence, SimTopics } from '../topics.js';
+import { authoritySnapshot } from './authority-snapshot.js';
 
 /** Options of {@link simAuthority}. */
 export interface SimAuthorityOptions {
@@ -20,6 +21,7 @@ export interface SimAuthorityOptions {
 /**
  * Makes the app's simulator (whichever provides `SimulatorToken`: the sidecar, or the WASM simulator
  * in Node) the authority for browser simulators: publishes `/telemetry/sim_snapshot` at `rateHz`
+ * (byte snapshots from MuJoCo, pose snapshots from another engine: see `authoritySnapshot`)
  * and at once after a reset, and collects the browsers' `/telemetry/sim_divergence` reports
  * (the worst one shows in `health()`).
  *
@@ -51,7 +53,7 @@ export function simAuthority(options: SimAuthorityOptions = {}): Plugin {
         if (busy && reason === 'periodic') return;
         busy = true;
         try {
-          const snap = await sim.snapshot();
+          const snap = await authoritySnapshot(sim);
           transport.publish(SimTopics.snapshot, {
             header: next(),
             scene: snap.scene,
