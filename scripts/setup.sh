@@ -3,16 +3,27 @@
 # pnpm itself, the Debian packages listed in scripts/apt-packages.txt, and the workspace's npm
 # packages. Safe to run again: it only installs what is missing.
 #
-# Flags: --genesis also installs the Genesis backend (genesis-world, which pulls PyTorch: large).
+# Flags: --genesis also installs the Genesis backend: genesis-world and PyTorch, about 8.5 GB in
+# .venv, 3.3 GB of it the CUDA libraries of PyPI's Linux torch wheels (PyPI has no CPU-only torch for
+# Linux; the CPU wheels are on download.pytorch.org), and compiles Genesis's kernels for the bundled
+# scene into .cache/telekit/genesis (once: about 3 minutes on a CPU). The choice is remembered
+# (.venv/.telekit-extras): later runs, and scripts/demo.sh, keep Genesis. --no-genesis forgets it
+# (what is installed stays; nothing else is reinstalled).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GENESIS=0
+GENESIS=""
 for arg in "$@"; do
   case "$arg" in
     --genesis) GENESIS=1 ;;
-    *) echo "unknown flag $arg (known: --genesis)" >&2; exit 2 ;;
+    --no-genesis) GENESIS=0 ;;
+    *) echo "unknown flag $arg (known: --genesis, --no-genesis)" >&2; exit 2 ;;
   esac
 done
+# Not said either way: as chosen before.
+if [ -z "$GENESIS" ]; then
+  GENESIS=0
+  grep -qx 'mujoco,genesis' .venv/.telekit-extras 2>/dev/null && GENESIS=1
+fi
 
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -40,15 +51,36 @@ fi
 # The simulator sidecar, in a project-local virtualenv (.venv), reinstalled when its pyproject changes.
 extras="mujoco"
 [ "$GENESIS" = 1 ] && extras="mujoco,genesis"
-stamp="$(sha256sum packages/sim-genesis/python/pyproject.toml | cut -c1-16)-$extras"
 if [ ! -x .venv/bin/python ]; then
   step "python3 -m venv .venv"
   python3 -m venv .venv
 fi
-if [ "$(cat .venv/.telekit-stamp 2>/dev/null || true)" != "$stamp" ]; then
-  step "pip install the simulator sidecar [$extras] into .venv"
+# Installed with Genesis once, the stamp of a later run without it still counts as up to date.
+installed="$(cat .venv/.telekit-stamp 2>/dev/null || true)"
+stamp="$(sha256sum packages/sim-genesis/python/pyproject.toml | cut -c1-16)-$extras"
+if [ "$installed" != "$stamp" ] && [ "$installed" != "${stamp%-mujoco}-mujoco,genesis" ]; then
+  [ "$GENESIS" = 1 ] && step "pip install the simulator sidecar [$extras] into .venv (Genesis and PyTorch: about 8.5 GB, a few minutes)" \
+    || step "pip install the simulator sidecar [$extras] into .venv"
   .venv/bin/pip install --quiet --disable-pip-version-check -e "packages/sim-genesis/python[$extras]"
   echo "$stamp" > .venv/.telekit-stamp
+fi
+echo "$extras" > .venv/.telekit-extras
+
+# Genesis compiles its kernels the first time it builds a scene (minutes on a CPU): done here, once
+# per Genesis version and backend source, into the cache the demo and the tests use.
+if [ "$GENESIS" = 1 ]; then
+  cache=".cache/telekit/genesis"
+  version=$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("genesis-world"))')
+  source_digest=$(cat packages/sim-genesis/python/telekit_sim/genesis_backend.py packages/sim-genesis/python/telekit_sim/scenes/*.xml | sha256sum | cut -c1-12)
+  marker="$cache/.warm-$version-$source_digest"
+  if [ ! -e "$marker" ]; then
+    step "compiling Genesis $version kernels into $cache (the first time: about 3 minutes on a CPU)"
+    if .venv/bin/python -m telekit_sim --warm diff-drive --genesis-cache "$cache"; then
+      touch "$marker"
+    else
+      echo "warning: Genesis could not build the bundled scene; the demo will compile its kernels when it starts" >&2
+    fi
+  fi
 fi
 
 step "pnpm install"
