@@ -54,8 +54,8 @@ export { TelekitTeleopPad } from './teleop-pad.js';
 export { theme } from './theme.js';
 export {
   type MediaRequester,
-  type PresentedFrame,
   type Percentiles as VideoPercentiles,
+  type PresentedFrame,
   type ServerFrame,
   VIDEO_STAGES,
   type VideoBudget,
