@@ -1,4 +1,11 @@
 export {
+  type AccessUnit,
+  type AccessUnitTap,
+  type AccessUnitTapOptions,
+  AccessUnitTapToken,
+  createAccessUnitTap,
+} from './access-unit-tap.js';
+export {
   type EncoderArgsOptions,
   type EncoderInput,
   type EncoderName,
@@ -6,6 +13,7 @@ export {
   encoderArgs,
   profiles,
 } from './encoder-args.js';
+export { H264Depacketizer, rtpPayload } from './h264-depacketizer.js';
 export {
   createMediaDemand,
   type DemandLevel,

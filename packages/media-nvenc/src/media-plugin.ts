@@ -11,6 +11,7 @@ import {
 } from '@telekit/core';
 import type { types } from 'mediasoup';
 import type { Observable } from 'rxjs';
+import { AccessUnitTapToken, createAccessUnitTap } from './access-unit-tap.js';
 import { type EncoderName, type EncoderProfile, profiles } from './encoder-args.js';
 import { createMediaDemand, MediaDemandToken } from './media-demand.js';
 import { createMediaSignalling, type MediaLimits } from './media-signalling.js';
@@ -137,7 +138,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
   return {
     name: '@telekit/media-nvenc',
     kind: 'media',
-    provides: [MediaSignallingToken, MediaDemandToken],
+    provides: [MediaSignallingToken, MediaDemandToken, AccessUnitTapToken],
     optional: [MediaSourcesToken],
     async setup(ctx) {
       // The worker dies with this process: it exits when its channel to Node closes (tested by
@@ -336,6 +337,16 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
       ctx.onTeardown(() => signalling.close());
       ctx.provide(MediaSignallingToken, signalling);
       ctx.provide(MediaDemandToken, demand);
+      // The H.264 streams' pictures for in-process consumers (a Foxglove endpoint, a recorder).
+      const tap = createAccessUnitTap({
+        sfu: s,
+        demand,
+        streams: streamInfo
+          .filter((st) => st.codec === 'h264')
+          .map(({ id, width, height, fps }) => ({ id, width, height, fps })),
+      });
+      ctx.onTeardown(() => tap.close());
+      ctx.provide(AccessUnitTapToken, tap);
     },
     health() {
       if (!sfu || !monitor) return { status: 'down', detail: 'not started' };
