@@ -32,6 +32,8 @@ export const errorCodes = {
   E_SESSION_IN_USE: "the session's lane is connected already; try again",
   E_ABUSE: 'kept out for a while after too many refusals',
   E_NAMESPACE: 'no such namespace: connect to /control or /telemetry',
+  E_TOO_MANY_CONNECTIONS: 'the address holds too many connections (or too many unauthenticated ones)',
+  E_SESSION_CLOSED: 'the session ended; connect again',
   // The gateway: what may be sent
   E_FORBIDDEN: "the principal's role may not do this (the access list, the e-stop's rules)",
   E_UNKNOWN_TOPIC: 'the gateway knows no such topic',
@@ -77,6 +79,10 @@ export const errorCodes = {
   E_ROS_SERVICE: 'a ROS service call failed',
   E_ROS_SERVICE_UNAVAILABLE: 'no server for the ROS service',
   E_ROS_IMAGE: 'a ROS image cannot be read',
+  // rosbridge
+  E_ROSBRIDGE_OP: 'a rosbridge op the endpoint does not know or support (the error names the op)',
+  E_ROSBRIDGE_SERVICE: 'a rosbridge service call failed, or no service of that name',
+  E_ROSBRIDGE_UNMAPPED: 'a ROS topic with no Telekit topic in the mapping, and not relayed by the allow-list',
 } as const;
 
 /** A code from {@link errorCodes}. */

@@ -44,5 +44,6 @@ export { type GatewayPluginOptions, GatewayToken, gateway } from './server/gatew
 export type { RouteHandler, UpgradeHandler } from './server/http-surface.js';
 export { defaultLimits, type GatewayLimits, type Rate } from './server/limits.js';
 export { GatewayMetrics } from './server/metrics.js';
+export type { GatewayDoor, GatewayPeer, PeerAnswer } from './server/peer.js';
 export { redisBackplane } from './server/redis-backplane.js';
 export { TokenBucket } from './server/token-bucket.js';

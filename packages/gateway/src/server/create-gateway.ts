@@ -14,6 +14,7 @@ import { defaultLimits, type GatewayLimits, RateLimiter } from './limits.js';
 import { startLinkHealth } from './link-health.js';
 import { LoadMonitor } from './load-monitor.js';
 import { GatewayMetrics } from './metrics.js';
+import { openDoor } from './peer.js';
 import { redisBackplane } from './redis-backplane.js';
 import { Sessions } from './session.js';
 import { createSocketServer } from './socket-server.js';
@@ -179,7 +180,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     grant: (roles, rules) => access.grant(roles, rules),
     halt: () => ctx.pipeline.stopMotion(),
+    door: (address) =>
+      openDoor(ctx, { doorman, anonymous: open, penalise: (s) => doorman.penalise(s, clock.now()) }, address),
     dropConnections(clientId) {
+      // Clients at other doors (rosbridge, Foxglove) have no socket.io sockets: their sessions end.
+      for (const s of [...sessions.values()])
+        if (!s.live && (clientId === undefined || s.id === clientId)) s.close();
       for (const lane of ['control', 'telemetry'] as const) {
         for (const socket of sockets.io.of(NAMESPACES[lane]).sockets.values()) {
           const s = (socket.data as { session?: { id: string } }).session;

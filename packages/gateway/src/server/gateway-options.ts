@@ -5,6 +5,7 @@ import type { AccessList, Principal, Verifier } from './auth.js';
 import type { RouteHandler, UpgradeHandler } from './http-surface.js';
 import type { GatewayLimits, Rate } from './limits.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { GatewayDoor } from './peer.js';
 
 /** Options of `createGateway`. */
 export interface GatewayOptions {
@@ -98,6 +99,13 @@ export interface Gateway {
   ): () => void;
   /** Sends the zero of every motion topic that moved, at once (the process is dying; see `Plugin.halt`). */
   halt(): void;
+  /**
+   * A door for a client of another protocol (a rosbridge or Foxglove endpoint) connecting from
+   * `address`: counted against the address's connection limits (throws when it holds too many);
+   * `enter(token)` authenticates it into a session whose commands pass the same safety chain, rates
+   * and conduct as socket.io's. Close the door when the connection closes.
+   */
+  door(address: string): GatewayDoor;
   /** Cuts every client's connections abruptly, or one client's (they reconnect by themselves): for tests and drills. */
   dropConnections(clientId?: string): void;
   /** Disconnects everyone and stops. Safe to call twice. */

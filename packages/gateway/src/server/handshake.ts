@@ -68,17 +68,25 @@ export class Doorman {
       this.#ctx.metrics.refusals.inc({ reason: 'origin' });
       return answer(refused, false);
     }
-    const counts = this.#open.get(addressOf(req));
+    const crowded = this.crowded(addressOf(req));
+    if (crowded) {
+      this.#ctx.metrics.refusals.inc({ reason: 'connections' });
+      return answer(crowded, false);
+    }
+    answer(null, true);
+  };
+
+  /** Why a new connection from `address` may not open (too many from there), or undefined. */
+  crowded(address: string): string | undefined {
+    const counts = this.#open.get(address);
     const l = this.#ctx.limits;
     if (
       counts &&
       (counts.all >= l.connectionsPerAddress || counts.unauthenticated >= l.unauthenticatedPerAddress)
-    ) {
-      this.#ctx.metrics.refusals.inc({ reason: 'connections' });
-      return answer('too many connections from this address', false);
-    }
-    answer(null, true);
-  };
+    )
+      return 'too many connections from this address';
+    return undefined;
+  }
 
   /** An engine.io connection opened (it has not authenticated yet); returns what to call when it closes. */
   opened(address: string): { authenticated(): void; closed(): void } {
@@ -106,12 +114,20 @@ export class Doorman {
    * wherever it comes from) out for a while.
    */
   penalise(session: Session, now: number): void {
+    // A session that earned a cut-off takes its principal's other sessions with it, at every door.
+    for (const other of [...this.#ctx.sessions.values()])
+      if (other !== session && other.accountable === session.accountable) other.close();
     const until = now + this.#ctx.limits.penaltyMs;
     this.#penalties.set(session.resume, until);
     this.#penalties.set(`principal|${session.accountable}`, until);
     if (this.#penalties.size > 10_000) {
       for (const [k, t] of this.#penalties) if (t <= now) this.#penalties.delete(k);
     }
+  }
+
+  /** Whether a principal (its accountable key) is kept out for abuse at `now`. */
+  keptOut(accountable: string, now: number): boolean {
+    return this.#penalised(`principal|${accountable}`, now);
   }
 
   #penalised(key: string, now: number): boolean {

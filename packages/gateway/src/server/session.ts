@@ -52,6 +52,7 @@ export class Session {
    */
   readonly accountable: string;
   readonly #unsentCap: number;
+  readonly #onClose: (() => void)[] = [];
   #overfullSince: number | undefined;
   #closed = false;
 
@@ -107,6 +108,11 @@ export class Session {
     return false;
   }
 
+  /** Calls `fn` when the session closes (a client at another door hangs up its own connection). */
+  onClose(fn: () => void): void {
+    this.#onClose.push(fn);
+  }
+
   /** Disconnects the session's lanes and releases its limits. Safe to call twice. */
   close(): void {
     if (this.#closed) return;
@@ -116,6 +122,7 @@ export class Session {
       this.sockets[lane]?.disconnect(true);
     }
     this.limits.release();
+    for (const fn of this.#onClose.splice(0)) fn();
   }
 }
 

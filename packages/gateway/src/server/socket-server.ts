@@ -88,10 +88,7 @@ export async function createSocketServer(
   // A session that earned a cut-off takes its principal's other sessions with it: a token that
   // abuses is kept out as a whole, not one session at a time.
   const hooks = {
-    penalise: (s: Session) => {
-      doorman.penalise(s, ctx.clock.now());
-      for (const other of [...ctx.sessions.values()]) if (other.accountable === s.accountable) other.close();
-    },
+    penalise: (s: Session) => doorman.penalise(s, ctx.clock.now()),
   };
   for (const lane of ['control', 'telemetry'] as const) {
     const ns = io.of(NAMESPACES[lane]);
