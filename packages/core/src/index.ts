@@ -137,6 +137,7 @@ export {
   SimState,
 } from './schemas/telemetry.js';
 export {
+  type AnswerOf,
   DEFAULT_DEPTH,
   DEFAULT_TTL_MS,
   defineTopic,

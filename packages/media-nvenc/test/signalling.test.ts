@@ -1,4 +1,4 @@
-import { createApp, inProcess, silentLogger } from '@telekit/core';
+import { createApp, inProcess, silentLogger, Topics } from '@telekit/core';
 import { type Gateway, gateway } from '@telekit/gateway';
 import { gatewayClient } from '@telekit/gateway/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -33,7 +33,7 @@ describe('media signalling through the gateway', () => {
     const alice = gatewayClient({ url: running.url });
     const bob = gatewayClient({ url: running.url });
     await Promise.all([alice.connect(), bob.connect()]);
-    expect(await alice.request('/media/streams', {})).toEqual({
+    expect(await alice.request(Topics.mediaStreams, {})).toEqual({
       streams: [
         {
           id: 'cam',

@@ -12,8 +12,11 @@ import { TelekitError } from '../errors.js';
  */
 export type Lane = 'control' | 'telemetry' | 'media';
 
-/** A named, typed topic with its lane and schema. Create with {@link defineTopic}. */
-export interface Topic<T = unknown, N extends string = string> {
+/**
+ * A named, typed topic with its lane and schema. Create with {@link defineTopic}. `A` is the type
+ * of the answer to a request on a media-lane topic (`unknown` elsewhere).
+ */
+export interface Topic<T = unknown, N extends string = string, A = unknown> {
   readonly name: N;
   readonly lane: Lane;
   readonly schema: z.ZodType<T>;
@@ -24,11 +27,14 @@ export interface Topic<T = unknown, N extends string = string> {
   /** One line for docs and the JSON Schema. */
   readonly description: string;
   /** Media lane: the schema of the answer to a request on this topic. */
-  readonly answer?: z.ZodType;
+  readonly answer?: z.ZodType<A>;
 }
 
 /** The message type a topic carries. */
 export type MessageOf<T> = T extends Topic<infer M> ? M : never;
+
+/** The type of the answer to a request on a (media-lane) topic. */
+export type AnswerOf<T> = T extends Topic<unknown, string, infer A> ? A : never;
 
 /** Default deadline of a control command, ms. */
 export const DEFAULT_TTL_MS = 250;
@@ -52,15 +58,15 @@ const TOPIC_NAME = /^\/[a-z0-9_]+(\/[a-z0-9_]+)*$/;
  * });
  * ```
  */
-export function defineTopic<T, N extends string>(spec: {
+export function defineTopic<T, N extends string, A = unknown>(spec: {
   name: N;
   lane: Lane;
   schema: z.ZodType<T>;
   description: string;
   ttl?: number;
   depth?: number;
-  answer?: z.ZodType;
-}): Topic<T, N> {
+  answer?: z.ZodType<A>;
+}): Topic<T, N, A> {
   if (!TOPIC_NAME.test(spec.name)) {
     throw new TelekitError('E_VALIDATION', 'topic name must look like /lane/name in lower case', {
       operation: 'defineTopic',

@@ -123,8 +123,19 @@ export interface GatewayClient extends Transport {
   releaseControl(): Promise<void>;
   /** The current clock estimate: server clock minus this client's. */
   readonly estimate: OffsetEstimate | undefined;
-  /** A `/media/*` signalling request, answered to this client only; rejects with the gateway's reason. */
-  request<T = unknown>(topic: string, body: unknown): Promise<T>;
+  /**
+   * A `/media/*` signalling request, answered to this client only; rejects with the gateway's
+   * reason. Given a topic (e.g. `Topics.mediaJoin`), the body and the answer are typed by the topic's
+   * `schema` and `answer`:
+   *
+   * @example
+   * ```ts
+   * const { streams } = await client.request(Topics.mediaStreams, {});
+   * ```
+   */
+  request<B, A>(topic: Topic<B, string, A>, body: B): Promise<A>;
+  /** The same request by topic name, for a topic this client does not know: the answer is untyped. */
+  request<A = unknown>(topic: string, body: unknown): Promise<A>;
   /** A topic this client knows by name (built in, or given in `topics`), for widgets configured by name. */
   topic(name: string): Topic | undefined;
 }
@@ -538,7 +549,8 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
     topic(name: string) {
       return registry.get(name);
     },
-    async request<T = unknown>(topic: string, body: unknown): Promise<T> {
+    async request<T = unknown>(of: string | Topic, body: unknown): Promise<T> {
+      const topic = typeof of === 'string' ? of : of.name;
       if (!sockets.telemetry.connected) {
         throw new TelekitError('E_NOT_CONNECTED', 'not connected', {
           operation: 'request',
