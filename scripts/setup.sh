@@ -22,7 +22,7 @@ done
 # Not said either way: as chosen before.
 if [ -z "$GENESIS" ]; then
   GENESIS=0
-  grep -qx 'mujoco,genesis' .venv/.telekit-extras 2>/dev/null && GENESIS=1
+  grep -q 'genesis' .venv/.telekit-extras 2>/dev/null && GENESIS=1
 fi
 
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
@@ -49,8 +49,9 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
 fi
 
 # The simulator sidecar, in a project-local virtualenv (.venv), reinstalled when its pyproject changes.
-extras="mujoco"
-[ "$GENESIS" = 1 ] && extras="mujoco,genesis"
+# `dev`: pytest and ruff, which the test command runs on the sidecar's own code.
+extras="mujoco,dev"
+[ "$GENESIS" = 1 ] && extras="mujoco,genesis,dev"
 if [ ! -x .venv/bin/python ]; then
   step "python3 -m venv .venv"
   python3 -m venv .venv
@@ -58,7 +59,7 @@ fi
 # Installed with Genesis once, the stamp of a later run without it still counts as up to date.
 installed="$(cat .venv/.telekit-stamp 2>/dev/null || true)"
 stamp="$(sha256sum packages/sim-genesis/python/pyproject.toml | cut -c1-16)-$extras"
-if [ "$installed" != "$stamp" ] && [ "$installed" != "${stamp%-mujoco}-mujoco,genesis" ]; then
+if [ "$installed" != "$stamp" ] && [ "$installed" != "${stamp%-mujoco,dev}-mujoco,genesis,dev" ]; then
   [ "$GENESIS" = 1 ] && step "pip install the simulator sidecar [$extras] into .venv (Genesis and PyTorch: about 8.5 GB, a few minutes)" \
     || step "pip install the simulator sidecar [$extras] into .venv"
   .venv/bin/pip install --quiet --disable-pip-version-check -e "packages/sim-genesis/python[$extras]"

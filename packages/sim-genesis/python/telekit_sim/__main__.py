@@ -76,7 +76,9 @@ async def serve(args: argparse.Namespace, token: str | None, parent: ParentWatch
         default_ttl_ms=args.default_ttl_ms,
         stop_grace_s=args.stop_grace_ms / 1000,
     )
-    sidecar = Sidecar(make_backend(args.backend, args.genesis_cache), config, trace=Trace.from_environment(), parent=parent)
+    sidecar = Sidecar(
+        make_backend(args.backend, args.genesis_cache), config, trace=Trace.from_environment(), parent=parent
+    )
     server, address, socket_file = await listen(sidecar, args.listen)
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[None] = loop.create_future()
@@ -101,7 +103,10 @@ async def serve(args: argparse.Namespace, token: str | None, parent: ParentWatch
 
         parent.watch_pipe(sys.stdin.fileno(), pipe_gone)
     deadman = config.deadman
-    log("info", f"{sidecar.backend.engine} backend ready; deadman {round(deadman.command_s * 1000)} ms without commands, {round(deadman.heartbeat_s * 1000)} ms without heartbeat")
+    log(
+        "info",
+        f"{sidecar.backend.engine} backend ready; deadman {round(deadman.command_s * 1000)} ms without commands, {round(deadman.heartbeat_s * 1000)} ms without heartbeat",
+    )
     print(f"listening {address}", flush=True)
     try:
         async with server:
@@ -117,23 +122,51 @@ async def serve(args: argparse.Namespace, token: str | None, parent: ParentWatch
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="telekit-sim", description="Telekit's simulator sidecar")
-    parser.add_argument("--backend", default="mujoco", help="mujoco (default), genesis, or package.module:Class (a backend of your own)")
-    parser.add_argument("--listen", default="127.0.0.1:0", help="unix:/path (mode 0600), or host:port (port 0 picks one; needs a token)")
+    parser.add_argument(
+        "--backend", default="mujoco", help="mujoco (default), genesis, or package.module:Class (a backend of your own)"
+    )
+    parser.add_argument(
+        "--listen", default="127.0.0.1:0", help="unix:/path (mode 0600), or host:port (port 0 picks one; needs a token)"
+    )
     parser.add_argument(
         "--supervised",
         action="store_true",
         help="stdin is the supervisor's pipe: its first line is the token; its end, or a new parent process, stops the robot and exits",
     )
-    parser.add_argument("--command-timeout-ms", type=float, default=500.0, help="deadman: stop when no command for this long while running (default 500)")
-    parser.add_argument("--heartbeat-timeout-ms", type=float, default=1000.0, help="deadman: stop when the supervisor's pings stop for this long (default 1000)")
-    parser.add_argument("--default-ttl-ms", type=float, default=250.0, help="deadline of a command whose header has no ttl (default 250)")
-    parser.add_argument("--stop-grace-ms", type=float, default=1000.0, help="after the supervisor died: how long the robot may take to come to rest before exiting (default 1000)")
+    parser.add_argument(
+        "--command-timeout-ms",
+        type=float,
+        default=500.0,
+        help="deadman: stop when no command for this long while running (default 500)",
+    )
+    parser.add_argument(
+        "--heartbeat-timeout-ms",
+        type=float,
+        default=1000.0,
+        help="deadman: stop when the supervisor's pings stop for this long (default 1000)",
+    )
+    parser.add_argument(
+        "--default-ttl-ms",
+        type=float,
+        default=250.0,
+        help="deadline of a command whose header has no ttl (default 250)",
+    )
+    parser.add_argument(
+        "--stop-grace-ms",
+        type=float,
+        default=1000.0,
+        help="after the supervisor died: how long the robot may take to come to rest before exiting (default 1000)",
+    )
     parser.add_argument(
         "--genesis-cache",
         default=os.environ.get("TELEKIT_GENESIS_CACHE"),
         help="where Genesis keeps its compiled kernels and processed meshes (default $TELEKIT_GENESIS_CACHE, else Genesis's own, ~/.cache)",
     )
-    parser.add_argument("--warm", metavar="SCENE", help="genesis: build a bundled scene once to fill the kernel cache, then exit (no server)")
+    parser.add_argument(
+        "--warm",
+        metavar="SCENE",
+        help="genesis: build a bundled scene once to fill the kernel cache, then exit (no server)",
+    )
     args = parser.parse_args()
     if args.warm:
         from .genesis_backend import warm
@@ -142,7 +175,10 @@ def main() -> None:
             print(f"  {phase}: {message}", flush=True)
 
         seconds = warm(args.warm, args.genesis_cache, say)
-        print(f"  ready: {args.warm} built in {seconds:.0f} s; kernels cached in {args.genesis_cache or 'Genesis default cache'}", flush=True)
+        print(
+            f"  ready: {args.warm} built in {seconds:.0f} s; kernels cached in {args.genesis_cache or 'Genesis default cache'}",
+            flush=True,
+        )
         sys.exit(0)
     for name in ("command_timeout_ms", "heartbeat_timeout_ms", "default_ttl_ms", "stop_grace_ms"):
         if not getattr(args, name) > 0:

@@ -136,7 +136,9 @@ class Backend(Protocol):
         and every hinge and slide joint's position and velocity, as `{scene, engine, time, data: bytes}`."""
         ...
 
-    def render(self, camera: str | None, width: int, height: int, options: RenderOptions | None = None) -> Future[np.ndarray]:
+    def render(
+        self, camera: str | None, width: int, height: int, options: RenderOptions | None = None
+    ) -> Future[np.ndarray]:
         """Renders the scene as it is now: a (height, width, 3 or 4) uint8 array, rows top to bottom,
         with the stamp drawn in when `options.stamp_ms` is given; may finish on another thread."""
         ...

@@ -54,14 +54,22 @@ def check_header(header: Any) -> dict[str, Any] | None:
         raise SimError("E_VALIDATION", "command must be a map with seq, stamp and sender", field="command")
     stamp = header.get("stamp")
     if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or not math.isfinite(stamp):
-        raise SimError("E_VALIDATION", "command.stamp must be a finite number (ms on the supervisor's clock)", field="command.stamp")
+        raise SimError(
+            "E_VALIDATION",
+            "command.stamp must be a finite number (ms on the supervisor's clock)",
+            field="command.stamp",
+        )
     ttl = header.get("ttl")
-    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not math.isfinite(ttl) or ttl <= 0):
+    if ttl is not None and (
+        isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not math.isfinite(ttl) or ttl <= 0
+    ):
         raise SimError("E_VALIDATION", "command.ttl must be a positive number of ms", field="command.ttl")
     return header
 
 
-def deadline_of(kind: str, header: dict[str, Any] | None, received: float, default_ttl_ms: float = DEFAULT_TTL_MS) -> float | None:
+def deadline_of(
+    kind: str, header: dict[str, Any] | None, received: float, default_ttl_ms: float = DEFAULT_TTL_MS
+) -> float | None:
     """The deadline (Node's clock, ms) of a command that arrived at `received`, or None if it never expires."""
     if kind == "freeze" or header is None:
         return None

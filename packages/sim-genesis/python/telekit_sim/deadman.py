@@ -83,13 +83,17 @@ class Deadman:
 
     def heartbeat_lost(self, now: float) -> bool:
         """The supervisor has pinged before and is now silent for longer than allowed (only while running)."""
-        return self._running and self._last_heartbeat is not None and now - self._last_heartbeat > self.config.heartbeat_s
+        return (
+            self._running and self._last_heartbeat is not None and now - self._last_heartbeat > self.config.heartbeat_s
+        )
 
     def check(self, now: float, moving: bool) -> Trip | None:
         """A trip, when the robot is driven and a silence has lasted too long; at most one per silence."""
         if not self._running or not moving or self._tripped:
             return None
-        since_command = now - max(self._last_command if self._last_command is not None else self._armed_at, self._armed_at)
+        since_command = now - max(
+            self._last_command if self._last_command is not None else self._armed_at, self._armed_at
+        )
         since_heartbeat = None if self._last_heartbeat is None else now - self._last_heartbeat
         if self.heartbeat_lost(now):
             trip = Trip("heartbeat", since_command, since_heartbeat)

@@ -2,7 +2,9 @@
 
 
 class SimError(Exception):
-    def __init__(self, code: str, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None):
+    def __init__(
+        self, code: str, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None
+    ):
         super().__init__(message)
         self.code = code
         self.message = message

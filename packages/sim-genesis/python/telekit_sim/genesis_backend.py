@@ -40,7 +40,18 @@ import numpy as np
 from . import poses
 from .backend import Motion, PreparedAction, Progress, RenderOptions, joint_targets, no_progress, picture, vector
 from .errors import SimError
-from .scene_model import Actuator, CameraSpec, Drive, SceneSource, compile_model, named_joints, read_actuators, read_cameras, read_drive, scene_source
+from .scene_model import (
+    Actuator,
+    CameraSpec,
+    Drive,
+    SceneSource,
+    compile_model,
+    named_joints,
+    read_actuators,
+    read_cameras,
+    read_drive,
+    scene_source,
+)
 
 T = TypeVar("T")
 
@@ -148,7 +159,11 @@ class GenesisBackend:
             os.environ["QD_OFFLINE_CACHE_FILE_PATH"] = os.path.join(self.cache_dir, "kernels")
         self.device = device or os.environ.get("TELEKIT_GENESIS_BACKEND", "auto")
         if self.device not in ("auto", "cpu", "gpu"):
-            raise SimError("E_SIM_BACKEND", f"TELEKIT_GENESIS_BACKEND must be auto, cpu or gpu, got {self.device}", field="TELEKIT_GENESIS_BACKEND")
+            raise SimError(
+                "E_SIM_BACKEND",
+                f"TELEKIT_GENESIS_BACKEND must be auto, cpu or gpu, got {self.device}",
+                field="TELEKIT_GENESIS_BACKEND",
+            )
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telekit-genesis")
         self._thread_id: int | None = None
         # Importing Genesis and PyTorch takes seconds: it starts now, in the background.
@@ -196,7 +211,11 @@ class GenesisBackend:
         the running one. A failure leaves the running scene as it was."""
         source = scene_source(scene)
         if source.menagerie is not None:
-            raise SimError("E_SIM_SCENE", f"cannot load {source.label}: Menagerie robots load on the MuJoCo backend only", file=source.label)
+            raise SimError(
+                "E_SIM_SCENE",
+                f"cannot load {source.label}: Menagerie robots load on the MuJoCo backend only",
+                file=source.label,
+            )
         progress("scene", f"reading {source.label} with MuJoCo's compiler")
         model = compile_model(source)
         self._started(progress)
@@ -222,7 +241,11 @@ class GenesisBackend:
         progress(
             "build",
             "building the scene and compiling Genesis kernels, "
-            + ("first run with an empty kernel cache: about 2–3 min on a CPU" if cold else "most of them from the kernel cache: about 10–30 s"),
+            + (
+                "first run with an empty kernel cache: about 2–3 min on a CPU"
+                if cold
+                else "most of them from the kernel cache: about 10–30 s"
+            ),
         )
         path, temporary = source.path, None
         if path is None:
@@ -240,7 +263,11 @@ class GenesisBackend:
             raise
         except Exception as error:  # noqa: BLE001 - Genesis raises its own exceptions with a message
             self._destroy(built)
-            raise SimError("E_SIM_SCENE", f"cannot load {source.label}: genesis: {str(error).strip() or type(error).__name__}", file=source.label) from error
+            raise SimError(
+                "E_SIM_SCENE",
+                f"cannot load {source.label}: genesis: {str(error).strip() or type(error).__name__}",
+                file=source.label,
+            ) from error
         finally:
             if temporary is not None:
                 os.unlink(temporary)
@@ -249,12 +276,28 @@ class GenesisBackend:
         self._destroy(current)
         return self._describe(built)
 
-    def _make(self, source: SceneSource, model: Any, path: str, drive: Drive | None, actuators: list[Actuator], cameras: list[CameraSpec]) -> _Scene:
+    def _make(
+        self,
+        source: SceneSource,
+        model: Any,
+        path: str,
+        drive: Drive | None,
+        actuators: list[Actuator],
+        cameras: list[CameraSpec],
+    ) -> _Scene:
         import mujoco
 
         opt = model.opt
-        integrator = gs.integrator.Euler if int(opt.integrator) == int(mujoco.mjtIntegrator.mjINT_EULER) else gs.integrator.implicitfast
-        cone = gs.friction_cone.elliptic if int(opt.cone) == int(mujoco.mjtCone.mjCONE_ELLIPTIC) else gs.friction_cone.pyramidal
+        integrator = (
+            gs.integrator.Euler
+            if int(opt.integrator) == int(mujoco.mjtIntegrator.mjINT_EULER)
+            else gs.integrator.implicitfast
+        )
+        cone = (
+            gs.friction_cone.elliptic
+            if int(opt.cone) == int(mujoco.mjtCone.mjCONE_ELLIPTIC)
+            else gs.friction_cone.pyramidal
+        )
         timestep = float(opt.timestep)
         gravity = np.array(opt.gravity, dtype=np.float64)
         scene = gs.Scene(
@@ -287,9 +330,13 @@ class GenesisBackend:
                     GUI=False,
                 )
             else:
-                camera_objects[spec.name] = scene.add_camera(res=CAMERA_RES, pos=(0.0, 0.0, 1.0), lookat=(1.0, 0.0, 1.0), fov=spec.fovy, GUI=False)
+                camera_objects[spec.name] = scene.add_camera(
+                    res=CAMERA_RES, pos=(0.0, 0.0, 1.0), lookat=(1.0, 0.0, 1.0), fov=spec.fovy, GUI=False
+                )
                 attached_specs[spec.name] = spec
-        free_camera = scene.add_camera(res=CAMERA_RES, pos=FREE_CAMERA["pos"], lookat=FREE_CAMERA["lookat"], fov=FREE_CAMERA["fov"], GUI=False)
+        free_camera = scene.add_camera(
+            res=CAMERA_RES, pos=FREE_CAMERA["pos"], lookat=FREE_CAMERA["lookat"], fov=FREE_CAMERA["fov"], GUI=False
+        )
         scene.build()
         links = [(i, link.name) for i, link in enumerate(entity.links) if not (i == 0 and link.name == "world")]
         link_index = {name: i for i, name in links}
@@ -297,7 +344,11 @@ class GenesisBackend:
         reported = set(named_joints(model, drive))
         all_joints: list[tuple[str, int, int]] = []
         for joint in entity.joints:
-            if joint.n_dofs == 1 and joint.n_qs == 1 and int(joint.type) in (int(gs.JOINT_TYPE.REVOLUTE), int(gs.JOINT_TYPE.PRISMATIC)):
+            if (
+                joint.n_dofs == 1
+                and joint.n_qs == 1
+                and int(joint.type) in (int(gs.JOINT_TYPE.REVOLUTE), int(gs.JOINT_TYPE.PRISMATIC))
+            ):
                 all_joints.append((joint.name, int(joint.qs_idx_local[0]), int(joint.dofs_idx_local[0])))
         joints = [j for j in all_joints if j[0] in reported]
         dof: dict[int, int] = {}
@@ -308,7 +359,11 @@ class GenesisBackend:
         attached = {}
         for name, spec in attached_specs.items():
             if spec.body not in link_index:
-                raise SimError("E_SIM_SCENE", f"camera {name} is attached to body {spec.body}, which Genesis merged away", file=source.label)
+                raise SimError(
+                    "E_SIM_SCENE",
+                    f"camera {name} is attached to body {spec.body}, which Genesis merged away",
+                    file=source.label,
+                )
             pose = np.eye(4)
             pose[:3, :3] = _rotation(np.array(spec.quat))
             pose[:3, 3] = spec.pos
@@ -435,7 +490,9 @@ class GenesisBackend:
         if not s.dof:
             return
         indices = sorted(s.dof)
-        s.entity.control_dofs_position(np.array([ctrl[a] for a in indices], dtype=np.float64), [s.dof[a] for a in indices])
+        s.entity.control_dofs_position(
+            np.array([ctrl[a] for a in indices], dtype=np.float64), [s.dof[a] for a in indices]
+        )
 
     def _set(self, s: _Scene, values: dict[int, float]) -> None:
         for a, value in values.items():
@@ -461,7 +518,7 @@ class GenesisBackend:
             v = vector(action, "linear")[0]
             wz = vector(action, "angular")[2]
             left, right = self._actuator_for(s, s.drive.left), self._actuator_for(s, s.drive.right)
-            speeds = dict(zip((left, right), s.drive.wheel_speeds(v, wz)))
+            speeds = dict(zip((left, right), s.drive.wheel_speeds(v, wz), strict=True))
             return PreparedAction("twist", frozenset(speeds), lambda: self._call(self._set, s, speeds))
         if kind == "joints":
             names, targets = joint_targets(action)
@@ -517,7 +574,14 @@ class GenesisBackend:
         linear, angular = s.drive.odometry(left, right)
         pos = s.entity.get_links_pos().cpu().numpy()[base]
         vel = s.entity.get_links_vel().cpu().numpy()[base]
-        return Motion(linear=abs(linear), angular=abs(angular), joint=joint, travel=float(np.hypot(vel[0], vel[1])), x=float(pos[0]), y=float(pos[1]))
+        return Motion(
+            linear=abs(linear),
+            angular=abs(angular),
+            joint=joint,
+            travel=float(np.hypot(vel[0], vel[1])),
+            x=float(pos[0]),
+            y=float(pos[1]),
+        )
 
     # ------------------------------------------------------------------ state
     def _read(self, s: _Scene) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -541,8 +605,14 @@ class GenesisBackend:
         out: dict[str, Any] = {
             "scene": s.id,
             "time": s.time,
-            "bodies": [{"name": name, "position": pos[i].tolist(), "orientation": quat[i].tolist()} for i, name in s.links],
-            "joints": {"name": [n for n, _, _ in s.joints], "position": [float(q[d]) for _, _, d in s.joints], "velocity": [float(qdot[d]) for _, _, d in s.joints]},
+            "bodies": [
+                {"name": name, "position": pos[i].tolist(), "orientation": quat[i].tolist()} for i, name in s.links
+            ],
+            "joints": {
+                "name": [n for n, _, _ in s.joints],
+                "position": [float(q[d]) for _, _, d in s.joints],
+                "velocity": [float(qdot[d]) for _, _, d in s.joints],
+            },
             "contacts": 0,
             "base": None,
             "imu": None,
@@ -551,13 +621,22 @@ class GenesisBackend:
         if base is not None:
             # Velocities in the base's own frame, as MuJoCo's backend reports them.
             to_local = _rotation(quat[base]).T
-            out["base"] = {"position": pos[base].tolist(), "orientation": quat[base].tolist(), "linear": (to_local @ vel[base]).tolist(), "angular": (to_local @ ang[base]).tolist()}
+            out["base"] = {
+                "position": pos[base].tolist(),
+                "orientation": quat[base].tolist(),
+                "linear": (to_local @ vel[base]).tolist(),
+                "angular": (to_local @ ang[base]).tolist(),
+            }
         if s.imu_link is not None:
             i = s.imu_link
             to_local = _rotation(quat[i]).T
             acc = s.entity.get_links_acc().cpu().numpy().astype(np.float64)[i]
             # An accelerometer reads the specific force: acceleration less gravity, in its own frame.
-            out["imu"] = {"orientation": quat[i].tolist(), "angularVelocity": (to_local @ ang[i]).tolist(), "linearAcceleration": (to_local @ (acc - s.gravity)).tolist()}
+            out["imu"] = {
+                "orientation": quat[i].tolist(),
+                "angularVelocity": (to_local @ ang[i]).tolist(),
+                "linearAcceleration": (to_local @ (acc - s.gravity)).tolist(),
+            }
         return out
 
     # ------------------------------------------------------------------ snapshots
@@ -569,7 +648,11 @@ class GenesisBackend:
         # Genesis's own checkpoint of the simulation (every array a step reads from one step to the
         # next: bit-exact), written as a NumPy archive: no pickle crosses the wire.
         checkpoint = s.scene.sim.__getstate__()
-        arrays: dict[str, np.ndarray] = {f"{_OWN}|steps": np.asarray(_numpy(checkpoint.steps)), f"{_OWN}|time": np.array([s.time]), f"{_OWN}|ctrl": s.ctrl.copy()}
+        arrays: dict[str, np.ndarray] = {
+            f"{_OWN}|steps": np.asarray(_numpy(checkpoint.steps)),
+            f"{_OWN}|time": np.array([s.time]),
+            f"{_OWN}|ctrl": s.ctrl.copy(),
+        }
         for solver, state in checkpoint.solvers.items():
             for name, array in state.arrays.items():
                 arrays[f"{solver}|{name}"] = _numpy(array)
@@ -580,9 +663,13 @@ class GenesisBackend:
     def restore(self, snapshot: dict[str, Any]) -> None:
         s = self._loaded()
         if snapshot.get("scene") != s.id:
-            raise SimError("E_SIM_SNAPSHOT", f"snapshot is from scene {snapshot.get('scene')}, this is {s.id}", field="scene")
+            raise SimError(
+                "E_SIM_SNAPSHOT", f"snapshot is from scene {snapshot.get('scene')}, this is {s.id}", field="scene"
+            )
         if snapshot.get("engine") != self.engine:
-            raise SimError("E_SIM_SNAPSHOT", f"snapshot is from {snapshot.get('engine')}, this is {self.engine}", field="engine")
+            raise SimError(
+                "E_SIM_SNAPSHOT", f"snapshot is from {snapshot.get('engine')}, this is {self.engine}", field="engine"
+            )
         data = snapshot.get("data")
         if not isinstance(data, (bytes, bytearray)):
             raise SimError("E_SIM_SNAPSHOT", "snapshot data must be bytes", field="data")
@@ -590,7 +677,9 @@ class GenesisBackend:
             with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in archive.files}
         except Exception as error:  # noqa: BLE001 - not an archive, or a damaged one
-            raise SimError("E_SIM_SNAPSHOT", f"snapshot data is not a Genesis checkpoint: {error}", field="data") from error
+            raise SimError(
+                "E_SIM_SNAPSHOT", f"snapshot data is not a Genesis checkpoint: {error}", field="data"
+            ) from error
         self._call(self._restore, s, arrays)
 
     def _restore(self, s: _Scene, arrays: dict[str, np.ndarray]) -> None:
@@ -600,18 +689,38 @@ class GenesisBackend:
         own = {f"{_OWN}|steps", f"{_OWN}|time", f"{_OWN}|ctrl"}
         expected = {f"{solver}|{name}" for solver, state in checkpoint.solvers.items() for name in state.arrays} | own
         if set(arrays) != expected:
-            raise SimError("E_SIM_SNAPSHOT", f"snapshot data does not fit scene {s.id} ({len(arrays)} arrays, {len(expected)} expected): another model under the same name?", field="data")
+            raise SimError(
+                "E_SIM_SNAPSHOT",
+                f"snapshot data does not fit scene {s.id} ({len(arrays)} arrays, {len(expected)} expected): another model under the same name?",
+                field="data",
+            )
         for solver, state in checkpoint.solvers.items():
             for name, current in state.arrays.items():
                 value = arrays[f"{solver}|{name}"]
                 if tuple(value.shape) != tuple(current.shape):
-                    raise SimError("E_SIM_SNAPSHOT", f"snapshot array {solver}.{name} has shape {tuple(value.shape)}, this scene {tuple(current.shape)}", field="data")
-                state.arrays[name] = torch.as_tensor(value, device=current.device).to(current.dtype) if isinstance(current, torch.Tensor) else value.astype(current.dtype)
+                    raise SimError(
+                        "E_SIM_SNAPSHOT",
+                        f"snapshot array {solver}.{name} has shape {tuple(value.shape)}, this scene {tuple(current.shape)}",
+                        field="data",
+                    )
+                state.arrays[name] = (
+                    torch.as_tensor(value, device=current.device).to(current.dtype)
+                    if isinstance(current, torch.Tensor)
+                    else value.astype(current.dtype)
+                )
         ctrl = arrays[f"{_OWN}|ctrl"]
         if ctrl.shape != s.ctrl.shape:
-            raise SimError("E_SIM_SNAPSHOT", f"snapshot has {ctrl.shape[0]} actuator inputs, scene {s.id} has {s.ctrl.shape[0]}", field="data")
+            raise SimError(
+                "E_SIM_SNAPSHOT",
+                f"snapshot has {ctrl.shape[0]} actuator inputs, scene {s.id} has {s.ctrl.shape[0]}",
+                field="data",
+            )
         steps = arrays[f"{_OWN}|steps"]
-        checkpoint.steps = torch.as_tensor(steps, device=checkpoint.steps.device) if isinstance(checkpoint.steps, torch.Tensor) else steps
+        checkpoint.steps = (
+            torch.as_tensor(steps, device=checkpoint.steps.device)
+            if isinstance(checkpoint.steps, torch.Tensor)
+            else steps
+        )
         s.scene.sim.__setstate__(checkpoint)
         s.ctrl = ctrl.astype(np.float64)
         self._drive(s, s.ctrl)
@@ -628,7 +737,9 @@ class GenesisBackend:
         return {"scene": s.id, "engine": self.engine, "time": s.time, "data": poses.encode(bodies, joints)}
 
     # ------------------------------------------------------------------ camera
-    def render(self, camera: str | None, width: int, height: int, options: RenderOptions | None = None) -> Future[np.ndarray]:
+    def render(
+        self, camera: str | None, width: int, height: int, options: RenderOptions | None = None
+    ) -> Future[np.ndarray]:
         """Renders on the Genesis thread (between steps: Genesis renders where it simulates). Its
         renderer decides shadows, reflections and anti-aliasing itself: only the format and stamp apply."""
         s = self._loaded()

@@ -90,7 +90,19 @@ class Trace:
     def write(self, event: str, sim_time: float, motion: Motion, **extra: Any) -> None:
         if self._file is None:
             return
-        record = {"event": event, "mono": time.monotonic(), "sim": sim_time, "pid": os.getpid(), "linear": motion.linear, "angular": motion.angular, "joint": motion.joint, "travel": motion.travel, "x": motion.x, "y": motion.y, **extra}
+        record = {
+            "event": event,
+            "mono": time.monotonic(),
+            "sim": sim_time,
+            "pid": os.getpid(),
+            "linear": motion.linear,
+            "angular": motion.angular,
+            "joint": motion.joint,
+            "travel": motion.travel,
+            "x": motion.x,
+            "y": motion.y,
+            **extra,
+        }
         try:
             self._file.write(json.dumps(record) + "\n")
         except OSError as error:

@@ -11,10 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from . import poses
 from .backend import Motion, PreparedAction, Progress, RenderOptions, joint_targets, no_progress, picture, vector
 from .errors import SimError
-
-from . import poses
 from .scene_model import BUNDLED, Drive, compile_model, read_drive, scene_source
 
 os.environ.setdefault("MUJOCO_GL", "osmesa")
@@ -69,7 +68,14 @@ class MujocoBackend:
     @staticmethod
     def _wheels_of(model: Any, drive: Drive) -> dict[str, Any]:
         actuator = lambda name: mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_ACTUATOR, name)  # noqa: E731
-        return {"left": actuator(drive.left), "right": actuator(drive.right), "radius": drive.radius, "separation": drive.separation, "base": drive.base, "drive": drive}
+        return {
+            "left": actuator(drive.left),
+            "right": actuator(drive.right),
+            "radius": drive.radius,
+            "separation": drive.separation,
+            "base": drive.base,
+            "drive": drive,
+        }
 
     def _name(self, kind, i: int) -> str:
         return mujoco.mj_id2name(self.model, kind, i) or f"{kind.name.lower()}_{i}"
@@ -169,7 +175,11 @@ class MujocoBackend:
             for a in range(m.nu):
                 if int(m.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_JOINT) and m.actuator_trnid[a, 0] == j:
                     return a
-        raise SimError("E_UNKNOWN_JOINT", f"unknown joint {name}: scene {self.scene} has {', '.join(self.describe()['joints']) or 'no actuated joints'}", field=name)
+        raise SimError(
+            "E_UNKNOWN_JOINT",
+            f"unknown joint {name}: scene {self.scene} has {', '.join(self.describe()['joints']) or 'no actuated joints'}",
+            field=name,
+        )
 
     def _is_position_servo(self, a: int) -> bool:
         m = self.model
@@ -235,7 +245,13 @@ class MujocoBackend:
         mujoco.mj_comPos(m, d)
         bodies = []
         for b in range(1, m.nbody):
-            bodies.append({"name": self._name(mujoco.mjtObj.mjOBJ_BODY, b), "position": d.xpos[b].tolist(), "orientation": d.xquat[b].tolist()})
+            bodies.append(
+                {
+                    "name": self._name(mujoco.mjtObj.mjOBJ_BODY, b),
+                    "position": d.xpos[b].tolist(),
+                    "orientation": d.xquat[b].tolist(),
+                }
+            )
         names, positions, velocities = [], [], []
         for j in self._named_joints():
             names.append(self._name(mujoco.mjtObj.mjOBJ_JOINT, j))
@@ -257,7 +273,12 @@ class MujocoBackend:
             # its inertial frame, whose axes are the principal axes of inertia (x and z swapped here).
             mujoco.mj_comVel(m, d)
             mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_XBODY, b, vel, 1)
-            out["base"] = {"position": d.xpos[b].tolist(), "orientation": d.xquat[b].tolist(), "linear": vel[3:].tolist(), "angular": vel[:3].tolist()}
+            out["base"] = {
+                "position": d.xpos[b].tolist(),
+                "orientation": d.xquat[b].tolist(),
+                "linear": vel[3:].tolist(),
+                "angular": vel[:3].tolist(),
+            }
         imu = self._imu()
         if imu is not None:
             out["imu"] = imu
@@ -266,7 +287,11 @@ class MujocoBackend:
     def _imu(self):
         m, d = self.model, self.data
         found = {}
-        for key, name in (("orientation", "imu_orientation"), ("angularVelocity", "imu_gyro"), ("linearAcceleration", "imu_accel")):
+        for key, name in (
+            ("orientation", "imu_orientation"),
+            ("angularVelocity", "imu_gyro"),
+            ("linearAcceleration", "imu_accel"),
+        ):
             s = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SENSOR, name)
             if s < 0:
                 return None
@@ -286,9 +311,13 @@ class MujocoBackend:
     def restore(self, snapshot: dict) -> None:
         self.require_scene()
         if snapshot.get("scene") != self.scene:
-            raise SimError("E_SIM_SNAPSHOT", f"snapshot is from scene {snapshot.get('scene')}, this is {self.scene}", field="scene")
+            raise SimError(
+                "E_SIM_SNAPSHOT", f"snapshot is from scene {snapshot.get('scene')}, this is {self.scene}", field="scene"
+            )
         if snapshot.get("engine") != self.engine:
-            raise SimError("E_SIM_SNAPSHOT", f"snapshot is from {snapshot.get('engine')}, this is {self.engine}", field="engine")
+            raise SimError(
+                "E_SIM_SNAPSHOT", f"snapshot is from {snapshot.get('engine')}, this is {self.engine}", field="engine"
+            )
         spec = mujoco.mjtState.mjSTATE_INTEGRATION
         size = mujoco.mj_stateSize(self.model, spec)
         data = snapshot.get("data")
@@ -312,14 +341,20 @@ class MujocoBackend:
             bodies.append(poses.body(self._name(mujoco.mjtObj.mjOBJ_BODY, b), d.xpos[b], d.xquat[b], vel[3:], vel[:3]))
         hinge_or_slide = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
         joints = [
-            {"name": self._name(mujoco.mjtObj.mjOBJ_JOINT, j), "position": float(d.qpos[m.jnt_qposadr[j]]), "velocity": float(d.qvel[m.jnt_dofadr[j]])}
+            {
+                "name": self._name(mujoco.mjtObj.mjOBJ_JOINT, j),
+                "position": float(d.qpos[m.jnt_qposadr[j]]),
+                "velocity": float(d.qvel[m.jnt_dofadr[j]]),
+            }
             for j in range(m.njnt)
             if int(m.jnt_type[j]) in hinge_or_slide
         ]
         return {"scene": self.scene, "engine": self.engine, "time": float(d.time), "data": poses.encode(bodies, joints)}
 
     # ------------------------------------------------------------------ camera
-    def render(self, camera: str | None, width: int, height: int, options: RenderOptions | None = None) -> Future[np.ndarray]:
+    def render(
+        self, camera: str | None, width: int, height: int, options: RenderOptions | None = None
+    ) -> Future[np.ndarray]:
         """Renders the scene as it is now, on the GL thread: the picture on the future.
 
         The state is copied here (microseconds), so the simulation may step on meanwhile.
@@ -327,7 +362,10 @@ class MujocoBackend:
         self.require_scene()
         m = self.model
         if width > m.vis.global_.offwidth or height > m.vis.global_.offheight:
-            raise SimError("E_SIM_CAMERA", f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}")
+            raise SimError(
+                "E_SIM_CAMERA",
+                f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}",
+            )
         data = copy.copy(self.data)
         return self._gl.submit(self._render, m, data, camera, width, height, options or RenderOptions())
 
@@ -335,15 +373,22 @@ class MujocoBackend:
         self.require_scene()
         m = self.model
         if width > m.vis.global_.offwidth or height > m.vis.global_.offheight:
-            raise SimError("E_SIM_CAMERA", f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}")
+            raise SimError(
+                "E_SIM_CAMERA",
+                f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}",
+            )
         if camera and mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_CAMERA, camera) < 0:
             names = ", ".join(self.describe()["cameras"]) or "none"
-            raise SimError("E_SIM_CAMERA", f"no camera {camera} in scene {self.scene} (it has: {names})", field="camera")
+            raise SimError(
+                "E_SIM_CAMERA", f"no camera {camera} in scene {self.scene} (it has: {names})", field="camera"
+            )
 
     def render_threads(self) -> frozenset[int]:
         return self._render_tids
 
-    def _render(self, model: Any, data: Any, camera: str | None, width: int, height: int, options: RenderOptions) -> np.ndarray:
+    def _render(
+        self, model: Any, data: Any, camera: str | None, width: int, height: int, options: RenderOptions
+    ) -> np.ndarray:
         # On the GL thread only: the renderer and its context live here.
         self._render_tids = frozenset({threading.get_native_id()})
         r = self._renderer
@@ -376,4 +421,3 @@ class MujocoBackend:
     def require_scene(self) -> None:
         if self.model is None:
             raise SimError("E_SIM_NO_SCENE", "no scene loaded: send load_scene first")
-

@@ -24,10 +24,18 @@ FORMAT = "telekit.poses/1"
 
 def encode(bodies: Sequence[dict[str, Any]], joints: Sequence[dict[str, Any]]) -> bytes:
     """The pose snapshot's bytes; NaN or infinity anywhere is a `ValueError` (it must never reach a page)."""
-    return json.dumps({"format": FORMAT, "bodies": list(bodies), "joints": list(joints)}, separators=(",", ":"), allow_nan=False).encode()
+    return json.dumps(
+        {"format": FORMAT, "bodies": list(bodies), "joints": list(joints)}, separators=(",", ":"), allow_nan=False
+    ).encode()
 
 
-def body(name: str, position: Sequence[float], orientation: Sequence[float], linear: Sequence[float], angular: Sequence[float]) -> dict[str, Any]:
+def body(
+    name: str,
+    position: Sequence[float],
+    orientation: Sequence[float],
+    linear: Sequence[float],
+    angular: Sequence[float],
+) -> dict[str, Any]:
     return {
         "name": name,
         "position": [float(v) for v in position],

@@ -90,7 +90,9 @@ def _menagerie(source: str) -> Any:
     try:
         import mujoco_menagerie as mm
     except ImportError as error:
-        raise SimError("E_SIM_SCENE", "mujoco-menagerie is not installed: pip install mujoco-menagerie", file=source) from error
+        raise SimError(
+            "E_SIM_SCENE", "mujoco-menagerie is not installed: pip install mujoco-menagerie", file=source
+        ) from error
     try:
         return mm.get(robot).model(entry[0]) if entry else mm.load(robot)
     except Exception as error:  # noqa: BLE001 - unknown robot, no network, …
@@ -101,7 +103,9 @@ def _xml_error(error: Exception, label: str) -> SimError:
     text = str(error).strip()
     match = re.search(r"line (\d+)", text)
     first = text.splitlines()[0] if text else "could not load"
-    return SimError("E_SIM_SCENE", f"cannot load {label}: {first}", file=label, line=int(match.group(1)) if match else None)
+    return SimError(
+        "E_SIM_SCENE", f"cannot load {label}: {first}", file=label, line=int(match.group(1)) if match else None
+    )
 
 
 def compile_model(source: SceneSource) -> mujoco.MjModel:
@@ -165,15 +169,23 @@ def read_drive(model: mujoco.MjModel, label: str) -> Drive | None:
             raise SimError("E_SIM_SCENE", f"scene {label} declares wheels but no {name}", file=label)
         value = float(model.numeric_data[model.numeric_adr[i]])
         if not (math.isfinite(value) and value > 0):
-            raise SimError("E_SIM_SCENE", f"scene {label}: {name} must be a positive number of metres, got {value}", file=label)
+            raise SimError(
+                "E_SIM_SCENE", f"scene {label}: {name} must be a positive number of metres, got {value}", file=label
+            )
         return value
 
     wheels = texts["telekit_wheels"].split()
     if len(wheels) != 2:
-        raise SimError("E_SIM_SCENE", f"scene {label}: telekit_wheels must name two actuators (left right), got {texts['telekit_wheels']!r}", file=label)
+        raise SimError(
+            "E_SIM_SCENE",
+            f"scene {label}: telekit_wheels must name two actuators (left right), got {texts['telekit_wheels']!r}",
+            file=label,
+        )
     for wheel in wheels:
         if mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_ACTUATOR, wheel) < 0:
-            raise SimError("E_SIM_SCENE", f"scene {label} names wheel actuator {wheel}, which it does not have", file=label)
+            raise SimError(
+                "E_SIM_SCENE", f"scene {label} names wheel actuator {wheel}, which it does not have", file=label
+            )
     base = texts.get("telekit_base", "base")
     if mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, base) < 0:
         raise SimError("E_SIM_SCENE", f"scene {label} declares wheels but its base body {base} is missing", file=label)
@@ -218,7 +230,11 @@ def read_actuators(model: mujoco.MjModel) -> list[Actuator]:
         if int(model.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_JOINT):
             joint = name_of(model, mujoco.mjtObj.mjOBJ_JOINT, int(model.actuator_trnid[a, 0]))
         gain = float(model.actuator_gainprm[a, 0])
-        bias = (float(model.actuator_biasprm[a, 0]), float(model.actuator_biasprm[a, 1]), float(model.actuator_biasprm[a, 2]))
+        bias = (
+            float(model.actuator_biasprm[a, 0]),
+            float(model.actuator_biasprm[a, 1]),
+            float(model.actuator_biasprm[a, 2]),
+        )
         affine = int(model.actuator_biastype[a]) == int(mujoco.mjtBias.mjBIAS_AFFINE)
         fixed = int(model.actuator_gaintype[a]) == int(mujoco.mjtGain.mjGAIN_FIXED)
         kind: ActuatorKind = "other"

@@ -87,7 +87,14 @@ Op = Callable[[Request], Awaitable[dict[str, Any]]]
 
 
 class Sidecar:
-    def __init__(self, backend: Backend, config: SidecarConfig | None = None, *, trace: Trace | None = None, parent: ParentWatch | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        config: SidecarConfig | None = None,
+        *,
+        trace: Trace | None = None,
+        parent: ParentWatch | None = None,
+    ) -> None:
         self.backend = backend
         self.config = config or SidecarConfig()
         self.trace = trace or Trace(None)
@@ -154,14 +161,24 @@ class Sidecar:
         if self.watch_task is None:
             self.watch_task = asyncio.get_running_loop().create_task(self._watch())
             deadman = self.config.deadman
-            self.trace.write("start", self.backend.time, self._motion(), commandMs=deadman.command_s * 1000, heartbeatMs=deadman.heartbeat_s * 1000)
+            self.trace.write(
+                "start",
+                self.backend.time,
+                self._motion(),
+                commandMs=deadman.command_s * 1000,
+                heartbeatMs=deadman.heartbeat_s * 1000,
+            )
 
     def emit(self, message: dict[str, Any]) -> None:
         frame = encode_frame(message)
         for client in list(self.clients):
             writer = client.writer
             # A client that does not read loses events rather than stalling the simulation.
-            if not client.authenticated or writer.is_closing() or writer.transport.get_write_buffer_size() > 32 * 1024 * 1024:
+            if (
+                not client.authenticated
+                or writer.is_closing()
+                or writer.transport.get_write_buffer_size() > 32 * 1024 * 1024
+            ):
                 continue
             writer.write(frame)
 
@@ -169,13 +186,19 @@ class Sidecar:
         client = Client(writer, authenticated=self.config.token is None)
         self.clients.add(client)
         loop = asyncio.get_running_loop()
-        deadline = None if client.authenticated else loop.call_later(HELLO_TIMEOUT_S, lambda: client.authenticated or writer.close())
+        deadline = (
+            None
+            if client.authenticated
+            else loop.call_later(HELLO_TIMEOUT_S, lambda: client.authenticated or writer.close())
+        )
         try:
             while not writer.is_closing():
                 try:
                     message = await read_frame(reader, MAX_FRAME if client.authenticated else PRE_AUTH_MAX_FRAME)
                 except FrameError as error:
-                    writer.write(encode_frame({"id": None, "ok": False, "error": {"code": "E_PROTOCOL", "message": str(error)}}))
+                    writer.write(
+                        encode_frame({"id": None, "ok": False, "error": {"code": "E_PROTOCOL", "message": str(error)}})
+                    )
                     break
                 except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
                     # The peer went, or the sidecar is shutting down: nothing to report.
@@ -216,7 +239,11 @@ class Sidecar:
     async def handle(self, message: Any, client: Client, received: float) -> dict[str, Any]:
         if not isinstance(message, dict):
             client.close_after_reply = not client.authenticated
-            return {"id": None, "ok": False, "error": {"code": "E_PROTOCOL", "message": "a request must be a map with id and op"}}
+            return {
+                "id": None,
+                "ok": False,
+                "error": {"code": "E_PROTOCOL", "message": "a request must be a map with id and op"},
+            }
         request_id = message.get("id")
         op = message.get("op")
         try:
@@ -237,7 +264,11 @@ class Sidecar:
             client.close_after_reply = client.close_after_reply or not client.authenticated
             return {"id": request_id, "ok": False, "error": error.to_wire()}
         except (TypeError, ValueError, KeyError, IndexError) as error:
-            return {"id": request_id, "ok": False, "error": {"code": "E_VALIDATION", "message": f"bad {op} request: {error}"}}
+            return {
+                "id": request_id,
+                "ok": False,
+                "error": {"code": "E_VALIDATION", "message": f"bad {op} request: {error}"},
+            }
         except Exception as error:  # noqa: BLE001 - nothing a client sends may kill the sidecar
             log("error", f"{op} failed: {error!r}")
             return {"id": request_id, "ok": False, "error": {"code": "E_INTERNAL", "message": f"{op} failed: {error}"}}
@@ -258,7 +289,10 @@ class Sidecar:
             "backend": self.backend.name,
             "engine": self.backend.engine,
             "capabilities": self.backend.capabilities,
-            "deadman": {"commandMs": self.config.deadman.command_s * 1000, "heartbeatMs": self.config.deadman.heartbeat_s * 1000},
+            "deadman": {
+                "commandMs": self.config.deadman.command_s * 1000,
+                "heartbeatMs": self.config.deadman.heartbeat_s * 1000,
+            },
             "defaultTtlMs": self.config.default_ttl_ms,
             "scene": self.scene_id,
             "loading": self.loading,
@@ -294,7 +328,13 @@ class Sidecar:
 
         def report(phase: str, message: str, repeat: bool = False) -> None:
             current.update(phase=phase, message=message)
-            event: dict[str, Any] = {"event": "progress", "scene": scene_id, "phase": phase, "message": message, "elapsedMs": round((time.monotonic() - started) * 1000)}
+            event: dict[str, Any] = {
+                "event": "progress",
+                "scene": scene_id,
+                "phase": phase,
+                "message": message,
+                "elapsedMs": round((time.monotonic() - started) * 1000),
+            }
             if repeat:
                 event["repeat"] = True
             self.emit(event)
@@ -314,10 +354,17 @@ class Sidecar:
         ticker = loop.create_task(repeat())
         self.loading = True
         try:
-            info = await asyncio.to_thread(self.backend.load, scene, progress) if self.backend.load_in_thread else self.backend.load(scene, progress)
+            info = (
+                await asyncio.to_thread(self.backend.load, scene, progress)
+                if self.backend.load_in_thread
+                else self.backend.load(scene, progress)
+            )
         except Exception as error:
             message = error.message if isinstance(error, SimError) else str(error)
-            report("failed", f"{scene_id} did not load: {message}" + (f"; {self.scene_id} runs on" if self.scene_id else ""))
+            report(
+                "failed",
+                f"{scene_id} did not load: {message}" + (f"; {self.scene_id} runs on" if self.scene_id else ""),
+            )
             raise
         finally:
             ticker.cancel()
@@ -382,10 +429,18 @@ class Sidecar:
                 raise SimError("E_SIM_STOPPING", "the sidecar is stopping the robot and exiting: no new commands")
             prepared = self.backend.prepare(action)
         except Exception:
-            self._report(header, kind if isinstance(kind, str) else None, "refused", r.client, self.clock.at(r.received))
+            self._report(
+                header, kind if isinstance(kind, str) else None, "refused", r.client, self.clock.at(r.received)
+            )
             raise
         received = self.clock.at(r.received)
-        command = Command(prepared, header, deadline_of(prepared.kind, header, received, self.config.default_ttl_ms), received, r.client)
+        command = Command(
+            prepared,
+            header,
+            deadline_of(prepared.kind, header, received, self.config.default_ttl_ms),
+            received,
+            r.client,
+        )
         if command.expired(self.clock.now()):
             self._report_command(command, "expired")
             return {"fate": "expired"}
@@ -466,7 +521,15 @@ class Sidecar:
             self._ensure_sink()
         elif sink != "events":
             raise SimError("E_VALIDATION", "sink must be 'events' or 'tcp:host:port'", field="sink")
-        self.camera = {"camera": camera, "width": int(width), "height": int(height), "fps": float(fps), "sink": sink, "stamp": flags["stamp"], "options": options}
+        self.camera = {
+            "camera": camera,
+            "width": int(width),
+            "height": int(height),
+            "fps": float(fps),
+            "sink": sink,
+            "stamp": flags["stamp"],
+            "options": options,
+        }
         self.frame_now = True
         return {}
 
@@ -504,7 +567,15 @@ class Sidecar:
         return {"shutdown": True}
 
     # ------------------------------------------------------------------ commands and their fates
-    def _report(self, header: dict[str, Any] | None, kind: str | None, fate: Fate, client: Client | None, received: float | None = None, applied_sim_time: float | None = None) -> None:
+    def _report(
+        self,
+        header: dict[str, Any] | None,
+        kind: str | None,
+        fate: Fate,
+        client: Client | None,
+        received: float | None = None,
+        applied_sim_time: float | None = None,
+    ) -> None:
         """Counts a command's fate and tells its sender (only its sender: reports are per command, not news).
 
         `at` is when it took effect (or was dropped) and `receivedAt` when its `act` arrived, both on
@@ -515,7 +586,14 @@ class Sidecar:
         self.fates[fate] += 1
         if header is None or client is None or client not in self.clients or client.writer.is_closing():
             return
-        event: dict[str, Any] = {"event": "actuation", "command": header, "kind": kind, "fate": fate, "at": self.clock.now(), "simTime": self.backend.time}
+        event: dict[str, Any] = {
+            "event": "actuation",
+            "command": header,
+            "kind": kind,
+            "fate": fate,
+            "at": self.clock.now(),
+            "simTime": self.backend.time,
+        }
         if received is not None:
             event["receivedAt"] = received
         if applied_sim_time is not None:
@@ -607,8 +685,18 @@ class Sidecar:
     def _trip(self, trip: Trip) -> None:
         self._stop_motion()
         log("warn", trip.describe(self.config.deadman))
-        self.trace.write("deadman", self.backend.time, self._motion(), reason=trip.reason, sinceCommandMs=trip.since_command_s * 1000)
-        self.emit({"event": "deadman", "reason": trip.reason, "sinceCommandMs": trip.since_command_s * 1000, "at": self.clock.now(), "simTime": self.backend.time})
+        self.trace.write(
+            "deadman", self.backend.time, self._motion(), reason=trip.reason, sinceCommandMs=trip.since_command_s * 1000
+        )
+        self.emit(
+            {
+                "event": "deadman",
+                "reason": trip.reason,
+                "sinceCommandMs": trip.since_command_s * 1000,
+                "at": self.clock.now(),
+                "simTime": self.backend.time,
+            }
+        )
 
     def wind_down(self, reason: str) -> None:
         """The supervisor is gone (or SIGTERM came): stop the robot, let it come to rest, exit."""
@@ -675,7 +763,15 @@ class Sidecar:
             start_wall, window, next_state, next_frame, at = wake
             await asyncio.sleep(max(0.0, at - time.monotonic()))
 
-    def _tick(self, dt: float, start_wall: float, start_sim: float, window: tuple[float, float], next_state: float, next_frame: float) -> tuple[float, tuple[float, float], float, float, float] | None:
+    def _tick(
+        self,
+        dt: float,
+        start_wall: float,
+        start_sim: float,
+        window: tuple[float, float],
+        next_state: float,
+        next_frame: float,
+    ) -> tuple[float, tuple[float, float], float, float, float] | None:
         now = time.monotonic()
         self._check_deadman(now)
         owed = int(((now - start_wall) - (self.backend.time - start_sim)) / dt)
@@ -712,7 +808,9 @@ class Sidecar:
                     self.frames_dropped += 1  # the previous frame is still rendering
                 # The camera's rate and no more: the next frame is one interval on, never sooner.
                 next_frame = max(next_frame + 1.0 / self.camera["fps"], now)
-        wake = min(next_state, next_frame if self.camera else next_state, start_wall + (self.backend.time - start_sim) + dt)
+        wake = min(
+            next_state, next_frame if self.camera else next_state, start_wall + (self.backend.time - start_sim) + dt
+        )
         return start_wall, window, next_state, next_frame, wake
 
     async def _frame(self) -> None:
@@ -747,11 +845,23 @@ class Sidecar:
             else:
                 sink.write(memoryview(pixels.reshape(-1)))
                 self.frame_seq += 1
-                self.frame_log.add(self.frame_seq, self.sink_connection, self.sink_index, taken, rendered, self.clock.now())
+                self.frame_log.add(
+                    self.frame_seq, self.sink_connection, self.sink_index, taken, rendered, self.clock.now()
+                )
                 self.sink_index += 1
             return
         self.frame_seq += 1
-        self.emit({"event": "frame", "width": cam["width"], "height": cam["height"], "format": options.format, "timestamp": taken, "seq": self.frame_seq, "data": pixels.tobytes()})
+        self.emit(
+            {
+                "event": "frame",
+                "width": cam["width"],
+                "height": cam["height"],
+                "format": options.format,
+                "timestamp": taken,
+                "seq": self.frame_seq,
+                "data": pixels.tobytes(),
+            }
+        )
         self.frame_log.add(self.frame_seq, 0, self.frame_seq - 1, taken, rendered, self.clock.now())
 
     def _ensure_sink(self) -> None:

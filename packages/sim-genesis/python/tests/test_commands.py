@@ -32,7 +32,13 @@ class DeadlineTest(unittest.TestCase):
 
     def test_headers_are_checked(self) -> None:
         self.assertIsNone(check_header(None))
-        for bad, field in (("x", "command"), ({"stamp": "now"}, "command.stamp"), ({"stamp": float("nan")}, "command.stamp"), ({"stamp": 1, "ttl": -5}, "command.ttl"), ({"stamp": True}, "command.stamp")):
+        for bad, field in (
+            ("x", "command"),
+            ({"stamp": "now"}, "command.stamp"),
+            ({"stamp": float("nan")}, "command.stamp"),
+            ({"stamp": 1, "ttl": -5}, "command.ttl"),
+            ({"stamp": True}, "command.stamp"),
+        ):
             with self.subTest(bad=bad), self.assertRaises(SimError) as caught:
                 check_header(bad)
             self.assertEqual(caught.exception.field, field)

@@ -41,7 +41,9 @@ class DriveTest(unittest.TestCase):
     def test_the_declared_drive(self) -> None:
         drive = read_drive(model(DRIVE), "t")
         assert drive is not None
-        self.assertEqual((drive.base, drive.left, drive.right, drive.radius, drive.separation), ("chassis", "l", "r", 0.1, 0.5))
+        self.assertEqual(
+            (drive.base, drive.left, drive.right, drive.radius, drive.separation), ("chassis", "l", "r", 0.1, 0.5)
+        )
 
     def test_twist_to_wheel_speeds_and_back(self) -> None:
         drive = read_drive(model(DRIVE), "t")
