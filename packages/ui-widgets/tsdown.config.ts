@@ -1,3 +1,10 @@
 import { packageBuild } from '../../tsdown.shared.ts';
 
-export default packageBuild({ index: 'src/index.ts', server: 'src/server/index.ts' });
+// One entry per element, so a page imports only the widgets it shows (and their libraries).
+const widgets = ['base', 'camera-viewer', 'teleop-pad', 'link-health', 'telemetry-plot', 'estop', 'sim-view'];
+
+export default packageBuild({
+  index: 'src/index.ts',
+  ...Object.fromEntries(widgets.map((w) => [w, `src/${w}.ts`])),
+  server: 'src/server/index.ts',
+});

@@ -61,3 +61,11 @@ export function bindClient(client: GatewayClient, root: ParentNode = document): 
     if (el instanceof TelekitWidget) el.client = client;
   }
 }
+
+/**
+ * Defines a Telekit element under its tag, once: a second copy of the package on the page (or a
+ * second import of the element's module) leaves the first definition in place.
+ */
+export function defineElement(tag: string, element: CustomElementConstructor): void {
+  if (!customElements.get(tag)) customElements.define(tag, element);
+}

@@ -1,10 +1,9 @@
 import type { MediaConsumer, MediaTransport, StreamInfo } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
-import Hls from 'hls.js';
 import { css, html } from 'lit';
 import { Device, type types } from 'mediasoup-client';
 import { BehaviorSubject, type Observable, Subject } from 'rxjs';
-import { TelekitWidget } from './base.js';
+import { defineElement, TelekitWidget } from './base.js';
 import { StampReader } from './stamp-reader.js';
 import { theme } from './theme.js';
 import { type VideoBudget, type VideoSession, type VideoStats, VideoWatch } from './video-watch.js';
@@ -284,6 +283,8 @@ export class TelekitCameraViewer extends TelekitWidget {
   }
 
   async #hls(stream: StreamInfo): Promise<VideoSession> {
+    // hls.js (about a third of the widgets' code) is loaded only by a viewer that falls back to HLS.
+    const { default: Hls } = await import('hls.js');
     const video = this.#video;
     if (!video) throw new Error('not rendered yet');
     if (!stream.hls) throw new Error('the stream has no HLS copy');
@@ -426,6 +427,14 @@ function idleStats(): VideoStats {
     bitrateKbps: 0,
     jitterMs: null,
     firstFrameMs: null,
+
+defineElement('telekit-camera-viewer', TelekitCameraViewer);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'telekit-camera-viewer': TelekitCameraViewer;
+  }
+}
     budget: { windowMs: 5_000, stages: [], glassToGlass: null },
   };
 }

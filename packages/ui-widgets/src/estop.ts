@@ -1,7 +1,7 @@
 import { headerSequence, systemClock, Topics } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
-import { TelekitWidget } from './base.js';
+import { defineElement, TelekitWidget } from './base.js';
 import { theme } from './theme.js';
 
 /**
@@ -123,5 +123,13 @@ export class TelekitEStop extends TelekitWidget {
           : html`<span class="message" data-field="latched">armed</span>`
       }
     `;
+  }
+}
+
+defineElement('telekit-estop', TelekitEStop);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'telekit-estop': TelekitEStop;
   }
 }

@@ -1,6 +1,9 @@
 /**
- * Telekit's web components. Importing this module defines the elements; set each one's `client`
+ * Telekit's web components. Importing this module defines every element; set each one's `client`
  * (a `gatewayClient` from `@telekit/gateway/client`) or call {@link bindClient} once for the page.
+ * A page that needs only some of them imports those one by one — `@telekit/ui-widgets/camera-viewer`,
+ * `/teleop-pad`, `/link-health`, `/telemetry-plot`, `/estop`, `/sim-view` (each defines its element)
+ * and `/base` ({@link bindClient}) — and ships neither three.js nor uPlot unless it asks for them.
  *
  * @example
  * ```ts
@@ -13,14 +16,7 @@
  *
  * @module
  */
-import { TelekitCameraViewer } from './camera-viewer.js';
-import { TelekitEStop } from './estop.js';
-import { TelekitLinkHealth } from './link-health.js';
-import { TelekitSimView } from './sim-view.js';
-import { TelekitTelemetryPlot } from './telemetry-plot.js';
-import { TelekitTeleopPad } from './teleop-pad.js';
-
-export { bindClient, TelekitWidget } from './base.js';
+export { bindClient, defineElement, TelekitWidget } from './base.js';
 export { type CameraViewerStats, TelekitCameraViewer } from './camera-viewer.js';
 export { TelekitEStop } from './estop.js';
 export {
@@ -67,27 +63,3 @@ export {
   VideoWatch,
   type VideoWatchOptions,
 } from './video-watch.js';
-
-const elements = {
-  'telekit-camera-viewer': TelekitCameraViewer,
-  'telekit-teleop-pad': TelekitTeleopPad,
-  'telekit-telemetry-plot': TelekitTelemetryPlot,
-  'telekit-estop': TelekitEStop,
-  'telekit-link-health': TelekitLinkHealth,
-  'telekit-sim-view': TelekitSimView,
-} as const;
-
-// Defined once, even if two copies of the package end up on a page.
-for (const [tag, element] of Object.entries(elements))
-  if (!customElements.get(tag)) customElements.define(tag, element);
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'telekit-camera-viewer': TelekitCameraViewer;
-    'telekit-teleop-pad': TelekitTeleopPad;
-    'telekit-telemetry-plot': TelekitTelemetryPlot;
-    'telekit-estop': TelekitEStop;
-    'telekit-link-health': TelekitLinkHealth;
-    'telekit-sim-view': TelekitSimView;
-  }
-}

@@ -1,7 +1,7 @@
 import type { ConnectionState } from '@telekit/core';
 import type { ClientLinkHealth, GatewayClient } from '@telekit/gateway/client';
 import { css, html, nothing } from 'lit';
-import { TelekitWidget } from './base.js';
+import { defineElement, TelekitWidget } from './base.js';
 import { layoutWaterfall, type WaterfallRow } from './latency-waterfall.js';
 import { theme } from './theme.js';
 
@@ -253,5 +253,13 @@ export class TelekitLinkHealth extends TelekitWidget {
       </div>
       ${this._note ? html`<p class="message" role="status">${this._note}</p>` : ''}
     `;
+  }
+}
+
+defineElement('telekit-link-health', TelekitLinkHealth);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'telekit-link-health': TelekitLinkHealth;
   }
 }

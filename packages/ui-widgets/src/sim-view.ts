@@ -2,7 +2,7 @@ import { type SimState, Topics } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import * as THREE from 'three';
-import { TelekitWidget } from './base.js';
+import { defineElement, TelekitWidget } from './base.js';
 import { type RENDER_LEVELS, RenderGovernor, type RenderState } from './render-governor.js';
 import { theme } from './theme.js';
 
@@ -369,5 +369,13 @@ export class TelekitSimView extends TelekitWidget {
         <span data-field="fps">${s.paused ? 'paused' : `${s.fps} fps · ${s.level}`}</span>
         ${!s.paused && s.note ? html`<span data-field="view-note" title=${s.note}> · ${s.note}</span>` : ''}
       </p>`;
+  }
+}
+
+defineElement('telekit-sim-view', TelekitSimView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'telekit-sim-view': TelekitSimView;
   }
 }

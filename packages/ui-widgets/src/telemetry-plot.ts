@@ -2,7 +2,7 @@ import { type Topic, topicByName } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import uPlot from 'uplot';
-import { TelekitWidget } from './base.js';
+import { defineElement, TelekitWidget } from './base.js';
 import { theme } from './theme.js';
 
 const COLOURS = ['#3d8bfd', '#f5a524', '#30a46c', '#e5484d', '#a78bfa', '#22d3ee'];
@@ -177,5 +177,13 @@ export class TelekitTelemetryPlot extends TelekitWidget {
       </div>
       <div class="plot"></div>
     `;
+  }
+}
+
+defineElement('telekit-telemetry-plot', TelekitTelemetryPlot);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'telekit-telemetry-plot': TelekitTelemetryPlot;
   }
 }

@@ -1,7 +1,7 @@
 import { headerSequence, systemClock, Topics, type Twist } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
-import { TelekitWidget } from './base.js';
+import { defineElement, TelekitWidget } from './base.js';
 import { type DriveCommand, type InputState, TeleopInput } from './teleop-input.js';
 import { theme } from './theme.js';
 
@@ -239,5 +239,13 @@ export class TelekitTeleopPad extends TelekitWidget {
         ${this._control ? (this._active ? 'driving' : 'WASD / arrows / stick') : 'watching — request control to drive'}
       </span>
     `;
+  }
+}
+
+defineElement('telekit-teleop-pad', TelekitTeleopPad);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'telekit-teleop-pad': TelekitTeleopPad;
   }
 }
