@@ -54,6 +54,11 @@ export interface MappingBase<T> {
 export interface ToRosMapping<T = never> extends MappingBase<T> {
   readonly direction: 'to-ros';
   readonly toRos: (message: T) => object;
+  /**
+   * The way back, for a bridge that stands where the ROS graph would (a rosbridge endpoint receiving
+   * a roslibjs page's `/cmd_vel`): the ROS message as a Telekit one. Absent: not accepted from ROS clients.
+   */
+  readonly fromRos?: (message: never, header: Header) => T;
 }
 
 /** ROS → Telekit: telemetry. */
@@ -63,19 +68,30 @@ export interface FromRosMapping<T = never> extends MappingBase<T> {
   readonly fromRos: (message: never, header: Header) => T;
   /** The transport reports itself connected only while this topic has a publisher. Default true. */
   readonly required?: boolean;
+  /**
+   * The way back, for a bridge that stands where the ROS graph would (a rosbridge endpoint serving
+   * `/odom` to a roslibjs page): the Telekit message as the ROS one. Absent: not offered to ROS clients.
+   */
+  readonly toRos?: (message: T) => object;
 }
 
 /** One line of the mapping. */
 export type RosMapping = ToRosMapping<never> | FromRosMapping<never>;
 
 /** A typed line of the mapping (the union above erases the message type). */
-export function toRos<T, R extends object>(m: MappingBase<T> & { toRos: (message: T) => R }): RosMapping {
+export function toRos<T, R extends object>(
+  m: MappingBase<T> & { toRos: (message: T) => R; fromRos?: (message: R, header: Header) => T },
+): RosMapping {
   return { ...m, direction: 'to-ros' } as unknown as RosMapping;
 }
 
 /** A typed line of the mapping (the union above erases the message type). */
 export function fromRos<T, R>(
-  m: MappingBase<T> & { fromRos: (message: R, header: Header) => T; required?: boolean },
+  m: MappingBase<T> & {
+    fromRos: (message: R, header: Header) => T;
+    required?: boolean;
+    toRos?: (message: T) => R;
+  },
 ): RosMapping {
   return { ...m, direction: 'from-ros' } as unknown as RosMapping;
 }
@@ -93,6 +109,15 @@ export interface DefaultMappingOptions {
 }
 
 const level = ['ok', 'warn', 'error', 'stale'] as const;
+
+const zero3 = () => ({ x: 0, y: 0, z: 0 });
+const rosHeader = (stampMs: number, frame_id: string) => ({ stamp: msToTime(stampMs), frame_id });
+
+/** A `/cmd_vel` from a ROS client, stamped or not (a bridge accepts both whatever it sends on). */
+const twistBack = (m: TwistMsg | TwistStampedMsg, header: Header): Twist => {
+  const t = 'twist' in m ? m.twist : m;
+  return { header, linear: t.linear, angular: t.angular };
+};
 
 /**
  * The default mapping (see the table in the README):
@@ -113,6 +138,7 @@ export function defaultMappings(options: DefaultMappingOptions = {}): RosMapping
             header: { stamp: msToTime(t.header.stamp), frame_id: frameId },
             twist: { linear: t.linear, angular: t.angular },
           }),
+          fromRos: twistBack as never,
         })
       : toRos<Twist, TwistMsg>({
           topic: Topics.twist,
@@ -120,6 +146,7 @@ export function defaultMappings(options: DefaultMappingOptions = {}): RosMapping
           type: 'geometry_msgs/msg/Twist',
           qos: { depth: 1 },
           toRos: (t) => ({ linear: t.linear, angular: t.angular }),
+          fromRos: twistBack as never,
         }),
     toRos<JointCommand, JointTrajectoryMsg>({
       topic: Topics.joints,
@@ -140,6 +167,17 @@ export function defaultMappings(options: DefaultMappingOptions = {}): RosMapping
           },
         ],
       }),
+      // The last point of the trajectory is the target.
+      fromRos: (m, header) => {
+        const p = m.points.at(-1);
+        return {
+          header,
+          name: [...m.joint_names],
+          ...(p?.positions.length ? { position: [...p.positions] } : {}),
+          ...(p?.velocities.length ? { velocity: [...p.velocities] } : {}),
+          ...(p?.effort.length ? { effort: [...p.effort] } : {}),
+        };
+      },
     }),
     fromRos<JointState, JointStateMsg>({
       topic: Topics.jointState,
@@ -152,6 +190,13 @@ export function defaultMappings(options: DefaultMappingOptions = {}): RosMapping
         // ROS leaves unmeasured arrays empty.
         ...(m.velocity.length === m.name.length ? { velocity: m.velocity } : {}),
         ...(m.effort.length === m.name.length ? { effort: m.effort } : {}),
+      }),
+      toRos: (j) => ({
+        header: rosHeader(j.header.stamp, ''),
+        name: [...j.name],
+        position: [...j.position],
+        velocity: [...(j.velocity ?? [])],
+        effort: [...(j.effort ?? [])],
       }),
     }),
     fromRos<Pose, OdometryMsg>({
@@ -166,6 +211,18 @@ export function defaultMappings(options: DefaultMappingOptions = {}): RosMapping
         linear: m.twist.twist.linear,
         angular: m.twist.twist.angular,
       }),
+      toRos: (p) => ({
+        header: rosHeader(p.header.stamp, p.frame),
+        child_frame_id: frameId,
+        pose: {
+          pose: { position: p.position, orientation: p.orientation },
+          covariance: new Array(36).fill(0),
+        },
+        twist: {
+          twist: { linear: p.linear ?? zero3(), angular: p.angular ?? zero3() },
+          covariance: new Array(36).fill(0),
+        },
+      }),
     }),
     fromRos<Imu, ImuMsg>({
       topic: Topics.imu,
@@ -177,6 +234,15 @@ export function defaultMappings(options: DefaultMappingOptions = {}): RosMapping
         orientation: m.orientation,
         angularVelocity: m.angular_velocity,
         linearAcceleration: m.linear_acceleration,
+      }),
+      toRos: (i) => ({
+        header: rosHeader(i.header.stamp, frameId),
+        orientation: i.orientation,
+        orientation_covariance: new Array(9).fill(0),
+        angular_velocity: i.angularVelocity,
+        angular_velocity_covariance: new Array(9).fill(0),
+        linear_acceleration: i.linearAcceleration,
+        linear_acceleration_covariance: new Array(9).fill(0),
       }),
     }),
     fromRos<Battery, BatteryStateMsg>({
@@ -195,6 +261,16 @@ export function defaultMappings(options: DefaultMappingOptions = {}): RosMapping
           charging: m.power_supply_status === 1, // POWER_SUPPLY_STATUS_CHARGING
         };
       },
+      toRos: (b) => ({
+        header: rosHeader(b.header.stamp, ''),
+        voltage: b.voltage,
+        current: b.current ?? Number.NaN,
+        charge: Number.NaN,
+        capacity: Number.NaN,
+        percentage: b.percentage,
+        power_supply_status: b.charging ? 1 : 2, // CHARGING : DISCHARGING
+        present: true,
+      }),
     }),
     fromRos<Diagnostics, DiagnosticArrayMsg>({
       topic: Topics.diagnostics,
@@ -208,6 +284,16 @@ export function defaultMappings(options: DefaultMappingOptions = {}): RosMapping
           level: level[Number(s.level)] ?? 'error',
           message: s.message,
           ...(s.values.length ? { values: Object.fromEntries(s.values.map((v) => [v.key, v.value])) } : {}),
+        })),
+      }),
+      toRos: (d) => ({
+        header: rosHeader(d.header.stamp, ''),
+        status: d.status.map((s) => ({
+          level: level.indexOf(s.level),
+          name: s.name,
+          message: s.message,
+          hardware_id: '',
+          values: Object.entries(s.values ?? {}).map(([key, value]) => ({ key, value })),
         })),
       }),
     }),
@@ -231,8 +317,16 @@ export function envelope(
     ...(qos ? { qos } : {}),
   };
   return direction === 'to-ros'
-    ? toRos<unknown, { data: string }>({ ...line, toRos: (m) => ({ data: JSON.stringify(m) }) })
-    : fromRos<unknown, { data: string }>({ ...line, fromRos: (m) => JSON.parse(m.data) as unknown });
+    ? toRos<unknown, { data: string }>({
+        ...line,
+        toRos: (m) => ({ data: JSON.stringify(m) }),
+        fromRos: (m) => JSON.parse(m.data) as unknown,
+      })
+    : fromRos<unknown, { data: string }>({
+        ...line,
+        fromRos: (m) => JSON.parse(m.data) as unknown,
+        toRos: (m) => ({ data: JSON.stringify(m) }),
+      });
 }
 
 /** The same mapping with some ROS topic names changed: `remap(defaultMappings(), { '/telemetry/pose': '/wheel/odom' })`. */
