@@ -1,0 +1,289 @@
+import {
+  CompressedVideo,
+  FrameTransform,
+  JointStates,
+  Log,
+  PoseInFrame,
+  SceneUpdate,
+} from '@foxglove/schemas/jsonschema';
+import {
+  type Diagnostics,
+  type JointState,
+  type Pose,
+  protocolSchemas,
+  type SimState,
+  type Topic,
+  Topics,
+  type Transport,
+} from '@telekit/core';
+import { map, type Observable } from 'rxjs';
+import * as z from 'zod';
+import { fromMs } from './wire.js';
+
+/** One message of a channel: when it was stamped (ms, in the endpoint's time base) and its JSON. */
+export interface ChannelMessage {
+  readonly stampMs: number;
+  readonly json: unknown;
+  /** Video: a picture a decoder can start from. */
+  readonly keyframe?: boolean;
+}
+
+/**
+ * A channel the endpoint advertises: what Foxglove sees (topic, schema), which gateway topic's
+ * allow-list decides who may subscribe, and where its messages come from — opened on the first
+ * subscription and closed on the last.
+ */
+export interface ChannelSpec {
+  readonly topic: string;
+  readonly schemaName: string;
+  readonly schema: Record<string, unknown>;
+  /** The gateway topic whose `subscribe` rule admits a subscriber. */
+  readonly governedBy: string;
+  /** A video channel: each subscriber starts at a keyframe, and a slow one skips to the next. */
+  readonly video?: boolean;
+  open(): Observable<ChannelMessage>;
+}
+
+/** What the channels are made from. */
+export interface ChannelSources {
+  transport: Transport;
+  /** The app's telemetry topics to advertise (core's built-in ones, plus the app's own). */
+  telemetry: readonly Topic[];
+  /** The simulated clock when the app runs a simulator: every stamp is then in simulated time. */
+  time: TimeBase;
+  /** The frame the robot base's pose is given in is the parent; this is the child frame. */
+  baseFrame: string;
+  /** Video streams with their access units, when the media plugin is there. */
+  video?: {
+    streams: readonly { id: string; width: number; height: number }[];
+    units$(stream: string): Observable<{ data: Uint8Array; keyframe: boolean; receivedAt: number }>;
+  };
+}
+
+/** The endpoint's clock for stamps: the wall clock, or the simulator's time as `/telemetry/sim_state` reports it. */
+export interface TimeBase {
+  readonly simulated: boolean;
+  /** A message's stamp in this time base, from its header stamp (wall ms). */
+  stamp(headerStampMs: number): number;
+}
+
+const published = protocolSchemas();
+
+/**
+ * A topic's JSON Schema: core's published one for the built-in topics (the files under
+ * docs/protocol, never written twice), the same conversion of its zod schema for an app's own.
+ */
+export function schemaOf(topic: Topic): Record<string, unknown> {
+  const file = `${topic.name.slice(1).replaceAll('/', '.')}.schema.json`;
+  const builtin = Object.values(Topics).some((t) => t.name === topic.name);
+  const doc = builtin ? published[file] : undefined;
+  const schema =
+    doc ??
+    (z.toJSONSchema(topic.schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<
+      string,
+      unknown
+    >);
+  // Keep the schema, not the documentation around it (examples, Telekit's lane metadata).
+  const { examples: _e, 'x-telekit': _x, ...rest } = schema as Record<string, unknown>;
+  return { ...rest, title: topic.name, description: topic.description };
+}
+
+/** The standard Foxglove schemas the channels use, as `@foxglove/schemas` publishes them. */
+const standardSchemas = { CompressedVideo, FrameTransform, JointStates, Log, PoseInFrame, SceneUpdate };
+const standard = (name: keyof typeof standardSchemas) =>
+  standardSchemas[name] as unknown as Record<string, unknown>;
+
+/** A topic's messages with their stamps mapped to the time base. */
+function feed<T extends { header: { stamp: number } }>(
+  s: ChannelSources,
+  topic: Topic<T>,
+): Observable<{ msg: T; stampMs: number }> {
+  return s.transport
+    .subscribe(topic, { depth: topic.depth })
+    .pipe(map((msg) => ({ msg, stampMs: s.time.stamp(msg.header.stamp) })));
+}
+
+/**
+ * The channels: every telemetry topic with its own schema, and the standard Foxglove messages the
+ * panels need, derived from them — the base's pose as `foxglove.FrameTransform` (`/tf`) and
+ * `foxglove.PoseInFrame` (`/pose`), joint states as `foxglove.JointStates`, the simulator's bodies
+ * as `foxglove.SceneUpdate`, the diagnostics as `foxglove.Log` lines, and each H.264 stream as
+ * `foxglove.CompressedVideo`.
+ */
+export function channelSpecs(s: ChannelSources): ChannelSpec[] {
+  const specs: ChannelSpec[] = s.telemetry.map((topic) => ({
+    topic: topic.name,
+    schemaName: topic.name,
+    schema: schemaOf(topic),
+    governedBy: topic.name,
+    open: () =>
+      feed(s, topic as Topic<{ header: { stamp: number } }>).pipe(
+        map(({ msg, stampMs }) => ({ stampMs, json: msg })),
+      ),
+  }));
+  const has = (t: Topic) => s.telemetry.some((x) => x.name === t.name);
+
+  if (has(Topics.pose)) {
+    specs.push(
+      {
+        topic: '/tf',
+        schemaName: 'foxglove.FrameTransform',
+        schema: standard('FrameTransform'),
+        governedBy: Topics.pose.name,
+        open: () =>
+          feed(s, Topics.pose).pipe(
+            map(({ msg, stampMs }: { msg: Pose; stampMs: number }) => ({
+              stampMs,
+              json: {
+                timestamp: fromMs(stampMs),
+                parent_frame_id: msg.frame,
+                child_frame_id: s.baseFrame,
+                translation: msg.position,
+                rotation: msg.orientation,
+              },
+            })),
+          ),
+      },
+      {
+        topic: '/pose',
+        schemaName: 'foxglove.PoseInFrame',
+        schema: standard('PoseInFrame'),
+        governedBy: Topics.pose.name,
+        open: () =>
+          feed(s, Topics.pose).pipe(
+            map(({ msg, stampMs }: { msg: Pose; stampMs: number }) => ({
+              stampMs,
+              json: {
+                timestamp: fromMs(stampMs),
+                frame_id: msg.frame,
+                pose: { position: msg.position, orientation: msg.orientation },
+              },
+            })),
+          ),
+      },
+    );
+  }
+  if (has(Topics.jointState)) {
+    specs.push({
+      topic: '/joint_states',
+      schemaName: 'foxglove.JointStates',
+      schema: standard('JointStates'),
+      governedBy: Topics.jointState.name,
+      open: () =>
+        feed(s, Topics.jointState).pipe(
+          map(({ msg, stampMs }: { msg: JointState; stampMs: number }) => ({
+            stampMs,
+            json: {
+              timestamp: fromMs(stampMs),
+              joints: msg.name.map((name, i) => ({
+                name,
+                position: msg.position[i] ?? 0,
+                ...(msg.velocity ? { velocity: msg.velocity[i] ?? 0 } : {}),
+                ...(msg.effort ? { effort: msg.effort[i] ?? 0 } : {}),
+              })),
+            },
+          })),
+        ),
+    });
+  }
+  if (has(Topics.simState)) {
+    specs.push({
+      topic: '/scene',
+      schemaName: 'foxglove.SceneUpdate',
+      schema: standard('SceneUpdate'),
+      governedBy: Topics.simState.name,
+      open: () =>
+        feed(s, Topics.simState).pipe(
+          map(({ msg, stampMs }: { msg: SimState; stampMs: number }) => ({
+            stampMs,
+            json: sceneUpdate(msg, stampMs),
+          })),
+        ),
+    });
+  }
+  if (has(Topics.diagnostics)) {
+    specs.push({
+      topic: '/diagnostics/log',
+      schemaName: 'foxglove.Log',
+      schema: standard('Log'),
+      governedBy: Topics.diagnostics.name,
+      open: () =>
+        feed(s, Topics.diagnostics).pipe(
+          map(({ msg, stampMs }: { msg: Diagnostics; stampMs: number }) => ({
+            stampMs,
+            json: {
+              timestamp: fromMs(stampMs),
+              // foxglove.LogLevel: 2 info, 3 warning, 4 error.
+              level: Math.max(2, ...msg.status.map((st) => LOG_LEVEL[st.level])),
+              message: msg.status.map((st) => `${st.name}: ${st.level} ${st.message}`).join('; '),
+              name: 'diagnostics',
+              file: '',
+              line: 0,
+            },
+          })),
+        ),
+    });
+  }
+  const video = s.video;
+  for (const stream of video?.streams ?? []) {
+    specs.push({
+      topic: `/video/${stream.id}`,
+      schemaName: 'foxglove.CompressedVideo',
+      schema: standard('CompressedVideo'),
+      governedBy: Topics.mediaStreams.name,
+      video: true,
+      open: () =>
+        video!.units$(stream.id).pipe(
+          map((au) => {
+            const stampMs = s.time.stamp(au.receivedAt);
+            return {
+              stampMs,
+              keyframe: au.keyframe,
+              json: {
+                timestamp: fromMs(stampMs),
+                frame_id: stream.id,
+                data: Buffer.from(au.data.buffer, au.data.byteOffset, au.data.byteLength).toString('base64'),
+                format: 'h264',
+              },
+            };
+          }),
+        ),
+    });
+  }
+  return specs;
+}
+
+const LOG_LEVEL = { ok: 2, warn: 3, error: 4, stale: 3 } as const;
+
+/**
+ * The simulator's bodies as a scene: one entity per body, a small cube at its pose (the telemetry
+ * carries poses, not shapes), in the world frame.
+ */
+function sceneUpdate(msg: SimState, stampMs: number) {
+  const timestamp = fromMs(stampMs);
+  return {
+    deletions: [],
+    entities: msg.bodies.map((b) => ({
+      timestamp,
+      frame_id: 'world',
+      id: b.name,
+      lifetime: { sec: 0, nsec: 0 },
+      frame_locked: false,
+      metadata: [{ key: 'scene', value: msg.scene }],
+      arrows: [],
+      cubes: [
+        {
+          pose: { position: b.position, orientation: b.orientation },
+          size: { x: 0.1, y: 0.1, z: 0.1 },
+          color: { r: 0.2, g: 0.6, b: 1, a: 0.8 },
+        },
+      ],
+      spheres: [],
+      cylinders: [],
+      lines: [],
+      triangles: [],
+      texts: [],
+      models: [],
+    })),
+  };
+}

@@ -1,0 +1,286 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  type Plugin,
+  SimulatorToken,
+  type Token,
+  type Topic,
+  Topics,
+  TransportToken,
+  token,
+} from '@telekit/core';
+import { type GatewayPeer, GatewayToken } from '@telekit/gateway';
+import type { Observable, Subscription } from 'rxjs';
+import { WebSocketServer } from 'ws';
+import { ChannelHub } from './channel-hub.js';
+import { channelSpecs, type TimeBase } from './channels.js';
+import { ClientPublisher } from './client-publisher.js';
+import { FoxgloveConnection } from './foxglove-connection.js';
+import { foxgloveUrls } from './foxglove-urls.js';
+import { msToNs, StatusLevel, SUBPROTOCOLS, timeFrame } from './wire.js';
+
+/**
+ * What the endpoint needs of the media plugin's access-unit tap (`@telekit/media-nvenc`'s
+ * `AccessUnitTap`): the same token key, so this package does not depend on the media package.
+ */
+export interface VideoAccessUnits {
+  streams(): readonly { id: string; width: number; height: number }[];
+  accessUnits$(
+    stream: string,
+    who: string,
+  ): Observable<{ data: Uint8Array; keyframe: boolean; receivedAt: number }>;
+}
+
+/** `@telekit/media-nvenc`'s `AccessUnitTapToken`, by its key. */
+export const VideoAccessUnitsToken: Token<VideoAccessUnits> = token<VideoAccessUnits>(
+  '@telekit/media-nvenc/AccessUnitTap',
+);
+
+/** Options of {@link foxglove}. */
+export interface FoxgloveOptions {
+  /** The upgrade path on the gateway's HTTP server. Default `/foxglove`. */
+  path?: string;
+  /** The server's name in `serverInfo`. Default `telekit`. */
+  name?: string;
+  /** The app's own telemetry topics to advertise besides core's built-in ones. */
+  topics?: readonly Topic[];
+  /** The robot base's frame, child of the pose's frame in `/tf`. Default `base_link`. */
+  baseFrame?: string;
+  /**
+   * Client topics taken as gateway topics. Default `{ '/cmd_vel': '/controller/twist' }`: the
+   * Teleop panel's default topic drives the base.
+   */
+  aliases?: Readonly<Record<string, string>>;
+  /**
+   * The time base: `sim` (the simulator's time from `/telemetry/sim_state`, with the `time`
+   * capability), `wall`, or `auto` (default): `sim` when the app runs a simulator.
+   */
+  time?: 'auto' | 'sim' | 'wall';
+}
+
+/** What `health()` reports in `data`. */
+export interface FoxgloveHealthData {
+  clients: number;
+  /** Channels with a running source (someone subscribed). */
+  open: string[];
+}
+
+const BUILTIN_TELEMETRY: readonly Topic[] = Object.values(Topics).filter((t) => t.lane === 'telemetry');
+
+/**
+ * A Foxglove WebSocket endpoint on the gateway: Foxglove and Lichtblick open the app at
+ * `ws://<gateway>/foxglove?token=<token>` with no extra bridge, under the same tokens, allow-lists,
+ * rates and safety chain as the socket.io lanes (it enters through `gateway.door()`).
+ *
+ * - Subprotocols `foxglove.sdk.v1` and `foxglove.websocket.v1` (whichever the client offers).
+ * - The token in the query (`?token=`) or `Authorization: Bearer`; none or a bad one → HTTP 401
+ *   before any data.
+ * - Channels (JSON, JSON Schema): every telemetry topic with core's published schema; `/tf`
+ *   (`foxglove.FrameTransform`), `/pose` (`foxglove.PoseInFrame`), `/joint_states`
+ *   (`foxglove.JointStates`), `/scene` (`foxglove.SceneUpdate`), `/diagnostics/log`
+ *   (`foxglove.Log`); `/video/<stream>` (`foxglove.CompressedVideo`, H.264 Annex B, one picture per
+ *   message) from the media plugin's encoder when it is there. A channel runs only while watched.
+ * - `clientPublish` (JSON): through the gateway's command path; refusals come back as `status`.
+ * - `time` with simulated time when the app runs a simulator; `status` for the e-stop and a
+ *   simulator restart.
+ *
+ * @example
+ * ```ts
+ * import { createApp, inProcess } from '@telekit/core';
+ * import { gateway, jwtVerifier } from '@telekit/gateway';
+ * import { foxglove } from '@telekit/foxglove';
+ * const app = createApp({ plugins: [inProcess(), gateway({ auth: jwtVerifier({ secret }) }), foxglove()] });
+ * await app.start(); // logs the URL to open in Foxglove
+ * ```
+ */
+export function foxglove(options: FoxgloveOptions = {}): Plugin {
+  const path = options.path ?? '/foxglove';
+  const connections = new Set<FoxgloveConnection>();
+  let hub: ChannelHub | undefined;
+  return {
+    name: '@telekit/foxglove',
+    kind: 'endpoint',
+    requires: [GatewayToken, TransportToken],
+    optional: [SimulatorToken, VideoAccessUnitsToken],
+    setup(ctx) {
+      const gateway = ctx.resolve(GatewayToken);
+      const transport = ctx.resolve(TransportToken);
+      const video = ctx.tryResolve(VideoAccessUnitsToken);
+      const simulated =
+        options.time === 'sim' || (options.time !== 'wall' && ctx.tryResolve(SimulatorToken) !== undefined);
+      const extra = options.topics ?? [];
+      if (extra.length) gateway.addTopics(extra);
+
+      // The simulated clock: the last `/telemetry/sim_state` time, followed while anyone is connected.
+      let simMs = 0;
+      let lastScene: { scene: string; step: number } | undefined;
+      let lastTimeSent = 0;
+      const time: TimeBase = {
+        simulated,
+        stamp: (wallMs) => (simulated ? simMs : wallMs),
+      };
+      const broadcast = (f: (c: FoxgloveConnection) => void) => {
+        for (const c of connections) f(c);
+      };
+      let simFeed: Subscription | undefined;
+      const followSim = () => {
+        simFeed ??= transport.subscribe(Topics.simState, { depth: 1 }).subscribe((s) => {
+          simMs = s.time * 1000;
+          if (lastScene && (s.scene !== lastScene.scene || s.step < lastScene.step))
+            broadcast((c) =>
+              c.status(StatusLevel.warning, `simulator restarted (scene ${s.scene})`, 'simulator'),
+            );
+          lastScene = { scene: s.scene, step: s.step };
+          const now = ctx.clock.now();
+          if (simulated && now - lastTimeSent >= 50) {
+            lastTimeSent = now;
+            const frame = timeFrame(msToNs(simMs));
+            broadcast((c) => c.sendBinary(frame, 1_000_000));
+          }
+        });
+      };
+      // Faults everyone should see: the e-stop, as the gateway forwards it to the app.
+      let estopFeed: Subscription | undefined;
+      const followEStop = () => {
+        estopFeed ??= transport
+          .subscribe(Topics.estop, { depth: 4 })
+          .subscribe((e) =>
+            broadcast((c) =>
+              e.engage
+                ? c.status(StatusLevel.error, `e-stop engaged${e.reason ? `: ${e.reason}` : ''}`, 'estop')
+                : c.status(StatusLevel.info, 'e-stop cleared', 'estop'),
+            ),
+          );
+      };
+      const unfollow = () => {
+        simFeed?.unsubscribe();
+        estopFeed?.unsubscribe();
+        simFeed = undefined;
+        estopFeed = undefined;
+      };
+
+      const h = new ChannelHub(
+        channelSpecs({
+          transport,
+          telemetry: [...BUILTIN_TELEMETRY, ...extra.filter((t) => t.lane === 'telemetry')],
+          time,
+          baseFrame: options.baseFrame ?? 'base_link',
+          ...(video
+            ? {
+                video: {
+                  streams: video.streams(),
+                  units$: (stream: string) => video.accessUnits$(stream, 'foxglove'),
+                },
+              }
+            : {}),
+        }),
+        ctx.logger,
+      );
+      hub = h;
+      const publisher = new ClientPublisher(options.aliases ?? { '/cmd_vel': Topics.twist.name }, ctx.clock);
+      const sessionId = `${Date.now().toString(36)}`;
+      const serverInfo = {
+        op: 'serverInfo',
+        name: options.name ?? 'telekit',
+        capabilities: ['clientPublish', ...(simulated ? ['time'] : [])],
+        supportedEncodings: ['json'],
+        metadata: { 'telekit.protocol': '1' },
+        sessionId,
+      };
+
+      const wss = new WebSocketServer({
+        noServer: true,
+        perMessageDeflate: false,
+        // Frames past the gateway's limit are refused with a status; far past it, ws closes (1009).
+        maxPayload: 1_048_576,
+        handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
+      });
+
+      const refuse = (socket: Duplex, status: string, why: string) => {
+        if (socket.writable)
+          socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${why}\n`);
+        else socket.destroy();
+      };
+
+      const admit = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+        if (!SUBPROTOCOLS.some((p) => offered.includes(p)))
+          return refuse(socket, '400 Bad Request', `offer a subprotocol: ${SUBPROTOCOLS.join(' or ')}`);
+        let door: ReturnType<typeof gateway.door>;
+        try {
+          door = gateway.door(req.socket.remoteAddress ?? 'unknown');
+        } catch (error) {
+          return refuse(socket, '429 Too Many Requests', (error as Error).message);
+        }
+        socket.once('close', () => door.close());
+        const url = new URL(req.url ?? '/', 'http://gateway');
+        const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+        let conn: FoxgloveConnection | undefined;
+        let peer: GatewayPeer;
+        try {
+          peer = await door.enter(url.searchParams.get('token') ?? bearer ?? undefined, () => conn?.hangUp());
+        } catch (error) {
+          door.close();
+          return refuse(socket, '401 Unauthorized', (error as Error).message);
+        }
+        if (socket.destroyed) return door.close();
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const c = new FoxgloveConnection(ws, peer, {
+            hub: h,
+            publisher,
+            maxPayloadBytes: door.maxPayloadBytes,
+          });
+          conn = c;
+          connections.add(c);
+          followSim();
+          followEStop();
+          ws.on('message', (data, isBinary) => {
+            try {
+              c.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer), isBinary);
+            } catch (error) {
+              ctx.logger.error('foxglove frame handler failed', { client: peer.id, error: String(error) });
+              c.status(StatusLevel.error, '[E_INTERNAL] the gateway could not handle this message');
+            }
+          });
+          ws.on('error', (error) => ctx.logger.debug('foxglove socket error', { error: error.message }));
+          ws.once('close', () => {
+            connections.delete(c);
+            c.close();
+            door.close();
+            if (connections.size === 0) unfollow();
+          });
+          c.sendText(serverInfo);
+          c.sendText({ op: 'advertise', channels: h.advertised() });
+          ctx.logger.info('foxglove client joined', {
+            client: peer.id,
+            role: peer.role,
+            protocol: ws.protocol,
+          });
+        });
+      };
+
+      const removeUpgrade = gateway.upgrade(path, (req, socket, head) => {
+        admit(req, socket, head).catch((error: unknown) => {
+          ctx.logger.error('foxglove upgrade failed', { error: String(error) });
+          socket.destroy();
+        });
+      });
+      const urls = foxgloveUrls(gateway.url, path);
+      ctx.logger.info('foxglove endpoint', { ...urls });
+
+      return () => {
+        removeUpgrade();
+        for (const c of [...connections]) c.hangUp();
+        connections.clear();
+        unfollow();
+        h.close();
+        wss.close();
+      };
+    },
+    health() {
+      if (!hub) return { status: 'down', detail: 'not started' };
+      const data: FoxgloveHealthData = { clients: connections.size, open: hub.open };
+      return { status: 'ok', data: data as unknown as Record<string, unknown> };
+    },
+  };
+}

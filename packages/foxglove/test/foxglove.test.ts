@@ -1,0 +1,276 @@
+import {
+  createApp,
+  inProcess,
+  type Plugin,
+  silentLogger,
+  Topics,
+  type Transport,
+  TransportToken,
+} from '@telekit/core';
+import { type Gateway, GatewayToken, gateway, jwtVerifier, signToken } from '@telekit/gateway';
+import { AccessUnitTapToken, nvencMedia } from '@telekit/media-nvenc';
+import { genesisSim } from '@telekit/sim-genesis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type FoxgloveHealthData, foxglove, VideoAccessUnitsToken } from '../src/index.js';
+import {
+  descendantNames,
+  foxgloveClient,
+  type Heard,
+  probeH264,
+  upgradeStatus,
+  validatorOf,
+} from './foxglove-kit.js';
+
+// Foxglove's own client against the real parts: the gateway, the MuJoCo sidecar (its camera), ffmpeg
+// and mediasoup, the access-unit tap, and this endpoint.
+const SECRET = 'foxglove-test-secret-of-at-least-32-bytes';
+let app: ReturnType<typeof createApp>;
+let running: Gateway;
+let transport: Transport;
+let base = '';
+const grab: Plugin = {
+  name: 'grab-gateway',
+  requires: [GatewayToken, TransportToken],
+  setup(ctx) {
+    running = ctx.resolve(GatewayToken);
+    transport = ctx.resolve(TransportToken);
+  },
+};
+const token = (sub: string, role: 'viewer' | 'operator' | 'admin') =>
+  signToken({ sub, role }, { secret: SECRET, expiresIn: '1h' });
+const clients: Heard[] = [];
+const open = async (
+  role: 'viewer' | 'operator' | 'admin',
+  subprotocol = 'foxglove.sdk.v1',
+  sub: string = role,
+) => {
+  const c = foxgloveClient(`${base}/foxglove?token=${await token(sub, role)}`, subprotocol);
+  clients.push(c);
+  return c;
+};
+const channel = async (c: Heard, topic: string) => {
+  const ch = (await c.channels).find((x) => x.topic === topic);
+  if (!ch) throw new Error(`no channel ${topic}`);
+  return ch;
+};
+const health = async () =>
+  (await app.health()).plugins['@telekit/foxglove']?.data as unknown as FoxgloveHealthData;
+
+beforeAll(async () => {
+  app = createApp({
+    logger: silentLogger,
+    plugins: [
+      inProcess(),
+      genesisSim({
+        scene: { id: 'diff-drive' },
+        camera: { camera: 'overview', width: 320, height: 240, fps: 30 },
+      }),
+      nvencMedia({ lingerMs: 300, streams: [{ id: 'sim-camera', source: 'sim-camera', hls: false }] }),
+      gateway({ auth: jwtVerifier({ secret: SECRET }), port: 0 }),
+      foxglove(),
+      grab,
+    ],
+  });
+  await app.start();
+  base = running.url.replace(/^http/, 'ws');
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of clients) c.client.close();
+  await app?.stop();
+});
+
+describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
+  it('names the media tap by the same token', () => {
+    expect(VideoAccessUnitsToken).toBe(AccessUnitTapToken);
+  });
+
+  for (const subprotocol of ['foxglove.sdk.v1', 'foxglove.websocket.v1']) {
+    it(`${subprotocol}: serverInfo, then every channel with its JSON Schema`, {
+      timeout: 30_000,
+    }, async () => {
+      const c = await open('viewer', subprotocol);
+      const info = await c.serverInfo;
+      expect(c.ws.protocol).toBe(subprotocol);
+      expect(info).toMatchObject({ op: 'serverInfo', name: 'telekit', supportedEncodings: ['json'] });
+      expect(info.capabilities).toEqual(['clientPublish', 'time']);
+      const channels = await c.channels;
+      const topics = channels.map((ch) => ch.topic);
+      for (const t of [
+        '/telemetry/pose',
+        '/telemetry/joint_state',
+        '/telemetry/sim_state',
+        '/tf',
+        '/pose',
+        '/scene',
+        '/joint_states',
+        '/video/sim-camera',
+      ])
+        expect(topics).toContain(t);
+      for (const ch of channels) {
+        expect(ch).toMatchObject({ encoding: 'json', schemaEncoding: 'jsonschema' });
+        expect(() => validatorOf(ch.schema)).not.toThrow();
+      }
+      expect((await channel(c, '/tf')).schemaName).toBe('foxglove.FrameTransform');
+      expect((await channel(c, '/video/sim-camera')).schemaName).toBe('foxglove.CompressedVideo');
+      // Core's published schema, as docs/protocol has it.
+      expect(JSON.parse((await channel(c, '/telemetry/pose')).schema).$id).toMatch(
+        /telemetry\.pose\.schema\.json$/,
+      );
+      c.client.close();
+    });
+  }
+
+  it('subscribes on demand: messages decode and fit the advertised schemas; simulated time ticks', {
+    timeout: 60_000,
+  }, async () => {
+    const c = await open('viewer');
+    const wanted = ['/telemetry/pose', '/tf', '/pose', '/scene', '/joint_states', '/telemetry/sim_state'];
+    expect((await health()).open).toEqual([]);
+    const subs = new Map<string, number>();
+    for (const t of wanted) subs.set(t, c.client.subscribe((await channel(c, t)).id));
+    // The diff-drive scene has no joints: joint states come as a robot's driver would send them.
+    let seq = 0;
+    const joints = setInterval(
+      () =>
+        transport.publish(Topics.jointState, {
+          header: { seq: seq++, stamp: Date.now(), sender: 'arm' },
+          name: ['shoulder', 'elbow'],
+          position: [0.1, seq / 100],
+          velocity: [0, 1],
+        }),
+      50,
+    );
+    await vi.waitFor(
+      () => {
+        for (const [t, id] of subs) expect(c.messages.get(id)?.length ?? 0, t).toBeGreaterThan(3);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
+    clearInterval(joints);
+    expect((await health()).open.sort()).toEqual([...wanted].sort());
+    for (const [t, id] of subs) {
+      const check = validatorOf((await channel(c, t)).schema);
+      for (const m of c.messages.get(id)!.slice(0, 5)) expect(check(m.json), t).toBeUndefined();
+    }
+    const tf = c.messages.get(subs.get('/tf')!)![0]!.json as {
+      parent_frame_id: string;
+      child_frame_id: string;
+    };
+    expect(tf.child_frame_id).toBe('base_link');
+    const js = c.messages.get(subs.get('/joint_states')!)![0]!.json as { joints: { name: string }[] };
+    expect(js.joints.map((j) => j.name)).toEqual(['shoulder', 'elbow']);
+    // Simulated time: server time frames, and message stamps on the same clock.
+    await vi.waitFor(() => expect(c.times.length).toBeGreaterThan(2), { timeout: 10_000 });
+    for (const id of subs.values()) c.client.unsubscribe(id);
+    await vi.waitFor(async () => expect((await health()).open).toEqual([]), { timeout: 10_000 });
+    c.client.close();
+  });
+
+  it('video: CompressedVideo access units from the one encoder that decode with ffmpeg to the stream size', {
+    timeout: 90_000,
+  }, async () => {
+    const c = await open('viewer');
+    const id = c.client.subscribe((await channel(c, '/video/sim-camera')).id);
+    await vi.waitFor(() => expect(c.messages.get(id)?.length ?? 0).toBeGreaterThanOrEqual(30), {
+      timeout: 60_000,
+      interval: 100,
+    });
+    expect(descendantNames().filter((n) => n === 'ffmpeg')).toHaveLength(1);
+    const frames = c.messages
+      .get(id)!
+      .slice(0, 30)
+      .map((m) => m.json as { format: string; data: string; frame_id: string });
+    const check = validatorOf((await channel(c, '/video/sim-camera')).schema);
+    for (const f of frames) {
+      expect(check(f)).toBeUndefined();
+      expect(f.format).toBe('h264');
+    }
+    const units = frames.map((f) => Buffer.from(f.data, 'base64'));
+    // The first is a keyframe with its SPS: Annex B start code, NAL type 7.
+    expect([...units[0]!.subarray(0, 5)]).toEqual([0, 0, 0, 1, 0x67]);
+    expect(await probeH264(Buffer.concat(units))).toEqual({ width: 320, height: 240, frames: 30 });
+    c.client.unsubscribe(id);
+    c.client.close();
+  });
+
+  it('refuses an upgrade without a token, with a bad one, or without a Foxglove subprotocol, before any data', async () => {
+    expect((await upgradeStatus(`${base}/foxglove`, ['foxglove.sdk.v1'])).status).toBe(401);
+    expect((await upgradeStatus(`${base}/foxglove?token=nope`, ['foxglove.websocket.v1'])).status).toBe(401);
+    const good = await token('olga', 'operator');
+    expect((await upgradeStatus(`${base}/foxglove?token=${good}`, ['chat'])).status).toBe(400);
+    expect((await upgradeStatus(`${base}/foxglove?token=${good}`, ['foxglove.sdk.v1'])).status).toBe(101);
+  });
+
+  it("clientPublish: a viewer's Twist is refused by name and moves nothing; the operator's drives the robot", {
+    timeout: 60_000,
+  }, async () => {
+    const watcher = await open('viewer', 'foxglove.sdk.v1', 'watcher');
+    const poses = watcher.client.subscribe((await channel(watcher, '/telemetry/pose')).id);
+    const x = () => {
+      const list = watcher.messages.get(poses) ?? [];
+      return (list.at(-1)?.json as { position: { x: number; y: number } } | undefined)?.position;
+    };
+    await vi.waitFor(() => expect(x()).toBeDefined(), { timeout: 20_000 });
+    const encoder = new TextEncoder();
+    const drive = (c: Heard, ch: number, n: number) =>
+      new Promise<void>((resolve) => {
+        let i = 0;
+        const timer = setInterval(() => {
+          c.client.sendMessage(
+            ch,
+            encoder.encode(JSON.stringify({ linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } })),
+          );
+          if (++i >= n) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 50);
+      });
+
+    const viewer = await open('viewer', 'foxglove.websocket.v1', 'vic');
+    await viewer.serverInfo;
+    const vch = viewer.client.advertise({
+      topic: '/cmd_vel',
+      encoding: 'json',
+      schemaName: 'geometry_msgs/msg/Twist',
+    });
+    const before = x()!;
+    await drive(viewer, vch, 20);
+    await vi.waitFor(() =>
+      expect(
+        viewer.statuses.some((s) =>
+          /E_FORBIDDEN.*viewer may not publish \/controller\/twist/.test(s.message),
+        ),
+      ).toBe(true),
+    );
+    expect(Math.hypot(x()!.x - before.x, x()!.y - before.y)).toBeLessThan(0.02);
+
+    const operator = await open('operator', 'foxglove.sdk.v1', 'olga');
+    await operator.serverInfo;
+    const och = operator.client.advertise({
+      topic: '/cmd_vel',
+      encoding: 'json',
+      schemaName: 'geometry_msgs/msg/Twist',
+    });
+    const start = x()!;
+    await drive(operator, och, 30);
+    await vi.waitFor(() => expect(Math.hypot(x()!.x - start.x, x()!.y - start.y)).toBeGreaterThan(0.1), {
+      timeout: 20_000,
+    });
+    expect(operator.statuses.some((s) => /control granted/.test(s.message))).toBe(true);
+
+    // A second operator is told who holds control.
+    const other = await open('operator', 'foxglove.sdk.v1', 'otto');
+    await other.serverInfo;
+    const xch = other.client.advertise({
+      topic: '/cmd_vel',
+      encoding: 'json',
+      schemaName: 'geometry_msgs/msg/Twist',
+    });
+    await drive(other, xch, 2);
+    await vi.waitFor(() =>
+      expect(other.statuses.some((s) => /E_NOT_HOLDER.*olga holds control/.test(s.message))).toBe(true),
+    );
+  });
+});
