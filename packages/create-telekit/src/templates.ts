@@ -75,8 +75,8 @@ export const TEMPLATES = {
       },
       {
         file: 'src/main.ts',
-        from: 'pnpm --filter @telekit/example-ros-robot start [-- options]',
-        to: 'npm start -- [options]',
+        from: 'pnpm --filter @telekit/example-ros-robot start',
+        to: 'npm start',
         optional: true,
       },
     ],
@@ -88,8 +88,8 @@ export const TEMPLATES = {
     rewrites: [
       {
         file: 'src/main.ts',
-        from: 'pnpm --filter @telekit/example-browser-sim start [-- options]',
-        to: 'npm start -- [options]',
+        from: 'pnpm --filter @telekit/example-browser-sim start',
+        to: 'npm start',
         optional: true,
       },
     ],
@@ -241,7 +241,10 @@ export function templateMeta(template: Template): string {
 export function loadTemplate(name: TemplateName): Template {
   if (!(name in TEMPLATES))
     throw new Error(`unknown template ${name}: expected one of ${TEMPLATE_NAMES.join(', ')}`);
+  // Inside the repository (this package's sources beside it) the examples are the truth, even where
+  // a `pnpm pack` left a packed copy behind; an installed package has no sources, only the copy.
   const packed = join(packageDir, 'templates');
-  if (existsSync(join(packed, name, 'template.json'))) return packedTemplate(name, packed);
+  const inRepository = existsSync(join(packageDir, 'src', 'templates.ts'));
+  if (!inRepository && existsSync(join(packed, name, 'template.json'))) return packedTemplate(name, packed);
   return templateFromRepository(name);
 }
