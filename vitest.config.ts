@@ -49,7 +49,10 @@ export default defineConfig({
       })),
       {
         extends: true as const,
-        test: { name: 'repo', include: ['scripts/**/*.test.ts', 'bench/**/*.test.ts'] },
+        test: {
+          name: 'repo',
+          include: ['scripts/**/*.test.ts', 'bench/**/*.test.ts', 'docs/guides/examples/**/*.test.ts'],
+        },
       },
     ],
   },

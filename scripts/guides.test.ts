@@ -37,7 +37,7 @@ const trimmed = (text: string) =>
  * whose first line is `// excerpt: <path>` must appear, line for line, in that file; any other block
  * is a module of its own in the guide's code root (`<!-- guide-code-root: <dir> -->`, default the
  * guides' folder). The modules are type-checked together against the workspace sources, as strictly
- * as the packages are.
+ * as the packages are; `@telekit/*` resolves from the code root, else from the package itself.
  */
 describe('the guides’ code', () => {
   const files = existsSync(guides) ? readdirSync(guides).filter((f) => f.endsWith('.md')) : [];
@@ -110,6 +110,16 @@ describe('the guides’ code', () => {
         };
         host.directoryExists = (dir) =>
           [...modules.keys()].some((m) => dirname(m).startsWith(dir)) || ts.sys.directoryExists(dir);
+        // A guide's code imports any workspace package by its name, as an app would, wherever its code
+        // root is: a name its folder cannot resolve is resolved by the package itself (self-reference).
+        host.resolveModuleNames = (names, containingFile) =>
+          names.map((name) => {
+            const found = ts.resolveModuleName(name, containingFile, options, host).resolvedModule;
+            const pkg = /^@telekit\/([^/]+)/.exec(name)?.[1];
+            if (found || !pkg || !existsSync(join(root, 'packages', pkg))) return found;
+            return ts.resolveModuleName(name, join(root, 'packages', pkg, 'src/index.ts'), options, host)
+              .resolvedModule;
+          });
         const program = ts.createProgram([...modules.keys()], options, host);
         const problems = [...modules.entries()].flatMap(([path, block]) => {
           const source = program.getSourceFile(path)!;
