@@ -1,7 +1,12 @@
 import type { PixelFormat } from '@telekit/core';
 
 /** Encoders Telekit drives. `auto` picks NVENC where it works and libx264 otherwise. */
-export type EncoderName = 'auto' | 'h264_nvenc' | 'libx264' | 'libsvtav1';
+/**
+ * The encoders Telekit drives. All make H.264, the one codec its router negotiates end to end with
+ * every browser (an AV1 encoder was dropped: Debian 12's ffmpeg 5.1 has no AV1 RTP packetizer, so
+ * its output could not reach mediasoup, and the router offered no AV1).
+ */
+export type EncoderName = 'auto' | 'h264_nvenc' | 'libx264';
 
 /** Resolution, rate and bitrate of a stream. */
 export interface EncoderProfile {
@@ -125,20 +130,18 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
           '-profile:v',
           'baseline',
         ]
-      : o.encoder === 'libsvtav1'
-        ? ['-c:v', 'libsvtav1', '-preset', '12', '-svtav1-params', 'tune=0:pred-struct=1']
-        : [
-            '-c:v',
-            'libx264',
-            '-preset',
-            'ultrafast',
-            '-tune',
-            'zerolatency',
-            '-profile:v',
-            'baseline',
-            '-x264-params',
-            `keyint=${gop}:min-keyint=${gop}:scenecut=0:repeat-headers=1`,
-          ];
+      : [
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-tune',
+          'zerolatency',
+          '-profile:v',
+          'baseline',
+          '-x264-params',
+          `keyint=${gop}:min-keyint=${gop}:scenecut=0:repeat-headers=1`,
+        ];
   const localAddress = o.rtp.localAddress ?? (isLoopback(o.rtp.host) ? '127.0.0.1' : undefined);
   const rtpUrl =
     `rtp://${o.rtp.host}:${o.rtp.port}?pkt_size=1200` +

@@ -1,5 +1,5 @@
 import { type DemandLevel, type MediaDemand, type Release, TelekitError } from '@telekit/core';
-import { BehaviorSubject, distinctUntilChanged, map, type Observable } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, map } from 'rxjs';
 
 export type { DemandLevel, MediaDemand, Release } from '@telekit/core';
 /** The media plugin's `MediaDemand` (core's token: `@telekit/core/MediaDemand`), re-exported here. */

@@ -313,7 +313,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         streamInfo.push({
           id: spec.id,
           label: spec.label ?? spec.id,
-          codec: chosen.encoder === 'libsvtav1' ? 'av1' : 'h264',
+          codec: 'h264',
           width: profile.width,
           height: profile.height,
           fps: profile.fps,

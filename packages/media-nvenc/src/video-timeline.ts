@@ -1,5 +1,5 @@
-import { SERVER_VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core';
-import { type Percentiles, TimeWindow } from './time-window.js';
+import { SERVER_VIDEO_STAGES, type VideoStageFigures } from '@telekit/core';
+import { TimeWindow } from './time-window.js';
 
 /**
  * The stages of a video frame's trip, in order; each is timed per frame and shown as p50/p99 over
