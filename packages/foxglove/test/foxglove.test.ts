@@ -202,7 +202,7 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
     expect((await upgradeStatus(`${base}/foxglove?token=${good}`, ['foxglove.sdk.v1'])).status).toBe(101);
   });
 
-  it("clientPublish: a viewer's Twist is refused by name and moves nothing; the operator's drives the robot", {
+  it("clientPublish: a viewer's Twist is refused by name and moves nothing; the operator's drives the robot, the e-stop stops it and everyone hears it, a dying socket stops it", {
     timeout: 60_000,
   }, async () => {
     const watcher = await open('viewer', 'foxglove.sdk.v1', 'watcher');
@@ -221,7 +221,7 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
             ch,
             encoder.encode(JSON.stringify({ linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } })),
           );
-          if (++i >= n) {
+          if (++i >= n || c.ws.readyState !== c.ws.OPEN) {
             clearInterval(timer);
             resolve();
           }
@@ -272,5 +272,31 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
     await vi.waitFor(() =>
       expect(other.statuses.some((s) => /E_NOT_HOLDER.*olga holds control/.test(s.message))).toBe(true),
     );
+
+    // The e-stop, engaged from Foxglove: every Foxglove client hears it; commands are refused by name.
+    const estop = operator.client.advertise({
+      topic: '/controller/estop',
+      encoding: 'json',
+      schemaName: 'EStop',
+    });
+    operator.client.sendMessage(estop, encoder.encode(JSON.stringify({ engage: true, reason: 'drill' })));
+    await vi.waitFor(() =>
+      expect(watcher.statuses.some((s) => s.message === 'e-stop engaged: drill')).toBe(true),
+    );
+    await drive(operator, och, 2);
+    await vi.waitFor(() => expect(operator.statuses.some((s) => /^\[E_ESTOP\]/.test(s.message))).toBe(true));
+    operator.client.sendMessage(estop, encoder.encode(JSON.stringify({ engage: false })));
+    await vi.waitFor(() => expect(watcher.statuses.some((s) => s.message === 'e-stop cleared')).toBe(true));
+
+    // The driver's socket dies mid-drive: its lease goes with it and the robot stops.
+    const speed = () => {
+      const list = watcher.messages.get(poses) ?? [];
+      return Math.abs((list.at(-1)?.json as { linear?: { x: number } } | undefined)?.linear?.x ?? 0);
+    };
+    const driving = drive(operator, och, 1_000_000);
+    await vi.waitFor(() => expect(speed()).toBeGreaterThan(0.2), { timeout: 20_000 });
+    operator.ws.terminate();
+    await driving;
+    await vi.waitFor(() => expect(speed()).toBeLessThan(0.01), { timeout: 20_000, interval: 50 });
   });
 });
