@@ -1,0 +1,225 @@
+import type { Clock, Logger, Role } from '@telekit/core';
+import type { RosMapping } from '@telekit/transport-ros';
+import { encode } from 'cbor2';
+import { normaliseName } from './ros-names.js';
+import { type Graph, ROSAPI, type ServiceAnswer } from './rosapi.js';
+import type { RosbridgeConnection } from './rosbridge-connection.js';
+
+/** The endpoint's own counts, for its health and the benches. */
+export interface RosbridgeMetrics {
+  /** Clients connected now. */
+  clients: number;
+  /** Frames refused before any handler (not JSON, no op, unknown op, too large). */
+  badFrames: number;
+  /** Telemetry messages written to clients. */
+  sent: number;
+  /** Telemetry messages a slow client did not get (a newer one took its place). */
+  dropped: number;
+}
+
+/** A service call waiting for the client that offers it. */
+interface Pending {
+  readonly offeredBy: RosbridgeConnection;
+  readonly resolve: (a: ServiceAnswer) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** What every connection of one endpoint shares: the mapping, the graph, the offered services, the encoder. */
+export class EndpointHub implements Graph {
+  readonly lines: Map<string, RosMapping>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly autoLease: boolean;
+  readonly params: Map<string, string>;
+  readonly metrics: RosbridgeMetrics = { clients: 0, badFrames: 0, sent: 0, dropped: 0 };
+  readonly #acl: (role: Role, verb: 'publish' | 'subscribe', topic: string) => boolean;
+  readonly #connections = new Set<RosbridgeConnection>();
+  readonly #offered = new Map<string, { by: RosbridgeConnection; type: string }>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #serviceTimeoutMs: number;
+  /** Each sample's ROS JSON, made once however many clients get it. */
+  #encoded = new WeakMap<object, { json?: string; cbor?: Map<string, Uint8Array> }>();
+  #calls = 0;
+
+  constructor(options: {
+    lines: Map<string, RosMapping>;
+    clock: Clock;
+    log: Logger;
+    autoLease: boolean;
+    params: Map<string, string>;
+    serviceTimeoutMs: number;
+    acl: (role: Role, verb: 'publish' | 'subscribe', topic: string) => boolean;
+  }) {
+    this.lines = options.lines;
+    this.clock = options.clock;
+    this.log = options.log;
+    this.autoLease = options.autoLease;
+    this.params = options.params;
+    this.#serviceTimeoutMs = options.serviceTimeoutMs;
+    this.#acl = options.acl;
+  }
+
+  joined(c: RosbridgeConnection): void {
+    this.#connections.add(c);
+    this.metrics.clients = this.#connections.size;
+  }
+
+  left(c: RosbridgeConnection): void {
+    if (!this.#connections.delete(c)) return;
+    this.metrics.clients = this.#connections.size;
+    for (const [name, o] of this.#offered) if (o.by === c) this.#offered.delete(name);
+    for (const [id, p] of this.#pending)
+      if (p.offeredBy === c) {
+        clearTimeout(p.timer);
+        this.#pending.delete(id);
+        p.resolve({ ok: false, error: 'the client offering the service left' });
+      }
+  }
+
+  get connections(): ReadonlySet<RosbridgeConnection> {
+    return this.#connections;
+  }
+
+  /** A telemetry sample as a rosbridge `publish` frame for a client that named the topic `name`. */
+  encode(
+    line: RosMapping,
+    message: object,
+    name: string,
+    cbor: boolean,
+    toRos: (m: unknown) => object,
+  ): string | Uint8Array {
+    let cached = this.#encoded.get(message);
+    if (!cached) {
+      cached = {};
+      this.#encoded.set(message, cached);
+    }
+    if (cbor) {
+      cached.cbor ??= new Map();
+      let bytes = cached.cbor.get(name);
+      if (!bytes) {
+        bytes = encode({ op: 'publish', topic: name, msg: toRos(message) });
+        cached.cbor.set(name, bytes);
+      }
+      return bytes;
+    }
+    cached.json ??= JSON.stringify(toRos(message));
+    void line;
+    return `{"op":"publish","topic":${JSON.stringify(name)},"msg":${cached.json}}`;
+  }
+
+  // --- the graph, for rosapi ---
+
+  topics(role: Role): { topics: string[]; types: string[] } {
+    const topics: string[] = [];
+    const types: string[] = [];
+    for (const [name, line] of this.lines) {
+      if (!this.#acl(role, 'subscribe', line.topic.name) && !this.#acl(role, 'publish', line.topic.name))
+        continue;
+      topics.push(name);
+      types.push(line.type);
+    }
+    return { topics, types };
+  }
+
+  services(): { services: string[]; types: string[] } {
+    const services = [...Object.keys(ROSAPI), ...this.#offered.keys()];
+    const types = [
+      ...Object.values(ROSAPI).map((s) => s.type),
+      ...[...this.#offered.values()].map((o) => o.type),
+    ];
+    return { services, types };
+  }
+
+  publishers(topic: string): string[] {
+    const name = normaliseName(topic);
+    const line = this.lines.get(name);
+    if (!line) return [];
+    const who = [...this.#connections]
+      .filter((c) => c.advertised.has(name))
+      .map((c) => `/rosbridge/${c.peer?.id ?? ''}`);
+    return line.direction === 'from-ros' ? ['/telekit_gateway', ...who] : who;
+  }
+
+  subscribers(topic: string): string[] {
+    const name = normaliseName(topic);
+    const who = [...this.#connections]
+      .filter((c) => c.outgoing.has(name))
+      .map((c) => `/rosbridge/${c.peer?.id ?? ''}`);
+    return this.lines.get(name)?.direction === 'to-ros' ? ['/telekit_gateway', ...who] : who;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  // --- services ---
+
+  /** A client offers `name`; false when another one does already. */
+  offer(c: RosbridgeConnection, name: string, type: string): boolean {
+    const had = this.#offered.get(name);
+    if (had && had.by !== c) return false;
+    this.#offered.set(name, { by: c, type });
+    return true;
+  }
+
+  withdraw(c: RosbridgeConnection, name: string): void {
+    if (this.#offered.get(name)?.by === c) this.#offered.delete(name);
+  }
+
+  /** Calls a service: rosapi here, or the client that offers it. The type is resolved here (roslib 2 sends none). */
+  call(
+    c: RosbridgeConnection,
+    name: string,
+    args: Record<string, unknown>,
+    timeoutS: number | undefined,
+  ): Promise<ServiceAnswer> {
+    const role = c.peer?.role ?? 'viewer';
+    const local = ROSAPI[name];
+    if (local && Object.hasOwn(ROSAPI, name)) {
+      if (local.writes && role === 'viewer')
+        return Promise.resolve({ ok: false, error: `role viewer may not call ${name}` });
+      try {
+        return Promise.resolve(local.call(this, args, role));
+      } catch (error) {
+        return Promise.resolve({ ok: false, error: `${name} failed: ${String(error)}` });
+      }
+    }
+    const offered = this.#offered.get(name);
+    if (!offered) return Promise.resolve({ ok: false, error: `no service ${name.slice(0, 128)}` });
+    if (role === 'viewer') return Promise.resolve({ ok: false, error: `role viewer may not call ${name}` });
+    if (this.#pending.size >= 1024)
+      return Promise.resolve({ ok: false, error: 'too many service calls waiting' });
+    const id = `telekit:${++this.#calls}`;
+    return new Promise<ServiceAnswer>((resolve) => {
+      const ms = timeoutS && timeoutS > 0 ? timeoutS * 1000 : this.#serviceTimeoutMs;
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve({ ok: false, error: `${name} did not answer within ${ms} ms` });
+      }, ms);
+      timer.unref();
+      this.#pending.set(id, { offeredBy: offered.by, resolve, timer });
+      offered.by.reply({ op: 'call_service', id, service: name, args });
+    });
+  }
+
+  /** The offering client answered call `id`; false when no such call waits for it. */
+  answered(c: RosbridgeConnection, id: string, result: boolean, values: unknown): boolean {
+    const p = this.#pending.get(id);
+    if (!p || p.offeredBy !== c) return false;
+    this.#pending.delete(id);
+    clearTimeout(p.timer);
+    p.resolve(
+      result
+        ? { ok: true, values: values ?? {} }
+        : { ok: false, error: typeof values === 'string' ? values : 'the service failed' },
+    );
+    return true;
+  }
+
+  close(): void {
+    for (const c of [...this.#connections]) c.close();
+    for (const p of this.#pending.values()) clearTimeout(p.timer);
+    this.#pending.clear();
+    this.#encoded = new WeakMap();
+  }
+}
