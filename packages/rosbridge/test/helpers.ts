@@ -47,6 +47,8 @@ export async function startEndpoint(
     async raw(query = ''): Promise<WebSocket> {
       const ws = new WebSocket(`${base}${query}`);
       closers.push(() => ws.terminate());
+      // Collected from the start: a refusal may come in the same read as the upgrade's answer.
+      frames(ws);
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());
         ws.once('error', reject);
@@ -63,7 +65,19 @@ export async function startEndpoint(
 }
 
 /** The frames a raw socket receives, parsed, and a way to wait for one. */
+const collectors = new WeakMap<WebSocket, ReturnType<typeof collect>>();
+
+/** The frames a raw socket receives (one collector per socket). */
 export function frames(ws: WebSocket) {
+  let c = collectors.get(ws);
+  if (!c) {
+    c = collect(ws);
+    collectors.set(ws, c);
+  }
+  return c;
+}
+
+function collect(ws: WebSocket) {
   const got: Record<string, unknown>[] = [];
   const waiters: {
     match: (f: Record<string, unknown>) => boolean;
