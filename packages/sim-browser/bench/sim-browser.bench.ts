@@ -14,11 +14,11 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { encode } from '@msgpack/msgpack';
 import { type SimAction, type SimulatorState, silentLogger } from '@telekit/core';
 import { bundledScenes, findPython, sidecarSimulator } from '@telekit/sim-genesis';
 import type { BenchMeasurement, Benchmark } from '@telekit/testkit/bench';
 import { launchChromium } from '@telekit/testkit/browser';
+import { pack as encode } from 'msgpackr';
 import { AuthoritySync, SimTopics, wasmSimulator } from '../src/index.js';
 import { fileScenes } from '../src/server/index.js';
 

@@ -1,7 +1,11 @@
 import { createConnection, type Socket } from 'node:net';
-import { decode, encode } from '@msgpack/msgpack';
 import { TelekitError } from '@telekit/core';
+import { Packr } from 'msgpackr';
 import { type Observable, Subject } from 'rxjs';
+
+// Standard MessagePack, as Python's msgpack reads and writes it: maps (no msgpackr records), an
+// absent field as nil. msgpackr is the one MessagePack library of Telekit's packages.
+const packr = new Packr({ useRecords: false, moreTypes: false, encodeUndefinedAsNil: true });
 
 /** The sidecar protocol version this client speaks (2: `hello` with a token, commands' fates, pings carrying Node's time). */
 export const SIDECAR_PROTOCOL = 2;
@@ -135,7 +139,7 @@ export class SidecarConnection {
         new TelekitError('E_SIDECAR_GONE', 'the sidecar connection is closed', { operation: op }),
       );
     const id = this.#nextId++;
-    const body = encode({ ...args, id, op });
+    const body = packr.pack({ ...args, id, op });
     const header = Buffer.alloc(4);
     header.writeUInt32BE(body.byteLength);
     return new Promise<T>((resolve, reject) => {
@@ -174,7 +178,7 @@ export class SidecarConnection {
       this.#buffer = this.#buffer.subarray(4 + length);
       let message: Record<string, unknown>;
       try {
-        message = decode(body) as Record<string, unknown>;
+        message = packr.unpack(body) as Record<string, unknown>;
       } catch {
         continue;
       }
