@@ -7,6 +7,7 @@ import {
   SceneUpdate,
 } from '@foxglove/schemas/jsonschema';
 import {
+  type Actuation,
   type Diagnostics,
   type JointState,
   type Pose,
@@ -107,7 +108,8 @@ function feed<T extends { header: { stamp: number } }>(
  * The channels: every telemetry topic with its own schema, and the standard Foxglove messages the
  * panels need, derived from them — the base's pose as `foxglove.FrameTransform` (`/tf`) and
  * `foxglove.PoseInFrame` (`/pose`), joint states as `foxglove.JointStates`, the simulator's bodies
- * as `foxglove.SceneUpdate`, the diagnostics as `foxglove.Log` lines, and each H.264 stream as
+ * as `foxglove.SceneUpdate`, the diagnostics as `foxglove.Log` lines, each command's
+ * input→actuation in ms (`/input_to_actuation`, for the Plot panel), and each H.264 stream as
  * `foxglove.CompressedVideo`.
  */
 export function channelSpecs(s: ChannelSources): ChannelSpec[] {
@@ -224,6 +226,28 @@ export function channelSpecs(s: ChannelSources): ChannelSpec[] {
         ),
     });
   }
+  if (has(Topics.actuation)) {
+    specs.push({
+      topic: '/input_to_actuation',
+      schemaName: 'telekit.InputToActuation',
+      schema: INPUT_TO_ACTUATION,
+      governedBy: Topics.actuation.name,
+      open: () =>
+        feed(s, Topics.actuation).pipe(
+          map(({ msg, stampMs }: { msg: Actuation; stampMs: number }) => ({
+            stampMs,
+            json: {
+              timestamp: fromMs(stampMs),
+              topic: msg.command.topic,
+              sender: msg.command.sender,
+              fate: msg.fate,
+              // The gateway stamps admitted commands on its own clock, as it does for its metric.
+              latency_ms: msg.actuatedAt - msg.command.stamp,
+            },
+          })),
+        ),
+    });
+  }
   const video = s.video;
   for (const stream of video?.streams ?? []) {
     specs.push({
@@ -252,6 +276,26 @@ export function channelSpecs(s: ChannelSources): ChannelSpec[] {
   }
   return specs;
 }
+
+/** A plottable input→actuation figure per command (Foxglove's Plot panel plots fields, not differences). */
+const INPUT_TO_ACTUATION: Record<string, unknown> = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'telekit.InputToActuation',
+  description: 'Each command from its stamp to where it acted, ms (from /telemetry/actuation).',
+  type: 'object',
+  properties: {
+    timestamp: {
+      type: 'object',
+      properties: { sec: { type: 'integer', minimum: 0 }, nsec: { type: 'integer', minimum: 0 } },
+      required: ['sec', 'nsec'],
+    },
+    topic: { type: 'string' },
+    sender: { type: 'string' },
+    fate: { type: 'string', enum: ['applied', 'superseded', 'expired', 'estop', 'refused'] },
+    latency_ms: { type: 'number' },
+  },
+  required: ['timestamp', 'topic', 'sender', 'fate', 'latency_ms'],
+};
 
 const LOG_LEVEL = { ok: 2, warn: 3, error: 4, stale: 3 } as const;
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   createApp,
   inProcess,
@@ -194,6 +195,29 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
     c.client.close();
   });
 
+  it("the demo's layout names only channels the endpoint advertises (and the Teleop panel's /cmd_vel alias)", async () => {
+    const layout = JSON.parse(
+      readFileSync(new URL('../layouts/teleop-sim.json', import.meta.url), 'utf8'),
+    ) as {
+      configById: Record<
+        string,
+        { paths?: { value: string }[]; imageMode?: { imageTopic: string }; topics?: object; topic?: string }
+      >;
+    };
+    const c = await open('viewer');
+    const advertised = new Set((await c.channels).map((ch) => ch.topic));
+    const named: string[] = [];
+    for (const panel of Object.values(layout.configById)) {
+      for (const p of panel.paths ?? []) named.push(/^(\/[\w/-]+)/.exec(p.value)![1]!);
+      if (panel.imageMode) named.push(panel.imageMode.imageTopic);
+      named.push(...Object.keys(panel.topics ?? {}));
+    }
+    expect(named.length).toBeGreaterThan(5);
+    for (const t of named) expect(advertised.has(t), t).toBe(true);
+    expect(layout.configById['Teleop!telekit']?.topic).toBe('/cmd_vel');
+    c.client.close();
+  });
+
   it('refuses an upgrade without a token, with a bad one, or without a Foxglove subprotocol, before any data', async () => {
     expect((await upgradeStatus(`${base}/foxglove`, ['foxglove.sdk.v1'])).status).toBe(401);
     expect((await upgradeStatus(`${base}/foxglove?token=nope`, ['foxglove.websocket.v1'])).status).toBe(401);
@@ -207,6 +231,7 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
   }, async () => {
     const watcher = await open('viewer', 'foxglove.sdk.v1', 'watcher');
     const poses = watcher.client.subscribe((await channel(watcher, '/telemetry/pose')).id);
+    const acted = watcher.client.subscribe((await channel(watcher, '/input_to_actuation')).id);
     const x = () => {
       const list = watcher.messages.get(poses) ?? [];
       return (list.at(-1)?.json as { position: { x: number; y: number } } | undefined)?.position;
@@ -259,6 +284,13 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
       timeout: 20_000,
     });
     expect(operator.statuses.some((s) => /control granted/.test(s.message))).toBe(true);
+    // Each command's input→actuation, plottable.
+    await vi.waitFor(() => expect(watcher.messages.get(acted)?.length ?? 0).toBeGreaterThan(3));
+    const checkActed = validatorOf((await channel(watcher, '/input_to_actuation')).schema);
+    for (const m of watcher.messages.get(acted)!) expect(checkActed(m.json)).toBeUndefined();
+    expect(watcher.messages.get(acted)!.some((m) => (m.json as { fate: string }).fate === 'applied')).toBe(
+      true,
+    );
 
     // A second operator is told who holds control.
     const other = await open('operator', 'foxglove.sdk.v1', 'otto');
