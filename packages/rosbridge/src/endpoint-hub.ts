@@ -9,7 +9,7 @@ import type { RosbridgeConnection } from './rosbridge-connection.js';
 export interface RosbridgeMetrics {
   /** Clients connected now. */
   clients: number;
-  /** Frames refused before any handler (not JSON, no op, unknown op, too large). */
+  /** Frames refused for their form: not JSON or CBOR, no op, an unknown op, too large, a wrong field, an unmapped topic. */
   badFrames: number;
   /** Telemetry messages written to clients. */
   sent: number;

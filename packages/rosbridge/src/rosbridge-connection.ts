@@ -219,6 +219,7 @@ export class RosbridgeConnection {
   /** Refuses a frame for a reason of the endpoint's own (a field, an unmapped topic). */
   refuse(op: string, field: string, message: string, id: string | undefined, code = 'E_BAD_REQUEST'): void {
     const answer = this.peer ? this.peer.refused().answer : true;
+    this.hub.metrics.badFrames++;
     if (answer) this.#status('error', `${op}: ${field}: ${message}`, id, { code, field });
   }
 
