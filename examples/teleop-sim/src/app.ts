@@ -52,6 +52,13 @@ export interface TeleopSim {
   readonly viewerUrl: string;
   /** Signs a token for another user (auth on only). */
   token(sub: string, role: 'viewer' | 'operator' | 'admin'): Promise<string>;
+  /**
+   * Resolves once the simulator has its scene and runs: at once with MuJoCo; with Genesis after its
+   * warm-up (building the scene and compiling its kernels: minutes on a CPU with an empty kernel
+   * cache), calling `report` with the warm-up's progress as it goes. Rejects if the simulator is
+   * closed meanwhile.
+   */
+  simulatorReady(report?: (line: string) => void): Promise<void>;
   /** One line: sim real-time factor, video fps, viewers, input→actuation p50. */
   status(): Promise<string>;
   close(): Promise<void>;
@@ -185,6 +192,25 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
     token: async (sub, role) => {
       if (!auth) throw new Error('auth is off: no tokens to sign');
       return token(sub, role);
+    },
+    async simulatorReady(report) {
+      let said = '';
+      let saidAt = 0;
+      for (;;) {
+        const sim = (await app.health()).plugins['@telekit/sim-genesis'];
+        if (sim?.status === 'ok') return;
+        if (!sim || sim.status === 'down')
+          throw new Error(`the simulator is ${sim ? `down: ${sim.detail ?? ''}` : 'missing'}`);
+        // The step it is at as it changes, and every 15 s how long it has lasted.
+        const detail = sim.detail ?? sim.status;
+        const step = detail.replace(/ \(\d+ s\)$/, '');
+        if (step !== said || performance.now() - saidAt > 15_000) {
+          report?.(detail);
+          said = step;
+          saidAt = performance.now();
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
     },
     async status() {
       const health = await app.health();

@@ -17,7 +17,7 @@ usage: pnpm demo [options]          (or: bash scripts/demo.sh [options])
   --host <addr>     address to listen on (env TELEKIT_HOST; default 127.0.0.1)
   --scene <id|path> bundled scene or MJCF file (env TELEKIT_SCENE; default diff-drive)
   --backend <name>  mujoco | genesis (env TELEKIT_BACKEND; default mujoco)
-  --encoder <name>  auto | h264_nvenc | libx264 | libsvtav1 (env TELEKIT_ENCODER; default auto)
+  --encoder <name>  auto | h264_nvenc | libx264 (env TELEKIT_ENCODER; default auto)
   --sim-mode <mode> browser | server | auto (env SIM_MODE; default auto): pages also simulate the
                     scene in WebAssembly when they can keep up (commands act there at once, synced to
                     the server's snapshots); a page's ?sim= overrides it
@@ -55,7 +55,7 @@ const port = values.port === undefined ? (values.check ? 0 : 8080) : Number(valu
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: expected 0–65535, got ${values.port}`);
 if (values.backend && !['mujoco', 'genesis'].includes(values.backend))
   fail(`--backend: expected mujoco or genesis, got ${values.backend}`);
-const encoders = ['auto', 'h264_nvenc', 'libx264', 'libsvtav1'];
+const encoders = ['auto', 'h264_nvenc', 'libx264'];
 if (values.encoder && !encoders.includes(values.encoder))
   fail(`--encoder: expected one of ${encoders.join(', ')}, got ${values.encoder}`);
 const simMode = values['sim-mode'] ?? 'auto';
@@ -82,7 +82,18 @@ const stop = async (code: number) => {
 process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
 
+// Genesis warms up for minutes the first time (its kernels compile): say how far it is.
+const ready = demo.simulatorReady((line) => console.log(`  simulator: ${line}`));
+void ready.then(
+  () => console.log('  simulator: ready'),
+  () => undefined,
+);
+
 if (values.check) {
+  await ready.catch(async (error: unknown) => {
+    console.error(`FAILED: ${(error as Error).message}`);
+    await stop(1);
+  });
   console.log(
     `checking: Chromium drives the robot forward for 3 s (video closed in browser mode), opens the video, drives again, at ${demo.gateway.url}`,
   );

@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 
+from . import console
 from .backend import Backend
 from .deadman import DeadmanConfig
 from .lifeline import ParentWatch, Trace
@@ -107,7 +108,7 @@ async def serve(args: argparse.Namespace, token: str | None, parent: ParentWatch
         "info",
         f"{sidecar.backend.engine} backend ready; deadman {round(deadman.command_s * 1000)} ms without commands, {round(deadman.heartbeat_s * 1000)} ms without heartbeat",
     )
-    print(f"listening {address}", flush=True)
+    print(f"listening {address}", file=console.out(), flush=True)
     try:
         async with server:
             await stopped
@@ -118,6 +119,12 @@ async def serve(args: argparse.Namespace, token: str | None, parent: ParentWatch
                 os.unlink(socket_file)
             except OSError:
                 pass
+        if sidecar.loading:
+            # A scene still building (Genesis compiling its kernels: minutes on a CPU) holds threads
+            # that the interpreter's exit would wait for. The robot has stopped: exit now.
+            log("info", "exiting while a scene was still loading")
+            sys.stdout.flush()
+            os._exit(0)
 
 
 def main() -> None:
@@ -168,15 +175,18 @@ def main() -> None:
         help="genesis: build a bundled scene once to fill the kernel cache, then exit (no server)",
     )
     args = parser.parse_args()
+    # Before any engine is imported: Genesis redirects the process's output while it starts.
+    console.claim()
     if args.warm:
         from .genesis_backend import warm
 
         def say(phase: str, message: str) -> None:
-            print(f"  {phase}: {message}", flush=True)
+            print(f"  {phase}: {message}", file=console.out(), flush=True)
 
         seconds = warm(args.warm, args.genesis_cache, say)
         print(
             f"  ready: {args.warm} built in {seconds:.0f} s; kernels cached in {args.genesis_cache or 'Genesis default cache'}",
+            file=console.out(),
             flush=True,
         )
         sys.exit(0)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from . import console
 from .backend import Motion
 
 
@@ -106,7 +106,7 @@ class Trace:
         try:
             self._file.write(json.dumps(record) + "\n")
         except OSError as error:
-            print(f"warn trace: cannot write: {error}", file=sys.stderr, flush=True)
+            print(f"warn trace: cannot write: {error}", file=console.err(), flush=True)
             self._file = None
 
     def close(self) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from . import poses
+from . import console, poses
 from .backend import Motion, PreparedAction, Progress, RenderOptions, joint_targets, no_progress, picture, vector
 from .errors import SimError
 from .scene_model import BUNDLED, Drive, compile_model, read_drive, scene_source
@@ -26,7 +25,7 @@ __all__ = ["BUNDLED", "MujocoBackend"]
 def _warning(message: str) -> None:
     # MuJoCo's own handler appends to MUJOCO_LOG.TXT in the working directory; a warning (an
     # unstable simulation, say) belongs in the sidecar's log, which the plugin prints under its name.
-    print(f"warn mujoco: {message}", file=sys.stderr, flush=True)
+    print(f"warn mujoco: {message}", file=console.err(), flush=True)
 
 
 mujoco.set_mju_user_warning(_warning)

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import PROTOCOL, __version__
+from . import PROTOCOL, __version__, console
 from .backend import Backend, Motion, RenderOptions
 from .clock import NodeClock
 from .commands import DEFAULT_TTL_MS, FATES, Command, CommandQueue, Fate, check_header, deadline_of
@@ -45,11 +44,14 @@ WATCH_PERIOD_S = 0.02
 SINK_RETRY_S = 0.02
 #: While a scene loads, its progress is sent again this often (the step it is at, and for how long).
 PROGRESS_REPEAT_S = 5.0
+#: A `step` of many steps gives the loop a turn this often, s: pings are answered meanwhile (a Genesis
+#: step on a CPU takes milliseconds, so `step(1000)` lasts seconds, longer than the supervisor waits).
+STEP_TURN_S = 0.02
 
 
 def log(level: str, message: str) -> None:
     try:
-        print(f"{level} {message}", file=sys.stderr, flush=True)
+        print(f"{level} {message}", file=console.err(), flush=True)
     except (OSError, ValueError):
         # The supervisor, which reads this pipe, is gone: the sidecar goes on stopping the robot regardless.
         pass
@@ -388,7 +390,7 @@ class Sidecar:
         n = r.message.get("n", 1)
         if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > 1_000_000:
             raise SimError("E_VALIDATION", "n must be an integer from 1 to 1000000", field="n")
-        self._advance(n)
+        await self._advance_in_turns(n)
         state = self._state()
         # Stepped by hand (not running in real time): the camera follows simulated time, and the
         # answer waits for the frame (the loop does not: it renders on the backend's GL thread).
@@ -607,6 +609,20 @@ class Sidecar:
     def _drop_waiting(self, fate: Fate) -> None:
         for command in self.queue.clear():
             self._report_command(command, fate)
+
+    async def _advance_in_turns(self, n: int) -> None:
+        """Steps `n` times in runs of about `STEP_TURN_S`, giving the loop a turn between them. A
+        command that arrives meanwhile acts from the next run on, as it would at the next step."""
+        done, run = 0, min(n, 10)
+        while done < n:
+            k = min(run, n - done)
+            started = time.monotonic()
+            self._advance(k)
+            done += k
+            if done < n:
+                took = time.monotonic() - started
+                run = max(1, int(k * STEP_TURN_S / took)) if took > 0 else run * 2
+                await asyncio.sleep(0)
 
     def _advance(self, n: int) -> None:
         """Applies the waiting commands still within their deadline, then steps `n` times."""
