@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { consoleLogger, type Frame, type Logger, TelekitError } from '@telekit/core';
-import { spawnChild } from '@telekit/core/node';
+import { Backoff, spawnChild } from '@telekit/core/node';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { type EncoderArgsOptions, type EncoderName, encoderArgs } from './encoder-args.js';
 
@@ -106,7 +106,7 @@ export class SupervisedEncoder {
   #wanted: boolean;
   #ready: Promise<void>;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
-  #delay = 100;
+  readonly #backoff = new Backoff({ initialMs: 100, maxMs: 5_000, stableMs: 5_000 });
   #stats: EncoderStats = { frames: 0, totalFrames: 0, fps: 0, cpuMsPerFrame: 0, lastFrameAt: 0 };
   #sample = { at: 0, frames: 0, cpu: 0 };
 
@@ -238,15 +238,16 @@ export class SupervisedEncoder {
       if (this.#child === child) this.#child = undefined;
       this.#status.next({ ...this.#status.value, running: false, lastExit });
       if (this.#closed || !this.#wanted) return;
-      // Back off only if it keeps dying at once.
-      this.#delay = Date.now() - startedAt > 5_000 ? 100 : Math.min(this.#delay * 2, 5_000);
-      this.#log.warn('encoder stopped; restarting', { lastExit, inMs: this.#delay });
+      // Back off only while it keeps dying at once.
+      this.#backoff.ran(Date.now() - startedAt);
+      const delay = this.#backoff.next();
+      this.#log.warn('encoder stopped; restarting', { lastExit, inMs: delay });
       this.#restartTimer = setTimeout(() => {
         this.#restartTimer = undefined;
         if (this.#closed || !this.#wanted || this.#child) return;
         this.#status.next({ ...this.#status.value, restarts: this.#status.value.restarts + 1 });
         void this.#launch();
-      }, this.#delay);
+      }, delay);
     };
     child.once('exit', (code, signal) =>
       onGone(!this.#wanted ? 'stopped' : signal ? `killed by ${signal}` : `exit code ${code}`),

@@ -26,7 +26,7 @@ import {
   systemClock,
   TelekitError,
 } from '@telekit/core';
-import { spawnChild } from '@telekit/core/node';
+import { Backoff, spawnChild } from '@telekit/core/node';
 import { BehaviorSubject, Observable, Subject, type Subscription, share } from 'rxjs';
 import { SIDECAR_PROTOCOL, SidecarConnection, type SidecarEvent } from './sidecar-connection.js';
 import {
@@ -682,10 +682,10 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
     restarting = (async () => {
       conn?.close();
       if (child && child.exitCode === null) child.kill('SIGKILL');
-      let delay = delays.initial;
+      const backoff = new Backoff({ initialMs: delays.initial, maxMs: delays.max });
       for (;;) {
         if (closed) return;
-        await new Promise((r) => setTimeout(r, delay));
+        await new Promise((r) => setTimeout(r, backoff.next()));
         try {
           await bringUp();
           restarts++;
@@ -695,11 +695,7 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
           // Whatever it got to, the sidecar of this attempt goes: never two alive at once.
           conn?.close();
           if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-          log.error('sidecar restart failed', {
-            error: String(error),
-            nextInMs: Math.min(delay * 2, delays.max),
-          });
-          delay = Math.min(delay * 2, delays.max);
+          log.error('sidecar restart failed', { error: String(error), attempts: backoff.attempts });
         }
       }
     })().finally(() => {

@@ -5,5 +5,6 @@
  * @module
  */
 
+export { Backoff, type BackoffOptions } from './backoff.js';
 export { type HaltOnCrashOptions, haltOnCrash } from './halt-on-crash.js';
 export { canTieChildToParent, type SpawnChildOptions, spawnChild } from './spawn-child.js';
