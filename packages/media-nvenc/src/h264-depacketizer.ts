@@ -54,7 +54,8 @@ export function rtpPayload(
  */
 export class H264Depacketizer {
   readonly #stream: string;
-  #nals: Uint8Array[] = [];
+  /** The picture's NAL units so far, each as its parts (an FU-A's fragments are not copied until the end). */
+  #nals: Uint8Array[][] = [];
   #fu: Uint8Array[] | undefined;
   #timestamp: number | undefined;
   #lastSeq: number | undefined;
@@ -100,7 +101,7 @@ export class H264Depacketizer {
     const type = p[0]! & 0x1f;
     if (type >= 1 && type <= 23) {
       this.#fu = undefined;
-      this.#nals.push(p);
+      this.#nals.push([p]);
     } else if (type === STAP_A) {
       let i = 1;
       while (i + 2 <= p.length) {
@@ -110,7 +111,7 @@ export class H264Depacketizer {
           this.#spoiled = true;
           return;
         }
-        this.#nals.push(p.subarray(i, i + size));
+        this.#nals.push([p.subarray(i, i + size)]);
         i += size;
       }
     } else if (type === FU_A && p.length > 2) {
@@ -124,7 +125,7 @@ export class H264Depacketizer {
       }
       this.#fu.push(p.subarray(2));
       if (end) {
-        this.#nals.push(concat(this.#fu));
+        this.#nals.push(this.#fu);
         this.#fu = undefined;
       }
     } else {
@@ -139,10 +140,10 @@ export class H264Depacketizer {
     const partial = this.#fu !== undefined;
     this.#reset();
     if (nals.length === 0 || raw === undefined) return undefined;
-    const types = nals.map((n) => n[0]! & 0x1f);
+    const types = nals.map((n) => n[0]![0]! & 0x1f);
     for (const [i, t] of types.entries()) {
-      if (t === NAL_SPS) this.#sps = nals[i];
-      if (t === NAL_PPS) this.#pps = nals[i];
+      if (t === NAL_SPS) this.#sps = concat(nals[i]!);
+      if (t === NAL_PPS) this.#pps = concat(nals[i]!);
     }
     const keyframe = types.includes(NAL_IDR);
     if (partial) {
@@ -151,10 +152,11 @@ export class H264Depacketizer {
     }
     if (keyframe) this.#spoiled = false;
     if (this.#spoiled) return undefined;
-    if (keyframe && !types.includes(NAL_SPS) && this.#sps && this.#pps) nals.unshift(this.#sps, this.#pps);
-    else if (keyframe && !types.includes(NAL_PPS) && this.#pps) nals.splice(1, 0, this.#pps);
+    if (keyframe && !types.includes(NAL_SPS) && this.#sps && this.#pps)
+      nals.unshift([this.#sps], [this.#pps]);
+    else if (keyframe && !types.includes(NAL_PPS) && this.#pps) nals.splice(1, 0, [this.#pps]);
     const parts: Uint8Array[] = [];
-    for (const n of nals) parts.push(START, n);
+    for (const n of nals) parts.push(START, ...n);
     return { stream: this.#stream, data: concat(parts), keyframe, rtpTime: this.#unwrap(raw), receivedAt };
   }
 
