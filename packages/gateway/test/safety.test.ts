@@ -69,6 +69,9 @@ describe.each(['local', 'redis'] as const)('teleop safety at the edge (%s backpl
     await vi.waitFor(() => expect(bob.faults.map((f) => f.code)).toContain('E_NOT_HOLDER'));
     await vi.waitFor(() => expect(robot.moving().map((t) => t.linear.x)).toEqual([0.5]));
     expect(robot.twists[0]?.header.sender).toBe(alice.clientId);
+    // One refusal, one fault: an answer on the same lane comes after anything the command caused.
+    await bob.requestControl();
+    expect(bob.faults.map((f) => f.code)).toEqual(['E_NOT_HOLDER']);
     expect(alice.holdsControl).toBe(true);
     expect(bob.holdsControl).toBe(false);
   });
