@@ -10,6 +10,7 @@ export {
   type LinkHealth,
   NAMESPACES,
   type Percentiles,
+  type StageFigures,
   type Welcome,
   type WireError,
 } from './protocol.js';

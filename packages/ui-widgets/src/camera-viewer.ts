@@ -57,7 +57,8 @@ const toViewerStats = (s: VideoStats): CameraViewerStats => ({
  *
  * Attributes: `stream` (default: the first the server offers), `mode` (`auto` — WebRTC, then HLS —,
  * `webrtc` or `hls`), `token` (sent with HLS requests when the gateway checks tokens), `hls-base`
- * (the gateway's URL when the page comes from elsewhere), `paused`, `no-overlay`.
+ * (the gateway's URL when the page comes from elsewhere), `ice-transport-policy` (`relay`: through TURN
+ * only), `paused`, `no-overlay`; the `iceServers` property for STUN/TURN servers.
  * Events: `telekit-video-state` (`detail`: {@link CameraViewerStats}) when the state changes.
  * `videoStats$` emits the full figures ({@link VideoStats}: the latency budget stage by stage).
  */
@@ -68,6 +69,7 @@ export class TelekitCameraViewer extends TelekitWidget {
     mode: { type: String },
     token: { type: String },
     hlsBase: { type: String, attribute: 'hls-base' },
+    iceTransportPolicy: { type: String, attribute: 'ice-transport-policy' },
     noOverlay: { type: Boolean, attribute: 'no-overlay' },
     paused: { type: Boolean, reflect: true },
     _stats: { state: true },
@@ -76,6 +78,13 @@ export class TelekitCameraViewer extends TelekitWidget {
   declare mode: 'auto' | 'webrtc' | 'hls';
   declare token: string;
   declare hlsBase: string;
+  /**
+   * STUN/TURN servers for the WebRTC transport (a property, not an attribute: TURN credentials are
+   * usually minted per user). Needed by viewers whose network lets no UDP out to the server.
+   */
+  iceServers: RTCIceServer[] = [];
+  /** `all` (default) or `relay`: only through the TURN servers of `iceServers`. */
+  declare iceTransportPolicy: RTCIceTransportPolicy;
   declare noOverlay: boolean;
   /** Not watching: the element holds no stream (the server may stop encoding it). */
   declare paused: boolean;
@@ -133,6 +142,7 @@ export class TelekitCameraViewer extends TelekitWidget {
     this.mode = 'auto';
     this.token = '';
     this.hlsBase = '';
+    this.iceTransportPolicy = 'all';
     this.noOverlay = false;
     this.paused = false;
     this._stats = idleStats();
@@ -223,7 +233,11 @@ export class TelekitCameraViewer extends TelekitWidget {
     const device = new Device();
     await device.load({ routerRtpCapabilities: rtpCapabilities });
     const params = await client.request<MediaTransport>('/media/transport', {});
-    const transport = device.createRecvTransport(params as unknown as types.TransportOptions);
+    const transport = device.createRecvTransport({
+      ...(params as unknown as types.TransportOptions),
+      ...(this.iceServers.length ? { iceServers: this.iceServers } : {}),
+      iceTransportPolicy: this.iceTransportPolicy,
+    });
     const failed$ = new Subject<string>();
     transport.on('connect', ({ dtlsParameters }, ok, fail) => {
       client.request('/media/connect', { transport: transport.id, dtlsParameters }).then(() => ok(), fail);
@@ -283,11 +297,11 @@ export class TelekitCameraViewer extends TelekitWidget {
   }
 
   async #hls(stream: StreamInfo): Promise<VideoSession> {
-    // hls.js (about a third of the widgets' code) is loaded only by a viewer that falls back to HLS.
-    const { default: Hls } = await import('hls.js');
     const video = this.#video;
     if (!video) throw new Error('not rendered yet');
     if (!stream.hls) throw new Error('the stream has no HLS copy');
+    // hls.js (about a third of the widgets' code) is loaded only by a viewer that falls back to HLS.
+    const { default: Hls } = await import('hls.js');
     if (!Hls.isSupported()) throw new Error('HLS: this browser has no Media Source Extensions');
     const token = this.token;
     const player = new Hls({
@@ -427,6 +441,9 @@ function idleStats(): VideoStats {
     bitrateKbps: 0,
     jitterMs: null,
     firstFrameMs: null,
+    budget: { windowMs: 5_000, stages: [], glassToGlass: null },
+  };
+}
 
 defineElement('telekit-camera-viewer', TelekitCameraViewer);
 
@@ -434,7 +451,4 @@ declare global {
   interface HTMLElementTagNameMap {
     'telekit-camera-viewer': TelekitCameraViewer;
   }
-}
-    budget: { windowMs: 5_000, stages: [], glassToGlass: null },
-  };
 }
