@@ -1,18 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { type App, createApp, inProcess, type Logger } from '@telekit/core';
-import {
-  allowPublishing,
-  defaultAccessList,
-  type Gateway,
-  GatewayToken,
-  gateway,
-  jwtVerifier,
-  signToken,
-} from '@telekit/gateway';
-import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
-import { type SimMode, SimTopics } from '@telekit/sim-browser';
-import { browserSimRoutes, simAuthority } from '@telekit/sim-browser/server';
-import { bundledScenes, genesisSim } from '@telekit/sim-genesis';
+import { type Gateway, GatewayToken, gateway, jwtVerifier, signToken } from '@telekit/gateway';
+import type { EncoderName } from '@telekit/media-nvenc';
+import { simulatedRobot } from '@telekit/presets';
+import type { SimMode } from '@telekit/sim-browser';
 import { webPage } from '@telekit/ui-widgets/server';
 
 /** Options of {@link startBrowserSim}. */
@@ -41,8 +32,6 @@ export interface BrowserSim {
   close(): Promise<void>;
 }
 
-const SCENE = 'diff-drive';
-
 /**
  * The server sidecar runs the scene as the authority and streams its camera; pages load the same
  * MJCF over HTTP, simulate it in WebAssembly ahead of the server, and sync to its snapshots — or,
@@ -53,31 +42,21 @@ export async function startBrowserSim(options: BrowserSimOptions = {}): Promise<
   const auth = options.auth ?? true;
   // The engine's Node-only branches (it reads its .wasm from disk there) are never taken in a page.
   const page = await webPage({ dir: new URL('./web/', import.meta.url), external: ['module', 'node:*'] });
-  const sim = browserSimRoutes({ scenes: bundledScenes, scene: SCENE, mode: options.simMode ?? 'auto' });
   const app = createApp({
     ...(options.logger ? { logger: options.logger } : {}),
     plugins: [
       inProcess(),
-      genesisSim({ scene: { id: SCENE }, camera: { camera: 'overview', width: 640, height: 480, fps: 30 } }),
-      simAuthority({ rateHz: options.snapshotHz ?? 10 }),
-      nvencMedia({
-        streams: [
-          {
-            id: 'sim-camera',
-            label: 'Simulator camera',
-            source: 'sim-camera',
-            encoder: options.encoder ?? 'auto',
-          },
-        ],
+      ...simulatedRobot({
+        scene: 'diff-drive',
+        simMode: options.simMode ?? 'auto',
+        snapshotHz: options.snapshotHz ?? 10,
+        encoder: options.encoder ?? 'auto',
       }),
       gateway({
         auth: auth ? jwtVerifier({ secret }) : 'none',
         port: options.port ?? 8080,
         host: options.host ?? '127.0.0.1',
-        topics: Object.values(SimTopics),
-        // Operators also report their simulator's divergence.
-        acl: allowPublishing(defaultAccessList, [SimTopics.divergence.name]),
-        routes: (req, res) => page.routes(req, res) || sim(req, res),
+        routes: page.routes,
       }),
     ],
   });

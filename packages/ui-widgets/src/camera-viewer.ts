@@ -1,4 +1,4 @@
-import type { MediaConsumer, MediaTransport, StreamInfo } from '@telekit/core';
+import { type StreamInfo, Topics } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import { Device, type types } from 'mediasoup-client';
@@ -226,13 +226,10 @@ export class TelekitCameraViewer extends TelekitWidget {
   async #webrtc(client: GatewayClient, stream: StreamInfo): Promise<VideoSession> {
     const video = this.#video;
     if (!video) throw new Error('not rendered yet');
-    const { rtpCapabilities } = await client.request<{ rtpCapabilities: types.RtpCapabilities }>(
-      '/media/join',
-      { stream: stream.id },
-    );
+    const { rtpCapabilities } = await client.request(Topics.mediaJoin, { stream: stream.id });
     const device = new Device();
-    await device.load({ routerRtpCapabilities: rtpCapabilities });
-    const params = await client.request<MediaTransport>('/media/transport', {});
+    await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+    const params = await client.request(Topics.mediaTransport, {});
     const transport = device.createRecvTransport({
       ...(params as unknown as types.TransportOptions),
       ...(this.iceServers.length ? { iceServers: this.iceServers } : {}),
@@ -240,13 +237,13 @@ export class TelekitCameraViewer extends TelekitWidget {
     });
     const failed$ = new Subject<string>();
     transport.on('connect', ({ dtlsParameters }, ok, fail) => {
-      client.request('/media/connect', { transport: transport.id, dtlsParameters }).then(() => ok(), fail);
+      client.request(Topics.mediaConnect, { transport: transport.id, dtlsParameters }).then(() => ok(), fail);
     });
     transport.on('connectionstatechange', (state) => {
       if (state === 'failed' || state === 'disconnected') failed$.next(`WebRTC ${state}`);
     });
     try {
-      const info = await client.request<MediaConsumer>('/media/consume', {
+      const info = await client.request(Topics.mediaConsume, {
         transport: transport.id,
         stream: stream.id,
         rtpCapabilities: device.rtpCapabilities,
@@ -263,7 +260,7 @@ export class TelekitCameraViewer extends TelekitWidget {
         receiver.playoutDelayHint = 0;
       }
       video.srcObject = new MediaStream([consumer.track]);
-      await client.request('/media/resume', { consumer: consumer.id });
+      await client.request(Topics.mediaResume, { consumer: consumer.id });
       const frames = this.#frames(video);
       return {
         mode: 'webrtc',

@@ -1,6 +1,8 @@
 import {
+  type MediaStreams,
   type StagePercentiles,
   type StreamInfo,
+  Topics,
   VIDEO_STAGES,
   type VideoStage,
   type VideoStageFigures,
@@ -387,7 +389,7 @@ export class VideoWatch {
     const current = () => generation === this.#generation && this.#watching;
     const errors: string[] = [];
     try {
-      const { streams } = await client.request<{ streams: StreamInfo[] }>('/media/streams', {});
+      const { streams } = await client.request<MediaStreams>(Topics.mediaStreams.name, {});
       const stream = this.#o.stream ? streams.find((s) => s.id === this.#o.stream) : streams[0];
       if (!stream)
         throw new Error(
