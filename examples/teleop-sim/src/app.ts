@@ -11,6 +11,7 @@ import {
   signToken,
 } from '@telekit/gateway';
 import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
+import { foxglove, foxgloveUrls } from '@telekit/foxglove';
 import { type SimMode, SimTopics } from '@telekit/sim-browser';
 import { browserSimRoutes, simAuthority } from '@telekit/sim-browser/server';
 import { bundledScenes, genesisSim } from '@telekit/sim-genesis';
@@ -50,6 +51,11 @@ export interface TeleopSim {
   readonly operatorUrl: string;
   /** The page for a viewer, who watches but cannot drive. */
   readonly viewerUrl: string;
+  /**
+   * The same app in Foxglove or Lichtblick, as an operator: the endpoint's WebSocket URL and the
+   * links that open it (import `@telekit/foxglove/layouts/teleop-sim.json` as the layout).
+   */
+  readonly foxglove: ReturnType<typeof foxgloveUrls>;
   /** Signs a token for another user (auth on only). */
   token(sub: string, role: 'viewer' | 'operator' | 'admin'): Promise<string>;
   /**
@@ -171,6 +177,8 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
           return sim(req, res);
         },
       }),
+      // Foxglove and Lichtblick at /foxglove, with the same tokens and safety chain.
+      foxglove(),
     ],
   });
   await app.start();
@@ -183,12 +191,18 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
     ? `${g.url}/?token=${await token(`operator-${id}`, 'operator', 'operator')}`
     : `${g.url}/`;
   const viewerUrl = auth ? `${g.url}/?token=${await token(`viewer-${id}`, 'viewer', 'viewer')}` : `${g.url}/`;
+  const foxgloveLinks = foxgloveUrls(
+    g.url,
+    '/foxglove',
+    auth ? await token(`foxglove-${id}`, 'operator', 'foxglove') : undefined,
+  );
 
   return {
     app,
     gateway: g,
     operatorUrl,
     viewerUrl,
+    foxglove: foxgloveLinks,
     token: async (sub, role) => {
       if (!auth) throw new Error('auth is off: no tokens to sign');
       return token(sub, role);

@@ -114,6 +114,8 @@ if (values.check) {
 
 console.log(`\n  operator: ${demo.operatorUrl}`);
 console.log(`  viewer:   ${demo.viewerUrl}`);
+console.log(`  foxglove: ${demo.foxglove.ws}`);
+console.log(`            ${demo.foxglove.foxgloveDesktop}`);
 console.log('\nOpen the operator page, press "Request control", then hold W (or the arrows, a gamepad with');
 console.log('its left shoulder held, or drag the stick). Ctrl-C stops.\n');
 setInterval(() => void demo.status().then((line) => console.log(line)), 5_000);
