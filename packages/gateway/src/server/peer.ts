@@ -1,6 +1,13 @@
 import { type Role, TelekitError, type Topic } from '@telekit/core';
 import type { Observable } from 'rxjs';
-import { type Ack, type LeaseAnswer, laneOf, type WireError } from '../protocol.js';
+import {
+  type Ack,
+  type EStopInfo,
+  type LeaseAnswer,
+  type LeaseInfo,
+  laneOf,
+  type WireError,
+} from '../protocol.js';
 import { AuthError, allowed } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { type Caller, fault, handlers, isRefusal } from './handlers.js';
@@ -29,6 +36,10 @@ export interface GatewayPeer {
   subscribe(topic: string): PeerAnswer & { feed?: Observable<unknown>; topic?: Topic };
   /** Asks for (or releases) the control lease. */
   lease(action: 'acquire' | 'release' | 'takeover'): Promise<LeaseAnswer>;
+  /** Who holds the lease, now and as it changes: an endpoint tells its client when control moves. */
+  readonly lease$: Observable<LeaseInfo | null>;
+  /** The e-stop, now and as it changes (who latched it, why). */
+  readonly estop$: Observable<EStopInfo>;
   /** Takes one request from the requests rate: a refusal when over it. */
   request(): PeerAnswer;
   /**
@@ -175,6 +186,8 @@ function makePeer(ctx: GatewayContext, hooks: PeerHooks, session: Session, onClo
     id: session.id,
     role: session.principal.role,
     name: session.name,
+    lease$: ctx.backplane.lease$,
+    estop$: ctx.backplane.estop$,
     publish(name, message) {
       if (closed) return { ok: false, error: fault('E_SESSION_CLOSED', 'the session closed'), answer: false };
       const limited = take('commands');
