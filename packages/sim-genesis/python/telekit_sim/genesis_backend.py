@@ -148,6 +148,8 @@ class GenesisBackend:
     capabilities = {"base": True, "joints": True, "camera": True, "snapshot": True}
     # Genesis runs on its own thread: the load waits for it from a worker thread, never on the loop.
     load_in_thread = True
+    # It renders where it steps (below): a frame stops the physics while it renders.
+    renders_on_physics_thread = True
 
     def __init__(self, cache_dir: str | None = None, device: str | None = None) -> None:
         ok, why = available()
@@ -168,6 +170,8 @@ class GenesisBackend:
             )
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telekit-genesis")
         self._thread_id: int | None = None
+        #: Set once Genesis has started, on its thread.
+        self._on_gpu = False
         # Importing Genesis and PyTorch takes seconds: it starts now, in the background.
         self._boot = self._thread.submit(self._start)
         self._scene: _Scene | None = None
@@ -191,6 +195,7 @@ class GenesisBackend:
             wanted = "gpu" if torch.cuda.is_available() else "cpu"
         # Warnings of Quadrants' compiler are many and harmless; errors still come through.
         gs.init(backend=gs.gpu if wanted == "gpu" else gs.cpu, logging_level="error")
+        self._on_gpu = wanted == "gpu"
         self.engine = f"genesis {version() or gs.__version__} ({wanted})"
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -313,6 +318,9 @@ class GenesisBackend:
                 # The solver as MuJoCo's, so that a browser simulating the scene on MuJoCo stays close.
                 enable_mujoco_compatibility=os.environ.get("TELEKIT_GENESIS_MUJOCO_COMPAT", "1") != "0",
             ),
+            # Shadows cost a software rasteriser dearly (the camera renders on the physics thread): on
+            # a GPU they are drawn, on the CPU not, as the MuJoCo backend's cheap defaults have it.
+            vis_options=gs.options.VisOptions(shadow=self._on_gpu, plane_reflection=False),
             show_viewer=False,
         )
         entity = scene.add_entity(gs.morphs.MJCF(file=path))

@@ -47,6 +47,8 @@ PROGRESS_REPEAT_S = 5.0
 #: A `step` of many steps gives the loop a turn this often, s: pings are answered meanwhile (a Genesis
 #: step on a CPU takes milliseconds, so `step(1000)` lasts seconds, longer than the supervisor waits).
 STEP_TURN_S = 0.02
+#: A backend that renders on its physics thread gets a frame at least this often, s (see `_camera_waits`).
+CAMERA_FLOOR_S = 1.0
 
 
 def log(level: str, message: str) -> None:
@@ -132,6 +134,9 @@ class Sidecar:
         self.sink_address: tuple[str, int] | None = None
         self.sink_task: asyncio.Task[None] | None = None
         self.frame_task: asyncio.Task[None] | None = None
+        #: When the last frame finished rendering (monotonic, s) and how long it took, s.
+        self.last_frame_end = 0.0
+        self.last_render_s = 0.0
         self.next_frame_sim = 0.0
         self.lock = asyncio.Lock()
         self.generation = 0
@@ -791,6 +796,7 @@ class Sidecar:
         now = time.monotonic()
         self._check_deadman(now)
         owed = int(((now - start_wall) - (self.backend.time - start_sim)) / dt)
+        behind = False
         if owed > 0:
             # At most a tenth of a second at once: after a stall the simulation slows, it does not jump.
             steps = min(owed, max(1, int(0.1 / dt)))
@@ -802,6 +808,7 @@ class Sidecar:
                 self.deadman.running(False, now)
                 return None
             if owed > steps:
+                behind = True
                 start_wall += (owed - steps) * dt
         if now - window[0] >= 0.25:
             self.realtime_factor = (self.backend.time - window[1]) / (now - window[0])
@@ -817,7 +824,9 @@ class Sidecar:
                 # frame at once (`frame_now`).
                 next_frame = now
             else:
-                if self.frame_task is None or self.frame_task.done():
+                if self._camera_waits(now, behind):
+                    self.frames_dropped += 1  # the physics comes first
+                elif self.frame_task is None or self.frame_task.done():
                     self.frame_now = False
                     self.frame_task = asyncio.get_running_loop().create_task(self._frame())
                 else:
@@ -829,6 +838,19 @@ class Sidecar:
         )
         return start_wall, window, next_state, next_frame, wake
 
+    def _camera_waits(self, now: float, behind: bool) -> bool:
+        """Whether a frame due now waits, so that the physics keeps real time. Only for a backend
+        that renders on its physics thread (`renders_on_physics_thread`: Genesis), whose steps stop
+        while it renders: no frame while the physics is behind, nor sooner after the last frame
+        than that frame took to render (the camera has at most half the thread), but a frame at
+        least every `CAMERA_FLOOR_S` whatever the physics, so that the picture never stops.
+        Elsewhere rendering runs beside the physics and a frame never waits."""
+        if not getattr(self.backend, "renders_on_physics_thread", False):
+            return False
+        if now >= self.last_frame_end + CAMERA_FLOOR_S:
+            return False
+        return behind or now < self.last_frame_end + self.last_render_s
+
     async def _frame(self) -> None:
         """Renders the camera's view of this moment (on the backend's GL thread) and sends it on."""
         cam = self.camera
@@ -838,12 +860,15 @@ class Sidecar:
         options: RenderOptions = cam["options"]
         if cam["stamp"]:
             options = replace(options, stamp_ms=taken)
+        started = time.monotonic()
         try:
             pixels = await asyncio.wrap_future(self.backend.render(cam["camera"], cam["width"], cam["height"], options))
         except Exception as error:  # noqa: BLE001
             log("error", f"render failed: {error!r}")
             self.camera = None
             return
+        self.last_frame_end = time.monotonic()
+        self.last_render_s = self.last_frame_end - started
         self.frames_rendered += 1
         rendered = self.clock.now()
         if self.camera is not cam:
