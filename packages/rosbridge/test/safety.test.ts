@@ -98,7 +98,7 @@ describe('auth and safety through the rosbridge endpoint', () => {
     await moving;
     const stopped = firstValueFrom(env.app.subscribe(Topics.twist).pipe(filter((t) => t.linear.x === 0)));
     // The socket is cut, not closed: no closing handshake, as when a laptop's Wi-Fi drops.
-    (ros.transport as unknown as { socket: { terminate(): void } }).socket.terminate();
+    (ros as unknown as { transport: { socket: { terminate(): void } } }).transport.socket.terminate();
     const stop = await stopped;
     expect(stop.header.sender).toBe('gateway');
     expect(stop.angular.z).toBe(0);
