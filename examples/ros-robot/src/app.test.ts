@@ -124,7 +124,11 @@ describe('ros-robot', () => {
     }
   });
 
-  it('in Chromium: the page shows the ROS camera, and holding W drives the base', async () => {
+  // Its waits have their own deadlines (30 s for video): the case's must be longer than their sum, or a
+  // loaded machine fails it at vitest's default 5 s while the page is still starting.
+  it('in Chromium: the page shows the ROS camera, and holding W drives the base', {
+    timeout: 120_000,
+  }, async () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
