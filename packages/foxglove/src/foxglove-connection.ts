@@ -1,4 +1,5 @@
 import type { GatewayPeer } from '@telekit/gateway';
+import { distinctUntilChanged, pairwise, type Subscription, startWith } from 'rxjs';
 import type { WebSocket } from 'ws';
 import type { ChannelHub } from './channel-hub.js';
 import { type ClientOp, parseClientText } from './client-ops.js';
@@ -28,11 +29,49 @@ export class FoxgloveConnection {
   /** Client channel id → its topic and encoding. */
   readonly #advertised = new Map<number, { topic: string; encoding: string; schemaName: string }>();
   #closed = false;
+  readonly #watching: Subscription[] = [];
 
   constructor(ws: WebSocket, peer: GatewayPeer, ctx: ConnectionContext) {
     this.#ws = ws;
     this.#peer = peer;
     this.#ctx = ctx;
+  }
+
+  /**
+   * Tells the client what it should know as it happens: control coming to it or leaving it (to whom),
+   * and the e-stop — latched when it joins, engaged, cleared — with who did it and why.
+   */
+  watchFaults(): void {
+    const me = this.#peer.id;
+    this.#watching.push(
+      this.#peer.lease$
+        .pipe(startWith(null), pairwise())
+        .subscribe(([was, now]) => {
+          const had = was?.id === me;
+          const has = now?.id === me;
+          if (!had && has)
+            this.status(
+              StatusLevel.info,
+              `control granted to ${this.#peer.name}: commands from this connection drive the robot`,
+              'lease',
+            );
+          else if (had && !has)
+            this.status(
+              StatusLevel.warning,
+              now ? `control lost: ${now.name} holds control now` : 'control released: nobody holds control',
+              'lease',
+            );
+        }),
+      this.#peer.estop$.pipe(distinctUntilChanged((a, b) => a.latched === b.latched)).subscribe((e) => {
+        if (e.latched)
+          this.status(
+            StatusLevel.error,
+            `e-stop engaged${e.by ? ` by ${e.by}` : ''}${e.reason ? `: ${e.reason}` : ''}`,
+            'estop',
+          );
+        else if (e.by) this.status(StatusLevel.info, `e-stop cleared by ${e.by}`, 'estop');
+      }),
+    );
   }
 
   get peer(): GatewayPeer {
@@ -87,6 +126,7 @@ export class FoxgloveConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const w of this.#watching.splice(0)) w.unsubscribe();
     for (const [sub, channel] of this.#subs) this.#ctx.hub.unsubscribe(this, channel, sub);
     this.#subs.clear();
     this.#advertised.clear();

@@ -139,24 +139,9 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
           }
         });
       };
-      // Faults everyone should see: the e-stop, as the gateway forwards it to the app.
-      let estopFeed: Subscription | undefined;
-      const followEStop = () => {
-        estopFeed ??= transport
-          .subscribe(Topics.estop, { depth: 4 })
-          .subscribe((e) =>
-            broadcast((c) =>
-              e.engage
-                ? c.status(StatusLevel.error, `e-stop engaged${e.reason ? `: ${e.reason}` : ''}`, 'estop')
-                : c.status(StatusLevel.info, 'e-stop cleared', 'estop'),
-            ),
-          );
-      };
       const unfollow = () => {
         simFeed?.unsubscribe();
-        estopFeed?.unsubscribe();
         simFeed = undefined;
-        estopFeed = undefined;
       };
 
       const h = new ChannelHub(
@@ -233,7 +218,6 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
           conn = c;
           connections.add(c);
           followSim();
-          followEStop();
           ws.on('message', (data, isBinary) => {
             try {
               c.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer), isBinary);
@@ -251,6 +235,7 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
           });
           c.sendText(serverInfo);
           c.sendText({ op: 'advertise', channels: h.advertised() });
+          c.watchFaults();
           ctx.logger.info('foxglove client joined', {
             client: peer.id,
             role: peer.role,

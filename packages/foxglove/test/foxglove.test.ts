@@ -9,6 +9,7 @@ import {
   TransportToken,
 } from '@telekit/core';
 import { type Gateway, GatewayToken, gateway, jwtVerifier, signToken } from '@telekit/gateway';
+import { gatewayClient } from '@telekit/gateway/client';
 import { AccessUnitTapToken, nvencMedia } from '@telekit/media-nvenc';
 import { genesisSim } from '@telekit/sim-genesis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -304,6 +305,15 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
     await vi.waitFor(() =>
       expect(other.statuses.some((s) => /E_NOT_HOLDER.*olga holds control/.test(s.message))).toBe(true),
     );
+    // An admin on the page takes control over: the Foxglove driver is told it lost control, and to whom.
+    const page = gatewayClient({ url: running.url, token: await token('ada', 'admin') });
+    await page.connect();
+    expect(await page.requestControl({ takeover: true })).toMatchObject({ granted: true });
+    await vi.waitFor(() =>
+      expect(operator.statuses.some((s) => s.message === 'control lost: ada holds control now')).toBe(true),
+    );
+    await page.releaseControl();
+    await page.close();
 
     // The e-stop, engaged from Foxglove: every Foxglove client hears it; commands are refused by name.
     const estop = operator.client.advertise({
@@ -313,12 +323,14 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
     });
     operator.client.sendMessage(estop, encoder.encode(JSON.stringify({ engage: true, reason: 'drill' })));
     await vi.waitFor(() =>
-      expect(watcher.statuses.some((s) => s.message === 'e-stop engaged: drill')).toBe(true),
+      expect(watcher.statuses.some((s) => s.message === 'e-stop engaged by olga: drill')).toBe(true),
     );
     await drive(operator, och, 2);
     await vi.waitFor(() => expect(operator.statuses.some((s) => /^\[E_ESTOP\]/.test(s.message))).toBe(true));
     operator.client.sendMessage(estop, encoder.encode(JSON.stringify({ engage: false })));
-    await vi.waitFor(() => expect(watcher.statuses.some((s) => s.message === 'e-stop cleared')).toBe(true));
+    await vi.waitFor(() =>
+      expect(watcher.statuses.some((s) => s.message === 'e-stop cleared by olga')).toBe(true),
+    );
 
     // The driver's socket dies mid-drive: its lease goes with it and the robot stops.
     const speed = () => {
