@@ -17,6 +17,7 @@ import { channelSpecs, type TimeBase } from './channels.js';
 import { ClientPublisher } from './client-publisher.js';
 import { FoxgloveConnection } from './foxglove-connection.js';
 import { foxgloveUrls } from './foxglove-urls.js';
+import { SimClock } from './sim-clock.js';
 import { msToNs, StatusLevel, SUBPROTOCOLS, timeFrame } from './wire.js';
 
 /**
@@ -111,13 +112,13 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
       const extra = options.topics ?? [];
       if (extra.length) gateway.addTopics(extra);
 
-      // The simulated clock: the last `/telemetry/sim_state` time, followed while anyone is connected.
-      let simMs = 0;
+      // The simulated clock (`/telemetry/sim_state`, run on between reports), followed while anyone is connected.
+      const sim = new SimClock();
       let lastScene: { scene: string; step: number } | undefined;
       let lastTimeSent = 0;
       const time: TimeBase = {
         simulated,
-        stamp: (wallMs) => (simulated ? simMs : wallMs),
+        stamp: (wallMs) => (simulated ? sim.at(wallMs) : wallMs),
       };
       const broadcast = (f: (c: FoxgloveConnection) => void) => {
         for (const c of connections) f(c);
@@ -125,7 +126,7 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
       let simFeed: Subscription | undefined;
       const followSim = () => {
         simFeed ??= transport.subscribe(Topics.simState, { depth: 1 }).subscribe((s) => {
-          simMs = s.time * 1000;
+          sim.report(s.time, s.realtimeFactor, Date.now());
           if (lastScene && (s.scene !== lastScene.scene || s.step < lastScene.step))
             broadcast((c) =>
               c.status(StatusLevel.warning, `simulator restarted (scene ${s.scene})`, 'simulator'),
@@ -134,7 +135,7 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
           const now = ctx.clock.now();
           if (simulated && now - lastTimeSent >= 50) {
             lastTimeSent = now;
-            const frame = timeFrame(msToNs(simMs));
+            const frame = timeFrame(msToNs(sim.at(Date.now())));
             broadcast((c) => c.sendBinary(frame, 1_000_000));
           }
         });

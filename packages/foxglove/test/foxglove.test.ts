@@ -164,6 +164,11 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
     expect(js.joints.map((j) => j.name)).toEqual(['shoulder', 'elbow']);
     // Simulated time: server time frames, and message stamps on the same clock.
     await vi.waitFor(() => expect(c.times.length).toBeGreaterThan(2), { timeout: 10_000 });
+    for (let i = 1; i < c.times.length; i++) expect(c.times[i]! >= c.times[i - 1]!).toBe(true);
+    // Simulated time, not the epoch: the scene started moments ago.
+    const stamps = c.messages.get(subs.get('/tf')!)!.map((m) => m.timestamp);
+    expect(stamps.every((t) => t < 3_600n * 1_000_000_000n)).toBe(true);
+    for (let i = 1; i < stamps.length; i++) expect(stamps[i]! >= stamps[i - 1]!).toBe(true);
     for (const id of subs.values()) c.client.unsubscribe(id);
     await vi.waitFor(async () => expect((await health()).open).toEqual([]), { timeout: 10_000 });
     c.client.close();
