@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +146,26 @@ describe('webPage', () => {
       '/index.html%00',
     ])
       expect(await get(path), path).toMatchObject({ status: 404, body: 'next route\n' });
+  });
+
+  it('bundles a package from its sources in the repository, from its built files where it is installed', async () => {
+    // A package with both, as every Telekit package has: `source` (TypeScript) and `import` (dist).
+    const pkg = join(dir, 'node_modules', 'both-ways');
+    await mkdir(pkg, { recursive: true });
+    await writeFile(
+      join(pkg, 'package.json'),
+      JSON.stringify({
+        name: 'both-ways',
+        type: 'module',
+        exports: { '.': { source: './src.js', import: './dist.js' } },
+      }),
+    );
+    await writeFile(join(pkg, 'src.js'), 'export const from = "the sources";');
+    await writeFile(join(pkg, 'dist.js'), 'export const from = "the build";');
+    await writeFile(join(dir, 'both.ts'), 'import { from } from "both-ways"; document.title = from;');
+    // This test runs from the TypeScript sources, as an app in the repository does.
+    expect((await webPage({ dir, entry: 'both.ts' })).js).toContain('the sources');
+    expect((await webPage({ dir, entry: 'both.ts', conditions: [] })).js).toContain('the build');
   });
 
   it('a page whose HTML is missing fails when it is made, naming the file, not when it is served', async () => {
