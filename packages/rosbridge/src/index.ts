@@ -11,3 +11,8 @@ export {
   type RosbridgeEndpointOptions,
   rosbridgeEndpoint,
 } from './rosbridge-endpoint.js';
+export {
+  createRosbridgeTransport,
+  type RosbridgeTransportOptions,
+  rosbridgeTransport,
+} from './rosbridge-transport.js';
