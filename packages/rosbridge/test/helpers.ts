@@ -13,6 +13,7 @@ export const token = (sub: string, role: 'viewer' | 'operator' | 'admin') =>
 export async function startEndpoint(
   options: Partial<GatewayOptions> = {},
   endpoint: RosbridgeEndpointOptions = {},
+  port = 0,
 ) {
   const app: Transport = inProcessTransport();
   await app.connect();
@@ -22,7 +23,7 @@ export async function startEndpoint(
     ...options,
     transport: app,
   });
-  const http = await gateway.listen();
+  const http = await gateway.listen(port);
   const rosbridge: RosbridgeEndpoint = attachRosbridge(gateway, { logger: silentLogger, ...endpoint });
   const base = `${http.replace('http', 'ws')}/rosbridge`;
   const closers: (() => unknown)[] = [];

@@ -1,5 +1,5 @@
 import { Topics } from '@telekit/core';
-import { Service, Topic } from 'roslib';
+import { Ros, Service, Topic } from 'roslib';
 import { firstValueFrom, take } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEndpoint, token } from './helpers.js';
@@ -175,5 +175,45 @@ describe('roslib 2.x against the endpoint', () => {
       seen = resolve;
     });
     expect(xs.slice(n)).toEqual([8]);
+  });
+
+  it('after the server restarts, roslib reconnected by the app resubscribes and telemetry flows again', async () => {
+    env = await startEndpoint();
+    const port = Number(new URL(env.gateway.url).port);
+    const url = `${env.base}?token=${await token('vera', 'viewer')}`;
+    const ros = new Ros({});
+    const opened = () => new Promise<void>((resolve) => ros.once('connection', () => resolve()));
+    let open = opened();
+    await ros.connect(url);
+    await open;
+    const odom = new Topic<{ pose: { pose: { position: { x: number } } } }>({
+      ros,
+      name: '/odom',
+      messageType: 'nav_msgs/msg/Odometry',
+    });
+    let wanted = 1;
+    let seen: () => void = () => {};
+    odom.subscribe((m) => {
+      if (m.pose.pose.position.x === wanted) seen();
+    });
+    const arrives = async (x: number) => {
+      wanted = x;
+      const got = new Promise<void>((resolve) => {
+        seen = resolve;
+      });
+      const timer = setInterval(() => env?.app.publish(Topics.pose, pose(x)), 20);
+      await got.finally(() => clearInterval(timer));
+    };
+    await arrives(1);
+    // The server goes away and comes back on the same port; the app reconnects as roslib apps do.
+    const closed = new Promise<void>((resolve) => ros.once('close', () => resolve()));
+    await env.close();
+    await closed;
+    env = await startEndpoint({}, {}, port);
+    open = opened();
+    await ros.connect(url);
+    await open;
+    await arrives(2);
+    ros.close();
   });
 });
