@@ -1,4 +1,4 @@
-export { type ChannelSpec, schemaOf } from './channels.js';
+export { schemaOf } from './channels.js';
 export {
   type FoxgloveHealthData,
   type FoxgloveOptions,
