@@ -495,7 +495,9 @@ class GenesisBackend:
     def _step(self, s: _Scene, n: int) -> None:
         for _ in range(n):
             s.scene.step()
-        s.time += n * s.timestep
+        # From the step count, not summed: the same time however the steps were batched (a long
+        # `step` runs in turns of varying length), so a restored snapshot has the same future.
+        s.time = (round(s.time / s.timestep) + n) * s.timestep
 
     @property
     def time(self) -> float:
