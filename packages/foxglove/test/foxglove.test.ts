@@ -88,7 +88,7 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
   });
 
   for (const subprotocol of ['foxglove.sdk.v1', 'foxglove.websocket.v1']) {
-    it(`${subprotocol}: serverInfo, then every channel with its JSON Schema`, {
+    it(`${subprotocol}: serverInfo, every channel with its JSON Schema, messages that fit it`, {
       timeout: 30_000,
     }, async () => {
       const c = await open('viewer', subprotocol);
@@ -119,6 +119,12 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
       expect(JSON.parse((await channel(c, '/telemetry/pose')).schema).$id).toMatch(
         /telemetry\.pose\.schema\.json$/,
       );
+      // Subscribed, its messages decode and fit the schema it advertised.
+      const pose = await channel(c, '/telemetry/pose');
+      const id = c.client.subscribe(pose.id);
+      await vi.waitFor(() => expect(c.messages.get(id)?.length ?? 0).toBeGreaterThan(2), { timeout: 20_000 });
+      const check = validatorOf(pose.schema);
+      for (const m of c.messages.get(id)!) expect(check(m.json)).toBeUndefined();
       c.client.close();
     });
   }
@@ -128,7 +134,8 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
   }, async () => {
     const c = await open('viewer');
     const wanted = ['/telemetry/pose', '/tf', '/pose', '/scene', '/joint_states', '/telemetry/sim_state'];
-    expect((await health()).open).toEqual([]);
+    // Nobody subscribed (the earlier clients' sockets close as this test starts): nothing runs.
+    await vi.waitFor(async () => expect((await health()).open).toEqual([]), { timeout: 10_000 });
     const subs = new Map<string, number>();
     for (const t of wanted) subs.set(t, c.client.subscribe((await channel(c, t)).id));
     // The diff-drive scene has no joints: joint states come as a robot's driver would send them.
