@@ -29,8 +29,8 @@ export async function startSpecServer() {
           if (f.latch === true) latching.add(topic);
           break;
         case 'subscribe': {
-          let by = subs.get(topic);
-          if (!by) subs.set(topic, (by = new Map()));
+          const by = subs.get(topic) ?? new Map<WebSocket, Set<string>>();
+          subs.set(topic, by);
           const ids = by.get(ws) ?? new Set<string>();
           ids.add(String(f.id ?? ''));
           by.set(ws, ids);
