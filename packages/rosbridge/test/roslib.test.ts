@@ -53,6 +53,20 @@ describe('roslib 2.x against the endpoint', () => {
     expect(m.header.frame_id).toBe('odom');
   });
 
+  it('compression cbor: telemetry arrives as binary CBOR frames that roslib decodes', async () => {
+    env = await startEndpoint();
+    const ros = await env.ros(`?token=${await token('vera', 'viewer')}`);
+    const odom = new Topic<{ pose: { pose: { position: { x: number } } } }>({
+      ros,
+      name: '/odom',
+      messageType: 'nav_msgs/msg/Odometry',
+      compression: 'cbor',
+    });
+    const got = new Promise<number>((resolve) => odom.subscribe((m) => resolve(m.pose.pose.position.x)));
+    const timer = setInterval(() => env?.app.publish(Topics.pose, pose(3)), 20);
+    expect(await got.finally(() => clearInterval(timer))).toBe(3);
+  });
+
   it('throttle_rate paces a subscription, and queue_length keeps only the newest', async () => {
     env = await startEndpoint();
     const ros = await env.ros(`?token=${await token('vera', 'viewer')}`);
