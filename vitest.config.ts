@@ -18,6 +18,11 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
+    // Budgets, not deadlines: these machines are shared and noisy, and a correct test must not fail
+    // because a child process took 6 s to start under load. What a test waits for, it waits for by
+    // condition (vi.waitFor, the kits' described waits); speed is measured by `pnpm bench`.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     projects: [
       ...members('packages').map((name) => ({
         extends: true as const,
