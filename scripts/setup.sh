@@ -66,6 +66,11 @@ if [ "$installed" != "$stamp" ] && [ "$installed" != "${stamp%-mujoco,dev}-mujoc
   echo "$stamp" > .venv/.telekit-stamp
 fi
 echo "$extras" > .venv/.telekit-extras
+# roslibpy: the Python rosbridge client the rosbridge endpoint's tests drive (packages/rosbridge/test-py).
+if ! .venv/bin/python -c 'import roslibpy' 2>/dev/null; then
+  step "pip install roslibpy into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check 'roslibpy>=2,<3'
+fi
 
 # Genesis compiles its kernels the first time it builds a scene (minutes on a CPU): done here, once
 # per Genesis version and backend source, into the cache the demo and the tests use.
