@@ -19,6 +19,7 @@ import {
 } from '@telekit/core';
 import { map, type Observable } from 'rxjs';
 import * as z from 'zod';
+import { multiply, rotate, type SceneShapes, type Shape } from './scene-shapes.js';
 import { fromMs } from './wire.js';
 
 /** One message of a channel: when it was stamped (ms, in the endpoint's time base) and its JSON. */
@@ -54,6 +55,8 @@ export interface ChannelSources {
   time: TimeBase;
   /** The frame the robot base's pose is given in is the parent; this is the child frame. */
   baseFrame: string;
+  /** The scene's shapes by body (from its MJCF), for `/scene`; without them each body is a small cube. */
+  shapes?: SceneShapes;
   /** Video streams with their access units, when the media plugin is there. */
   video?: {
     streams: readonly { id: string; width: number; height: number }[];
@@ -198,7 +201,7 @@ export function channelSpecs(s: ChannelSources): ChannelSpec[] {
         feed(s, Topics.simState).pipe(
           map(({ msg, stampMs }: { msg: SimState; stampMs: number }) => ({
             stampMs,
-            json: sceneUpdate(msg, stampMs),
+            json: sceneUpdate(msg, stampMs, s.shapes),
           })),
         ),
     });
@@ -299,35 +302,70 @@ const INPUT_TO_ACTUATION: Record<string, unknown> = {
 
 const LOG_LEVEL = { ok: 2, warn: 3, error: 4, stale: 3 } as const;
 
+/** The body's shapes placed in the world at the body's pose, as Foxglove primitives by kind. */
+function primitives(
+  shapes: readonly Shape[],
+  at: { position: Shape['position']; orientation: Shape['orientation'] },
+) {
+  const out = { cubes: [] as unknown[], spheres: [] as unknown[], cylinders: [] as unknown[] };
+  for (const sh of shapes) {
+    const offset = rotate(at.orientation, sh.position);
+    const primitive = {
+      pose: {
+        position: { x: at.position.x + offset.x, y: at.position.y + offset.y, z: at.position.z + offset.z },
+        orientation: multiply(at.orientation, sh.orientation),
+      },
+      size: sh.size,
+      color: sh.color,
+    };
+    if (sh.kind === 'cylinder') out.cylinders.push({ ...primitive, bottom_scale: 1, top_scale: 1 });
+    else (sh.kind === 'cube' ? out.cubes : out.spheres).push(primitive);
+  }
+  return out;
+}
+
+const MARKER: Shape = {
+  kind: 'cube',
+  size: { x: 0.1, y: 0.1, z: 0.1 },
+  position: { x: 0, y: 0, z: 0 },
+  orientation: { x: 0, y: 0, z: 0, w: 1 },
+  color: { r: 0.2, g: 0.6, b: 1, a: 0.8 },
+};
+
 /**
- * The simulator's bodies as a scene: one entity per body, a small cube at its pose (the telemetry
- * carries poses, not shapes), in the world frame.
+ * The simulator's bodies as a scene, in the world frame: one entity per body with its shapes from
+ * the scene's MJCF where they were given (else a small cube at its pose: the telemetry carries
+ * poses, not shapes), and the world body's own shapes (the floor, markers).
  */
-function sceneUpdate(msg: SimState, stampMs: number) {
+function sceneUpdate(msg: SimState, stampMs: number, shapes: SceneShapes | undefined) {
   const timestamp = fromMs(stampMs);
+  const entity = (id: string, prims: ReturnType<typeof primitives>) => ({
+    timestamp,
+    frame_id: 'world',
+    id,
+    lifetime: { sec: 0, nsec: 0 },
+    frame_locked: false,
+    metadata: [{ key: 'scene', value: msg.scene }],
+    arrows: [],
+    ...prims,
+    lines: [],
+    triangles: [],
+    texts: [],
+    models: [],
+  });
+  const world = shapes?.get('world');
   return {
     deletions: [],
-    entities: msg.bodies.map((b) => ({
-      timestamp,
-      frame_id: 'world',
-      id: b.name,
-      lifetime: { sec: 0, nsec: 0 },
-      frame_locked: false,
-      metadata: [{ key: 'scene', value: msg.scene }],
-      arrows: [],
-      cubes: [
-        {
-          pose: { position: b.position, orientation: b.orientation },
-          size: { x: 0.1, y: 0.1, z: 0.1 },
-          color: { r: 0.2, g: 0.6, b: 1, a: 0.8 },
-        },
-      ],
-      spheres: [],
-      cylinders: [],
-      lines: [],
-      triangles: [],
-      texts: [],
-      models: [],
-    })),
+    entities: [
+      ...(world
+        ? [
+            entity(
+              'world',
+              primitives(world, { position: { x: 0, y: 0, z: 0 }, orientation: MARKER.orientation }),
+            ),
+          ]
+        : []),
+      ...msg.bodies.map((b) => entity(b.name, primitives(shapes?.get(b.name) ?? [MARKER], b))),
+    ],
   };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
@@ -17,6 +18,7 @@ import { channelSpecs, type TimeBase } from './channels.js';
 import { ClientPublisher } from './client-publisher.js';
 import { FoxgloveConnection } from './foxglove-connection.js';
 import { foxgloveUrls } from './foxglove-urls.js';
+import { sceneShapes } from './scene-shapes.js';
 import { SimClock } from './sim-clock.js';
 import { msToNs, StatusLevel, SUBPROTOCOLS, timeFrame } from './wire.js';
 
@@ -47,6 +49,12 @@ export interface FoxgloveOptions {
   topics?: readonly Topic[];
   /** The robot base's frame, child of the pose's frame in `/tf`. Default `base_link`. */
   baseFrame?: string;
+  /**
+   * The scene's MJCF (its text, or a file's path), for the shapes `/scene` draws: boxes, spheres,
+   * cylinders and planes of each body (`bundledScenes['diff-drive']` from `@telekit/sim-genesis` for
+   * the demo). Without it, each body is a small cube where it is.
+   */
+  scene?: { mjcf: string } | { path: string };
   /**
    * Client topics taken as gateway topics. Default `{ '/cmd_vel': '/controller/twist' }`: the
    * Teleop panel's default topic drives the base.
@@ -151,6 +159,13 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
           telemetry: [...BUILTIN_TELEMETRY, ...extra.filter((t) => t.lane === 'telemetry')],
           time,
           baseFrame: options.baseFrame ?? 'base_link',
+          ...(options.scene
+            ? {
+                shapes: sceneShapes(
+                  'mjcf' in options.scene ? options.scene.mjcf : readFileSync(options.scene.path, 'utf8'),
+                ),
+              }
+            : {}),
           ...(video
             ? {
                 video: {

@@ -11,7 +11,7 @@ import {
 import { type Gateway, GatewayToken, gateway, jwtVerifier, signToken } from '@telekit/gateway';
 import { gatewayClient } from '@telekit/gateway/client';
 import { AccessUnitTapToken, nvencMedia } from '@telekit/media-nvenc';
-import { genesisSim } from '@telekit/sim-genesis';
+import { bundledScenes, genesisSim } from '@telekit/sim-genesis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FoxgloveHealthData, foxglove, VideoAccessUnitsToken } from '../src/index.js';
 import {
@@ -69,7 +69,7 @@ beforeAll(async () => {
       }),
       nvencMedia({ lingerMs: 300, streams: [{ id: 'sim-camera', source: 'sim-camera', hls: false }] }),
       gateway({ auth: jwtVerifier({ secret: SECRET }), port: 0 }),
-      foxglove(),
+      foxglove({ scene: { path: bundledScenes['diff-drive'] } }),
       grab,
     ],
   });
@@ -167,6 +167,12 @@ describe('the Foxglove endpoint with @foxglove/ws-protocol', () => {
       child_frame_id: string;
     };
     expect(tf.child_frame_id).toBe('base_link');
+    // The scene's shapes where its bodies are: the chassis a 0.4 × 0.3 × 0.1 m box.
+    const scene = c.messages.get(subs.get('/scene')!)!.at(-1)!.json as {
+      entities: { id: string; cubes: { size: unknown }[]; cylinders: unknown[] }[];
+    };
+    expect(scene.entities.find((e) => e.id === 'base')?.cubes[0]?.size).toEqual({ x: 0.4, y: 0.3, z: 0.1 });
+    expect(scene.entities.find((e) => e.id === 'left_wheel')?.cylinders).toHaveLength(1);
     const js = c.messages.get(subs.get('/joint_states')!)![0]!.json as { joints: { name: string }[] };
     expect(js.joints.map((j) => j.name)).toEqual(['shoulder', 'elbow']);
     // Simulated time: server time frames, and message stamps on the same clock.
