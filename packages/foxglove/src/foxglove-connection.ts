@@ -44,24 +44,22 @@ export class FoxgloveConnection {
   watchFaults(): void {
     const me = this.#peer.id;
     this.#watching.push(
-      this.#peer.lease$
-        .pipe(startWith(null), pairwise())
-        .subscribe(([was, now]) => {
-          const had = was?.id === me;
-          const has = now?.id === me;
-          if (!had && has)
-            this.status(
-              StatusLevel.info,
-              `control granted to ${this.#peer.name}: commands from this connection drive the robot`,
-              'lease',
-            );
-          else if (had && !has)
-            this.status(
-              StatusLevel.warning,
-              now ? `control lost: ${now.name} holds control now` : 'control released: nobody holds control',
-              'lease',
-            );
-        }),
+      this.#peer.lease$.pipe(startWith(null), pairwise()).subscribe(([was, now]) => {
+        const had = was?.id === me;
+        const has = now?.id === me;
+        if (!had && has)
+          this.status(
+            StatusLevel.info,
+            `control granted to ${this.#peer.name}: commands from this connection drive the robot`,
+            'lease',
+          );
+        else if (had && !has)
+          this.status(
+            StatusLevel.warning,
+            now ? `control lost: ${now.name} holds control now` : 'control released: nobody holds control',
+            'lease',
+          );
+      }),
       this.#peer.estop$.pipe(distinctUntilChanged((a, b) => a.latched === b.latched)).subscribe((e) => {
         if (e.latched)
           this.status(
