@@ -30,6 +30,7 @@ export class EndpointHub implements Graph {
   readonly clock: Clock;
   readonly log: Logger;
   readonly autoLease: boolean;
+  readonly keepAliveMs: number;
   readonly params: Map<string, string>;
   readonly metrics: RosbridgeMetrics = { clients: 0, badFrames: 0, sent: 0, dropped: 0 };
   readonly #acl: (role: Role, verb: 'publish' | 'subscribe', topic: string) => boolean;
@@ -46,6 +47,7 @@ export class EndpointHub implements Graph {
     clock: Clock;
     log: Logger;
     autoLease: boolean;
+    keepAliveMs: number;
     params: Map<string, string>;
     serviceTimeoutMs: number;
     acl: (role: Role, verb: 'publish' | 'subscribe', topic: string) => boolean;
@@ -54,6 +56,7 @@ export class EndpointHub implements Graph {
     this.clock = options.clock;
     this.log = options.log;
     this.autoLease = options.autoLease;
+    this.keepAliveMs = options.keepAliveMs;
     this.params = options.params;
     this.#serviceTimeoutMs = options.serviceTimeoutMs;
     this.#acl = options.acl;

@@ -58,6 +58,7 @@ export class RosbridgeConnection {
   #flushArmed = false;
   #closed = false;
   #drainTimer: NodeJS.Timeout | undefined;
+  #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(ws: WebSocket, hub: EndpointHub, door: GatewayDoor, token: string | undefined) {
     this.ws = ws;
@@ -66,6 +67,22 @@ export class RosbridgeConnection {
     ws.on('message', (data, binary) => this.#receive(data as Buffer, binary));
     ws.on('close', () => this.close());
     ws.on('error', () => this.close());
+    // A client whose link died without a close (a pulled cable, a sleeping laptop) answers no ping:
+    // it is cut at the second unanswered one, and its lease goes with it.
+    let alive = true;
+    ws.on('pong', () => {
+      alive = true;
+    });
+    this.#keepAlive = setInterval(() => {
+      if (!alive) {
+        ws.terminate();
+        this.close();
+        return;
+      }
+      alive = false;
+      ws.ping();
+    }, hub.keepAliveMs);
+    this.#keepAlive.unref();
     const netSocket = (ws as unknown as { _socket?: NodeJS.EventEmitter })._socket;
     netSocket?.on('drain', () => this.#arm());
     if (token !== undefined) this.#enter(token);
@@ -375,6 +392,7 @@ export class RosbridgeConnection {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#drainTimer);
+    clearInterval(this.#keepAlive);
     for (const out of this.outgoing.values()) out.feed.unsubscribe();
     this.outgoing.clear();
     this.hub.left(this);
@@ -441,14 +459,24 @@ const publish: Handler = (c, f) => {
   const answer = peer.publish(line.topic.name, message);
   // A rosbridge client has no lease op: an operator's first command asks for the free lease.
   if (!answer.ok && answer.error.code === 'E_NOT_HOLDER' && c.hub.autoLease && peer.role !== 'viewer') {
-    void peer.lease('acquire').then((d) => {
-      if (!d.granted) return c.refusal('publish', answer as Exclude<PeerAnswer, { ok: true }>, f.id);
-      const again = peer.publish(line.topic.name, {
-        ...(message as object),
-        header: c.header(line.topic.name),
-      });
-      if (!again.ok) c.refusal('publish', again, f.id);
-    });
+    void peer.lease('acquire').then(
+      (d) => {
+        if (!d.granted) return c.refusal('publish', answer as Exclude<PeerAnswer, { ok: true }>, f.id);
+        const again = peer.publish(line.topic.name, {
+          ...(message as object),
+          header: c.header(line.topic.name),
+        });
+        if (!again.ok) c.refusal('publish', again, f.id);
+      },
+      (error: unknown) =>
+        c.refuse(
+          'publish',
+          'topic',
+          `the lease could not be asked for: ${String(error)}`,
+          f.id,
+          'E_INTERNAL',
+        ),
+    );
     return;
   }
   if (!answer.ok) c.refusal('publish', answer, f.id);

@@ -24,6 +24,11 @@ export interface RosbridgeEndpointOptions {
    * the same principal cannot lend it: the lease is per session).
    */
   autoLease?: boolean;
+  /**
+   * How often the endpoint pings each client, ms: a client that answers none of two pings (its link
+   * died without a close) is cut off, and its lease goes. Default 5 000 (socket.io's own pace here).
+   */
+  keepAliveMs?: number;
   /** Parameters `rosapi/get_param` answers at the start (values as JSON text, as rosapi's). */
   params?: Readonly<Record<string, string>>;
   /** How long a call to a service a client offers may take, ms. Default 10 000. */
@@ -74,6 +79,7 @@ export function attachRosbridge(gateway: Gateway, options: RosbridgeEndpointOpti
     clock: options.clock ?? systemClock,
     log,
     autoLease: options.autoLease ?? true,
+    keepAliveMs: options.keepAliveMs ?? 5_000,
     params: new Map(Object.entries(options.params ?? {}).map(([k, v]) => [k.replace(/^\/+/, ''), v])),
     serviceTimeoutMs: options.serviceTimeoutMs ?? 10_000,
     acl: (role, verb, topic) => allowed(acl[role][verb], topic),

@@ -3,6 +3,7 @@ import { gatewayClient } from '@telekit/gateway/client';
 import { Topic } from 'roslib';
 import { filter, firstValueFrom, take } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { frames, startEndpoint, token } from './helpers.js';
 
 const cmd = (x: number) => ({ linear: { x, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
@@ -102,6 +103,25 @@ describe('auth and safety through the rosbridge endpoint', () => {
     const stop = await stopped;
     expect(stop.header.sender).toBe('gateway');
     expect(stop.angular.z).toBe(0);
+  });
+
+  it('a client whose link died silently (no pongs) is cut off, and another operator may take the lease', async () => {
+    env = await startEndpoint({ deadmanMs: 60_000 }, { keepAliveMs: 50 });
+    // A socket that never answers pings, as one behind a dead link.
+    const ghost = new WebSocket(`${env.base}?token=${await token('gone', 'operator')}`, { autoPong: false });
+    await new Promise((resolve) => ghost.once('open', resolve));
+    const moving = firstValueFrom(env.app.subscribe(Topics.twist).pipe(filter((t) => t.linear.x > 0)));
+    ghost.send(publish(0.5));
+    await moving;
+    const stopped = firstValueFrom(env.app.subscribe(Topics.twist).pipe(filter((t) => t.linear.x === 0)));
+    const cut = new Promise<void>((resolve) => ghost.once('close', () => resolve()));
+    // The deadman is a minute here: what stops the robot is the cut.
+    expect((await stopped).header.sender).toBe('gateway');
+    await cut;
+    const next = await env.raw(`?token=${await token('olga', 'operator')}`);
+    const driven = firstValueFrom(env.app.subscribe(Topics.twist).pipe(filter((t) => t.linear.x === 0.2)));
+    next.send(publish(0.2));
+    await driven;
   });
 
   it('the deadman stops the robot when a connected client goes quiet', async () => {
