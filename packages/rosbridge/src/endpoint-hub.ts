@@ -17,6 +17,12 @@ export interface RosbridgeMetrics {
   dropped: number;
 }
 
+/** A frame for clients: its bytes, and whether they go as a binary (CBOR) or a text (JSON) frame. */
+export interface OutFrame {
+  readonly bytes: Uint8Array;
+  readonly binary: boolean;
+}
+
 /** A service call waiting for the client that offers it. */
 interface Pending {
   readonly offeredBy: RosbridgeConnection;
@@ -39,7 +45,7 @@ export class EndpointHub implements Graph {
   readonly #pending = new Map<string, Pending>();
   readonly #serviceTimeoutMs: number;
   /** Each sample's ROS JSON, made once however many clients get it. */
-  #encoded = new WeakMap<object, { json?: string; cbor?: Map<string, Uint8Array> }>();
+  #encoded = new WeakMap<object, Map<string, OutFrame>>();
   #calls = 0;
 
   constructor(options: {
@@ -83,31 +89,31 @@ export class EndpointHub implements Graph {
     return this.#connections;
   }
 
-  /** A telemetry sample as a rosbridge `publish` frame for a client that named the topic `name`. */
-  encode(
-    line: RosMapping,
-    message: object,
-    name: string,
-    cbor: boolean,
-    toRos: (m: unknown) => object,
-  ): string | Uint8Array {
+  /**
+   * A telemetry sample as a rosbridge `publish` frame for a client that named the topic `name`: its
+   * bytes (UTF-8 JSON, or CBOR), made once per sample and spelling however many clients get it, so
+   * a fan-out costs one encode and the sockets' writes.
+   */
+  encode(message: object, name: string, cbor: boolean, toRos: (m: unknown) => object): OutFrame {
     let cached = this.#encoded.get(message);
     if (!cached) {
-      cached = {};
+      cached = new Map();
       this.#encoded.set(message, cached);
     }
-    if (cbor) {
-      cached.cbor ??= new Map();
-      let bytes = cached.cbor.get(name);
-      if (!bytes) {
-        bytes = encode({ op: 'publish', topic: name, msg: toRos(message) });
-        cached.cbor.set(name, bytes);
-      }
-      return bytes;
+    const key = `${cbor ? 'c' : 'j'}${name}`;
+    let frame = cached.get(key);
+    if (!frame) {
+      frame = cbor
+        ? { bytes: encode({ op: 'publish', topic: name, msg: toRos(message) }), binary: true }
+        : {
+            bytes: Buffer.from(
+              `{"op":"publish","topic":${JSON.stringify(name)},"msg":${JSON.stringify(toRos(message))}}`,
+            ),
+            binary: false,
+          };
+      cached.set(key, frame);
     }
-    cached.json ??= JSON.stringify(toRos(message));
-    void line;
-    return `{"op":"publish","topic":${JSON.stringify(name)},"msg":${cached.json}}`;
+    return frame;
   }
 
   // --- the graph, for rosapi ---

@@ -3,7 +3,7 @@ import type { GatewayDoor, GatewayPeer, PeerAnswer } from '@telekit/gateway';
 import { type RosMapping, RosMessages } from '@telekit/transport-ros';
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
-import type { EndpointHub } from './endpoint-hub.js';
+import type { EndpointHub, OutFrame } from './endpoint-hub.js';
 import { normaliseName, sameType } from './ros-names.js';
 import { ROSAPI } from './rosapi.js';
 import { Fields, type Frame, type FrameError, readFrame } from './rosbridge-frame.js';
@@ -22,7 +22,7 @@ interface Outgoing {
   readonly throttleMs: number;
   readonly cbor: boolean;
   /** Encoded frames waiting, oldest first; never more than `depth`. */
-  readonly queue: (string | Uint8Array)[];
+  readonly queue: OutFrame[];
   readonly feed: Subscription;
   lastSent: number;
   dropped: number;
@@ -322,7 +322,7 @@ export class RosbridgeConnection {
     };
     (out as { feed: Subscription }).feed = sub.feed.subscribe((m) => {
       if (!toRos) return;
-      this.#push(out, this.hub.encode(line, m as object, name, cbor, toRos));
+      this.#push(out, this.hub.encode(m as object, name, cbor, toRos));
     });
     this.outgoing.set(key, out);
     return { ok: true };
@@ -340,7 +340,7 @@ export class RosbridgeConnection {
     this.outgoing.delete(key);
   }
 
-  #push(out: Outgoing, frame: string | Uint8Array): void {
+  #push(out: Outgoing, frame: OutFrame): void {
     if (this.#closed) return;
     if (out.queue.length >= out.depth) {
       out.queue.shift();
@@ -378,7 +378,7 @@ export class RosbridgeConnection {
           break;
         }
         const frame = out.queue.shift()!;
-        this.ws.send(frame, { binary: typeof frame !== 'string' });
+        this.ws.send(frame.bytes, { binary: frame.binary });
         out.lastSent = now;
         this.hub.metrics.sent++;
       }
