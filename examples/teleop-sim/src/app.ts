@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, createApp, inProcess, type Logger } from '@telekit/core';
+import { foxglove, foxgloveUrls } from '@telekit/foxglove';
 import {
-  allowPublishing,
-  defaultAccessList,
   type Gateway,
   type GatewayLimits,
   GatewayToken,
@@ -10,11 +10,10 @@ import {
   jwtVerifier,
   signToken,
 } from '@telekit/gateway';
-import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
-import { foxglove, foxgloveUrls } from '@telekit/foxglove';
-import { type SimMode, SimTopics } from '@telekit/sim-browser';
-import { browserSimRoutes, simAuthority } from '@telekit/sim-browser/server';
-import { bundledScenes, genesisSim } from '@telekit/sim-genesis';
+import type { EncoderName } from '@telekit/media-nvenc';
+import { simulatedRobot } from '@telekit/presets';
+import type { SimMode } from '@telekit/sim-browser';
+import { bundledScenes } from '@telekit/sim-genesis';
 import { webPage } from '@telekit/ui-widgets/server';
 
 /** Options of {@link startTeleopSim}. */
@@ -109,6 +108,17 @@ function widgetPage(tag: string, token: string): string | undefined {
 <script type="module" src="/app.js"></script></body></html>`;
 }
 
+/** `/widgets/<tag>`: a page of one widget (the query, with its token, passed on to its links). */
+function widgetRoute(req: IncomingMessage, res: ServerResponse): boolean {
+  const path = (req.url ?? '/').split('?')[0];
+  if (!path?.startsWith('/widgets/')) return false;
+  const query = new URL(req.url ?? '/', 'http://x').search;
+  const html = widgetPage(path.slice('/widgets/'.length), query);
+  if (!html) return false;
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+  return true;
+}
+
 /** The approximate median of a prom-client histogram, from its buckets. */
 function histogramP50(values: { value: number; labels: Record<string, unknown>; metricName?: string }[]) {
   const buckets = values
@@ -126,59 +136,34 @@ function histogramP50(values: { value: number; labels: Record<string, unknown>; 
 export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<TeleopSim> {
   const secret = randomBytes(32).toString('base64url');
   const auth = options.auth ?? true;
-  const camera = options.camera ?? { width: 640, height: 480, fps: 30 };
   // The engine's Node-only branches (it reads its .wasm from disk there) are never taken in a page.
   const page = await webPage({ dir: new URL('./web/', import.meta.url), external: ['module', 'node:*'] });
   const scene = options.scene ?? 'diff-drive';
-  const custom = scene.endsWith('.xml');
-  const sim = browserSimRoutes({
-    scenes: custom ? { custom: scene } : bundledScenes,
-    scene: custom ? 'custom' : scene,
-    mode: options.simMode ?? 'auto',
-  });
+  // The MJCF a Foxglove client's 3D panel draws the bodies from.
+  const sceneFile = scene.endsWith('.xml')
+    ? scene
+    : (bundledScenes[scene as keyof typeof bundledScenes] ?? scene);
   const app = createApp({
     ...(options.logger ? { logger: options.logger } : {}),
     plugins: [
       inProcess(),
-      genesisSim({
+      // The simulator, its camera as video, and the server as the authority of the pages' own simulation.
+      ...simulatedRobot({
+        scene,
         backend: options.backend ?? 'mujoco',
-        scene: scene.endsWith('.xml') ? { id: 'custom', path: scene } : { id: scene },
-        camera: { camera: 'overview', ...camera },
-      }),
-      // The server's simulation is the authority for the pages' own.
-      simAuthority({ rateHz: 10 }),
-      nvencMedia({
-        streams: [
-          {
-            id: 'sim-camera',
-            label: 'Simulator camera',
-            source: 'sim-camera',
-            encoder: options.encoder ?? 'auto',
-          },
-        ],
+        camera: options.camera ?? { width: 640, height: 480, fps: 30 },
+        encoder: options.encoder ?? 'auto',
+        simMode: options.simMode ?? 'auto',
       }),
       gateway({
         auth: auth ? jwtVerifier({ secret }) : 'none',
         port: options.port ?? 8080,
         host: options.host ?? '127.0.0.1',
-        topics: Object.values(SimTopics),
-        acl: allowPublishing(defaultAccessList, [SimTopics.divergence.name]),
         ...(options.limits ? { limits: options.limits } : {}),
-        routes: (req, res) => {
-          if (page.routes(req, res)) return true;
-          const path = (req.url ?? '/').split('?')[0];
-          if (path?.startsWith('/widgets/')) {
-            const query = new URL(req.url ?? '/', 'http://x').search;
-            const html = widgetPage(path.slice('/widgets/'.length), query);
-            if (!html) return false;
-            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-            return true;
-          }
-          return sim(req, res);
-        },
+        routes: (req, res) => page.routes(req, res) || widgetRoute(req, res),
       }),
       // Foxglove and Lichtblick at /foxglove, with the same tokens and safety chain.
-      foxglove(),
+      foxglove({ scene: { path: sceneFile } }),
     ],
   });
   await app.start();
