@@ -1,0 +1,19 @@
+export { type ChannelDef, FLUSH_CHANNEL, McapFile } from './mcap-file.js';
+export {
+  type DecompressHandlers,
+  decompressHandlers,
+  type RecordedMessage,
+  type Recording,
+  readRecording,
+} from './read-recording.js';
+export {
+  type Recorder,
+  type RecorderOptions,
+  type RecorderStatus,
+  RecorderToken,
+  type RecorderVideoTap,
+  RecorderVideoTapToken,
+  recorder,
+} from './recorder-plugin.js';
+export { EPISODE_CHANNEL, LINK_CHANNEL, STATS_CHANNEL, topicChannel, videoChannel } from './schemas.js';
+export { type EntryClass, WriteQueue, type WriteQueueStats } from './write-queue.js';

@@ -1,0 +1,346 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  builtinTopics,
+  type Feed,
+  type Plugin,
+  TelekitError,
+  type Token,
+  type Topic,
+  TransportToken,
+  token,
+} from '@telekit/core';
+import { interval, merge, type Observable, type Subscription } from 'rxjs';
+import { type ChannelDef, McapFile } from './mcap-file.js';
+import { EPISODE_CHANNEL, LINK_CHANNEL, STATS_CHANNEL, topicChannel, videoChannel } from './schemas.js';
+import { type EntryClass, WriteQueue, type WriteQueueStats } from './write-queue.js';
+
+/**
+ * What the recorder needs of the media plugin's access-unit tap (`@telekit/media-nvenc`'s
+ * `AccessUnitTap`), named by the same token key so this package does not depend on mediasoup.
+ */
+export interface RecorderVideoTap {
+  streams(): readonly { id: string }[];
+  accessUnits$(
+    stream: string,
+    who: string,
+  ): Observable<{ data: Uint8Array; keyframe: boolean; receivedAt: number }>;
+}
+
+/** `@telekit/media-nvenc`'s `AccessUnitTapToken`, by its key. */
+export const RecorderVideoTapToken: Token<RecorderVideoTap> = token<RecorderVideoTap>(
+  '@telekit/media-nvenc/AccessUnitTap',
+);
+
+/** Options of {@link recorder}. */
+export interface RecorderOptions {
+  /** The folder the files go to (made if missing). */
+  dir: string;
+  /** File names are `<prefix>-<time>-<n>.mcap`. Default `telekit`. */
+  prefix?: string;
+  /** The app's own topics to record besides core's built-in ones. */
+  topics?: readonly Topic[];
+  /** Start a new file past this many bytes. Default 512 MiB. */
+  maxFileBytes?: number;
+  /** Start a new file after this long, ms. Default 30 minutes. */
+  maxFileMs?: number;
+  /** Uncompressed chunk size, bytes. Default 1 MiB. */
+  chunkSize?: number;
+  /**
+   * Close the open chunk at least this often, ms (a killed process loses at most this much). Default
+   * 2000; 0: only when full.
+   */
+  flushMs?: number;
+  /** zstd level. Default 3. */
+  zstdLevel?: number;
+  /** Entries that may wait for the file before telemetry is dropped. Default 4096. */
+  queueCapacity?: number;
+  /** Record the media plugin's video streams (when it is there). Default true. */
+  video?: boolean;
+}
+
+/** The recorder's state, as `status()` and `health()` report it. */
+export interface RecorderStatus {
+  /** The file being written. */
+  file: string | undefined;
+  /** Its size, bytes. */
+  bytes: number;
+  /** Its chunks closed so far. */
+  chunks: number;
+  /** Every file this recorder wrote, oldest first. */
+  files: string[];
+  queue: WriteQueueStats;
+  /** The episode under way. */
+  episode: { index: number; task: string; startedAt: number } | undefined;
+  /** Commands the recorder's control feeds lost to newer ones before it saw them. */
+  superseded: number;
+}
+
+/** The running recorder, for the UI and the API (through {@link RecorderToken}). */
+export interface Recorder {
+  /** Starts an episode with its task (stops the one under way first). */
+  startEpisode(task: string): Promise<void>;
+  /** Stops the episode under way (nothing when none is). */
+  stopEpisode(): Promise<void>;
+  /** Starts a new file now. */
+  rotate(): Promise<void>;
+  /** Writes everything recorded so far and closes the open chunk: it is in the file for any reader, even after a kill. */
+  flush(): Promise<void>;
+  status(): RecorderStatus;
+}
+
+/** The running {@link Recorder}. */
+export const RecorderToken: Token<Recorder> = token<Recorder>('@telekit/recorder/Recorder');
+
+type Entry =
+  | { kind: 'message'; channel: ChannelDef; atMs: number; json: unknown }
+  | { kind: 'episode'; event: 'start' | 'stop'; atMs: number; index: number; task: string; startedAt: number }
+  | { kind: 'flush'; atMs: number }
+  | { kind: 'rotate'; atMs: number };
+
+const toNs = (ms: number) => BigInt(Math.round(ms * 1e6));
+
+/**
+ * Records the session to MCAP files (chunked, indexed, zstd): every telemetry topic and every
+ * command on the app's transport (commands as the app received them; their fates arrive on
+ * `/telemetry/actuation` from what acts on them), the link's state and faults, episodes, the
+ * recorder's own counters, and each video stream of the media plugin as `foxglove.CompressedVideo`
+ * (the running encoder's H.264, never a second encode). Channels are JSON with core's published JSON
+ * Schemas.
+ *
+ * Nothing the recorder does holds up the control lane: feeds push into a bounded {@link WriteQueue}
+ * whose drain loop yields to the event loop every few ms; when it falls behind, telemetry and video
+ * are dropped and counted (`/recorder/stats`, `status().queue`). A chunk closes when full and at
+ * least every `flushMs`; a process killed mid-run leaves a file readable up to its last closed chunk.
+ *
+ * @example
+ * ```ts
+ * import { createApp, inProcess } from '@telekit/core';
+ * import { recorder, RecorderToken } from '@telekit/recorder';
+ * const app = createApp({ plugins: [inProcess(), recorder({ dir: 'recordings' })] });
+ * await app.start();
+ * const rec = app.resolve(RecorderToken);
+ * await rec.startEpisode('pick the red cube');
+ * // … teleoperate …
+ * await rec.stopEpisode();
+ * ```
+ */
+export function recorder(options: RecorderOptions): Plugin {
+  const prefix = options.prefix ?? 'telekit';
+  const maxFileBytes = options.maxFileBytes ?? 512 * 1024 * 1024;
+  const maxFileMs = options.maxFileMs ?? 30 * 60_000;
+  const chunkSize = options.chunkSize ?? 1024 * 1024;
+  const flushMs = options.flushMs ?? 2_000;
+  const zstdLevel = options.zstdLevel ?? 3;
+  let state: { status: () => RecorderStatus } | undefined;
+  return {
+    name: '@telekit/recorder',
+    kind: 'recorder',
+    requires: [TransportToken],
+    optional: [RecorderVideoTapToken],
+    provides: [RecorderToken],
+    async setup(ctx) {
+      const transport = ctx.resolve(TransportToken);
+      const tap = options.video === false ? undefined : ctx.tryResolve(RecorderVideoTapToken);
+      const now = () => ctx.clock.now();
+      mkdirSync(options.dir, { recursive: true });
+      const files: string[] = [];
+      let file: McapFile | undefined;
+      let fileStartedAt = 0;
+      let episode: { index: number; task: string; startedAt: number } | undefined;
+      let episodes = 0;
+      let closing = false;
+
+      const openNext = async (atMs: number) => {
+        await file?.close();
+        const stamp = new Date(atMs)
+          .toISOString()
+          .replaceAll(':', '-')
+          .replace(/\.\d+Z$/, 'Z');
+        const path = join(options.dir, `${prefix}-${stamp}-${files.length}.mcap`);
+        file = await McapFile.create(path, { chunkSize, zstdLevel, profile: 'telekit' });
+        files.push(path);
+        fileStartedAt = atMs;
+        if (episode) await file.write(EPISODE_CHANNEL, toNs(atMs), { event: 'continue', ...episode });
+      };
+
+      const write = async (e: Entry) => {
+        if (!file) return;
+        if (e.kind !== 'rotate' && (file.bytes >= maxFileBytes || e.atMs - fileStartedAt >= maxFileMs))
+          await openNext(e.atMs);
+        switch (e.kind) {
+          case 'message':
+            return file.write(e.channel, toNs(e.atMs), e.json);
+          case 'flush':
+            return file.flushChunk(toNs(e.atMs));
+          case 'rotate':
+            return openNext(e.atMs);
+          case 'episode': {
+            const json = {
+              event: e.event,
+              index: e.index,
+              task: e.task,
+              startedAt: e.startedAt,
+              ...(e.event === 'stop' ? { stoppedAt: e.atMs } : {}),
+            };
+            await file.write(EPISODE_CHANNEL, toNs(e.atMs), json);
+            if (e.event === 'stop')
+              await file.metadata(`episode-${e.index}`, {
+                index: String(e.index),
+                task: e.task,
+                startedAt: String(e.startedAt),
+                stoppedAt: String(e.atMs),
+              });
+          }
+        }
+      };
+      const queue = new WriteQueue<Entry>({
+        write,
+        capacity: options.queueCapacity ?? 4096,
+        onError: (error) =>
+          ctx.logger.error('recorder write failed', {
+            error: String(error),
+            file: files[files.length - 1] ?? '-',
+          }),
+      });
+      await openNext(now());
+
+      const subs: Subscription[] = [];
+      const push = (cls: EntryClass, entry: Entry) => {
+        if (!closing) queue.push(cls, entry);
+      };
+
+      // Every topic of the app's transport: telemetry keeps up to the topic's depth while the recorder
+      // lags; commands are taken with a deadline long enough that the recorder sees late ones too.
+      const topics = [...builtinTopics, ...(options.topics ?? [])].filter(
+        (t) => t.lane === 'telemetry' || t.lane === 'control',
+      );
+      const controlFeeds: Feed<unknown>[] = [];
+      for (const topic of topics) {
+        const channel = topicChannel(topic);
+        const control = topic.lane === 'control' || topic.name === '/telemetry/actuation';
+        const feed = transport.subscribe(
+          topic as Topic<unknown>,
+          topic.lane === 'control' ? { ttl: 3_600_000 } : {},
+        );
+        if (topic.lane === 'control') controlFeeds.push(feed);
+        subs.push(
+          feed.subscribe((json) =>
+            push(control ? 'control' : 'telemetry', { kind: 'message', channel, atMs: now(), json }),
+          ),
+        );
+      }
+      subs.push(
+        merge(transport.state$, transport.faults$).subscribe((x) => {
+          const json =
+            'status' in x
+              ? { kind: 'state', status: x.status, ...(x.reason ? { reason: x.reason } : {}) }
+              : { kind: 'fault', ...x };
+          push('control', { kind: 'message', channel: LINK_CHANNEL, atMs: now(), json });
+        }),
+      );
+      const superseded = () => controlFeeds.reduce((n, f) => n + f.stats().superseded, 0);
+      subs.push(
+        interval(1_000).subscribe(() =>
+          push('control', {
+            kind: 'message',
+            channel: STATS_CHANNEL,
+            atMs: now(),
+            json: { ...queue.stats(), superseded: superseded() },
+          }),
+        ),
+      );
+      if (flushMs > 0)
+        subs.push(interval(flushMs).subscribe(() => push('control', { kind: 'flush', atMs: now() })));
+
+      for (const stream of tap?.streams() ?? []) {
+        const channel = videoChannel(stream.id);
+        subs.push(
+          tap!.accessUnits$(stream.id, '@telekit/recorder').subscribe({
+            next: (au) => {
+              const atMs = now();
+              const sec = Math.floor(au.receivedAt / 1000);
+              push('telemetry', {
+                kind: 'message',
+                channel,
+                atMs,
+                json: {
+                  timestamp: {
+                    sec,
+                    nsec: Math.min(999_999_999, Math.round((au.receivedAt - sec * 1000) * 1e6)),
+                  },
+                  frame_id: stream.id,
+                  data: Buffer.from(au.data.buffer, au.data.byteOffset, au.data.byteLength).toString(
+                    'base64',
+                  ),
+                  format: 'h264',
+                },
+              });
+            },
+            error: (error: unknown) =>
+              ctx.logger.warn('recorder lost a video stream', { stream: stream.id, error: String(error) }),
+          }),
+        );
+      }
+
+      const status = (): RecorderStatus => ({
+        file: files[files.length - 1],
+        bytes: file?.bytes ?? 0,
+        chunks: file?.chunks ?? 0,
+        files: [...files],
+        queue: queue.stats(),
+        episode: episode ? { ...episode } : undefined,
+        superseded: superseded(),
+      });
+      state = { status };
+      const api: Recorder = {
+        async startEpisode(task) {
+          if (typeof task !== 'string' || task.length > 1_000)
+            throw new TelekitError('E_VALIDATION', 'an episode needs a task of at most 1000 characters', {
+              context: { field: 'task' },
+            });
+          if (episode) await api.stopEpisode();
+          episode = { index: episodes++, task, startedAt: now() };
+          push('control', { kind: 'episode', event: 'start', atMs: episode.startedAt, ...episode });
+          await queue.drained();
+        },
+        async stopEpisode() {
+          if (!episode) return;
+          const e = episode;
+          episode = undefined;
+          push('control', { kind: 'episode', event: 'stop', atMs: now(), ...e });
+          await queue.drained();
+        },
+        async rotate() {
+          push('control', { kind: 'rotate', atMs: now() });
+          await queue.drained();
+        },
+        async flush() {
+          push('control', { kind: 'flush', atMs: now() });
+          await queue.drained();
+        },
+        status,
+      };
+      ctx.provide(RecorderToken, api);
+      ctx.logger.info('recording', { file: files[0] ?? '-' });
+
+      return async () => {
+        await api.stopEpisode();
+        closing = true;
+        for (const s of subs) s.unsubscribe();
+        await queue.drained();
+        await file?.close();
+      };
+    },
+    health() {
+      if (!state) return { status: 'down', detail: 'not started' };
+      const s = state.status();
+      const lost = s.queue.dropped + s.queue.droppedControl;
+      return {
+        status: lost > 0 ? 'degraded' : 'ok',
+        detail: lost > 0 ? `recording, ${lost} dropped` : 'recording',
+        data: { ...s },
+      };
+    },
+  };
+}

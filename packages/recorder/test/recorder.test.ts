@@ -1,0 +1,159 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createApp,
+  inProcess,
+  type Plugin,
+  silentLogger,
+  Topics,
+  type Transport,
+  TransportToken,
+} from '@telekit/core';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Recorder, RecorderToken, readRecording, recorder } from '../src/index.js';
+import { kinematicRobot } from './robot.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'telekit-rec-'));
+  dirs.push(d);
+  return d;
+};
+let app: ReturnType<typeof createApp> | undefined;
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** An app with the kinematic robot and the recorder; hands back its transport and the recorder's API. */
+async function recordingApp(options: Omit<Parameters<typeof recorder>[0], 'dir'> & { dir?: string } = {}) {
+  const dir = options.dir ?? tempDir();
+  let transport!: Transport;
+  let rec!: Recorder;
+  const grab: Plugin = {
+    name: 'grab',
+    requires: [TransportToken, RecorderToken],
+    setup(ctx) {
+      transport = ctx.resolve(TransportToken);
+      rec = ctx.resolve(RecorderToken);
+    },
+  };
+  app = createApp({
+    logger: silentLogger,
+    plugins: [inProcess(), kinematicRobot(), recorder({ ...options, dir }), grab],
+  });
+  await app.start();
+  return { dir, transport, rec };
+}
+
+const twist = (seq: number, stamp: number) => ({
+  header: { seq, stamp, sender: 'operator' },
+  linear: { x: 0.5, y: 0, z: 0 },
+  angular: { x: 0, y: 0, z: 0.2 },
+});
+
+describe('recorder', () => {
+  it('records telemetry, every command with its fate, the link and an episode; every message fits its channel schema', async () => {
+    const { transport, rec } = await recordingApp();
+    const fates = new Set<number>();
+    const sub = transport.subscribe(Topics.actuation).subscribe((a) => fates.add(a.command.seq));
+    await rec.startEpisode('drive to the red cube');
+    // Fresh commands (applied or superseded where they act) and one stamped long ago, which the
+    // robot's control feed drops as stale: the recorder, which takes late commands too, has it.
+    for (let seq = 0; seq < 20; seq++) {
+      transport.publish(Topics.twist, twist(seq, Date.now()));
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    transport.publish(Topics.twist, twist(20, Date.now() - 5_000));
+    // Wait until the robot has reported the last fresh command's fate.
+    await vi.waitFor(() => expect(fates.has(19)).toBe(true), { timeout: 20_000 });
+    sub.unsubscribe();
+    await rec.stopEpisode();
+    const file = rec.status().file!;
+    await app!.stop();
+    app = undefined;
+
+    const recording = await readRecording(file);
+    expect(recording.read).toBe('indexed');
+    const topics = new Set(recording.messages.map((m) => m.topic));
+    for (const t of [
+      '/telemetry/pose',
+      '/telemetry/battery',
+      '/telemetry/actuation',
+      '/controller/twist',
+      '/recorder/link',
+      '/recorder/episode',
+    ])
+      expect(topics, t).toContain(t);
+    // Every command is there, and every command has its fate.
+    const commands = recording.messages
+      .filter((m) => m.topic === '/controller/twist')
+      .map((m) => (m.json as { header: { seq: number } }).header.seq);
+    expect(commands).toEqual([...Array(21).keys()]);
+    const fateOf = new Map(
+      recording.messages
+        .filter((m) => m.topic === '/telemetry/actuation')
+        .map((m) => m.json as { command: { seq: number; sender: string }; fate: string })
+        .filter((a) => a.command.sender === 'operator')
+        .map((a) => [a.command.seq, a.fate]),
+    );
+    for (const seq of commands.slice(0, 20))
+      expect(fateOf.get(seq), `fate of ${seq}`).toMatch(/applied|superseded/);
+    expect(fateOf.get(20)).toBeUndefined();
+    // The episode: start and stop on its channel, and a metadata record.
+    const episode = recording.messages.filter((m) => m.topic === '/recorder/episode').map((m) => m.json);
+    expect(episode).toMatchObject([
+      { event: 'start', index: 0, task: 'drive to the red cube' },
+      { event: 'stop', index: 0, task: 'drive to the red cube' },
+    ]);
+    expect(recording.metadata.get('episode-0')).toMatchObject({ index: '0', task: 'drive to the red cube' });
+    // The schemas: core's published ones for the protocol's topics, and every message fits its own.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const checks = new Map([...recording.channels].map(([topic, ch]) => [topic, ajv.compile(ch.schema)]));
+    expect(recording.channels.get('/controller/twist')?.schemaName).toBe('/controller/twist');
+    for (const m of recording.messages) {
+      const check = checks.get(m.topic)!;
+      expect(check(m.json), `${m.topic}: ${ajv.errorsText(check.errors)}`).toBe(true);
+    }
+  });
+
+  it('rotates by size; every file closes with its summary and episodes carry over', async () => {
+    const { dir, transport, rec } = await recordingApp({
+      maxFileBytes: 48 * 1024,
+      chunkSize: 8 * 1024,
+      flushMs: 0,
+    });
+    await rec.startEpisode('fill three files');
+    let seq = 0;
+    await vi.waitFor(
+      () => {
+        for (let i = 0; i < 50; i++) transport.publish(Topics.twist, twist(seq++, Date.now()));
+        expect(rec.status().files.length).toBeGreaterThanOrEqual(3);
+      },
+      { timeout: 30_000, interval: 20 },
+    );
+    await app!.stop();
+    app = undefined;
+    const files = readdirSync(dir).filter((f) => f.endsWith('.mcap'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files.slice(0, -1))
+      expect(statSync(join(dir, f)).size).toBeLessThan(48 * 1024 + 64 * 1024);
+    const second = await readRecording(rec.status().files[1]!);
+    expect(second.read).toBe('indexed');
+    expect(second.messages.find((m) => m.topic === '/recorder/episode')?.json).toMatchObject({
+      event: 'continue',
+      task: 'fill three files',
+    });
+  });
+
+  it('rotates by time and on request', async () => {
+    const { rec } = await recordingApp({ maxFileMs: 300 });
+    await vi.waitFor(() => expect(rec.status().files.length).toBeGreaterThanOrEqual(3), { timeout: 30_000 });
+    const before = rec.status().files.length;
+    await rec.rotate();
+    expect(rec.status().files.length).toBeGreaterThan(before);
+  });
+});
