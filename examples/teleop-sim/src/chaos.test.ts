@@ -99,6 +99,21 @@ function readTrace(path: string): TraceRecord[] {
   });
 }
 
+/**
+ * How late this machine ran the sidecar around `from`…`to`, s: the longest gap between its periodic
+ * state records there, less their period. A starved machine (other work on two cores) delays every
+ * process alike; the bounds below allow for it, so they test the code, not the machine's load.
+ */
+function lateness(records: TraceRecord[], from: number, to: number): number {
+  const states = records
+    .filter((r) => r.event === 'state' && r.mono >= from && r.mono <= to)
+    .map((r) => r.mono);
+  const gaps = states.slice(1).map((t, i) => t - states[i]!);
+  if (gaps.length === 0) return 0;
+  const period = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+  return Math.max(0, Math.max(...gaps) - period);
+}
+
 /** The first state from which on (to the end of `records`) the wheels stand still. */
 function stillFrom(records: TraceRecord[], after: number): TraceRecord | undefined {
   const later = records.filter((r) => r.mono >= after && (r.event === 'state' || r.event === 'exit'));
@@ -236,7 +251,7 @@ describe.skipIf(!canTieChildToParent())('chaos: the demo dies under an operator 
 
     const killedAt = monotonic();
     demo.proc.kill('SIGKILL');
-    await until(() => demo.children.every((c) => !alive(c.pid)), 2_000);
+    await until(() => demo.children.every((c) => !alive(c.pid)), 15_000);
     const goneAfter = monotonic() - killedAt;
     const left = demo.children.filter((c) => alive(c.pid));
     expect(left, `still running ${goneAfter.toFixed(2)} s after the kill`).toEqual([]);
@@ -247,7 +262,12 @@ describe.skipIf(!canTieChildToParent())('chaos: the demo dies under an operator 
     expect(stop, 'the sidecar noticed its parent die').toBeDefined();
     const still = stillFrom(records, killedAt);
     expect(still, 'the wheels stood still before the sidecar exited').toBeDefined();
-    expect(still!.mono - killedAt).toBeLessThanOrEqual(deadman + 0.1);
+    const late = lateness(records, killedAt - 2, still!.mono);
+    expect(
+      still!.mono - killedAt,
+      `the machine ran the sidecar up to ${(late * 1000).toFixed(0)} ms late`,
+    ).toBeLessThanOrEqual(deadman + 0.1 + late);
+    expect(goneAfter, 'the children died with their parent').toBeLessThanOrEqual(2 + late);
     const exit = records.at(-1)!;
     expect(exit.event).toBe('exit');
     expect(exit.linear).toBeLessThan(STILL);
@@ -286,8 +306,10 @@ describe.skipIf(!canTieChildToParent())('chaos: the demo dies under an operator 
     expect(lastCommand).toBeLessThan(stoppedAt + DEFAULT_TTL_MS / 1000);
     const still = stillFrom(records, lastCommand);
     expect(still, 'the wheels stood still').toBeDefined();
-    expect(still!.mono - lastCommand).toBeLessThanOrEqual(deadman + 0.1);
-    expect(still!.mono - stoppedAt).toBeLessThanOrEqual(deadman + DEFAULT_TTL_MS / 1000 + 0.1);
+    const late = lateness(records, stoppedAt - 2, still!.mono);
+    const why = `the machine ran the sidecar up to ${(late * 1000).toFixed(0)} ms late`;
+    expect(still!.mono - lastCommand, why).toBeLessThanOrEqual(deadman + 0.1 + late);
+    expect(still!.mono - stoppedAt, why).toBeLessThanOrEqual(deadman + DEFAULT_TTL_MS / 1000 + 0.1 + late);
     const after = records.filter((r) => r.event === 'state' && r.mono >= still!.mono);
     expect(Math.hypot(after.at(-1)!.x - still!.x, after.at(-1)!.y - still!.y)).toBeLessThan(0.02);
     // A hung gateway may come back: the sidecar waits, the robot stopped.
@@ -295,12 +317,13 @@ describe.skipIf(!canTieChildToParent())('chaos: the demo dies under an operator 
 
     const killedAt = monotonic();
     demo.proc.kill('SIGKILL');
-    await until(() => demo.children.every((c) => !alive(c.pid)), 2_000);
+    await until(() => demo.children.every((c) => !alive(c.pid)), 15_000);
     const goneAfter = monotonic() - killedAt;
     expect(
       demo.children.filter((c) => alive(c.pid)),
       `still running ${goneAfter.toFixed(2)} s after the kill`,
     ).toEqual([]);
+    expect(goneAfter, 'the children died with their parent').toBeLessThanOrEqual(2 + late);
     expect(readTrace(demo.trace).at(-1)!.event).toBe('exit');
     console.info(
       `SIGSTOP: last command applied ${((lastCommand - stoppedAt) * 1000).toFixed(0)} ms after SIGSTOP; deadman tripped ${trip!.sinceCommandMs!.toFixed(0)} ms after it; ` +
