@@ -1,6 +1,15 @@
-import type { Clock, Logger, Role } from '@telekit/core';
-import type { RosMapping } from '@telekit/transport-ros';
+import {
+  type Clock,
+  defineTopic,
+  type Header,
+  type Logger,
+  message,
+  type Role,
+  type Topic,
+} from '@telekit/core';
+import { fromRos, type RosMapping } from '@telekit/transport-ros';
 import { encode } from 'cbor2';
+import * as z from 'zod';
 import { normaliseName } from './ros-names.js';
 import { type Graph, ROSAPI, type ServiceAnswer } from './rosapi.js';
 import type { RosbridgeConnection } from './rosbridge-connection.js';
@@ -16,6 +25,17 @@ export interface RosbridgeMetrics {
   /** Telemetry messages a slow client did not get (a newer one took its place). */
   dropped: number;
 }
+
+/** Unmapped ROS names relayed as they are. */
+export interface RelayOptions {
+  /** ROS names (normalised) or prefixes ending in `*`. */
+  readonly names: readonly string[];
+  /** Makes a relayed topic known to the gateway. */
+  addTopic(topic: Topic): void;
+}
+
+const allowedName = (patterns: readonly string[], name: string) =>
+  patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
 
 /** A frame for clients: its bytes, and whether they go as a binary (CBOR) or a text (JSON) frame. */
 export interface OutFrame {
@@ -33,6 +53,7 @@ interface Pending {
 /** What every connection of one endpoint shares: the mapping, the graph, the offered services, the encoder. */
 export class EndpointHub implements Graph {
   readonly lines: Map<string, RosMapping>;
+  readonly #relay: RelayOptions | undefined;
   readonly clock: Clock;
   readonly log: Logger;
   readonly autoLease: boolean;
@@ -47,6 +68,7 @@ export class EndpointHub implements Graph {
   /** Each sample's ROS JSON, made once however many clients get it. */
   #encoded = new WeakMap<object, Map<string, OutFrame>>();
   #calls = 0;
+  #relayed = 0;
 
   constructor(options: {
     lines: Map<string, RosMapping>;
@@ -57,7 +79,9 @@ export class EndpointHub implements Graph {
     params: Map<string, string>;
     serviceTimeoutMs: number;
     acl: (role: Role, verb: 'publish' | 'subscribe', topic: string) => boolean;
+    relay?: RelayOptions;
   }) {
+    this.#relay = options.relay;
     this.lines = options.lines;
     this.clock = options.clock;
     this.log = options.log;
@@ -66,6 +90,39 @@ export class EndpointHub implements Graph {
     this.params = options.params;
     this.#serviceTimeoutMs = options.serviceTimeoutMs;
     this.#acl = options.acl;
+  }
+
+  /**
+   * The mapping line of a ROS name: the mapping's, or — for a name the relay allow-list names — a
+   * line made on first use that carries the ROS message as it is on a Telekit topic `/ros<name>`.
+   */
+  lineFor(name: string, type: string | undefined): RosMapping | undefined {
+    const known = this.lines.get(name);
+    if (known) return known;
+    const relay = this.#relay;
+    if (!relay || !allowedName(relay.names, name) || this.#relayed >= 256) return undefined;
+    const topic = defineTopic({
+      name: `/ros${name}`,
+      lane: 'telemetry',
+      schema: message({ type: z.string().max(256), msg: z.record(z.string(), z.unknown()) }),
+      depth: 16,
+      description: `ROS ${name}, relayed as it is by the rosbridge endpoint.`,
+    });
+    const rosType = type ?? 'unknown';
+    const line = fromRos<
+      { header: Header; type: string; msg: Record<string, unknown> },
+      Record<string, unknown>
+    >({
+      topic,
+      ros: name,
+      type: rosType,
+      fromRos: (msg, header) => ({ header, type: rosType, msg }),
+      toRos: (m) => m.msg,
+    });
+    relay.addTopic(topic as Topic);
+    this.lines.set(name, line);
+    this.#relayed++;
+    return line;
   }
 
   joined(c: RosbridgeConnection): void {

@@ -408,7 +408,7 @@ const publish: Handler = (c, f) => {
   const msg = f.object('msg');
   if (f.error) return c.refuse('publish', f.error.field, f.error.message, f.id);
   const name = normaliseName(topic);
-  const line = c.hub.lines.get(name);
+  const line = c.hub.lineFor(name, c.advertised.get(name));
   if (!line?.fromRos)
     return c.refuse(
       'publish',
@@ -491,7 +491,7 @@ const subscribe: Handler = (c, f) => {
   f.number('fragment_size', 0, Number.MAX_SAFE_INTEGER);
   if (f.error) return c.refuse('subscribe', f.error.field, f.error.message, f.id);
   const name = normaliseName(topic);
-  const line = c.hub.lines.get(name);
+  const line = c.hub.lineFor(name, type);
   if (!line?.toRos)
     return c.refuse(
       'subscribe',
@@ -528,7 +528,7 @@ const advertise: Handler = (c, f) => {
   f.number('queue_size', 0, 1_000_000);
   if (f.error) return c.refuse('advertise', f.error.field, f.error.message, f.id);
   const name = normaliseName(topic);
-  const line = c.hub.lines.get(name);
+  const line = c.hub.lineFor(name, type);
   if (!line?.fromRos)
     return c.refuse(
       'advertise',

@@ -5,7 +5,7 @@ import { type AccessList, allowed, defaultAccessList, type Gateway, GatewayToken
 import { defaultMappings, type RosMapping } from '@telekit/transport-ros';
 import { WebSocketServer } from 'ws';
 import { EndpointHub, type RosbridgeMetrics } from './endpoint-hub.js';
-import { mappingByRosName } from './ros-names.js';
+import { mappingByRosName, normaliseName } from './ros-names.js';
 import { RosbridgeConnection } from './rosbridge-connection.js';
 
 /** Options of {@link rosbridgeEndpoint} and {@link attachRosbridge}. */
@@ -39,6 +39,14 @@ export interface RosbridgeEndpointOptions {
    * Default 1 MiB.
    */
   maxFrameBytes?: number;
+  /**
+   * Unmapped ROS topics relayed as they are, by name or prefix (`['/chatter', '/ui/*']`): each is a
+   * Telekit telemetry topic `/ros<name>` (the ROS message and its type, under a header), so it goes
+   * through the gateway like any other — operators and admins may publish it, everyone subscribe —
+   * and reaches the app and the other clients. At most 256 such topics. Default none: an unmapped
+   * topic is refused (`E_ROSBRIDGE_UNMAPPED`).
+   */
+  relay?: readonly string[];
   /** The allow-lists `rosapi/topics` filters its answer by (the gateway enforces its own). Default `defaultAccessList`. */
   acl?: AccessList;
   logger?: Logger;
@@ -83,7 +91,21 @@ export function attachRosbridge(gateway: Gateway, options: RosbridgeEndpointOpti
     params: new Map(Object.entries(options.params ?? {}).map(([k, v]) => [k.replace(/^\/+/, ''), v])),
     serviceTimeoutMs: options.serviceTimeoutMs ?? 10_000,
     acl: (role, verb, topic) => allowed(acl[role][verb], topic),
+    ...(options.relay?.length
+      ? {
+          relay: {
+            names: options.relay.map((n) => (n.endsWith('*') ? n : normaliseName(n))),
+            addTopic: (t) => gateway.addTopics([t]),
+          },
+        }
+      : {}),
   });
+  const ungrant = options.relay?.length
+    ? [
+        gateway.grant(['operator', 'admin'], { publish: ['/ros/*'] }),
+        gateway.grant(['viewer', 'operator', 'admin'], { subscribe: ['/ros/*'] }),
+      ]
+    : [];
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxFrameBytes ?? 1024 * 1024,
@@ -115,6 +137,7 @@ export function attachRosbridge(gateway: Gateway, options: RosbridgeEndpointOpti
       if (closed) return;
       closed = true;
       remove();
+      for (const u of ungrant) u();
       hub.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
