@@ -89,6 +89,15 @@ if [ "$GENESIS" = 1 ]; then
   fi
 fi
 
+# The Foxglove SDK's own server (Python), which the Foxglove endpoint's tests compare Telekit's against
+# (packages/foxglove/test/reference.test.ts): a venv of its own, for tests only.
+foxglove_sdk=".cache/telekit/foxglove-sdk"
+if ! "$foxglove_sdk/bin/python" -c 'import foxglove' 2>/dev/null; then
+  step "pip install foxglove-sdk (the reference server of the Foxglove tests) into $foxglove_sdk"
+  python3 -m venv "$foxglove_sdk"
+  "$foxglove_sdk/bin/pip" install --quiet --disable-pip-version-check foxglove-sdk==0.30.3
+fi
+
 step "pnpm install"
 pnpm install --frozen-lockfile --prefer-offline --reporter=append-only | grep -vE '^(Progress|Packages):' || true
 test -d node_modules/.pnpm || { echo "pnpm install failed" >&2; exit 1; }
