@@ -278,9 +278,11 @@ export class BrowserSimulation {
       this.command(action, header, id);
     };
     return new Proxy(transport, {
-      get(target, key, receiver) {
+      get(target, key) {
         if (key !== 'publish') {
-          const value = Reflect.get(target, key, receiver);
+          // The target as `this` for its getters too: a class with private fields (the gateway
+          // client) cannot read them through the proxy.
+          const value = Reflect.get(target, key);
           return typeof value === 'function' ? value.bind(target) : value;
         }
         // Extra arguments (a gateway client's publish options: when the input happened) pass through.

@@ -112,10 +112,11 @@ export function followAnyEngine(sim: WasmSimulator, layout: () => Promise<SceneL
   };
 
   return new Proxy(sim, {
-    get(target, key, receiver) {
+    get(target, key) {
       if (key === 'bodiesOf') return bodiesOf;
       if (key === 'restore') return restore;
-      const value = Reflect.get(target, key, receiver);
+      // The target as `this` for its getters too (private fields cannot be read through the proxy).
+      const value = Reflect.get(target, key);
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
