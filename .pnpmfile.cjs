@@ -5,7 +5,8 @@
 // published the range between two of them is exact: @telekit/gateway 0.2.0 wants @telekit/core
 // 0.2.0 and nothing else. The sources keep `workspace:^0`: with an exact range there, changesets
 // would bump every package to the next major on any minor release (it major-bumps a package whose
-// peer range its dependency's new version leaves). `scripts/packages.test.ts` checks the tarballs.
+// peer range its dependency's new version leaves). The tarballs are checked by the test
+// `packages/create-telekit/test-outside/outside.test.ts` (project create-telekit:outside).
 const { readdirSync, readFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 
