@@ -55,6 +55,11 @@ export interface RecorderOptions {
   zstdLevel?: number;
   /** Entries that may wait for the file before telemetry is dropped. Default 4096. */
   queueCapacity?: number;
+  /**
+   * Samples each telemetry feed keeps while the recorder's queue is busy (the topic's depth if that
+   * is more). Default 256.
+   */
+  feedDepth?: number;
   /** Record the media plugin's video streams (when it is there). Default true. */
   video?: boolean;
 }
@@ -67,6 +72,8 @@ export interface RecorderStatus {
   bytes: number;
   /** Its chunks closed so far. */
   chunks: number;
+  /** Messages in it so far, by topic (written to the file, if perhaps in a chunk still open). */
+  messages: Record<string, number>;
   /** Every file this recorder wrote, oldest first. */
   files: string[];
   queue: WriteQueueStats;
@@ -74,6 +81,8 @@ export interface RecorderStatus {
   episode: { index: number; task: string; startedAt: number } | undefined;
   /** Commands the recorder's control feeds lost to newer ones before it saw them. */
   superseded: number;
+  /** Telemetry samples the recorder's feeds lost before they reached its queue (it lagged). */
+  feedDropped: number;
 }
 
 /** The running recorder, for the UI and the API (through {@link RecorderToken}). */
@@ -216,14 +225,16 @@ export function recorder(options: RecorderOptions): Plugin {
         (t) => t.lane === 'telemetry' || t.lane === 'control',
       );
       const controlFeeds: Feed<unknown>[] = [];
+      const telemetryFeeds: Feed<unknown>[] = [];
+      const feedDepth = options.feedDepth ?? 256;
       for (const topic of topics) {
         const channel = topicChannel(topic);
         const control = topic.lane === 'control' || topic.name === '/telemetry/actuation';
         const feed = transport.subscribe(
           topic as Topic<unknown>,
-          topic.lane === 'control' ? { ttl: 3_600_000 } : {},
+          topic.lane === 'control' ? { ttl: 3_600_000 } : { depth: Math.max(topic.depth, feedDepth) },
         );
-        if (topic.lane === 'control') controlFeeds.push(feed);
+        (topic.lane === 'control' ? controlFeeds : telemetryFeeds).push(feed);
         subs.push(
           feed.subscribe((json) =>
             push(control ? 'control' : 'telemetry', { kind: 'message', channel, atMs: now(), json }),
@@ -240,13 +251,14 @@ export function recorder(options: RecorderOptions): Plugin {
         }),
       );
       const superseded = () => controlFeeds.reduce((n, f) => n + f.stats().superseded, 0);
+      const feedDropped = () => telemetryFeeds.reduce((n, f) => n + f.stats().dropped, 0);
       subs.push(
         interval(1_000).subscribe(() =>
           push('control', {
             kind: 'message',
             channel: STATS_CHANNEL,
             atMs: now(),
-            json: { ...queue.stats(), superseded: superseded() },
+            json: { ...queue.stats(), superseded: superseded(), feedDropped: feedDropped() },
           }),
         ),
       );
@@ -287,10 +299,12 @@ export function recorder(options: RecorderOptions): Plugin {
         file: files[files.length - 1],
         bytes: file?.bytes ?? 0,
         chunks: file?.chunks ?? 0,
+        messages: Object.fromEntries(file?.counts ?? []),
         files: [...files],
         queue: queue.stats(),
         episode: episode ? { ...episode } : undefined,
         superseded: superseded(),
+        feedDropped: feedDropped(),
       });
       state = { status };
       const api: Recorder = {
@@ -335,7 +349,7 @@ export function recorder(options: RecorderOptions): Plugin {
     health() {
       if (!state) return { status: 'down', detail: 'not started' };
       const s = state.status();
-      const lost = s.queue.dropped + s.queue.droppedControl;
+      const lost = s.queue.dropped + s.queue.droppedControl + s.feedDropped;
       return {
         status: lost > 0 ? 'degraded' : 'ok',
         detail: lost > 0 ? `recording, ${lost} dropped` : 'recording',

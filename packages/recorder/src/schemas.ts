@@ -84,7 +84,7 @@ export const STATS_CHANNEL: ChannelDef = {
   schema: {
     type: 'object',
     description:
-      'Counters since the recorder started: entries written, telemetry and video dropped while it fell behind, control entries dropped, the queue now and at its highest, commands the control feeds superseded before the recorder saw them.',
+      'Counters since the recorder started: entries written, telemetry and video dropped while it fell behind, control entries dropped, the queue now and at its highest, commands the control feeds superseded before the recorder saw them, telemetry the feeds dropped before it reached the queue.',
     properties: {
       written: { type: 'integer' },
       dropped: { type: 'integer' },
@@ -92,6 +92,7 @@ export const STATS_CHANNEL: ChannelDef = {
       pending: { type: 'integer' },
       highWater: { type: 'integer' },
       superseded: { type: 'integer' },
+      feedDropped: { type: 'integer' },
     },
     required: ['written', 'dropped', 'droppedControl', 'pending', 'highWater'],
   },

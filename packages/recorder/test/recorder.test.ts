@@ -59,7 +59,11 @@ describe('recorder', () => {
   it('records telemetry, every command with its fate, the link and an episode; every message fits its channel schema', async () => {
     const { transport, rec } = await recordingApp();
     const fates = new Set<number>();
-    const sub = transport.subscribe(Topics.actuation).subscribe((a) => fates.add(a.command.seq));
+    let reports = 0;
+    const sub = transport.subscribe(Topics.actuation, { depth: 256 }).subscribe((a) => {
+      fates.add(a.command.seq);
+      reports++;
+    });
     await rec.startEpisode('drive to the red cube');
     // Fresh commands (applied or superseded where they act) and one stamped long ago, which the
     // robot's control feed drops as stale: the recorder, which takes late commands too, has it.
@@ -71,6 +75,11 @@ describe('recorder', () => {
     // Wait until the robot has reported the last fresh command's fate.
     await vi.waitFor(() => expect(fates.has(19)).toBe(true), { timeout: 20_000 });
     sub.unsubscribe();
+    // … and until the recorder has written as many reports as this test saw.
+    await vi.waitFor(async () => {
+      await rec.flush();
+      expect(rec.status().messages['/telemetry/actuation']).toBeGreaterThanOrEqual(reports);
+    });
     await rec.stopEpisode();
     const file = rec.status().file!;
     await app!.stop();
