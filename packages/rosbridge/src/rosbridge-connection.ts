@@ -191,7 +191,7 @@ export class RosbridgeConnection {
   }
 
   #auth(f: Fields): void {
-    const mac = f.string('mac');
+    const mac = f.string('mac', false, 8192);
     if (f.error) {
       this.#badFrame(f.error);
       return;

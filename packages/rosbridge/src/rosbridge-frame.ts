@@ -78,15 +78,17 @@ export class Fields {
 
   string(name: string): string;
   string(name: string, optional: true): string | undefined;
-  string(name: string, optional = false): string | undefined {
+  /** A non-empty string of at most `max` characters (a token may be longer than a topic name). */
+  string(name: string, optional: false, max: number): string;
+  string(name: string, optional = false, max = 1024): string | undefined {
     const v = this.#frame[name];
     if (v === undefined && optional) return undefined;
-    if (typeof v === 'string' && v.length > 0 && v.length <= 1024) return v;
+    if (typeof v === 'string' && v.length > 0 && v.length <= max) return v;
     const why =
       typeof v === 'string'
         ? v.length === 0
           ? 'an empty string'
-          : 'a string over 1024 characters'
+          : `a string over ${max} characters`
         : shown(v);
     return this.#fail(name, `expected a non-empty string, received ${why}`) ?? '';
   }
