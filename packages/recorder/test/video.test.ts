@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, inProcess, silentLogger } from '@telekit/core';
+import { AccessUnitTapToken, nvencMedia } from '@telekit/media-nvenc';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { afterAll, expect, it, vi } from 'vitest';
+import { RecorderToken, RecorderVideoTapToken, readRecording, recorder } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'telekit-video-'));
+let app: ReturnType<typeof createApp> | undefined;
+afterAll(async () => {
+  await app?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** What ffprobe reads from an H.264 elementary stream: size and frames decoded. */
+function probe(h264: Uint8Array): Promise<{ width: number; height: number; frames: number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('ffprobe', [
+      ...['-v', 'error', '-f', 'h264', '-count_frames', '-select_streams', 'v:0'],
+      ...['-show_entries', 'stream=width,height,nb_read_frames', '-of', 'json', 'pipe:0'],
+    ]);
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.on('error', reject);
+    p.on('close', () => {
+      try {
+        const s = (
+          JSON.parse(out) as { streams: { width: number; height: number; nb_read_frames: string }[] }
+        ).streams[0]!;
+        resolve({ width: s.width, height: s.height, frames: Number(s.nb_read_frames) });
+      } catch (error) {
+        reject(new Error(`ffprobe said ${out}: ${String(error)}`));
+      }
+    });
+    p.stdin.end(Buffer.from(h264));
+  });
+}
+
+it('names the media tap by the same token', () => {
+  expect(RecorderVideoTapToken).toBe(AccessUnitTapToken);
+});
+
+// The real parts: ffmpeg encodes a test source, mediasoup forwards it, the media plugin's access-unit
+// tap hands the pictures to the recorder, and ffprobe decodes what the file holds.
+it('records each video stream as foxglove.CompressedVideo whose access units decode with ffmpeg', {
+  timeout: 120_000,
+}, async () => {
+  app = createApp({
+    logger: silentLogger,
+    plugins: [
+      inProcess(),
+      nvencMedia({
+        lingerMs: 200,
+        streams: [
+          {
+            id: 'cam',
+            hls: false,
+            profile: { width: 320, height: 240, fps: 30, bitrateKbps: 600, gopSeconds: 1 },
+          },
+        ],
+      }),
+      recorder({ dir }),
+    ],
+  });
+  await app.start();
+  const rec = app.resolve(RecorderToken);
+  await vi.waitFor(
+    async () => {
+      await rec.flush();
+      expect(rec.status().messages['/video/cam'] ?? 0).toBeGreaterThanOrEqual(60);
+    },
+    { timeout: 90_000, interval: 200 },
+  );
+  const file = rec.status().file!;
+  await app.stop();
+  app = undefined;
+
+  const recording = await readRecording(file);
+  expect(recording.read).toBe('indexed');
+  const channel = recording.channels.get('/video/cam')!;
+  expect(channel.schemaName).toBe('foxglove.CompressedVideo');
+  const check = new Ajv2020({ strict: false }).compile(channel.schema);
+  const units = recording.messages
+    .filter((m) => m.topic === '/video/cam')
+    .map((m) => m.json as { format: string; frame_id: string; data: string });
+  for (const u of units) {
+    expect(check(u)).toBe(true);
+    expect(u).toMatchObject({ format: 'h264', frame_id: 'cam' });
+  }
+  const annexB = Buffer.concat(units.map((u) => Buffer.from(u.data, 'base64')));
+  // Annex B from the first message on: a start code, then an SPS (the stream starts at a keyframe).
+  expect([...annexB.subarray(0, 4)]).toEqual([0, 0, 0, 1]);
+  expect(annexB[4]! & 0x1f).toBe(7);
+  const probed = await probe(annexB);
+  expect(probed).toMatchObject({ width: 320, height: 240 });
+  expect(probed.frames).toBe(units.length);
+});
