@@ -44,7 +44,7 @@ export interface RecorderOptions {
   maxFileBytes?: number;
   /** Start a new file after this long, ms. Default 30 minutes. */
   maxFileMs?: number;
-  /** Uncompressed chunk size, bytes. Default 1 MiB. */
+  /** Uncompressed chunk size, bytes. Default 256 KiB: compressing one holds the event loop for about a millisecond. */
   chunkSize?: number;
   /**
    * Close the open chunk at least this often, ms (a killed process loses at most this much). Default
@@ -118,7 +118,7 @@ const toNs = (ms: number) => BigInt(Math.round(ms * 1e6));
  * Schemas.
  *
  * Nothing the recorder does holds up the control lane: feeds push into a bounded {@link WriteQueue}
- * whose drain loop yields to the event loop every few ms; when it falls behind, telemetry and video
+ * whose drain loop yields to the event loop after every millisecond of work; when it falls behind, telemetry and video
  * are dropped and counted (`/recorder/stats`, `status().queue`). A chunk closes when full and at
  * least every `flushMs`; a process killed mid-run leaves a file readable up to its last closed chunk.
  *
@@ -138,7 +138,7 @@ export function recorder(options: RecorderOptions): Plugin {
   const prefix = options.prefix ?? 'telekit';
   const maxFileBytes = options.maxFileBytes ?? 512 * 1024 * 1024;
   const maxFileMs = options.maxFileMs ?? 30 * 60_000;
-  const chunkSize = options.chunkSize ?? 1024 * 1024;
+  const chunkSize = options.chunkSize ?? 256 * 1024;
   const flushMs = options.flushMs ?? 2_000;
   const zstdLevel = options.zstdLevel ?? 3;
   let state: { status: () => RecorderStatus } | undefined;

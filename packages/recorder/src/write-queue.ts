@@ -18,7 +18,7 @@ export interface WriteQueueStats {
 /**
  * A bounded queue in front of the file: producers (the transport's feeds, the video tap) only ever
  * push, which costs an array append and never waits; one drain loop writes in the background, at most
- * `sliceMs` of work before it yields to the event loop, so the control lane's handlers run between
+ * `sliceMs` (default 1) of work before it yields to the event loop, so the control lane's handlers run between
  * slices however far behind the file is.
  *
  * When `capacity` entries wait, telemetry (and video) is dropped and counted; control entries
@@ -42,7 +42,7 @@ export class WriteQueue<T> {
   }) {
     this.#write = options.write;
     this.#capacity = options.capacity;
-    this.#sliceMs = options.sliceMs ?? 4;
+    this.#sliceMs = options.sliceMs ?? 1;
     this.#onError = options.onError;
   }
 
