@@ -166,3 +166,48 @@ describe('recorder', () => {
     expect(rec.status().files.length).toBeGreaterThan(before);
   });
 });
+
+describe('recorder falling behind', () => {
+  it('drops telemetry and counts it, keeps every command, and says so in the file and its health', async () => {
+    const { transport, rec } = await recordingApp({ queueCapacity: 16, feedDepth: 1 });
+    for (let burst = 0; burst < 20; burst++) {
+      for (let i = 0; i < 200; i++)
+        transport.publish(Topics.battery, {
+          header: { seq: burst * 200 + i, stamp: Date.now(), sender: 'flood' },
+          percentage: 0.5,
+          voltage: 24,
+          charging: false,
+        });
+      transport.publish(Topics.twist, twist(burst, Date.now()));
+      await new Promise((r) => setImmediate(r));
+    }
+    await vi.waitFor(
+      async () => {
+        await rec.flush();
+        expect(rec.status().messages['/recorder/stats'] ?? 0).toBeGreaterThanOrEqual(2);
+      },
+      { timeout: 20_000 },
+    );
+    const status = rec.status();
+    const lost = status.queue.dropped + status.feedDropped;
+    expect(lost).toBeGreaterThan(0);
+    expect(status.queue.droppedControl).toBe(0);
+    const health = await app!.health();
+    expect(health.plugins['@telekit/recorder']?.status).toBe('degraded');
+    const file = status.file!;
+    await app!.stop();
+    app = undefined;
+    const recording = await readRecording(file);
+    const commands = recording.messages.filter(
+      (m) =>
+        m.topic === '/controller/twist' &&
+        (m.json as { header: { sender: string } }).header.sender === 'operator',
+    );
+    expect(commands.length + status.superseded).toBeGreaterThanOrEqual(20);
+    const stats = recording.messages.filter((m) => m.topic === '/recorder/stats').at(-1)?.json as {
+      dropped: number;
+      feedDropped: number;
+    };
+    expect(stats.dropped + stats.feedDropped).toBeGreaterThan(0);
+  });
+});
