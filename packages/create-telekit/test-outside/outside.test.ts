@@ -15,9 +15,9 @@
  *   app's `telekit-media build-worker` finds it in its cache — the path a second project on the
  *   same machine takes. Everything else about the worker (finding it, mediasoup loading it) is the
  *   app's own. Why not the cold build by default: it compiles 167 C++ files on the suite's two
- *   cores, 3–5 minutes on an idle machine but 20 minutes measured while the rest of a suite ran
- *   beside it (load 10), which would take `pnpm test` far past its 20 minutes; this step takes about
- *   8 minutes with the copy on the same machine. `TELEKIT_OUTSIDE_WORKER=build` runs the real cold
+ *   cores, 3–5 minutes on an idle machine but 20–23 minutes measured on this shared machine (load
+ *   10–20), which would take `pnpm test` far past its 20 minutes: the whole step took 32 minutes
+ *   cold, 6.5–11 minutes with the copy. `TELEKIT_OUTSIDE_WORKER=build` runs the real cold
  *   path (the worker built from the installed mediasoup's sources into the empty HOME, as a new
  *   user's set-up does); it is also what happens where the machine has no worker to copy.
  *
