@@ -6,5 +6,6 @@ const widgets = ['base', 'camera-viewer', 'teleop-pad', 'link-health', 'telemetr
 export default packageBuild({
   index: 'src/index.ts',
   ...Object.fromEntries(widgets.map((w) => [w, `src/${w}.ts`])),
+  'mujoco-scene': 'src/mujoco-scene.ts',
   server: 'src/server/index.ts',
 });

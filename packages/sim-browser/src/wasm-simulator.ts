@@ -60,6 +60,13 @@ export interface WasmSimulator extends Simulator {
   readonly engine: string;
   /** The loaded scene, if any. */
   readonly scene: SceneInfo | undefined;
+  /**
+   * The engine's compiled model of the loaded scene, for drawing it (geoms, meshes, materials,
+   * lights): read it, never change it. Freed by the next `loadScene` and by `close`.
+   */
+  readonly model: MjModel | undefined;
+  /** The engine's state of the loaded scene (`geom_xpos`, `xpos`…), read only, like `model`. */
+  readonly data: MjData | undefined;
   /** The state now, without stepping. */
   current(): SimulatorState;
   /** Simulated time now, s (cheaper than `current().time`). */
@@ -211,6 +218,12 @@ export function wasmSimulator(options: WasmSimulatorOptions = {}): WasmSimulator
     },
     get scene() {
       return loaded?.info;
+    },
+    get model() {
+      return loaded?.model;
+    },
+    get data() {
+      return loaded?.data;
     },
 
     async loadScene(spec: SceneSpec): Promise<SceneInfo> {

@@ -1,0 +1,90 @@
+import { wasmSimulator } from '@telekit/sim-browser';
+import { fileScenes } from '@telekit/sim-browser/server';
+import { bundledScenes } from '@telekit/sim-genesis';
+import { buildMujocoScene, type MujocoScene } from '@telekit/ui-widgets/mujoco-scene';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The page's 3D view built from the MuJoCo model itself: the bundled diff-drive scene compiled by
+// the real MuJoCo WebAssembly engine in Node, its three.js scene graph inspected (no WebGL needed).
+const sim = wasmSimulator({ scenes: fileScenes(bundledScenes) });
+
+beforeAll(async () => {
+  await sim.loadScene({ id: 'diff-drive', path: 'diff-drive' });
+}, 120_000);
+afterAll(() => sim.close());
+
+// three.js's types, as the builder hands them out (three is the widgets' dependency, not this example's).
+type Mesh = NonNullable<MujocoScene['geoms'][number]>;
+interface Standard {
+  color: { getHex(space: string): number };
+  map: { image: unknown; repeat: { toArray(): number[] } } | null;
+}
+type Params = Record<string, number>;
+const params = (mesh: Mesh | undefined) => (mesh!.geometry as unknown as { parameters: Params }).parameters;
+
+describe('buildMujocoScene (diff-drive, MuJoCo WASM)', () => {
+  it('draws every geom with its type, size and colour', () => {
+    const built = buildMujocoScene(sim.model!);
+    expect(built.geoms.map((g) => g?.userData.type)).toEqual([
+      'plane',
+      'box',
+      'box',
+      'box',
+      'sphere',
+      'sphere',
+      'cylinder',
+      'cylinder',
+    ]);
+    expect(built.skipped).toEqual([]);
+    const byName = (name: string) => built.geoms.find((g) => g?.name === name);
+    expect(params(byName('chassis'))).toMatchObject({ width: 0.4, height: 0.3, depth: 0.1 });
+    expect(params(byName('caster_front')).radius).toBeCloseTo(0.028, 6);
+    const wheel = built.geoms[6]!;
+    expect(wheel.parent?.name).toBe('left_wheel');
+    expect(params(wheel)).toMatchObject({ radiusTop: 0.06, radiusBottom: 0.06, height: 0.04 });
+    expect(params(byName('floor'))).toMatchObject({ width: 40, height: 40 });
+    const color = (name: string) => (byName(name)!.material as unknown as Standard).color.getHex('srgb');
+    // geom rgba 0.95 0.55 0.1, in sRGB bytes.
+    expect(color('chassis')).toBe(0xf28c1a);
+    expect(color('marker_x')).toBe(0xe63333);
+    // The floor: the grid material's checker texture (512 × 512) repeated 10 × 10, with grid lines.
+    const floor = byName('floor')!.material as unknown as Standard;
+    expect(floor.map?.image).toMatchObject({ width: 512, height: 512 });
+    expect(floor.map?.repeat.toArray()).toEqual([10, 10]);
+    expect(byName('floor')!.children.map((c) => c.type)).toEqual(['GridHelper']);
+    // The model's light: "sun", a spot light 4 m above the origin, looking down.
+    const lights: { type: string; position: { toArray(): number[] } }[] = [];
+    built.root.traverse((o) => {
+      if ((o as { isLight?: boolean }).isLight) lights.push(o);
+    });
+    expect(lights.map((l) => [l.type, l.position.toArray()])).toEqual([['SpotLight', [0, 0, 4]]]);
+    built.dispose();
+  });
+
+  it("puts every geom where MuJoCo has it, from the body poses the page's simulator reports", async () => {
+    const built = buildMujocoScene(sim.model!);
+    // Drive forward and turn, so the base has moved and rotated and the wheels have spun.
+    sim.act({ kind: 'twist', linear: { x: 0.4, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.8 } });
+    const state = await sim.step(400);
+    expect(state.base!.position.x).toBeGreaterThan(0.1);
+    built.setBodies(state.bodies);
+    built.root.updateMatrixWorld(true);
+    const data = sim.data!;
+    const xpos = data.geom_xpos as Float64Array;
+    const xmat = data.geom_xmat as Float64Array;
+    let checked = 0;
+    for (const [g, mesh] of built.geoms.entries()) {
+      if (!mesh) continue;
+      const e = mesh.matrixWorld.elements; // column-major
+      expect([e[12], e[13], e[14]].map((v) => v!.toFixed(6))).toEqual(
+        [xpos[3 * g], xpos[3 * g + 1], xpos[3 * g + 2]].map((v) => v!.toFixed(6)),
+      );
+      // geom_xmat is row-major 3 × 3: row r, column c → elements[4c + r].
+      for (let r = 0; r < 3; r++)
+        for (let c = 0; c < 3; c++) expect(e[4 * c + r]).toBeCloseTo(xmat[9 * g + 3 * r + c]!, 6);
+      checked++;
+    }
+    expect(checked).toBe(8);
+    built.dispose();
+  });
+});
