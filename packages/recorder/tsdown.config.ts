@@ -1,4 +1,5 @@
 import { packageBuild } from '../../tsdown.shared.ts';
 
 // Node only: the recorder writes files (node:fs) beside the app's other server plugins.
-export default packageBuild({ index: 'src/index.ts' }, 'node');
+// `cli` is the entry of the telekit command (bin/telekit.js).
+export default packageBuild({ index: 'src/index.ts', cli: 'src/cli.ts' }, 'node');
