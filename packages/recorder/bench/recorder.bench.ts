@@ -4,6 +4,9 @@
  * - control: a command's round trip through the app's transport (a twist published, its actuation
  *   report back from an echoing robot) while 10,000 poses a second flow, with the recorder off
  *   (baseline) and on (recording everything to a file) in the same run. The goal is ≤ 1.05×.
+ * - replay: 4 s of poses recorded at 2 kHz played back at 1× and at 10× onto an app's transport: the
+ *   delivered rate and the speed achieved (recorded span ÷ wall time); keeping up at 10× is a
+ *   rate ratio of 10.
  * - throughput: the recorder's file writer (JSON, chunked, indexed, zstd) against writing the same
  *   JSON bytes to a file in 1 MiB blocks: MB/s of JSON taken in, and the file sizes.
  */
@@ -23,7 +26,14 @@ import {
 } from '@telekit/core';
 import { type Benchmark, measureLatency } from '@telekit/testkit/bench';
 import { filter, firstValueFrom } from 'rxjs';
-import { McapFile, RecorderToken, recorder, topicChannel } from '../src/index.js';
+import {
+  createReplay,
+  McapFile,
+  type RecordedMessage,
+  RecorderToken,
+  recorder,
+  topicChannel,
+} from '../src/index.js';
 
 /** Answers every twist at once with its actuation report, and publishes 10 kHz of poses. */
 const echoRobot = (): Plugin => ({
@@ -140,7 +150,38 @@ async function throughput(mcap: boolean) {
   };
 }
 
+const SPAN_MS = 4_000;
+const recorded: RecordedMessage[] = Array.from({ length: SPAN_MS * 2 }, (_, i) => ({
+  topic: Topics.pose.name,
+  logTime: 1_700_000_000_000n * 1_000_000n + BigInt(i) * 500_000n,
+  json: pose({ seq: i, stamp: 1_700_000_000_000 + i / 2, sender: 'robot' }),
+}));
+
+async function replayAt(speed: number) {
+  const app = createApp({ logger: silentLogger, plugins: [inProcess()] });
+  await app.start();
+  let delivered = 0;
+  app.transport.subscribe(Topics.pose, { depth: 4096 }).subscribe(() => delivered++);
+  const t0 = performance.now();
+  const r = createReplay(recorded, app.transport, { speed });
+  await r.ended;
+  while (delivered < recorded.length) await new Promise((resolve) => setImmediate(resolve));
+  const seconds = (performance.now() - t0) / 1000;
+  await app.stop();
+  return {
+    rate: delivered / seconds,
+    extra: { achievedSpeed: +(r.durationMs / 1000 / seconds).toFixed(2), messages: delivered },
+  };
+}
+
 export const benchmarks: Benchmark[] = [
+  {
+    id: 'recorder-replay',
+    title: `recorder: replay of ${SPAN_MS / 1000} s of poses at 2 kHz, 1× vs 10× (keeping up: rate ratio 10)`,
+    kind: 'throughput',
+    baseline: { name: 'replay at 1×', run: () => replayAt(1) },
+    candidates: [{ name: 'replay at 10×', run: () => replayAt(10) }],
+  },
   {
     id: 'recorder-control',
     title: 'recorder: command round trip (twist → actuation report) under 10k poses/s, recorder off vs on',
