@@ -79,49 +79,51 @@ export function gatewayClient(options: GatewayClientOptions): GatewayClient {
  * in-process bus that applies the lane rules to what arrives, and the session, lease and clock
  * estimate carried across reconnects. (One class of about 450 lines: it is one state machine over
  * the two lanes' sockets; what stands alone lives beside it — the types in client-types.ts, the
- * answers awaited in pending-answers.ts, the reading of batches in inbound-batch.ts.)
+ * answers awaited in pending-answers.ts, the reading of batches in inbound-batch.ts.) Its state
+ * is TypeScript-private, not `#private`: a client reached through a Proxy (a framework's reactive
+ * wrapper, a test spy) must still work, and `#` fields throw when `this` is a proxy.
  */
 class SocketGatewayClient implements GatewayClient {
   readonly name = 'gateway-client';
   readonly capabilities: Transport['capabilities'] = { reconnect: true, remote: true };
   readonly [SOCKETS]: Record<Lane, Socket>;
 
-  readonly #o: GatewayClientOptions;
-  readonly #clock: Clock;
-  readonly #registry: Map<string, Topic>;
-  readonly #estimator = new OffsetEstimator();
-  readonly #state: BehaviorSubject<ConnectionState>;
-  readonly #lease$ = new BehaviorSubject<LeaseInfo | null>(null);
-  readonly #estop$ = new BehaviorSubject<EStopInfo>({ latched: false });
-  readonly #health$ = new Subject<ClientLinkHealth>();
-  readonly #faults$ = new Subject<WireError>();
-  readonly #sent$ = new Subject<SentCommand>();
-  readonly #depths = new Map<string, number>();
-  readonly #welcome: Partial<Record<Lane, Welcome>> = {};
-  readonly #answers = new PendingAnswers();
-  readonly #sockets: Record<Lane, Socket>;
-  readonly #bus: InProcessBus;
-  readonly #local: Transport;
-  // The last seq sent per command topic (see #inOrder).
-  readonly #seqs = new Map<string, number>();
+  private readonly _o: GatewayClientOptions;
+  private readonly _clock: Clock;
+  private readonly _registry: Map<string, Topic>;
+  private readonly _estimator = new OffsetEstimator();
+  private readonly _state: BehaviorSubject<ConnectionState>;
+  private readonly _lease$ = new BehaviorSubject<LeaseInfo | null>(null);
+  private readonly _estop$ = new BehaviorSubject<EStopInfo>({ latched: false });
+  private readonly _health$ = new Subject<ClientLinkHealth>();
+  private readonly _faults$ = new Subject<WireError>();
+  private readonly _sent$ = new Subject<SentCommand>();
+  private readonly _depths = new Map<string, number>();
+  private readonly _welcome: Partial<Record<Lane, Welcome>> = {};
+  private readonly _answers = new PendingAnswers();
+  private readonly _sockets: Record<Lane, Socket>;
+  private readonly _bus: InProcessBus;
+  private readonly _local: Transport;
+  // The last seq sent per command topic (see _inOrder).
+  private readonly _seqs = new Map<string, number>();
   // The session's secret, from the first welcome: the telemetry lane and reconnects present it.
-  #resume: string | undefined;
-  #controlWelcomed: (() => void) | undefined;
-  #controlWelcome!: Promise<void>;
+  private _resume: string | undefined;
+  private _controlWelcomed: (() => void) | undefined;
+  private _controlWelcome!: Promise<void>;
   // The previous time probe, reported in the next so the gateway can bound the clock offset.
-  #lastProbe: { t0: number; t3: number } | undefined;
-  #wantsControl = false;
-  #takeover = false;
-  #closed = false;
-  #probeTimer: ReturnType<typeof setInterval> | undefined;
-  #commandsSent = 0;
-  #ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  private _lastProbe: { t0: number; t3: number } | undefined;
+  private _wantsControl = false;
+  private _takeover = false;
+  private _closed = false;
+  private _probeTimer: ReturnType<typeof setInterval> | undefined;
+  private _commandsSent = 0;
+  private _ready: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   // What arrives from the gateway: delivered locally with the lane rules, or counted and reported.
-  readonly #reader: BatchReader = {
-    deliver: (topic, message) => this.#bus.inject(topic, message),
+  private readonly _reader: BatchReader = {
+    deliver: (topic, message) => this._bus.inject(topic, message),
     refuse: (topic, fault) => {
-      this.#bus.refused(topic);
-      this.#faults$.next(fault);
+      this._bus.refused(topic);
+      this._faults$.next(fault);
     },
   };
 
@@ -133,81 +135,81 @@ class SocketGatewayClient implements GatewayClient {
   readonly sent$;
 
   constructor(options: GatewayClientOptions) {
-    this.#o = options;
-    this.#clock = options.clock ?? systemClock;
-    this.#registry = new Map([...builtinTopics, ...(options.topics ?? [])].map((t) => [t.name, t]));
-    this.#state = new BehaviorSubject<ConnectionState>({ status: 'idle', since: this.#clock.now() });
-    this.state$ = this.#state.asObservable();
-    this.lease$ = this.#lease$.asObservable();
-    this.estop$ = this.#estop$.asObservable();
-    this.health$ = this.#health$.asObservable();
-    this.faults$ = this.#faults$.asObservable();
-    this.sent$ = this.#sent$.asObservable();
-    this.#newControlWelcome();
-    const controlManager = this.#manager();
-    const telemetryManager = options.sharedConnection ? controlManager : this.#manager();
-    this.#sockets = {
-      control: this.#socket(controlManager, NAMESPACES.control),
-      telemetry: this.#socket(telemetryManager, NAMESPACES.telemetry),
+    this._o = options;
+    this._clock = options.clock ?? systemClock;
+    this._registry = new Map([...builtinTopics, ...(options.topics ?? [])].map((t) => [t.name, t]));
+    this._state = new BehaviorSubject<ConnectionState>({ status: 'idle', since: this._clock.now() });
+    this.state$ = this._state.asObservable();
+    this.lease$ = this._lease$.asObservable();
+    this.estop$ = this._estop$.asObservable();
+    this.health$ = this._health$.asObservable();
+    this.faults$ = this._faults$.asObservable();
+    this.sent$ = this._sent$.asObservable();
+    this._newControlWelcome();
+    const controlManager = this._manager();
+    const telemetryManager = options.sharedConnection ? controlManager : this._manager();
+    this._sockets = {
+      control: this._socket(controlManager, NAMESPACES.control),
+      telemetry: this._socket(telemetryManager, NAMESPACES.telemetry),
     };
-    this[SOCKETS] = this.#sockets;
+    this[SOCKETS] = this._sockets;
     // Local delivery: the lane rules, with control deadlines judged on this client's clock.
-    this.#bus = createInProcessBus({
-      clock: this.#clock,
+    this._bus = createInProcessBus({
+      clock: this._clock,
       // A feed is live once the gateway answered its `sub`.
       liveness: 'acknowledged',
       demand: {
-        open: (topic) => this.#follow(topic, 'sub'),
-        close: (topic) => this.#follow(topic, 'unsub'),
+        open: (topic) => this._follow(topic, 'sub'),
+        close: (topic) => this._follow(topic, 'unsub'),
       },
-      offset: () => -(this.#estimator.estimate()?.offset ?? 0),
+      offset: () => -(this._estimator.estimate()?.offset ?? 0),
     });
-    this.#local = inProcessTransport({ bus: this.#bus, validate: false, name: 'gateway-client' });
-    for (const lane of ['control', 'telemetry'] as const) this.#listen(lane);
-    const control = this.#sockets.control;
-    control.on('lease', (h: LeaseInfo | null) => this.#lease$.next(h ?? null));
-    control.on('estop', (s: EStopInfo) => this.#estop$.next(s));
+    this._local = inProcessTransport({ bus: this._bus, validate: false, name: 'gateway-client' });
+    for (const lane of ['control', 'telemetry'] as const) this._listen(lane);
+    const control = this._sockets.control;
+    control.on('lease', (h: LeaseInfo | null) => this._lease$.next(h ?? null));
+    control.on('estop', (s: EStopInfo) => this._estop$.next(s));
     control.on('health', (h: LinkHealth) =>
-      this.#health$.next({
+      this._health$.next({
         ...h,
-        estimate: this.#estimator.estimate() ?? null,
-        commandsSent: this.#commandsSent,
+        estimate: this._estimator.estimate() ?? null,
+        commandsSent: this._commandsSent,
       }),
     );
   }
 
   get state(): ConnectionState {
-    return this.#state.value;
+    return this._state.value;
   }
   get clientId(): string | undefined {
-    return this.#welcome.control?.clientId ?? this.#welcome.telemetry?.clientId;
+    return this._welcome.control?.clientId ?? this._welcome.telemetry?.clientId;
   }
   get role(): Welcome['role'] | undefined {
-    return this.#welcome.control?.role;
+    return this._welcome.control?.role;
   }
   get displayName(): string | undefined {
-    return this.#welcome.control?.name;
+    return this._welcome.control?.name;
   }
   get holdsControl(): boolean {
-    return this.#lease$.value !== null && this.#lease$.value.id === this.clientId;
+    return this._lease$.value !== null && this._lease$.value.id === this.clientId;
   }
   get estimate(): OffsetEstimate | undefined {
-    return this.#estimator.estimate();
+    return this._estimator.estimate();
   }
 
   connect(): Promise<void> {
-    if (this.#closed)
+    if (this._closed)
       return Promise.reject(
         new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', { operation: 'connect' }),
       );
-    if (this.#state.value.status === 'connected') return Promise.resolve();
+    if (this._state.value.status === 'connected') return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => {
-      this.#ready = { resolve, reject };
+      this._ready = { resolve, reject };
     });
-    this.#setState('connecting');
-    for (const s of Object.values(this.#sockets)) if (!s.connected) s.connect();
-    this.#probeTimer ??= setInterval(() => void this.#probe(), this.#o.probeIntervalMs ?? 2_000);
-    const timeout = this.#o.connectTimeoutMs ?? 10_000;
+    this._setState('connecting');
+    for (const s of Object.values(this._sockets)) if (!s.connected) s.connect();
+    this._probeTimer ??= setInterval(() => void this._probe(), this._o.probeIntervalMs ?? 2_000);
+    const timeout = this._o.connectTimeoutMs ?? 10_000;
     return Promise.race([
       done,
       new Promise<never>((_, reject) => {
@@ -216,7 +218,7 @@ class SocketGatewayClient implements GatewayClient {
             reject(
               new TelekitError('E_TIMEOUT', 'could not reach the gateway', {
                 operation: 'connect',
-                context: { url: this.#o.url, ms: timeout },
+                context: { url: this._o.url, ms: timeout },
               }),
             ),
           timeout,
@@ -227,17 +229,17 @@ class SocketGatewayClient implements GatewayClient {
   }
 
   publish<T>(topic: Topic<T>, message: T, opts?: PublishOptions): void {
-    if (this.#closed) {
+    if (this._closed) {
       throw new TelekitError('E_TRANSPORT_CLOSED', 'transport is closed', {
         operation: 'publish',
         context: { topic: topic.name },
       });
     }
-    const valid = this.#inOrder(topic, parseMessage(topic, message));
-    const socket = this.#sockets[laneOf(topic)];
+    const valid = this._inOrder(topic, parseMessage(topic, message));
+    const socket = this._sockets[laneOf(topic)];
     // A command is for now: while the link is down it is dropped, never queued.
     if (!socket.connected) {
-      this.#faults$.next({
+      this._faults$.next({
         code: 'E_NOT_CONNECTED',
         message: 'not connected: message dropped',
         topic: topic.name,
@@ -249,68 +251,68 @@ class SocketGatewayClient implements GatewayClient {
       socket.emit('pub', topic.name, valid);
       return;
     }
-    this.#commandsSent++;
+    this._commandsSent++;
     const input = opts?.inputAt;
     const header = (valid as { header: { seq: number } }).header;
     const stamped = input !== undefined && Number.isFinite(input);
     // The input's moment rides in the header for the gateway's latency budget (the header's
     // schema does not know it: the gateway reads it, then validation drops it).
     socket.emit('pub', topic.name, stamped ? { ...(valid as object), header: { ...header, input } } : valid);
-    this.#sent$.next({
+    this._sent$.next({
       topic: topic.name,
       seq: header.seq,
       ...(stamped ? { inputAt: input } : {}),
-      sentAt: this.#clock.now(),
+      sentAt: this._clock.now(),
     });
   }
 
   subscribe<T>(topic: Topic<T>, opts: SubscribeOptions = {}): Feed<T> {
-    if (opts.depth !== undefined) this.#depths.set(topic.name, opts.depth);
-    if (!this.#registry.has(topic.name)) this.#registry.set(topic.name, topic as Topic);
-    return this.#local.subscribe(topic, opts);
+    if (opts.depth !== undefined) this._depths.set(topic.name, opts.depth);
+    if (!this._registry.has(topic.name)) this._registry.set(topic.name, topic as Topic);
+    return this._local.subscribe(topic, opts);
   }
 
   requestControl(opts: { takeover?: boolean } = {}): Promise<LeaseAnswer> {
-    this.#wantsControl = true;
-    this.#takeover = opts.takeover ?? false;
-    if (!this.#sockets.control.connected) {
+    this._wantsControl = true;
+    this._takeover = opts.takeover ?? false;
+    if (!this._sockets.control.connected) {
       return Promise.reject(
         new TelekitError('E_NOT_CONNECTED', 'not connected', { operation: 'requestControl' }),
       );
     }
-    const action = this.#takeover ? 'takeover' : 'acquire';
-    return this.#answers.ask<LeaseAnswer>(this.#sockets.control, 'lease', { action }).then((answer) => {
-      if (answer.granted) this.#lease$.next(answer.holder);
-      else this.#wantsControl = false; // someone else has it now: don't fight for it after reconnects
+    const action = this._takeover ? 'takeover' : 'acquire';
+    return this._answers.ask<LeaseAnswer>(this._sockets.control, 'lease', { action }).then((answer) => {
+      if (answer.granted) this._lease$.next(answer.holder);
+      else this._wantsControl = false; // someone else has it now: don't fight for it after reconnects
       return answer;
     });
   }
 
   releaseControl(): Promise<void> {
-    this.#wantsControl = false;
-    if (!this.#sockets.control.connected) return Promise.resolve();
-    return this.#answers.ask(this.#sockets.control, 'lease', { action: 'release' }).then(
+    this._wantsControl = false;
+    if (!this._sockets.control.connected) return Promise.resolve();
+    return this._answers.ask(this._sockets.control, 'lease', { action: 'release' }).then(
       () => undefined,
       () => undefined,
     );
   }
 
   topic(name: string): Topic | undefined {
-    return this.#registry.get(name);
+    return this._registry.get(name);
   }
 
   request<B, A>(topic: Topic<B, string, A>, body: B): Promise<A>;
   request<A = unknown>(topic: string, body: unknown): Promise<A>;
   async request(of: string | Topic, body: unknown): Promise<unknown> {
     const topic = typeof of === 'string' ? of : of.name;
-    if (!this.#sockets.telemetry.connected) {
+    if (!this._sockets.telemetry.connected) {
       throw new TelekitError('E_NOT_CONNECTED', 'not connected', {
         operation: 'request',
         context: { topic },
       });
     }
-    const a = await this.#answers.ask<{ ok: true; answer: unknown } | { ok: false; error: WireError }>(
-      this.#sockets.telemetry,
+    const a = await this._answers.ask<{ ok: true; answer: unknown } | { ok: false; error: WireError }>(
+      this._sockets.telemetry,
       'req',
       topic,
       10_000,
@@ -322,35 +324,35 @@ class SocketGatewayClient implements GatewayClient {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#probeTimer) clearInterval(this.#probeTimer);
-    this.#answers.failAll(new TelekitError('E_TRANSPORT_CLOSED', 'transport closed', { operation: 'close' }));
-    for (const s of Object.values(this.#sockets)) {
+    if (this._closed) return;
+    this._closed = true;
+    if (this._probeTimer) clearInterval(this._probeTimer);
+    this._answers.failAll(new TelekitError('E_TRANSPORT_CLOSED', 'transport closed', { operation: 'close' }));
+    for (const s of Object.values(this._sockets)) {
       s.removeAllListeners();
       s.disconnect();
     }
-    await this.#local.close();
-    this.#ready?.reject(
+    await this._local.close();
+    this._ready?.reject(
       new TelekitError('E_TRANSPORT_CLOSED', 'transport closed while connecting', { operation: 'connect' }),
     );
-    this.#ready = undefined;
-    this.#state.next({ status: 'closed', since: this.#clock.now(), reason: 'closed by owner' });
-    this.#state.complete();
-    for (const s of [this.#lease$, this.#estop$, this.#health$, this.#faults$, this.#sent$]) s.complete();
+    this._ready = undefined;
+    this._state.next({ status: 'closed', since: this._clock.now(), reason: 'closed by owner' });
+    this._state.complete();
+    for (const s of [this._lease$, this._estop$, this._health$, this._faults$, this._sent$]) s.complete();
   }
 
-  #setState(status: ConnectionState['status'], reason?: string): void {
-    if (this.#state.value.status === status || this.#state.value.status === 'closed') return;
-    this.#state.next({ status, since: this.#clock.now(), ...(reason === undefined ? {} : { reason }) });
+  private _setState(status: ConnectionState['status'], reason?: string): void {
+    if (this._state.value.status === status || this._state.value.status === 'closed') return;
+    this._state.next({ status, since: this._clock.now(), ...(reason === undefined ? {} : { reason }) });
   }
 
-  #newControlWelcome(): void {
-    this.#controlWelcome = new Promise<void>((r) => (this.#controlWelcomed = r));
+  private _newControlWelcome(): void {
+    this._controlWelcome = new Promise<void>((r) => (this._controlWelcomed = r));
   }
 
-  #manager(): Manager {
-    const o = this.#o;
+  private _manager(): Manager {
+    const o = this._o;
     return new Manager(o.url, {
       autoConnect: false,
       transports: o.polling ? ['polling', 'websocket'] : ['websocket'],
@@ -361,21 +363,21 @@ class SocketGatewayClient implements GatewayClient {
     });
   }
 
-  #socket(manager: Manager, namespace: string): Socket {
+  private _socket(manager: Manager, namespace: string): Socket {
     return manager.socket(namespace, {
       auth: (cb) => {
-        const t = this.#o.token;
+        const t = this._o.token;
         // The telemetry lane joins the session the control lane was welcomed into.
-        const after = namespace === NAMESPACES.telemetry ? this.#controlWelcome : Promise.resolve();
+        const after = namespace === NAMESPACES.telemetry ? this._controlWelcome : Promise.resolve();
         void after
           .then(() => (typeof t === 'function' ? t() : t))
           .then(
             (token) =>
               cb({
                 ...(token === undefined ? {} : { token }),
-                ...(this.#resume ? { resume: this.#resume } : {}),
+                ...(this._resume ? { resume: this._resume } : {}),
               }),
-            () => cb(this.#resume ? { resume: this.#resume } : {}),
+            () => cb(this._resume ? { resume: this._resume } : {}),
           );
       },
     });
@@ -386,127 +388,127 @@ class SocketGatewayClient implements GatewayClient {
    * is after the last one sent on its topic; when several publishers in one client (a pad, a
    * gamepad, a script) number their commands independently, the later one is moved just after it.
    */
-  #inOrder<T>(topic: Topic, msg: T): T {
+  private _inOrder<T>(topic: Topic, msg: T): T {
     if (topic.lane !== 'control') return msg;
     const m = msg as { header: { seq: number } };
-    const last = this.#seqs.get(topic.name);
+    const last = this._seqs.get(topic.name);
     const seq = last === undefined || m.header.seq > last ? m.header.seq : last + 1;
-    this.#seqs.set(topic.name, seq);
+    this._seqs.set(topic.name, seq);
     return seq === m.header.seq ? msg : ({ ...m, header: { ...m.header, seq } } as T);
   }
 
   /** Asks the gateway to start or stop sending a topic (sent again on reconnect). */
-  #follow(topic: Topic, verb: 'sub' | 'unsub'): void {
-    const socket = this.#sockets[laneOf(topic)];
+  private _follow(topic: Topic, verb: 'sub' | 'unsub'): void {
+    const socket = this._sockets[laneOf(topic)];
     if (!socket.connected) return; // sent on (re)connect
-    const depth = this.#depths.get(topic.name);
+    const depth = this._depths.get(topic.name);
     const args = verb === 'sub' && depth !== undefined ? { topic: topic.name, depth } : { topic: topic.name };
     socket.emit(verb, args, (ack: Ack) => {
-      if (!ack.ok) this.#faults$.next(ack.error);
-      else if (verb === 'sub' && socket.connected) this.#bus.setLive(topic, true);
+      if (!ack.ok) this._faults$.next(ack.error);
+      else if (verb === 'sub' && socket.connected) this._bus.setLive(topic, true);
     });
   }
 
   /** One clock probe on the control lane (an NTP-style exchange). */
-  #probe(): Promise<void> {
-    const socket = this.#sockets.control;
+  private _probe(): Promise<void> {
+    const socket = this._sockets.control;
     if (!socket.connected) return Promise.resolve();
-    const t0 = this.#clock.now();
-    const last = this.#lastProbe;
-    this.#lastProbe = undefined;
-    return this.#answers.ask<TimeAnswer>(socket, 'time', { t0, ...(last ? { last } : {}) }).then(
+    const t0 = this._clock.now();
+    const last = this._lastProbe;
+    this._lastProbe = undefined;
+    return this._answers.ask<TimeAnswer>(socket, 'time', { t0, ...(last ? { last } : {}) }).then(
       (a) => {
         if (!a || typeof a.t1 !== 'number') return;
-        const t3 = this.#clock.now();
-        this.#lastProbe = { t0, t3 };
-        this.#estimator.add({ t0, t1: a.t1, t2: a.t2, t3 });
+        const t3 = this._clock.now();
+        this._lastProbe = { t0, t3 };
+        this._estimator.add({ t0, t1: a.t1, t2: a.t2, t3 });
       },
       () => undefined,
     );
   }
 
-  #bothReady(): boolean {
-    const s = this.#sockets;
+  private _bothReady(): boolean {
+    const s = this._sockets;
     return Boolean(
-      s.control.connected && s.telemetry.connected && this.#welcome.control && this.#welcome.telemetry,
+      s.control.connected && s.telemetry.connected && this._welcome.control && this._welcome.telemetry,
     );
   }
 
-  async #onReady(): Promise<void> {
-    if (!this.#bothReady()) return;
+  private async _onReady(): Promise<void> {
+    if (!this._bothReady()) return;
     // A fresh estimate before the first command, so deadlines are judged on the right clock.
-    this.#estimator.reset();
-    for (let i = 0; i < 4; i++) await this.#probe();
-    if (!this.#bothReady()) return;
-    this.#setState('connected');
-    if (this.#wantsControl) void this.requestControl({ takeover: this.#takeover }).catch(() => undefined);
-    this.#ready?.resolve();
-    this.#ready = undefined;
+    this._estimator.reset();
+    for (let i = 0; i < 4; i++) await this._probe();
+    if (!this._bothReady()) return;
+    this._setState('connected');
+    if (this._wantsControl) void this.requestControl({ takeover: this._takeover }).catch(() => undefined);
+    this._ready?.resolve();
+    this._ready = undefined;
   }
 
-  #listen(lane: Lane): void {
-    const socket = this.#sockets[lane];
-    socket.on('welcome', (w: Welcome) => this.#onWelcome(lane, w));
-    socket.on('b', (batch: unknown) => readBatch(batch, this.#registry, this.#reader));
-    socket.on('fault', (e: WireError) => this.#faults$.next(e));
-    socket.on('connect_error', (err: ConnectError) => this.#onConnectError(socket, err));
+  private _listen(lane: Lane): void {
+    const socket = this._sockets[lane];
+    socket.on('welcome', (w: Welcome) => this._onWelcome(lane, w));
+    socket.on('b', (batch: unknown) => readBatch(batch, this._registry, this._reader));
+    socket.on('fault', (e: WireError) => this._faults$.next(e));
+    socket.on('connect_error', (err: ConnectError) => this._onConnectError(socket, err));
     socket.on('disconnect', (reason) => {
-      delete this.#welcome[lane];
-      for (const topic of this.#bus.topics) if (laneOf(topic) === lane) this.#bus.setLive(topic, false);
-      if (lane === 'control') this.#newControlWelcome();
-      if (this.#closed) return;
-      this.#setState(socket.active ? 'reconnecting' : 'disconnected', reason);
+      delete this._welcome[lane];
+      for (const topic of this._bus.topics) if (laneOf(topic) === lane) this._bus.setLive(topic, false);
+      if (lane === 'control') this._newControlWelcome();
+      if (this._closed) return;
+      this._setState(socket.active ? 'reconnecting' : 'disconnected', reason);
     });
   }
 
-  #onWelcome(lane: Lane, w: Welcome): void {
+  private _onWelcome(lane: Lane, w: Welcome): void {
     if (w?.protocol !== GATEWAY_PROTOCOL) {
-      this.#faults$.next({
+      this._faults$.next({
         code: 'E_PROTOCOL',
         message: `gateway speaks ${String(w?.protocol)}, this client ${GATEWAY_PROTOCOL}`,
       });
     }
-    this.#welcome[lane] = w;
+    this._welcome[lane] = w;
     if (lane === 'control') {
-      const changed = this.#resume !== undefined && this.#resume !== w.resume;
-      this.#resume = w.resume;
-      this.#lastProbe = undefined;
-      this.#lease$.next(w.lease);
-      this.#estop$.next(w.estop);
-      this.#controlWelcomed?.();
+      const changed = this._resume !== undefined && this._resume !== w.resume;
+      this._resume = w.resume;
+      this._lastProbe = undefined;
+      this._lease$.next(w.lease);
+      this._estop$.next(w.estop);
+      this._controlWelcomed?.();
       // A new session (the old one ended while both lanes were down): the telemetry lane joins it.
-      const telemetry = this.#sockets.telemetry;
-      if (changed && telemetry.connected && this.#welcome.telemetry?.clientId !== w.clientId) {
+      const telemetry = this._sockets.telemetry;
+      if (changed && telemetry.connected && this._welcome.telemetry?.clientId !== w.clientId) {
         telemetry.disconnect().connect();
       }
     }
     // Restore what this lane had.
-    for (const topic of this.#bus.topics) if (laneOf(topic) === lane) this.#follow(topic, 'sub');
-    void this.#onReady();
+    for (const topic of this._bus.topics) if (laneOf(topic) === lane) this._follow(topic, 'sub');
+    void this._onReady();
   }
 
-  #onConnectError(socket: Socket, err: ConnectError): void {
+  private _onConnectError(socket: Socket, err: ConnectError): void {
     if (err.data?.code === 'E_AUTH') {
       // The gateway's message already carries the reason as [reason:…].
       const e = new TelekitError('E_AUTH', `gateway refused the connection: ${err.message}`, {
         operation: 'connect',
         cause: err.data,
       });
-      this.#setState('disconnected', err.message);
-      this.#ready?.reject(e);
-      this.#ready = undefined;
+      this._setState('disconnected', err.message);
+      this._ready?.reject(e);
+      this._ready = undefined;
       // A refused token will not get better by retrying with it.
-      for (const s of Object.values(this.#sockets)) s.disconnect();
+      for (const s of Object.values(this._sockets)) s.disconnect();
       return;
     }
     // Refused for now, not for good (the session's lane was still live, or a penalty): socket.io
     // does not retry a refused handshake by itself, so try again after the reconnect delay.
     if (err.data?.code === 'E_SESSION_IN_USE' || err.data?.code === 'E_ABUSE') {
-      const delay = err.data.code === 'E_ABUSE' ? 5_000 : (this.#o.reconnectDelayMs ?? 250);
+      const delay = err.data.code === 'E_ABUSE' ? 5_000 : (this._o.reconnectDelayMs ?? 250);
       setTimeout(() => {
-        if (!this.#closed && !socket.connected) socket.connect();
+        if (!this._closed && !socket.connected) socket.connect();
       }, delay);
     }
-    if (this.#state.value.status === 'connected') this.#setState('reconnecting', err.message);
+    if (this._state.value.status === 'connected') this._setState('reconnecting', err.message);
   }
 }

@@ -6,24 +6,24 @@ import type { Socket } from 'socket.io-client';
  * at once when the client closes (their timers with them).
  */
 export class PendingAnswers {
-  readonly #pending = new Set<{ timer: ReturnType<typeof setTimeout>; fail: (e: Error) => void }>();
+  private readonly _pending = new Set<{ timer: ReturnType<typeof setTimeout>; fail: (e: Error) => void }>();
 
   /** Emits `event` with an acknowledgement, failing with `E_TIMEOUT` after `ms`. */
   ask<T>(socket: Socket, event: string, payload: unknown, ms = 5_000, ...more: unknown[]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry = {
         timer: setTimeout(() => {
-          this.#pending.delete(entry);
+          this._pending.delete(entry);
           reject(
             new TelekitError('E_TIMEOUT', `no answer to ${event}`, { operation: event, context: { ms } }),
           );
         }, ms),
         fail: reject,
       };
-      this.#pending.add(entry);
+      this._pending.add(entry);
       socket.emit(event, payload, ...more, (answer: T) => {
         clearTimeout(entry.timer);
-        this.#pending.delete(entry);
+        this._pending.delete(entry);
         resolve(answer);
       });
     });
@@ -31,10 +31,10 @@ export class PendingAnswers {
 
   /** Fails every request still waiting. */
   failAll(error: Error): void {
-    for (const p of this.#pending) {
+    for (const p of this._pending) {
       clearTimeout(p.timer);
       p.fail(error);
     }
-    this.#pending.clear();
+    this._pending.clear();
   }
 }
