@@ -16,5 +16,12 @@ export {
   recorder,
 } from './recorder-plugin.js';
 export { createReplay, type Replay, type ReplayOptions, ReplayToken, replay } from './replay.js';
-export { EPISODE_CHANNEL, LINK_CHANNEL, STATS_CHANNEL, topicChannel, videoChannel } from './schemas.js';
+export {
+  EPISODE_CHANNEL,
+  LINK_CHANNEL,
+  SNAPSHOT_CHANNEL,
+  STATS_CHANNEL,
+  topicChannel,
+  videoChannel,
+} from './schemas.js';
 export { type EntryClass, WriteQueue, type WriteQueueStats } from './write-queue.js';

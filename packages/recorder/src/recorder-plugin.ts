@@ -4,6 +4,7 @@ import {
   builtinTopics,
   type Feed,
   type Plugin,
+  SimulatorToken,
   TelekitError,
   type Token,
   type Topic,
@@ -12,7 +13,14 @@ import {
 } from '@telekit/core';
 import { interval, merge, type Observable, type Subscription } from 'rxjs';
 import { type ChannelDef, McapFile } from './mcap-file.js';
-import { EPISODE_CHANNEL, LINK_CHANNEL, STATS_CHANNEL, topicChannel, videoChannel } from './schemas.js';
+import {
+  EPISODE_CHANNEL,
+  LINK_CHANNEL,
+  SNAPSHOT_CHANNEL,
+  STATS_CHANNEL,
+  topicChannel,
+  videoChannel,
+} from './schemas.js';
 import { type EntryClass, WriteQueue, type WriteQueueStats } from './write-queue.js';
 
 /**
@@ -60,6 +68,11 @@ export interface RecorderOptions {
    * is more). Default 256.
    */
   feedDepth?: number;
+  /**
+   * How often to record the simulator's snapshot (when the app runs one that can take them), ms;
+   * one is also taken at each episode's start. Default 10 000; 0: only at episode starts.
+   */
+  snapshotMs?: number;
   /** Record the media plugin's video streams (when it is there). Default true. */
   video?: boolean;
 }
@@ -146,11 +159,41 @@ export function recorder(options: RecorderOptions): Plugin {
     name: '@telekit/recorder',
     kind: 'recorder',
     requires: [TransportToken],
-    optional: [RecorderVideoTapToken],
+    optional: [RecorderVideoTapToken, SimulatorToken],
     provides: [RecorderToken],
     async setup(ctx) {
       const transport = ctx.resolve(TransportToken);
       const tap = options.video === false ? undefined : ctx.tryResolve(RecorderVideoTapToken);
+      const sim = ctx.tryResolve(SimulatorToken);
+      // A snapshot at a time, and none once closing; a failed one is logged, never fatal.
+      let snapping = false;
+      const snapshot = () => {
+        if (!sim?.capabilities.snapshot || snapping || closing) return;
+        snapping = true;
+        sim
+          .snapshot()
+          .then((snap) =>
+            push('control', {
+              kind: 'message',
+              channel: SNAPSHOT_CHANNEL,
+              atMs: now(),
+              json: {
+                scene: snap.scene,
+                engine: snap.engine,
+                time: snap.time,
+                data: Buffer.from(snap.data.buffer, snap.data.byteOffset, snap.data.byteLength).toString(
+                  'base64',
+                ),
+              },
+            }),
+          )
+          .catch((error: unknown) =>
+            ctx.logger.warn('recorder could not snapshot the simulator', { error: String(error) }),
+          )
+          .finally(() => {
+            snapping = false;
+          });
+      };
       const now = () => ctx.clock.now();
       mkdirSync(options.dir, { recursive: true });
       const files: string[] = [];
@@ -316,6 +359,7 @@ export function recorder(options: RecorderOptions): Plugin {
           if (episode) await api.stopEpisode();
           episode = { index: episodes++, task, startedAt: now() };
           push('control', { kind: 'episode', event: 'start', atMs: episode.startedAt, ...episode });
+          snapshot();
           await queue.drained();
         },
         async stopEpisode() {

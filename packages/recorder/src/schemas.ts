@@ -97,3 +97,21 @@ export const STATS_CHANNEL: ChannelDef = {
     required: ['written', 'dropped', 'droppedControl', 'pending', 'highWater'],
   },
 };
+
+/** `/recorder/sim_snapshot`: the simulator's full state (`Simulator.snapshot()`), restorable into the same engine. */
+export const SNAPSHOT_CHANNEL: ChannelDef = {
+  topic: '/recorder/sim_snapshot',
+  schemaName: 'telekit.recorder.SimSnapshot',
+  schema: {
+    type: 'object',
+    description:
+      "A simulator snapshot: its scene, engine and simulated time, and the engine's bytes in base64 (restore with `Simulator.restore`).",
+    properties: {
+      scene: { type: 'string' },
+      engine: { type: 'string' },
+      time: { type: 'number' },
+      data: { type: 'string', contentEncoding: 'base64' },
+    },
+    required: ['scene', 'engine', 'time', 'data'],
+  },
+};

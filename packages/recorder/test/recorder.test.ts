@@ -10,6 +10,7 @@ import {
   type Transport,
   TransportToken,
 } from '@telekit/core';
+import { kinematicSim } from '@telekit/testkit/fakes';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Recorder, RecorderToken, readRecording, recorder } from '../src/index.js';
@@ -119,6 +120,15 @@ describe('recorder', () => {
       { event: 'stop', index: 0, task: 'drive to the red cube' },
     ]);
     expect(recording.metadata.get('episode-0')).toMatchObject({ index: '0', task: 'drive to the red cube' });
+    // The simulator's snapshot at the episode's start restores into a fresh simulator of the same engine.
+    const snap = recording.messages.find((m) => m.topic === '/recorder/sim_snapshot')?.json as
+      | { scene: string; engine: string; time: number; data: string }
+      | undefined;
+    expect(snap).toMatchObject({ scene: 'diff-drive' });
+    const fresh = kinematicSim();
+    await fresh.loadScene({ id: 'diff-drive' });
+    await fresh.restore({ ...snap!, data: new Uint8Array(Buffer.from(snap!.data, 'base64')) });
+    await fresh.close();
     // The schemas: core's published ones for the protocol's topics, and every message fits its own.
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     const checks = new Map([...recording.channels].map(([topic, ch]) => [topic, ajv.compile(ch.schema)]));

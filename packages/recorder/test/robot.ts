@@ -1,4 +1,4 @@
-import { actuationReport, type Plugin, Topics, TransportToken } from '@telekit/core';
+import { actuationReport, type Plugin, SimulatorToken, Topics, TransportToken } from '@telekit/core';
 import { kinematicSim } from '@telekit/testkit/fakes';
 import { interval, takeUntil } from 'rxjs';
 
@@ -12,7 +12,9 @@ export function kinematicRobot(): Plugin {
     name: 'kinematic-robot',
     kind: 'simulator',
     requires: [TransportToken],
+    provides: [SimulatorToken],
     async setup(ctx) {
+      ctx.provide(SimulatorToken, sim);
       const transport = ctx.resolve(TransportToken);
       await sim.loadScene({ id: 'diff-drive' });
       let seq = 0;
