@@ -36,6 +36,37 @@ async function until(page: Page, test: (s: PageSnapshot) => boolean, what: strin
   throw new Error(`timed out waiting for ${what}; page: ${JSON.stringify(last)}`);
 }
 
+/**
+ * Runs in the page: counts the pixels of the diff-drive robot's chassis colour (rgba 0.95 0.55 0.1,
+ * orange: hue 15–45°, saturated, lit) in a PNG, all over and in the middle half of the picture.
+ */
+async function chassisPixels(
+  png: string,
+): Promise<{ all: number; middle: number; width: number; height: number }> {
+  const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+  const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+  const { width, height } = bitmap;
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d')!;
+  context.drawImage(bitmap, 0, 0);
+  const pixels = context.getImageData(0, 0, width, height).data;
+  let all = 0;
+  let middle = 0;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = 4 * (y * width + x);
+      const [r, g, b] = [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!];
+      const max = Math.max(r, g, b);
+      const min = Math.min(r, g, b);
+      if (max < 80 || max - min < 0.45 * max || max !== r) continue;
+      const hue = (60 * (g - b)) / (max - min);
+      if (hue < 15 || hue > 45) continue;
+      all++;
+      if (Math.abs(x - width / 2) < width / 4 && Math.abs(y - height / 2) < height / 4) middle++;
+    }
+  return { all, middle, width, height };
+}
+
 beforeAll(async () => {
   mkdirSync(results, { recursive: true });
   demo = await startBrowserSim({ port: 0, logger: silentLogger });
@@ -96,6 +127,23 @@ describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
       const health = JSON.stringify(await demo.app.health());
       expect(health).toMatch(/worst browser divergence/);
       await page.screenshot({ path: `${results}browser-sim-browser-mode.png` });
+      // The 3D view draws the MuJoCo model itself: the robot's orange chassis is in the picture,
+      // around its middle (the camera follows the base), not three grey boxes.
+      const view = page.locator('telekit-sim-view');
+      await expect
+        .poll(() => view.evaluate((v) => (v as unknown as { model?: unknown }).model !== undefined))
+        .toBe(true);
+      await expect.poll(() => view.locator('[data-field="bodies"]').textContent()).toBe('3 bodies');
+      // On a loaded machine the view may have paused (its commands come first): draw once more.
+      const drawAnyway = view.getByRole('button', { name: 'Draw anyway' });
+      if (await drawAnyway.isVisible()) {
+        await drawAnyway.click();
+        await expect.poll(() => view.locator('[data-field="fps"]').textContent()).not.toBe('paused');
+      }
+      const shot = await view.screenshot({ path: `${results}browser-sim-3d-view.png` });
+      const robot = await page.evaluate(chassisPixels, shot.toString('base64'));
+      expect(robot.middle, JSON.stringify(robot)).toBeGreaterThan(500);
+      expect(robot.middle / robot.all, JSON.stringify(robot)).toBeGreaterThan(0.9);
     } finally {
       await page.close();
     }

@@ -27,6 +27,13 @@ export {
 } from './latency-waterfall.js';
 export { TelekitLinkHealth } from './link-health.js';
 export {
+  buildMujocoScene,
+  type MujocoBodyPose,
+  type MujocoModelLike,
+  type MujocoScene,
+  type MujocoSceneOptions,
+} from './mujoco-scene.js';
+export {
   RENDER_LEVELS,
   RenderGovernor,
   type RenderGovernorOptions,

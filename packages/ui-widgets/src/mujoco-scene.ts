@@ -72,6 +72,11 @@ export interface MujocoSceneOptions {
   groups?: readonly number[];
   /** Half size of an infinite plane (size 0), m. Default 50. */
   infinitePlane?: number;
+  /**
+   * Shading: `standard` (physically based, MuJoCo's look with a GPU) or `lambert` (diffuse only,
+   * about half the cost per pixel: for software renderers). Default `standard`.
+   */
+  shading?: 'standard' | 'lambert';
   /** Colour of the floor's grid lines. Default 0x556070. */
   gridColor?: THREE.ColorRepresentation;
 }
@@ -311,7 +316,8 @@ function restPoses(model: MujocoModelLike): THREE.Matrix4[] {
  *    `mesh_vert`/`mesh_face`; height fields and SDF are listed in `skipped`), its colour (the geom's
  *    `rgba`, else its material's), its material's colour texture (a checker floor) and transparency;
  * 3. a grid on every plane (1 m, or the plane's third size), so distances read on the floor;
- * 4. the model's lights (spot, directional, point) in their bodies.
+ * 4. the model's lights (spot, directional, point) in their bodies, without falloff (MuJoCo's
+ *    default attenuation).
  *
  * Everything is copied: the model may be freed afterwards.
  *
@@ -354,14 +360,16 @@ export function buildMujocoScene(source: MujocoModelLike, options: MujocoSceneOp
     }
     const mat = model.geom_matid[g]!;
     const map = mat >= 0 ? texture(model, mat, g, type) : undefined;
-    const material = new THREE.MeshStandardMaterial({
+    const look = {
       color: new THREE.Color().setRGB(color[0], color[1], color[2], THREE.SRGBColorSpace),
-      roughness: 0.7,
-      metalness: 0.05,
       transparent: color[3] < 1,
       opacity: color[3],
       ...(map ? { map } : {}),
-    });
+    };
+    const material =
+      options.shading === 'lambert'
+        ? new THREE.MeshLambertMaterial(look)
+        : new THREE.MeshStandardMaterial({ ...look, roughness: 0.7, metalness: 0.05 });
     disposables.push(shape, material, ...(map ? [map] : []));
     const mesh = new THREE.Mesh(shape, material);
     mesh.name = geomName(model, g);
@@ -407,10 +415,10 @@ export function buildMujocoScene(source: MujocoModelLike, options: MujocoSceneOp
     const dir = vec(model.light_dir, l);
     const light =
       type === LIGHT_DIRECTIONAL
-        ? new THREE.DirectionalLight(diffuse, 2)
+        ? new THREE.DirectionalLight(diffuse, 1.5)
         : type === LIGHT_SPOT
-          ? new THREE.SpotLight(diffuse, 20, 0, Math.PI / 4, 0.5, 1)
-          : new THREE.PointLight(diffuse, 20, 0, 1);
+          ? new THREE.SpotLight(diffuse, 3, 0, Math.PI / 4, 0.5, 0)
+          : new THREE.PointLight(diffuse, 3, 0, 0);
     light.name = `light_${l}`;
     light.position.copy(pos);
     const body = byId[model.light_bodyid?.[l] ?? 0]!;

@@ -3,8 +3,11 @@ import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import * as THREE from 'three';
 import { defineElement, TelekitWidget } from './base.js';
+import { buildMujocoScene, type MujocoModelLike, type MujocoScene } from './mujoco-scene.js';
 import { type RENDER_LEVELS, RenderGovernor, type RenderState } from './render-governor.js';
 import { theme } from './theme.js';
+
+export type { MujocoModelLike } from './mujoco-scene.js';
 
 /** Where a body is, for a renderer fed by something else than telemetry (the browser sim). */
 export interface BodyPose {
@@ -45,8 +48,12 @@ function probeRenderer(): { name: string; software: boolean } {
 /**
  * `<telekit-sim-view>`: a three.js view of the scene's bodies, driven by `/telemetry/sim_state`
  * (or, with `source="local"`, by a simulator running in the page: set `bodies` to a function it
- * calls for every frame, or call `setBodies`) — for when there is no video. Bodies are drawn as
- * boxes on a grid; the camera follows `follow` (default: the first body).
+ * calls for every frame, or call `setBodies`) — for when there is no video. Given the MuJoCo
+ * `model` the page simulates (browser mode), it draws the model itself — every geom with its
+ * shape, size and colour, the model's lights and floor (see {@link buildMujocoScene}) — and moves
+ * it from the body poses; without one (server mode, for now) bodies are drawn as boxes on a grid.
+ * The camera follows `follow` (default: the model's first body, the robot's base; else the first
+ * body), at a distance that fits the followed body.
  *
  * It aims at 60 fps with shadows where the machine's GPU allows, and steps down by itself (no
  * shadows, 30 fps at a lower resolution, 15 fps) when it cannot keep up, when drawing takes too much
@@ -78,8 +85,16 @@ export class TelekitSimView extends TelekitWidget {
   declare _state: RenderState | undefined;
   /** With `source="local"`: the bodies to draw, asked for every frame the view draws. */
   bodies: (() => readonly BodyPose[]) | undefined;
+  #model: MujocoModelLike | undefined;
+  #built: MujocoScene | undefined;
+  /** m: how far the camera stays from what it follows (fits the followed body). */
+  #distance = 4.1;
+  #grid: THREE.GridHelper;
+  #ground: THREE.Mesh;
+  #hemisphere = new THREE.HemisphereLight(0xffffff, 0x334455, 2);
   #renderer: THREE.WebGLRenderer | undefined;
   #software = false;
+  #probed: { name: string; software: boolean } | undefined;
   #scene = new THREE.Scene();
   #camera = new THREE.PerspectiveCamera(50, 4 / 3, 0.05, 200);
   #sun = new THREE.DirectionalLight(0xffffff, 1.2);
@@ -136,17 +151,18 @@ export class TelekitSimView extends TelekitWidget {
     this.bodySize = 0.2;
     this.source = 'telemetry';
     this._bodies = 0;
-    this.#scene.add(new THREE.GridHelper(20, 40, 0x556070, 0x2a3038));
-    this.#scene.add(new THREE.HemisphereLight(0xffffff, 0x334455, 2));
+    this.#grid = new THREE.GridHelper(20, 40, 0x556070, 0x2a3038);
+    this.#scene.add(this.#grid);
+    this.#scene.add(this.#hemisphere);
     // MuJoCo's z is up; three's is y.
     this.#scene.rotation.x = -Math.PI / 2;
-    this.#scene.children[0]!.rotation.x = Math.PI / 2;
-    const ground = new THREE.Mesh(
+    this.#grid.rotation.x = Math.PI / 2;
+    this.#ground = new THREE.Mesh(
       new THREE.PlaneGeometry(20, 20),
       new THREE.ShadowMaterial({ opacity: 0.35 }),
     );
-    ground.receiveShadow = true;
-    this.#scene.add(ground);
+    this.#ground.receiveShadow = true;
+    this.#scene.add(this.#ground);
     this.#sun.position.set(3, -2, 6);
     this.#sun.castShadow = true;
     this.#sun.shadow.mapSize.set(1024, 1024);
@@ -164,6 +180,47 @@ export class TelekitSimView extends TelekitWidget {
       note: s?.note ?? '',
       software: this.#software,
     };
+  }
+
+  /**
+   * The MuJoCo model to draw (MuJoCo WebAssembly's `MjModel`, e.g. `sim.simulator.model` in
+   * browser mode): its geoms replace the boxes, moved by the same body poses. Read once when set
+   * (the model may be freed afterwards); setting another rebuilds, `undefined` goes back to boxes.
+   */
+  get model(): MujocoModelLike | undefined {
+    return this.#model;
+  }
+  set model(model: MujocoModelLike | undefined) {
+    if (model === this.#model) return;
+    this.#model = model;
+    if (this.#built) {
+      this.#scene.remove(this.#built.root);
+      this.#built.dispose();
+      this.#built = undefined;
+    }
+    for (const mesh of this.#meshes.values()) mesh.visible = !model;
+    this.#grid.visible = !model;
+    this.#ground.visible = !model;
+    // The model brings its own lights: the sky only fills in (as MuJoCo's headlight does).
+    this.#hemisphere.intensity = model ? 1.2 : 2;
+    // The sun and the materials are set up again at the next frame (see #draw).
+    this.#shadows = undefined;
+    if (model) {
+      // Software WebGL: diffuse shading, about half the cost of every pixel.
+      this.#built = buildMujocoScene(model, { shading: this.#probe().software ? 'lambert' : 'standard' });
+      this.#scene.add(this.#built.root);
+      this._bodies = this.#built.bodies.size - 1;
+      const target = this.#target();
+      if (target) {
+        const size = new THREE.Box3().setFromObject(target).getSize(new THREE.Vector3()).length();
+        this.#distance = Math.min(8, Math.max(0.8, 4 * size));
+      }
+    } else {
+      this._bodies = this.#meshes.size;
+      this.#distance = 4.1;
+    }
+    this.#dirty = true;
+    this.#schedule();
   }
 
   /** The page's input ran `ms` late just now (a long task, a command sent late): drawing yields. */
@@ -197,8 +254,7 @@ export class TelekitSimView extends TelekitWidget {
 
   protected override firstUpdated(): void {
     const canvas = this.renderRoot.querySelector('canvas')!;
-    const probe = probeRenderer();
-    this.#software = probe.software;
+    const probe = this.#probe();
     try {
       // Antialiasing only where a GPU does it: in software it costs every pixel several times.
       this.#renderer = new THREE.WebGLRenderer({ canvas, antialias: !probe.software });
@@ -243,6 +299,13 @@ export class TelekitSimView extends TelekitWidget {
     this.#wake = undefined;
   }
 
+  /** The renderer probe, once (it makes a throwaway WebGL context). */
+  #probe(): { name: string; software: boolean } {
+    this.#probed ??= probeRenderer();
+    this.#software = this.#probed.software;
+    return this.#probed;
+  }
+
   #resume(): void {
     this.#governor?.resume();
     clearTimeout(this.#wake);
@@ -252,6 +315,10 @@ export class TelekitSimView extends TelekitWidget {
   }
 
   #place(bodies: readonly BodyPose[]): void {
+    if (this.#built) {
+      this.#built.setBodies(bodies);
+      return;
+    }
     const palette = [0x3d8bfd, 0xf5a524, 0x30a46c, 0xe5484d, 0xa78bfa];
     for (const b of bodies) {
       let mesh = this.#meshes.get(b.name);
@@ -329,6 +396,8 @@ export class TelekitSimView extends TelekitWidget {
       this.#shadows = level.shadows;
       r.shadowMap.enabled = level.shadows;
       this.#sun.castShadow = level.shadows;
+      // A model brings its own lights: the view's sun is there for shadows only.
+      this.#sun.visible = level.shadows || !this.#built;
       // Materials compile differently with and without shadow maps.
       this.#scene.traverse((o) => {
         const m = (o as THREE.Mesh).material as THREE.Material | undefined;
@@ -337,10 +406,12 @@ export class TelekitSimView extends TelekitWidget {
     }
     this.#camera.aspect = w / h;
     this.#camera.updateProjectionMatrix();
-    const target = (this.follow && this.#meshes.get(this.follow)) || this.#meshes.values().next().value;
+    const target = this.#target();
     const at = new THREE.Vector3();
     target?.getWorldPosition(at);
-    this.#camera.position.set(at.x - 2.5, at.y + 2, at.z + 2.5);
+    // Behind-left and above, at a distance that fits the followed body (three's frame, y up).
+    const d = this.#distance / Math.hypot(2.5, 2, 2.5);
+    this.#camera.position.set(at.x - 2.5 * d, at.y + 2 * d, at.z + 2.5 * d);
     this.#camera.lookAt(at);
     if (level.shadows && target) {
       // The sun's shadow camera covers a few metres: it follows the robot (scene frame, z up).
@@ -349,6 +420,16 @@ export class TelekitSimView extends TelekitWidget {
       this.#sun.target.position.copy(p);
     }
     r.render(this.#scene, this.#camera);
+  }
+
+  /** What the camera follows: `follow`, else the model's first body (the robot's base), else the first box. */
+  #target(): THREE.Object3D | undefined {
+    const built = this.#built;
+    if (built) {
+      const named = this.follow ? built.bodies.get(this.follow) : undefined;
+      return named ?? [...built.bodies.values()][1];
+    }
+    return (this.follow && this.#meshes.get(this.follow)) || this.#meshes.values().next().value;
   }
 
   override render() {

@@ -66,6 +66,9 @@ sim.mode$.subscribe(({ mode: m, reason }) => {
 // Drawn at 30 fps: enough for a 3D view, and half the rendering of every frame.
 let drawn = 0;
 const draw = (now: number) => {
+  // The model the page simulates, drawn as itself (geoms, materials, lights) rather than as boxes.
+  const model = sim.simulator?.model;
+  if (model && view.model !== model) view.model = model;
   const bodies = now - drawn >= 33 ? sim.bodies() : [];
   if (bodies.length) {
     drawn = now;
