@@ -62,6 +62,14 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     await expect
       .poll(() => operator.locator('telekit-sim-view [data-field="fps"]').textContent(), { timeout: 20_000 })
       .toMatch(/\d+ fps · \w|paused/);
+    // …drawn from the MuJoCo model the page simulates (its geoms), not as boxes.
+    await expect
+      .poll(() =>
+        operator
+          .locator('telekit-sim-view')
+          .evaluate((v) => (v as unknown as { model?: unknown }).model !== undefined),
+      )
+      .toBe(true);
     await operator.screenshot({ path: `${results}teleop-sim-browser-mode.png` });
 
     await operator.getByRole('button', { name: 'Open video' }).click();

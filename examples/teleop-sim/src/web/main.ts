@@ -104,7 +104,13 @@ sim.divergence$.subscribe((d) => {
   const now = performance.now();
   divergences = [...divergences.filter((x) => x.at > now - 10_000), { at: now, max: d.max }];
 });
-if (view) view.bodies = () => sim.bodies();
+if (view)
+  view.bodies = () => {
+    // In browser mode the view draws the model this page simulates (its geoms, not boxes).
+    const model = sim.simulator?.model;
+    if (model && view.model !== model) view.model = model;
+    return sim.bodies();
+  };
 
 // ------------------------------------------------------------------------------------ video on demand
 // In browser mode the page draws its own simulation: the operator asks for the server's video only
