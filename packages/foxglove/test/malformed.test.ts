@@ -176,11 +176,11 @@ describe('malformed frames', () => {
     // Still served afterwards: a valid subscription on the same connection gets data. The flood's
     // well-formed requests (subscriptions to unknown channels) spent its request rate, so the first
     // tries may be refused as rate-limited; a client tries again, as this one does each second.
-    let after = await watchPose(abuser);
+    let posesSeen = await watchPose(abuser);
     await vi.waitFor(
       async () => {
-        if (after() === 0) after = await watchPose(abuser);
-        expect(after()).toBeGreaterThan(3);
+        if (posesSeen() === 0) posesSeen = await watchPose(abuser);
+        expect(posesSeen()).toBeGreaterThan(3);
       },
       { timeout: 60_000, interval: 1_000 },
     );
