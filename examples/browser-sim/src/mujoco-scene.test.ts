@@ -88,3 +88,70 @@ describe('buildMujocoScene (diff-drive, MuJoCo WASM)', () => {
     built.dispose();
   });
 });
+
+describe('buildMujocoScene (every geom type, MuJoCo WASM)', () => {
+  // A tetrahedron mesh, a capsule, an ellipsoid, a material's colour, a hidden collision group and
+  // a directional light in a body.
+  const shapes = wasmSimulator();
+  const mjcf = `<mujoco>
+    <asset>
+      <mesh name="tet" vertex="0 0 0  0.2 0 0  0 0.2 0  0 0 0.2"/>
+      <material name="blue" rgba="0.1 0.2 0.9 1"/>
+    </asset>
+    <worldbody>
+      <geom name="ground" type="plane" size="0 0 0.5"/>
+      <body name="thing" pos="1 2 0.5">
+        <freejoint/>
+        <light name="lamp" directional="true" pos="0 0 1" dir="0 0 -1"/>
+        <geom name="tet" type="mesh" mesh="tet" material="blue"/>
+        <geom name="pill" type="capsule" size="0.05 0.1" pos="0.3 0 0"/>
+        <geom name="egg" type="ellipsoid" size="0.1 0.2 0.3" pos="-0.3 0 0" rgba="1 0 0 0.5"/>
+        <geom name="hull" type="box" size="0.1 0.1 0.1" group="3"/>
+      </body>
+    </worldbody>
+  </mujoco>`;
+  afterAll(() => shapes.close());
+
+  it('builds meshes from mesh_vert/mesh_face, capsules along z, ellipsoids, materials, groups and lights', async () => {
+    await shapes.loadScene({ id: 'shapes', mjcf });
+    const built = buildMujocoScene(shapes.model!);
+    const byName = (name: string) => built.geoms.find((g) => g?.name === name)!;
+    expect(built.geoms.map((g) => g?.userData.type)).toEqual([
+      'plane',
+      'mesh',
+      'capsule',
+      'ellipsoid',
+      'box',
+    ]);
+    // The mesh: MuJoCo's own vertices and faces (4 triangles of the tetrahedron).
+    const tet = byName('tet').geometry as unknown as {
+      getAttribute(n: string): { count: number };
+      getIndex(): { count: number };
+    };
+    expect(tet.getAttribute('position').count).toBe(4);
+    expect(tet.getIndex().count).toBe(12);
+    expect((byName('tet').material as unknown as Standard).color.getHex('srgb')).toBe(0x1a33e6);
+    // A capsule of radius 0.05 and half length 0.1 spans 0.3 m along z.
+    const box = (name: string) => {
+      const g = byName(name).geometry as unknown as {
+        computeBoundingBox(): void;
+        boundingBox: { min: { x: number; y: number; z: number }; max: { x: number; y: number; z: number } };
+      };
+      g.computeBoundingBox();
+      const { min, max } = g.boundingBox;
+      return [max.x - min.x, max.y - min.y, max.z - min.z].map((v) => Number(v.toFixed(3)));
+    };
+    expect(box('pill')).toEqual([0.1, 0.1, 0.3]);
+    expect(box('egg')).toEqual([0.2, 0.4, 0.6]);
+    const egg = byName('egg').material as unknown as { transparent: boolean; opacity: number };
+    expect(egg).toMatchObject({ transparent: true, opacity: 0.5 });
+    // Group 3 (collision shapes in many models) is hidden, as in MuJoCo's viewer.
+    expect(byName('hull').visible).toBe(false);
+    // An infinite plane is drawn 100 m wide with a grid every 0.5 m.
+    expect(params(byName('ground'))).toMatchObject({ width: 100, height: 100 });
+    const light = built.bodies.get('thing')!.children.find((c) => c.name === 'light_0');
+    expect(light?.type).toBe('DirectionalLight');
+    expect(built.bodies.get('thing')!.position.toArray()).toEqual([1, 2, 0.5]);
+    built.dispose();
+  });
+});
