@@ -11,6 +11,7 @@ export {
 export {
   type ExampleManifest,
   loadTemplate,
+  type Rewrite,
   TEMPLATE_NAMES,
   TEMPLATES,
   type Template,
