@@ -76,6 +76,7 @@ export class TelekitSimView extends TelekitWidget {
     _error: { state: true },
     _bodies: { state: true },
     _state: { state: true },
+    _undrawn: { state: true },
   };
   declare follow: string;
   declare bodySize: number;
@@ -83,6 +84,8 @@ export class TelekitSimView extends TelekitWidget {
   declare _error: string | undefined;
   declare _bodies: number;
   declare _state: RenderState | undefined;
+  /** Geom types of the model that are not drawn (height fields, SDF), for the overlay. */
+  declare _undrawn: string;
   /** With `source="local"`: the bodies to draw, asked for every frame the view draws. */
   bodies: (() => readonly BodyPose[]) | undefined;
   #model: MujocoModelLike | undefined;
@@ -151,6 +154,7 @@ export class TelekitSimView extends TelekitWidget {
     this.bodySize = 0.2;
     this.source = 'telemetry';
     this._bodies = 0;
+    this._undrawn = '';
     this.#grid = new THREE.GridHelper(20, 40, 0x556070, 0x2a3038);
     this.#scene.add(this.#grid);
     this.#scene.add(this.#hemisphere);
@@ -210,6 +214,7 @@ export class TelekitSimView extends TelekitWidget {
       this.#built = buildMujocoScene(model, { shading: this.#probe().software ? 'lambert' : 'standard' });
       this.#scene.add(this.#built.root);
       this._bodies = this.#built.bodies.size - 1;
+      this._undrawn = this.#built.skipped.join(', ');
       const target = this.#target();
       if (target) {
         const size = new THREE.Box3().setFromObject(target).getSize(new THREE.Vector3()).length();
@@ -217,6 +222,7 @@ export class TelekitSimView extends TelekitWidget {
       }
     } else {
       this._bodies = this.#meshes.size;
+      this._undrawn = '';
       this.#distance = 4.1;
     }
     this.#dirty = true;
@@ -447,6 +453,7 @@ export class TelekitSimView extends TelekitWidget {
       }
       <p class="message overlay">
         <span data-field="bodies">${this._bodies} bodies</span> ·
+        ${this._undrawn ? html`<span data-field="undrawn">not drawn: ${this._undrawn}</span> ·` : ''}
         <span data-field="fps">${s.paused ? 'paused' : `${s.fps} fps · ${s.level}`}</span>
         ${!s.paused && s.note ? html`<span data-field="view-note" title=${s.note}> · ${s.note}</span>` : ''}
       </p>`;
