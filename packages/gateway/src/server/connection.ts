@@ -4,6 +4,7 @@ import { PayloadTooLarge } from '../wire-parser.js';
 import type { GatewayContext } from './context.js';
 import { type Caller, type ClientEvent, fault, handlers, isRefusal } from './handlers.js';
 import { Outbox } from './outbox.js';
+import { recordRefusal } from './refusal.js';
 import type { Session } from './session.js';
 
 /** What a connection tells the gateway about its session's conduct. */
@@ -45,20 +46,7 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
     /** Answers the client: through its ack, or for a refusal without one as a `fault`. */
     const reply = (answer: unknown, ack: ((a: unknown) => void) | undefined) => {
       const refused = isRefusal(answer);
-      if (refused) {
-        const conduct = session.conduct.refused(ctx.clock.now());
-        if (conduct.disconnect) {
-          ctx.log.warn('client and its principal disconnected for too many refusals', {
-            client: session.id,
-            address: session.address,
-          });
-          ctx.metrics.refusals.inc({ reason: 'abuse' });
-          hooks.penalise(session);
-          session.close();
-          return;
-        }
-        if (!conduct.answer) return;
-      }
+      if (refused && !recordRefusal(ctx, session, hooks.penalise)) return;
       if (!session.writable(socket, ctx.clock.now())) return;
       if (ack) ack(answer);
       else if (refused && (answer as { error?: WireError }).error)

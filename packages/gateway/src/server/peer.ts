@@ -12,6 +12,7 @@ import { AuthError, allowed } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { type Caller, fault, handlers, isRefusal } from './handlers.js';
 import type { Doorman } from './handshake.js';
+import { recordRefusal } from './refusal.js';
 import { Session } from './session.js';
 
 /**
@@ -149,20 +150,7 @@ function makePeer(ctx: GatewayContext, hooks: PeerHooks, session: Session, onClo
   });
 
   /** A refusal in the principal's record; past the limit the principal is cut off as a whole. */
-  const conduct = (): { answer: boolean } => {
-    const c = session.conduct.refused(ctx.clock.now());
-    if (c.disconnect) {
-      ctx.log.warn('client and its principal disconnected for too many refusals', {
-        client: session.id,
-        address: session.address,
-      });
-      ctx.metrics.refusals.inc({ reason: 'abuse' });
-      hooks.penalise(session);
-      session.close();
-      return { answer: false };
-    }
-    return { answer: c.answer };
-  };
+  const conduct = (): { answer: boolean } => ({ answer: recordRefusal(ctx, session, hooks.penalise) });
   const answerOf = (a: unknown): PeerAnswer => {
     if (!isRefusal(a)) return { ok: true };
     const error = (a as { error?: WireError }).error ?? fault('E_INTERNAL', 'refused');
