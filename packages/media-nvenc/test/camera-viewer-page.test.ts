@@ -59,7 +59,8 @@ async function watch(mode: 'hls' | 'webrtc', frames: number): Promise<{ scripts:
     frames,
     { timeout: 60_000 },
   );
-  expect(await tab.evaluate(() => window.viewerStats())).toMatchObject({ mode, state: 'playing' });
+  const stats = await tab.evaluate(() => window.viewerStats());
+  expect(stats, JSON.stringify(stats)).toMatchObject({ mode, state: 'playing' });
   return { scripts, tab };
 }
 

@@ -241,7 +241,11 @@ export class HttpSurface {
     try {
       body = await readFile(join(dir, m[2]!));
     } catch {
-      // A segment rolled off the playlist between listing and fetching.
+      // The playlist of a stream whose encoder was just started is written with its first segment:
+      // 503 with Retry-After until then (players retry a 5xx, not a 404). A missing segment rolled
+      // off the playlist between listing and fetching: 404.
+      if (m[3] === 'm3u8')
+        return void res.writeHead(503, { 'retry-after': '1' }).end('the stream is starting\n');
       return void res.writeHead(404).end('gone\n');
     }
     res
