@@ -107,6 +107,27 @@ function feed<T extends { header: { stamp: number } }>(
     .pipe(map((msg) => ({ msg, stampMs: s.time.stamp(msg.header.stamp) })));
 }
 
+/** A channel computed from one Telekit topic: each of its messages, at its stamp, made into `json`. */
+function derived<T extends { header: { stamp: number } }>(
+  s: ChannelSources,
+  from: Topic<T>,
+  channel: { topic: string; schemaName: string; schema: Record<string, unknown> },
+  toJson: (msg: T, stampMs: number) => unknown,
+): ChannelSpec {
+  return {
+    ...channel,
+    governedBy: from.name,
+    open: () => feed(s, from).pipe(map(({ msg, stampMs }) => ({ stampMs, json: toJson(msg, stampMs) }))),
+  };
+}
+
+/** A standard Foxglove schema's channel spec fields. */
+const foxgloveSchema = (topic: string, name: keyof typeof standardSchemas) => ({
+  topic,
+  schemaName: `foxglove.${name}`,
+  schema: standard(name),
+});
+
 /**
  * The channels: every telemetry topic with its own schema, and the standard Foxglove messages the
  * panels need, derived from them — the base's pose as `foxglove.FrameTransform` (`/tf`) and
@@ -130,133 +151,84 @@ export function channelSpecs(s: ChannelSources): ChannelSpec[] {
 
   if (has(Topics.pose)) {
     specs.push(
-      {
-        topic: '/tf',
-        schemaName: 'foxglove.FrameTransform',
-        schema: standard('FrameTransform'),
-        governedBy: Topics.pose.name,
-        open: () =>
-          feed(s, Topics.pose).pipe(
-            map(({ msg, stampMs }: { msg: Pose; stampMs: number }) => ({
-              stampMs,
-              json: {
-                timestamp: fromMs(stampMs),
-                parent_frame_id: msg.frame,
-                child_frame_id: s.baseFrame,
-                translation: msg.position,
-                rotation: msg.orientation,
-              },
-            })),
-          ),
-      },
-      {
-        topic: '/pose',
-        schemaName: 'foxglove.PoseInFrame',
-        schema: standard('PoseInFrame'),
-        governedBy: Topics.pose.name,
-        open: () =>
-          feed(s, Topics.pose).pipe(
-            map(({ msg, stampMs }: { msg: Pose; stampMs: number }) => ({
-              stampMs,
-              json: {
-                timestamp: fromMs(stampMs),
-                frame_id: msg.frame,
-                pose: { position: msg.position, orientation: msg.orientation },
-              },
-            })),
-          ),
-      },
+      derived(s, Topics.pose, foxgloveSchema('/tf', 'FrameTransform'), (msg: Pose, stampMs) => ({
+        timestamp: fromMs(stampMs),
+        parent_frame_id: msg.frame,
+        child_frame_id: s.baseFrame,
+        translation: msg.position,
+        rotation: msg.orientation,
+      })),
+      derived(s, Topics.pose, foxgloveSchema('/pose', 'PoseInFrame'), (msg: Pose, stampMs) => ({
+        timestamp: fromMs(stampMs),
+        frame_id: msg.frame,
+        pose: { position: msg.position, orientation: msg.orientation },
+      })),
     );
   }
   if (has(Topics.jointState)) {
-    specs.push({
-      topic: '/joint_states',
-      schemaName: 'foxglove.JointStates',
-      schema: standard('JointStates'),
-      governedBy: Topics.jointState.name,
-      open: () =>
-        feed(s, Topics.jointState).pipe(
-          map(({ msg, stampMs }: { msg: JointState; stampMs: number }) => ({
-            stampMs,
-            json: {
-              timestamp: fromMs(stampMs),
-              joints: msg.name.map((name, i) => ({
-                name,
-                position: msg.position[i] ?? 0,
-                ...(msg.velocity ? { velocity: msg.velocity[i] ?? 0 } : {}),
-                ...(msg.effort ? { effort: msg.effort[i] ?? 0 } : {}),
-              })),
-            },
+    specs.push(
+      derived(
+        s,
+        Topics.jointState,
+        foxgloveSchema('/joint_states', 'JointStates'),
+        (msg: JointState, stampMs) => ({
+          timestamp: fromMs(stampMs),
+          joints: msg.name.map((name, i) => ({
+            name,
+            position: msg.position[i] ?? 0,
+            ...(msg.velocity ? { velocity: msg.velocity[i] ?? 0 } : {}),
+            ...(msg.effort ? { effort: msg.effort[i] ?? 0 } : {}),
           })),
-        ),
-    });
+        }),
+      ),
+    );
   }
   if (has(Topics.simState)) {
-    specs.push({
-      topic: '/scene',
-      schemaName: 'foxglove.SceneUpdate',
-      schema: standard('SceneUpdate'),
-      governedBy: Topics.simState.name,
-      open: () =>
-        feed(s, Topics.simState).pipe(
-          map(({ msg, stampMs }: { msg: SimState; stampMs: number }) => ({
-            stampMs,
-            json: sceneUpdate(msg, stampMs, s.shapes),
-          })),
-        ),
-    });
+    specs.push(
+      derived(s, Topics.simState, foxgloveSchema('/scene', 'SceneUpdate'), (msg: SimState, stampMs) =>
+        sceneUpdate(msg, stampMs, s.shapes),
+      ),
+    );
   }
   if (has(Topics.diagnostics)) {
-    specs.push({
-      topic: '/diagnostics/log',
-      schemaName: 'foxglove.Log',
-      schema: standard('Log'),
-      governedBy: Topics.diagnostics.name,
-      open: () =>
-        feed(s, Topics.diagnostics).pipe(
-          map(({ msg, stampMs }: { msg: Diagnostics; stampMs: number }) => ({
-            stampMs,
-            json: {
-              timestamp: fromMs(stampMs),
-              // foxglove.LogLevel: 2 info, 3 warning, 4 error.
-              level: Math.max(2, ...msg.status.map((st) => LOG_LEVEL[st.level])),
-              message: msg.status.map((st) => `${st.name}: ${st.level} ${st.message}`).join('; '),
-              name: 'diagnostics',
-              file: '',
-              line: 0,
-            },
-          })),
-        ),
-    });
+    specs.push(
+      derived(
+        s,
+        Topics.diagnostics,
+        foxgloveSchema('/diagnostics/log', 'Log'),
+        (msg: Diagnostics, stampMs) => ({
+          timestamp: fromMs(stampMs),
+          // foxglove.LogLevel: 2 info, 3 warning, 4 error.
+          level: Math.max(2, ...msg.status.map((st) => LOG_LEVEL[st.level])),
+          message: msg.status.map((st) => `${st.name}: ${st.level} ${st.message}`).join('; '),
+          name: 'diagnostics',
+          file: '',
+          line: 0,
+        }),
+      ),
+    );
   }
   if (has(Topics.actuation)) {
-    specs.push({
+    const channel = {
       topic: '/input_to_actuation',
       schemaName: 'telekit.InputToActuation',
       schema: INPUT_TO_ACTUATION,
-      governedBy: Topics.actuation.name,
-      open: () =>
-        feed(s, Topics.actuation).pipe(
-          map(({ msg, stampMs }: { msg: Actuation; stampMs: number }) => ({
-            stampMs,
-            json: {
-              timestamp: fromMs(stampMs),
-              topic: msg.command.topic,
-              sender: msg.command.sender,
-              fate: msg.fate,
-              // The gateway stamps admitted commands on its own clock, as it does for its metric.
-              latency_ms: msg.actuatedAt - msg.command.stamp,
-            },
-          })),
-        ),
-    });
+    };
+    specs.push(
+      derived(s, Topics.actuation, channel, (msg: Actuation, stampMs) => ({
+        timestamp: fromMs(stampMs),
+        topic: msg.command.topic,
+        sender: msg.command.sender,
+        fate: msg.fate,
+        // The gateway stamps admitted commands on its own clock, as it does for its metric.
+        latency_ms: msg.actuatedAt - msg.command.stamp,
+      })),
+    );
   }
   const video = s.video;
   for (const stream of video?.streams ?? []) {
     specs.push({
-      topic: `/video/${stream.id}`,
-      schemaName: 'foxglove.CompressedVideo',
-      schema: standard('CompressedVideo'),
+      ...foxgloveSchema(`/video/${stream.id}`, 'CompressedVideo'),
       governedBy: Topics.mediaStreams.name,
       video: true,
       open: () =>
