@@ -5,4 +5,5 @@ export default packageBuild({
   'fakes/index': 'src/fakes/index.ts',
   bench: 'src/bench.ts',
   browser: 'src/browser.ts',
+  media: 'src/media.ts',
 });

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { FoxgloveClient } from '@foxglove/ws-protocol';
+import { probeH264 } from '@telekit/testkit/media';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { WebSocket } from 'ws';
 
@@ -82,32 +82,6 @@ export function validatorOf(schema: string): (value: unknown) => string | undefi
   return (value) => (check(value) ? undefined : ajv.errorsText(check.errors));
 }
 
-/** What ffprobe reads from an H.264 elementary stream: size and frames decoded. */
-export function probeH264(h264: Uint8Array): Promise<{ width: number; height: number; frames: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ffprobe', [
-      ...['-v', 'error', '-f', 'h264', '-count_frames', '-select_streams', 'v:0'],
-      ...['-show_entries', 'stream=width,height,nb_read_frames', '-of', 'json', 'pipe:0'],
-    ]);
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.on('error', reject);
-    p.on('close', () => {
-      try {
-        const s = (
-          JSON.parse(out) as { streams: { width: number; height: number; nb_read_frames: string }[] }
-        ).streams[0]!;
-        resolve({ width: s.width, height: s.height, frames: Number(s.nb_read_frames) });
-      } catch (error) {
-        reject(new Error(`ffprobe said ${out}: ${String(error)}`));
-      }
-    });
-    p.stdin.end(Buffer.from(h264));
-  });
-}
-
 /** The command names of this process's live descendants (from /proc), e.g. to count encoders. */
 export function descendantNames(root = process.pid): string[] {
   const kids = new Map<number, { pid: number; comm: string }[]>();
@@ -136,3 +110,5 @@ export function descendantNames(root = process.pid): string[] {
   walk(root);
   return out;
 }
+
+export { probeH264 };

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { createApp, inProcess, type Plugin, silentLogger } from '@telekit/core';
+import { probeH264 } from '@telekit/testkit/media';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AccessUnitTap, AccessUnitTapToken, nvencMedia } from '../src/index.js';
@@ -42,32 +42,6 @@ afterAll(() => app?.stop());
 
 const encoders = () => descendants(process.pid).filter((p) => p.comm === 'ffmpeg');
 
-/** What ffprobe reads from an H.264 elementary stream: size and frames decoded. */
-function probe(h264: Uint8Array): Promise<{ width: number; height: number; frames: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ffprobe', [
-      ...['-v', 'error', '-f', 'h264', '-count_frames', '-select_streams', 'v:0'],
-      ...['-show_entries', 'stream=width,height,nb_read_frames', '-of', 'json', 'pipe:0'],
-    ]);
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.on('error', reject);
-    p.on('close', () => {
-      try {
-        const s = (
-          JSON.parse(out) as { streams: { width: number; height: number; nb_read_frames: string }[] }
-        ).streams[0]!;
-        resolve({ width: s.width, height: s.height, frames: Number(s.nb_read_frames) });
-      } catch (error) {
-        reject(new Error(`ffprobe said ${out}: ${String(error)}`));
-      }
-    });
-    p.stdin.end(Buffer.from(h264));
-  });
-}
-
 describe('access-unit tap', () => {
   it('lists the H.264 streams with their size', () => {
     expect(tap.streams()).toEqual([{ id: 'cam', width: 320, height: 240, fps: 30 }]);
@@ -84,7 +58,7 @@ describe('access-unit tap', () => {
       expect([...au.data.subarray(0, 5)]).toEqual([0, 0, 0, 1, 0x67]);
     for (let i = 1; i < units.length; i++) expect(units[i]!.rtpTime).toBeGreaterThan(units[i - 1]!.rtpTime);
     const all = Buffer.concat(units.map((u) => u.data));
-    expect(await probe(all)).toEqual({ width: 320, height: 240, frames: 45 });
+    expect(await probeH264(all)).toEqual({ width: 320, height: 240, frames: 45 });
     // One encoder for the stream; it stops once nobody holds it.
     await vi.waitFor(() => expect(encoders()).toEqual([]), { timeout: 15_000, interval: 50 });
   });

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, inProcess, silentLogger } from '@telekit/core';
 import { AccessUnitTapToken, nvencMedia } from '@telekit/media-nvenc';
+import { probeH264 } from '@telekit/testkit/media';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterAll, expect, it, vi } from 'vitest';
 import { RecorderToken, RecorderVideoTapToken, readRecording, recorder } from '../src/index.js';
@@ -14,32 +14,6 @@ afterAll(async () => {
   await app?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** What ffprobe reads from an H.264 elementary stream: size and frames decoded. */
-function probe(h264: Uint8Array): Promise<{ width: number; height: number; frames: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ffprobe', [
-      ...['-v', 'error', '-f', 'h264', '-count_frames', '-select_streams', 'v:0'],
-      ...['-show_entries', 'stream=width,height,nb_read_frames', '-of', 'json', 'pipe:0'],
-    ]);
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.on('error', reject);
-    p.on('close', () => {
-      try {
-        const s = (
-          JSON.parse(out) as { streams: { width: number; height: number; nb_read_frames: string }[] }
-        ).streams[0]!;
-        resolve({ width: s.width, height: s.height, frames: Number(s.nb_read_frames) });
-      } catch (error) {
-        reject(new Error(`ffprobe said ${out}: ${String(error)}`));
-      }
-    });
-    p.stdin.end(Buffer.from(h264));
-  });
-}
 
 it('names the media tap by the same token', () => {
   expect(RecorderVideoTapToken).toBe(AccessUnitTapToken);
@@ -96,7 +70,7 @@ it('records each video stream as foxglove.CompressedVideo whose access units dec
   // Annex B from the first message on: a start code, then an SPS (the stream starts at a keyframe).
   expect([...annexB.subarray(0, 4)]).toEqual([0, 0, 0, 1]);
   expect(annexB[4]! & 0x1f).toBe(7);
-  const probed = await probe(annexB);
+  const probed = await probeH264(annexB);
   expect(probed).toMatchObject({ width: 320, height: 240 });
   expect(probed.frames).toBe(units.length);
 });
