@@ -71,10 +71,11 @@ if ! .venv/bin/python -c 'import roslibpy' 2>/dev/null; then
   step "pip install roslibpy into .venv"
   .venv/bin/pip install --quiet --disable-pip-version-check 'roslibpy>=2,<3'
 fi
-# mcap (with zstandard): the independent reader of the recorder's files (packages/recorder/test-py).
-if ! .venv/bin/python -c 'import mcap, zstandard' 2>/dev/null; then
-  step "pip install mcap and zstandard into .venv"
-  .venv/bin/pip install --quiet --disable-pip-version-check 'mcap>=1.2,<2' 'zstandard>=0.22'
+# mcap (with zstandard): the independent reader of the recorder's files; pyarrow: the independent
+# reader of its LeRobot export's parquet files (packages/recorder/test-py).
+if ! .venv/bin/python -c 'import mcap, zstandard, pyarrow' 2>/dev/null; then
+  step "pip install mcap, zstandard and pyarrow into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check 'mcap>=1.2,<2' 'zstandard>=0.22' 'pyarrow>=15'
 fi
 
 # Genesis compiles its kernels the first time it builds a scene (minutes on a CPU): done here, once
