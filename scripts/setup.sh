@@ -9,20 +9,31 @@
 # scene into .cache/telekit/genesis (once: about 3 minutes on a CPU). The choice is remembered
 # (.venv/.telekit-extras): later runs, and scripts/demo.sh, keep Genesis. --no-genesis forgets it
 # (what is installed stays; nothing else is reinstalled).
+# --lerobot also installs the `lerobot` package (PyPI, with PyTorch: about 5.5 GB) into a venv of its
+# own on Python 3.12 (.cache/telekit/lerobot-venv; lerobot needs Python >= 3.12), for the test that
+# loads the recorder's LeRobot export with it (project recorder:lerobot). Remembered like --genesis;
+# --no-lerobot forgets it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GENESIS=""
+LEROBOT=""
 for arg in "$@"; do
   case "$arg" in
     --genesis) GENESIS=1 ;;
     --no-genesis) GENESIS=0 ;;
-    *) echo "unknown flag $arg (known: --genesis, --no-genesis)" >&2; exit 2 ;;
+    --lerobot) LEROBOT=1 ;;
+    --no-lerobot) LEROBOT=0 ;;
+    *) echo "unknown flag $arg (known: --genesis, --no-genesis, --lerobot, --no-lerobot)" >&2; exit 2 ;;
   esac
 done
 # Not said either way: as chosen before.
 if [ -z "$GENESIS" ]; then
   GENESIS=0
   grep -q 'genesis' .venv/.telekit-extras 2>/dev/null && GENESIS=1
+fi
+if [ -z "$LEROBOT" ]; then
+  LEROBOT=0
+  [ -e .cache/telekit/lerobot-venv/.telekit-wanted ] && LEROBOT=1
 fi
 
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
@@ -93,6 +104,25 @@ if [ "$GENESIS" = 1 ]; then
       echo "warning: Genesis could not build the bundled scene; the demo will compile its kernels when it starts" >&2
     fi
   fi
+fi
+
+# lerobot (PyPI, with PyTorch), which loads the recorder's LeRobot export in packages/recorder/test-lerobot:
+# Python >= 3.12 (pyenv's 3.12 where the system's python3 is older), a venv of its own.
+lerobot_venv=".cache/telekit/lerobot-venv"
+if [ "$LEROBOT" = 1 ]; then
+  if ! "$lerobot_venv/bin/python" -c 'import lerobot' 2>/dev/null; then
+    py312=python3.12
+    if ! python3.12 -c '' 2>/dev/null && command -v pyenv >/dev/null; then
+      py312="$(pyenv root)/versions/$(pyenv versions --bare | grep -m1 '^3\.12')/bin/python3.12"
+    fi
+    "$py312" -c '' 2>/dev/null || { echo "--lerobot needs Python 3.12 (python3.12 on PATH or in pyenv)" >&2; exit 1; }
+    step "pip install lerobot into $lerobot_venv (with PyTorch: about 5.5 GB, several minutes)"
+    "$py312" -m venv "$lerobot_venv"
+    "$lerobot_venv/bin/pip" install --quiet --disable-pip-version-check 'lerobot==0.6.1'
+  fi
+  touch "$lerobot_venv/.telekit-wanted"
+elif [ -e "$lerobot_venv/.telekit-wanted" ]; then
+  rm -f "$lerobot_venv/.telekit-wanted"
 fi
 
 # The Foxglove SDK's own server (Python), which the Foxglove endpoint's tests compare Telekit's against
