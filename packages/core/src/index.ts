@@ -133,7 +133,17 @@ export {
   Diagnostics,
   Imu,
   JointState,
+  MAX_SCENE_BASE64,
+  MAX_SCENE_ITEMS,
   Pose,
+  SceneBody,
+  SceneGeom,
+  SceneLight,
+  SceneMaterial,
+  SceneMesh,
+  SceneTexture,
+  SceneView,
+  SimScene,
   SimState,
 } from './schemas/telemetry.js';
 export {

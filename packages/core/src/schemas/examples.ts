@@ -43,6 +43,35 @@ export const exampleMessages: { readonly [K in keyof typeof Topics]: MessageOf<(
     paused: false,
     bodies: [{ name: 'base', position: { x: 1, y: 2, z: 0.1 }, orientation: identity }],
   },
+  simScene: {
+    header,
+    scene: 'diff-drive',
+    bodies: [
+      { name: 'world', parent: 0, pos: [0, 0, 0], quat: [1, 0, 0, 0] },
+      { name: 'base', parent: 0, pos: [0, 0, 0.08], quat: [1, 0, 0, 0] },
+    ],
+    geoms: [
+      {
+        name: 'chassis',
+        body: 1,
+        type: 'box',
+        size: [0.2, 0.15, 0.05],
+        pos: [0, 0, 0],
+        quat: [1, 0, 0, 0],
+        rgba: [0.95, 0.55, 0.1, 1],
+        group: 0,
+        mesh: -1,
+        material: -1,
+      },
+    ],
+    meshes: [],
+    materials: [],
+    textures: [],
+    lights: [
+      { body: 0, type: 'spot', pos: [0, 0, 4], dir: [0, 0, -1], diffuse: [0.8, 0.8, 0.8], active: true },
+    ],
+    view: { fovy: 45, azimuth: 90, elevation: -45, extent: 0.5, center: [0, 0, 0.08] },
+  },
   actuation: {
     header: { ...header, sender: 'robot' },
     command: { topic: '/controller/twist', sender: 'operator-1', seq: 7, stamp: 1_767_225_599_980 },

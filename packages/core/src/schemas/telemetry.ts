@@ -125,3 +125,108 @@ export const Actuation = message({
   fate: CommandFate,
 }).meta({ id: 'Actuation' });
 export type Actuation = z.infer<typeof Actuation>;
+
+/** Most bodies, geoms, meshes… a scene description may carry (a Menagerie humanoid has a few hundred geoms). */
+export const MAX_SCENE_ITEMS = 4096;
+/** Largest base64 field of a scene description (a mesh's vertices, a texture), characters: 48 MiB. */
+export const MAX_SCENE_BASE64 = 48 << 20;
+
+const sceneItems = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_SCENE_ITEMS);
+const base64 = () =>
+  z
+    .string()
+    .max(MAX_SCENE_BASE64)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64');
+const triple = () => z.tuple([finite(), finite(), finite()]);
+/** A quaternion in MuJoCo's order (w, x, y, z). */
+const wxyz = () => z.tuple([finite(), finite(), finite(), finite()]);
+const index = () => z.number().int().min(-1);
+
+/** A body of a scene description: its parent (by index; the world is 0) and its pose in it at rest. */
+export const SceneBody = z
+  .object({ name: name(), parent: z.number().int().min(0), pos: triple(), quat: wxyz() })
+  .meta({ id: 'SceneBody' });
+
+/** A geom of a scene description: MuJoCo's type, size (3 numbers, as `geom_size`), pose in its body, look. */
+export const SceneGeom = z
+  .object({
+    name: name(),
+    body: z.number().int().min(0),
+    type: z.enum(['plane', 'hfield', 'sphere', 'capsule', 'ellipsoid', 'cylinder', 'box', 'mesh', 'sdf']),
+    size: triple(),
+    pos: triple(),
+    quat: wxyz(),
+    rgba: wxyz(),
+    group: z.number().int(),
+    /** Index into `meshes` (type `mesh`), else -1. */
+    mesh: index(),
+    /** Index into `materials`, else -1. */
+    material: index(),
+  })
+  .meta({ id: 'SceneGeom' });
+
+/** A material: its colour and its colour texture (index into `textures`, else -1). */
+export const SceneMaterial = z
+  .object({
+    rgba: wxyz(),
+    texture: index(),
+    texrepeat: z.tuple([finite(), finite()]),
+    /** Repeats per metre rather than across the object. */
+    texuniform: z.boolean(),
+  })
+  .meta({ id: 'SceneMaterial' });
+
+/** A texture: `channels` bytes per pixel, rows from the top, base64. */
+export const SceneTexture = z
+  .object({
+    width: z.number().int().min(1),
+    height: z.number().int().min(1),
+    channels: z.number().int().min(1).max(4),
+    data: base64(),
+  })
+  .meta({ id: 'SceneTexture' });
+
+/** A mesh in its geom's frame: vertices as float32 (x, y, z), faces as uint32 (3 per triangle), little-endian, base64. */
+export const SceneMesh = z.object({ vertices: base64(), faces: base64() }).meta({ id: 'SceneMesh' });
+
+/** A light in its body: position, direction, diffuse colour. */
+export const SceneLight = z
+  .object({
+    body: z.number().int().min(0),
+    type: z.enum(['spot', 'directional', 'point', 'image']),
+    pos: triple(),
+    dir: triple(),
+    diffuse: triple(),
+    active: z.boolean(),
+  })
+  .meta({ id: 'SceneLight' });
+
+/** The model's free camera (MuJoCo's `visual/global` and `statistic`): what its viewer opens with. */
+export const SceneView = z
+  .object({
+    /** Vertical field of view, degrees. */
+    fovy: finite(),
+    azimuth: finite(),
+    elevation: finite(),
+    /** The model's size (`stat.extent`) and centre (`stat.center`): the free camera looks there from 1.5 × extent. */
+    extent: finite(),
+    center: triple(),
+  })
+  .meta({ id: 'SceneView' });
+
+/**
+ * `/telemetry/sim_scene`: what a simulator's scene looks like — bodies, geoms, meshes, materials,
+ * textures and lights, from its MuJoCo model — published once per loaded scene (a late subscriber
+ * gets the last one); the bodies then move by `/telemetry/sim_state`.
+ */
+export const SimScene = message({
+  scene: name(),
+  bodies: sceneItems(SceneBody),
+  geoms: sceneItems(SceneGeom),
+  meshes: sceneItems(SceneMesh),
+  materials: sceneItems(SceneMaterial),
+  textures: sceneItems(SceneTexture),
+  lights: sceneItems(SceneLight),
+  view: SceneView.optional(),
+}).meta({ id: 'SimScene' });
+export type SimScene = z.infer<typeof SimScene>;

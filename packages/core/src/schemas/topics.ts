@@ -11,7 +11,7 @@ import {
   MediaStreams,
   MediaTransport,
 } from './media.js';
-import { Actuation, Battery, Diagnostics, Imu, JointState, Pose, SimState } from './telemetry.js';
+import { Actuation, Battery, Diagnostics, Imu, JointState, Pose, SimScene, SimState } from './telemetry.js';
 import { defineTopic, type Topic } from './topic.js';
 
 /** The built-in topics of the Telekit protocol, by short name. */
@@ -80,6 +80,14 @@ export const Topics = {
     lane: 'telemetry',
     schema: SimState,
     description: 'Simulation time, speed and body poses.',
+  }),
+  simScene: defineTopic({
+    name: '/telemetry/sim_scene',
+    lane: 'telemetry',
+    schema: SimScene,
+    depth: 1,
+    description:
+      "What the simulator's scene looks like (bodies, geoms, meshes, materials, lights), once per scene.",
   }),
   actuation: defineTopic({
     name: '/telemetry/actuation',
