@@ -15,6 +15,11 @@
 # --no-lerobot forgets it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One set-up at a time in a checkout: a second one (the demo's and the tests' started together) waits
+# for the first instead of building the same things beside it.
+mkdir -p .cache/telekit
+exec 9>.cache/telekit/setup.lock
+flock -n 9 || { echo "another set-up is running in this checkout; waiting for it" >&2; flock 9; }
 GENESIS=""
 LEROBOT=""
 for arg in "$@"; do
