@@ -26,7 +26,7 @@ describe('the latency budget', () => {
       setTimeout(
         () =>
           g.app.publish(Topics.actuation, {
-            ...actuationReport(Topics.twist, t.header, next(), now()),
+            ...actuationReport(Topics.twist, t.header, next(), Math.max(now(), receivedAt + 2)),
             receivedAt,
           }),
         2,
@@ -39,9 +39,9 @@ describe('the latency budget', () => {
     const sent: { inputAt?: number; sentAt: number }[] = [];
     c.sent$.subscribe((x) => sent.push(x));
     for (let i = 0; i < 12; i++) {
-      const input = now();
-      await sleep(3); // the page took a moment between the key press and the send
-      c.publish(Topics.twist, drive(0.2), { inputAt: input });
+      // The page took 5 ms between the key press and the send. Stamped in the past rather than
+      // slept for: a timer may fire a fraction of a millisecond early by the monotonic clock.
+      c.publish(Topics.twist, drive(0.2), { inputAt: now() - 5 });
       await sleep(15);
     }
     await vi.waitFor(() => expect(seen).toHaveLength(12));
@@ -61,8 +61,9 @@ describe('the latency budget', () => {
       expect(s.p99).toBeGreaterThanOrEqual(s.p50);
     }
     const stage = (name: string) => b.stages.find((s) => s.stage === name)!;
-    // The page's own delay is what it said; the robot's wait for its step is what it said.
-    expect(stage('input').p50).toBeGreaterThanOrEqual(3);
+    // The page's own delay is what it said (give or take the header stamp's rounding); the robot's
+    // wait for its step is what it said.
+    expect(stage('input').p50).toBeGreaterThanOrEqual(4);
     expect(stage('apply').p50).toBeGreaterThanOrEqual(1);
     // Input→actuation covers the stages up to the step (report is the way back).
     expect(b.inputToActuation!.p50).toBeGreaterThanOrEqual(stage('input').p50);
@@ -71,7 +72,7 @@ describe('the latency budget', () => {
     expect(health.commandsSent).toBe(12);
     // The page sees its own input → send delay at once, per command.
     expect(sent).toHaveLength(12);
-    for (const x of sent) expect(x.sentAt - x.inputAt!).toBeGreaterThanOrEqual(3);
+    for (const x of sent) expect(x.sentAt - x.inputAt!).toBeGreaterThanOrEqual(5);
     const metrics = await g.gateway.metrics.registry.metrics();
     for (const s of COMMAND_STAGES)
       expect(metrics).toMatch(new RegExp(`telekit_command_stage_seconds_count\\{stage="${s}"\\} 12`));
