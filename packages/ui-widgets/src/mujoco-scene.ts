@@ -3,8 +3,14 @@
  * model's lights and a floor grid, moved from body poses. Headless (no DOM, no WebGL): the 3D view
  * renders it, a test inspects it in Node.
  *
+ * One path for both modes: the model is first turned into a plain {@link MujocoSceneDescription}
+ * (in browser mode from the MuJoCo WebAssembly model the page runs, with
+ * {@link describeMujocoModel}; in server mode from the simulator's `/telemetry/sim_scene`, with
+ * {@link sceneFromMessage}), and the scene is built from that.
+ *
  * @module
  */
+import type { SimScene } from '@telekit/core';
 import * as THREE from 'three';
 
 /** Numbers as MuJoCo's WebAssembly build hands them out (typed arrays into its heap). */
@@ -59,6 +65,79 @@ export interface MujocoModelLike {
   readonly name_geomadr: ArrayLike<number>;
 }
 
+/** MuJoCo's geom types (`mjtGeom`, in its order). */
+export type MujocoGeomType =
+  | 'plane'
+  | 'hfield'
+  | 'sphere'
+  | 'capsule'
+  | 'ellipsoid'
+  | 'cylinder'
+  | 'box'
+  | 'mesh'
+  | 'sdf';
+
+/**
+ * What a MuJoCo scene looks like, as plain data: the same fields as core's `SimScene` message, with
+ * meshes and textures as numbers rather than base64. Vectors are arrays; quaternions are MuJoCo's
+ * (w, x, y, z); indices are -1 where there is none.
+ */
+export interface MujocoSceneDescription {
+  /** Bodies in model order (0 is the world): name, parent index, pose in the parent at rest. */
+  readonly bodies: readonly {
+    readonly name: string;
+    readonly parent: number;
+    readonly pos: Numbers;
+    readonly quat: Numbers;
+  }[];
+  /** Geoms in model order: type, size (MuJoCo's 3 numbers), pose in the body, colour, group, mesh and material. */
+  readonly geoms: readonly {
+    readonly name: string;
+    readonly body: number;
+    readonly type: MujocoGeomType;
+    readonly size: Numbers;
+    readonly pos: Numbers;
+    readonly quat: Numbers;
+    readonly rgba: Numbers;
+    readonly group: number;
+    readonly mesh: number;
+    readonly material: number;
+  }[];
+  /** Meshes in the geom's frame: x, y, z per vertex; 3 vertex indices per triangle. */
+  readonly meshes: readonly { readonly vertices: Numbers; readonly faces: Numbers }[];
+  /** Materials: colour, colour texture, its repeats (per metre when `texuniform`). */
+  readonly materials: readonly {
+    readonly rgba: Numbers;
+    readonly texture: number;
+    readonly texrepeat: Numbers;
+    readonly texuniform: boolean;
+  }[];
+  /** Textures: `channels` bytes per pixel. */
+  readonly textures: readonly {
+    readonly width: number;
+    readonly height: number;
+    readonly channels: number;
+    readonly data: Numbers;
+  }[];
+  /** Lights in their bodies. */
+  readonly lights: readonly {
+    readonly body: number;
+    readonly type: 'spot' | 'directional' | 'point' | 'image';
+    readonly pos: Numbers;
+    readonly dir: Numbers;
+    readonly diffuse: Numbers;
+    readonly active: boolean;
+  }[];
+  /** The model's free camera (`visual/global`, `statistic`), when known. */
+  readonly view?: {
+    readonly fovy: number;
+    readonly azimuth: number;
+    readonly elevation: number;
+    readonly extent: number;
+    readonly center: Numbers;
+  };
+}
+
 /** A body's pose in the world (MuJoCo's frame, z up), by the body's name. */
 export interface MujocoBodyPose {
   name: string;
@@ -97,8 +176,8 @@ export interface MujocoScene {
   dispose(): void;
 }
 
-/** MuJoCo's `mjtGeom`, as a table of builders (the enum values are part of MuJoCo's stable ABI). */
-const GEOM_TYPES = [
+/** MuJoCo's `mjtGeom`, by value (the enum values are part of MuJoCo's stable ABI). */
+const GEOM_TYPES: readonly MujocoGeomType[] = [
   'plane',
   'hfield',
   'sphere',
@@ -108,17 +187,15 @@ const GEOM_TYPES = [
   'box',
   'mesh',
   'sdf',
-] as const;
-/** MuJoCo's `mjtLightType`. */
-const LIGHT_SPOT = 0;
-const LIGHT_DIRECTIONAL = 1;
+];
+/** MuJoCo's `mjtLightType`, by value. */
+const LIGHT_TYPES = ['spot', 'directional', 'point', 'image'] as const;
 /** `mjtTextureRole.mjTEXROLE_RGB`: the colour texture among a material's texture slots. */
 const TEXROLE_RGB = 1;
 
 const decoder = new TextDecoder();
 
-function nameAt(model: MujocoModelLike, adr: number): string {
-  const names = model.names;
+function nameAt(names: Numbers, adr: number): string {
   let end = adr;
   while (end < names.length && names[end] !== 0) end++;
   const bytes = new Uint8Array(end - adr);
@@ -126,110 +203,11 @@ function nameAt(model: MujocoModelLike, adr: number): string {
   return decoder.decode(bytes);
 }
 
-/** The same fallback names as `wasmSimulator`'s body states (`body_<id>`). */
-function bodyName(model: MujocoModelLike, b: number): string {
-  if (b === 0) return 'world';
-  return nameAt(model, model.name_bodyadr[b]!) || `body_${b}`;
-}
-
-function geomName(model: MujocoModelLike, g: number): string {
-  return nameAt(model, model.name_geomadr[g]!) || `geom_${g}`;
-}
-
-const quat = (q: Numbers, i: number) =>
-  new THREE.Quaternion(q[4 * i + 1]!, q[4 * i + 2]!, q[4 * i + 3]!, q[4 * i]!);
-const vec = (v: Numbers, i: number) => new THREE.Vector3(v[3 * i]!, v[3 * i + 1]!, v[3 * i + 2]!);
-
-/** Geometry in the geom's own frame (MuJoCo's: capsules and cylinders along z). */
-function geometry(
-  model: MujocoModelLike,
-  g: number,
-  type: string,
-  infinite: number,
-): THREE.BufferGeometry | undefined {
-  const s = model.geom_size;
-  const [a, b, c] = [s[3 * g]!, s[3 * g + 1]!, s[3 * g + 2]!];
-  switch (type) {
-    case 'plane':
-      return new THREE.PlaneGeometry(2 * (a || infinite), 2 * (b || infinite));
-    case 'sphere':
-      return new THREE.SphereGeometry(a, 32, 16);
-    case 'ellipsoid':
-      return new THREE.SphereGeometry(1, 32, 16).scale(a, b, c);
-    case 'capsule':
-      return new THREE.CapsuleGeometry(a, 2 * b, 8, 24).rotateX(Math.PI / 2);
-    case 'cylinder':
-      return new THREE.CylinderGeometry(a, a, 2 * b, 32).rotateX(Math.PI / 2);
-    case 'box':
-      return new THREE.BoxGeometry(2 * a, 2 * b, 2 * c);
-    case 'mesh': {
-      const m = model.geom_dataid[g]!;
-      if (m < 0) return undefined;
-      const v0 = model.mesh_vertadr[m]!;
-      const nv = model.mesh_vertnum[m]!;
-      const f0 = model.mesh_faceadr[m]!;
-      const nf = model.mesh_facenum[m]!;
-      // Copies: the model's arrays are views into the engine's heap, which moves or goes away.
-      const vertices = Float32Array.from({ length: 3 * nv }, (_, i) => model.mesh_vert[3 * v0 + i]!);
-      const faces = Uint32Array.from({ length: 3 * nf }, (_, i) => model.mesh_face[3 * f0 + i]!);
-      const mesh = new THREE.BufferGeometry();
-      mesh.setAttribute('position', new THREE.BufferAttribute(vertices, 3));
-      mesh.setIndex(new THREE.BufferAttribute(faces, 1));
-      mesh.computeVertexNormals();
-      return mesh;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** The material's colour texture, if it has one (a checker floor, a robot's decal). */
-function texture(
-  model: MujocoModelLike,
-  mat: number,
-  g: number,
-  type: string,
-): THREE.DataTexture | undefined {
-  const texids = model.mat_texid;
-  if (!texids || !model.tex_data || model.nmat === 0) return undefined;
-  const roles = texids.length / model.nmat;
-  const t = roles > 1 ? texids[mat * roles + TEXROLE_RGB]! : texids[mat]!;
-  if (t === undefined || t < 0) return undefined;
-  const w = model.tex_width![t]!;
-  const h = model.tex_height![t]!;
-  const n = model.tex_nchannel?.[t] ?? 3;
-  const adr = model.tex_adr![t]!;
-  const data = new Uint8Array(4 * w * h);
-  for (let p = 0; p < w * h; p++) {
-    for (let ch = 0; ch < 3; ch++) data[4 * p + ch] = model.tex_data[adr + n * p + Math.min(ch, n - 1)]!;
-    data[4 * p + 3] = n === 4 ? model.tex_data[adr + 4 * p + 3]! : 255;
-  }
-  const tex = new THREE.DataTexture(data, w, h, THREE.RGBAFormat);
-  tex.colorSpace = THREE.SRGBColorSpace;
-  tex.wrapS = tex.wrapT = THREE.RepeatWrapping;
-  tex.magFilter = THREE.NearestFilter;
-  const rx = model.mat_texrepeat?.[2 * mat] ?? 1;
-  const ry = model.mat_texrepeat?.[2 * mat + 1] ?? 1;
-  // Uniform: repeats per metre; otherwise across the object (a plane's full size).
-  const uniform = (model.mat_texuniform?.[mat] ?? 0) !== 0;
-  if (uniform && type === 'plane')
-    tex.repeat.set(rx * 2 * model.geom_size[3 * g]!, ry * 2 * model.geom_size[3 * g + 1]!);
-  else tex.repeat.set(rx, ry);
-  tex.needsUpdate = true;
-  return tex;
-}
-
-/**
- * The geom's colour: its own `rgba`, or its material's where the geom left MuJoCo's default
- * (0.5 0.5 0.5 1), as MuJoCo's renderer chooses.
- */
-function rgba(model: MujocoModelLike, g: number): [number, number, number, number] {
-  const own: [number, number, number, number] = [0, 1, 2, 3].map((k) => model.geom_rgba[4 * g + k]!) as never;
-  const mat = model.geom_matid[g]!;
-  const isDefault = own[0] === 0.5 && own[1] === 0.5 && own[2] === 0.5 && own[3] === 1;
-  if (mat >= 0 && isDefault) return [0, 1, 2, 3].map((k) => model.mat_rgba[4 * mat + k]!) as never;
-  return own;
-}
+const quat = (q: Numbers) => new THREE.Quaternion(q[1]!, q[2]!, q[3]!, q[0]!);
+const vec = (v: Numbers) => new THREE.Vector3(v[0]!, v[1]!, v[2]!);
+/** `n` numbers of a flat MuJoCo array, item `i`. */
+const slice = (a: Numbers, i: number, n: number): number[] =>
+  Array.from({ length: n }, (_, k) => a[n * i + k]!);
 
 const FIELDS = [
   'body_parentid',
@@ -273,7 +251,7 @@ const FIELDS = [
 /**
  * Every field read once: MuJoCo's WebAssembly getters make a new view into its heap at each access
  * (slow in a loop, and invalid once the heap grows). A field the build cannot hand out (some
- * boolean arrays) is left out, as an optional field would be.
+ * boolean arrays) is left out, as an optional field would be. Typed arrays are copied as they are.
  */
 function snapshot(model: MujocoModelLike): MujocoModelLike {
   const copy: Record<string, unknown> = {
@@ -285,7 +263,12 @@ function snapshot(model: MujocoModelLike): MujocoModelLike {
   for (const field of FIELDS) {
     try {
       const value = model[field] as Numbers | undefined;
-      if (value !== undefined) copy[field] = Array.isArray(value) ? value : Array.from(value);
+      if (value === undefined) continue;
+      copy[field] = ArrayBuffer.isView(value)
+        ? (value as unknown as { slice(): Numbers }).slice()
+        : Array.isArray(value)
+          ? value
+          : Array.from(value);
     } catch {
       // Optional in the model's description: drawn with defaults.
     }
@@ -293,28 +276,233 @@ function snapshot(model: MujocoModelLike): MujocoModelLike {
   return copy as unknown as MujocoModelLike;
 }
 
-/** Each body's pose at the model's reference configuration (`qpos0`), composed down the tree. */
-function restPoses(model: MujocoModelLike): THREE.Matrix4[] {
+/**
+ * The description of a MuJoCo model (MuJoCo WebAssembly's `MjModel`, or any object with its
+ * fields): what browser mode draws. Everything is copied: the model may be freed afterwards.
+ * Unnamed bodies are `body_<id>`, as `wasmSimulator`'s body states name them.
+ *
+ * @example
+ * ```ts
+ * const description = describeMujocoModel(sim.model);
+ * const built = buildMujocoScene(description);
+ * ```
+ */
+export function describeMujocoModel(source: MujocoModelLike): MujocoSceneDescription {
+  const m = snapshot(source);
+  const bodies = Array.from({ length: m.nbody }, (_, b) => ({
+    name: b === 0 ? 'world' : nameAt(m.names, m.name_bodyadr[b]!) || `body_${b}`,
+    parent: m.body_parentid[b]!,
+    pos: slice(m.body_pos, b, 3),
+    quat: slice(m.body_quat, b, 4),
+  }));
+  const geoms = Array.from({ length: m.ngeom }, (_, g) => {
+    const type = GEOM_TYPES[m.geom_type[g]!] ?? 'sdf';
+    return {
+      name: nameAt(m.names, m.name_geomadr[g]!) || `geom_${g}`,
+      body: m.geom_bodyid[g]!,
+      type,
+      size: slice(m.geom_size, g, 3),
+      pos: slice(m.geom_pos, g, 3),
+      quat: slice(m.geom_quat, g, 4),
+      rgba: slice(m.geom_rgba, g, 4),
+      group: m.geom_group[g]!,
+      mesh: type === 'mesh' ? m.geom_dataid[g]! : -1,
+      material: m.geom_matid[g]!,
+    };
+  });
+  const sub = (a: Numbers, from: number, n: number) =>
+    ArrayBuffer.isView(a)
+      ? (a as unknown as { subarray(s: number, e: number): Numbers }).subarray(from, from + n)
+      : Array.prototype.slice.call(a, from, from + n);
+  const meshes = Array.from({ length: m.mesh_vertadr.length }, (_, i) => ({
+    vertices: sub(m.mesh_vert, 3 * m.mesh_vertadr[i]!, 3 * m.mesh_vertnum[i]!),
+    faces: sub(m.mesh_face, 3 * m.mesh_faceadr[i]!, 3 * m.mesh_facenum[i]!),
+  }));
+  const roles = m.nmat > 0 && m.mat_texid ? m.mat_texid.length / m.nmat : 1;
+  const materials = Array.from({ length: m.nmat }, (_, i) => ({
+    rgba: slice(m.mat_rgba, i, 4),
+    texture: m.mat_texid ? (m.mat_texid[roles > 1 ? i * roles + TEXROLE_RGB : i] ?? -1) : -1,
+    texrepeat: m.mat_texrepeat ? slice(m.mat_texrepeat, i, 2) : [1, 1],
+    texuniform: (m.mat_texuniform?.[i] ?? 0) !== 0,
+  }));
+  const textures =
+    m.tex_adr && m.tex_data
+      ? Array.from({ length: m.tex_adr.length }, (_, t) => {
+          const width = m.tex_width![t]!;
+          const height = m.tex_height![t]!;
+          const channels = m.tex_nchannel?.[t] ?? 3;
+          return {
+            width,
+            height,
+            channels,
+            data: sub(m.tex_data!, m.tex_adr![t]!, width * height * channels),
+          };
+        })
+      : [];
+  const lights = Array.from({ length: m.nlight }, (_, l) => ({
+    body: m.light_bodyid?.[l] ?? 0,
+    type: LIGHT_TYPES[m.light_type?.[l] ?? 0] ?? 'point',
+    pos: slice(m.light_pos, l, 3),
+    dir: slice(m.light_dir, l, 3),
+    diffuse: slice(m.light_diffuse, l, 3),
+    active: m.light_active ? m.light_active[l] !== 0 : true,
+  }));
+  return { bodies, geoms, meshes, materials, textures, lights };
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * The description carried by a `/telemetry/sim_scene` message (server mode): meshes' vertices
+ * (float32) and faces (uint32) and textures' bytes decoded from base64 (little-endian).
+ */
+export function sceneFromMessage(message: Omit<SimScene, 'header'>): MujocoSceneDescription {
+  return {
+    bodies: message.bodies,
+    geoms: message.geoms,
+    meshes: message.meshes.map((mesh) => ({
+      vertices: new Float32Array(fromBase64(mesh.vertices).buffer),
+      faces: new Uint32Array(fromBase64(mesh.faces).buffer),
+    })),
+    materials: message.materials,
+    textures: message.textures.map((t) => ({ ...t, data: fromBase64(t.data) })),
+    lights: message.lights,
+    ...(message.view ? { view: message.view } : {}),
+  };
+}
+
+/** Geometry in the geom's own frame (MuJoCo's: capsules and cylinders along z). */
+function geometry(
+  scene: MujocoSceneDescription,
+  geom: MujocoSceneDescription['geoms'][number],
+  infinite: number,
+): THREE.BufferGeometry | undefined {
+  const [a, b, c] = [geom.size[0]!, geom.size[1]!, geom.size[2]!];
+  switch (geom.type) {
+    case 'plane':
+      return new THREE.PlaneGeometry(2 * (a || infinite), 2 * (b || infinite));
+    case 'sphere':
+      return new THREE.SphereGeometry(a, 32, 16);
+    case 'ellipsoid':
+      return new THREE.SphereGeometry(1, 32, 16).scale(a, b, c);
+    case 'capsule':
+      return new THREE.CapsuleGeometry(a, 2 * b, 8, 24).rotateX(Math.PI / 2);
+    case 'cylinder':
+      return new THREE.CylinderGeometry(a, a, 2 * b, 32).rotateX(Math.PI / 2);
+    case 'box':
+      return new THREE.BoxGeometry(2 * a, 2 * b, 2 * c);
+    case 'mesh': {
+      const mesh = scene.meshes[geom.mesh];
+      if (!mesh) return undefined;
+      // Copies: the description's arrays may be views into an engine's heap, which moves or goes away.
+      const shape = new THREE.BufferGeometry();
+      shape.setAttribute('position', new THREE.BufferAttribute(Float32Array.from(mesh.vertices), 3));
+      shape.setIndex(new THREE.BufferAttribute(Uint32Array.from(mesh.faces), 1));
+      shape.computeVertexNormals();
+      return shape;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The material's colour texture, if it has one (a checker floor, a robot's decal). */
+function texture(
+  scene: MujocoSceneDescription,
+  geom: MujocoSceneDescription['geoms'][number],
+): THREE.DataTexture | undefined {
+  const mat = scene.materials[geom.material];
+  const tex = mat ? scene.textures[mat.texture] : undefined;
+  if (!mat || !tex) return undefined;
+  const { width: w, height: h, channels: n } = tex;
+  const data = new Uint8Array(4 * w * h);
+  for (let p = 0; p < w * h; p++) {
+    for (let ch = 0; ch < 3; ch++) data[4 * p + ch] = tex.data[n * p + Math.min(ch, n - 1)]!;
+    data[4 * p + 3] = n === 4 ? tex.data[4 * p + 3]! : 255;
+  }
+  const map = new THREE.DataTexture(data, w, h, THREE.RGBAFormat);
+  map.colorSpace = THREE.SRGBColorSpace;
+  map.wrapS = map.wrapT = THREE.RepeatWrapping;
+  map.magFilter = THREE.NearestFilter;
+  const [rx, ry] = [mat.texrepeat[0] ?? 1, mat.texrepeat[1] ?? 1];
+  // Uniform: repeats per metre; otherwise across the object (a plane's full size).
+  if (mat.texuniform && geom.type === 'plane') map.repeat.set(rx * 2 * geom.size[0]!, ry * 2 * geom.size[1]!);
+  else map.repeat.set(rx, ry);
+  map.needsUpdate = true;
+  return map;
+}
+
+/**
+ * The geom's colour: its own `rgba`, or its material's where the geom left MuJoCo's default
+ * (0.5 0.5 0.5 1), as MuJoCo's renderer chooses.
+ */
+function rgba(scene: MujocoSceneDescription, geom: MujocoSceneDescription['geoms'][number]): number[] {
+  const own = Array.from(geom.rgba);
+  const mat = scene.materials[geom.material];
+  // float32 in the model: 0.5 is exact.
+  const isDefault = own[0] === 0.5 && own[1] === 0.5 && own[2] === 0.5 && own[3] === 1;
+  return mat && isDefault ? Array.from(mat.rgba) : own;
+}
+
+/** Each body's pose at the model's reference configuration, composed down the tree. */
+function restPoses(scene: MujocoSceneDescription): THREE.Matrix4[] {
   const world: THREE.Matrix4[] = [new THREE.Matrix4()];
-  for (let b = 1; b < model.nbody; b++) {
-    const local = new THREE.Matrix4().compose(
-      vec(model.body_pos, b),
-      quat(model.body_quat, b),
-      new THREE.Vector3(1, 1, 1),
-    );
-    world.push(world[model.body_parentid[b]!]!.clone().multiply(local));
+  for (let b = 1; b < scene.bodies.length; b++) {
+    const body = scene.bodies[b]!;
+    const local = new THREE.Matrix4().compose(vec(body.pos), quat(body.quat), new THREE.Vector3(1, 1, 1));
+    world.push(world[body.parent]!.clone().multiply(local));
   }
   return world;
 }
 
+const isDescription = (s: MujocoModelLike | MujocoSceneDescription): s is MujocoSceneDescription =>
+  Array.isArray((s as MujocoSceneDescription).geoms);
+
 /**
- * Builds the three.js scene of a MuJoCo model, in the order MuJoCo's own renderer draws it:
+ * Where MuJoCo's free camera is, in MuJoCo's frame (z up), as its viewer and `mjv_updateCamera`
+ * place it: looking at `lookat` from `distance`, turned by `azimuth` about z and by `elevation`
+ * (negative: from above), degrees. For three.js: `camera.up.set(0, 0, 1)`, `camera.position`
+ * here, `camera.lookAt(lookat)`, `camera.fov` = the model's `fovy` (both vertical, degrees).
+ */
+export function mujocoFreeCamera(pose: {
+  lookat: ArrayLike<number>;
+  distance: number;
+  azimuth: number;
+  elevation: number;
+}): { position: [number, number, number]; forward: [number, number, number]; up: [number, number, number] } {
+  const az = (pose.azimuth * Math.PI) / 180;
+  const el = (pose.elevation * Math.PI) / 180;
+  const forward: [number, number, number] = [
+    Math.cos(el) * Math.cos(az),
+    Math.cos(el) * Math.sin(az),
+    Math.sin(el),
+  ];
+  const up: [number, number, number] = [
+    -Math.sin(el) * Math.cos(az),
+    -Math.sin(el) * Math.sin(az),
+    Math.cos(el),
+  ];
+  const position: [number, number, number] = [0, 1, 2].map(
+    (k) => pose.lookat[k]! - pose.distance * forward[k]!,
+  ) as never;
+  return { position, forward, up };
+}
+
+/**
+ * Builds the three.js scene of a MuJoCo model — MuJoCo WebAssembly's `MjModel` (browser mode) or a
+ * {@link MujocoSceneDescription} (server mode, {@link sceneFromMessage}) — in the order MuJoCo's
+ * own renderer draws it:
  *
  * 1. one group per body, placed at the model's rest pose (the world's geoms stay there);
  * 2. one mesh per geom of a drawn group (see `groups`), in its body at the geom's local pose, with
- *    its type and size (plane, sphere, capsule, ellipsoid, cylinder, box, mesh from
- *    `mesh_vert`/`mesh_face`; height fields and SDF are listed in `skipped`), its colour (the geom's
- *    `rgba`, else its material's), its material's colour texture (a checker floor) and transparency;
+ *    its type and size (plane, sphere, capsule, ellipsoid, cylinder, box, mesh from its vertices
+ *    and faces; height fields and SDF are listed in `skipped`), its colour (the geom's `rgba`, else
+ *    its material's), its material's colour texture (a checker floor) and transparency;
  * 3. a grid on every plane (1 m, or the plane's third size), so distances read on the floor;
  * 4. the model's lights (spot, directional, point) in their bodies, without falloff (MuJoCo's
  *    default attenuation).
@@ -328,18 +516,21 @@ function restPoses(model: MujocoModelLike): THREE.Matrix4[] {
  * built.setBodies(sim.current().bodies); // every frame
  * ```
  */
-export function buildMujocoScene(source: MujocoModelLike, options: MujocoSceneOptions = {}): MujocoScene {
-  const model = snapshot(source);
+export function buildMujocoScene(
+  source: MujocoModelLike | MujocoSceneDescription,
+  options: MujocoSceneOptions = {},
+): MujocoScene {
+  const scene = isDescription(source) ? source : describeMujocoModel(source);
   const groups = new Set(options.groups ?? [0, 1, 2]);
   const infinite = options.infinitePlane ?? 50;
   const root = new THREE.Group();
   root.name = 'mujoco';
   const bodies = new Map<string, THREE.Group>();
   const byId: THREE.Group[] = [];
-  const rest = restPoses(model);
-  for (let b = 0; b < model.nbody; b++) {
+  const rest = restPoses(scene);
+  for (const [b, body] of scene.bodies.entries()) {
     const group = new THREE.Group();
-    group.name = bodyName(model, b);
+    group.name = body.name;
     rest[b]!.decompose(group.position, group.quaternion, group.scale);
     root.add(group);
     byId.push(group);
@@ -349,21 +540,19 @@ export function buildMujocoScene(source: MujocoModelLike, options: MujocoSceneOp
   const geoms: (THREE.Mesh | undefined)[] = [];
   const skipped = new Set<string>();
   const disposables: { dispose(): void }[] = [];
-  for (let g = 0; g < model.ngeom; g++) {
-    const type = GEOM_TYPES[model.geom_type[g]!] ?? `type ${model.geom_type[g]}`;
-    const shape = geometry(model, g, type, infinite);
-    const color = rgba(model, g);
+  for (const [g, geom] of scene.geoms.entries()) {
+    const shape = geometry(scene, geom, infinite);
+    const color = rgba(scene, geom);
     if (!shape) {
-      skipped.add(type);
+      skipped.add(geom.type);
       geoms.push(undefined);
       continue;
     }
-    const mat = model.geom_matid[g]!;
-    const map = mat >= 0 ? texture(model, mat, g, type) : undefined;
+    const map = texture(scene, geom);
     const look = {
-      color: new THREE.Color().setRGB(color[0], color[1], color[2], THREE.SRGBColorSpace),
-      transparent: color[3] < 1,
-      opacity: color[3],
+      color: new THREE.Color().setRGB(color[0]!, color[1]!, color[2]!, THREE.SRGBColorSpace),
+      transparent: color[3]! < 1,
+      opacity: color[3]!,
       ...(map ? { map } : {}),
     };
     const material =
@@ -372,18 +561,18 @@ export function buildMujocoScene(source: MujocoModelLike, options: MujocoSceneOp
         : new THREE.MeshStandardMaterial({ ...look, roughness: 0.7, metalness: 0.05 });
     disposables.push(shape, material, ...(map ? [map] : []));
     const mesh = new THREE.Mesh(shape, material);
-    mesh.name = geomName(model, g);
-    mesh.userData = { type, geom: g };
-    mesh.position.copy(vec(model.geom_pos, g));
-    mesh.quaternion.copy(quat(model.geom_quat, g));
-    mesh.visible = groups.has(model.geom_group[g]!) && color[3] > 0;
-    mesh.castShadow = type !== 'plane';
+    mesh.name = geom.name;
+    mesh.userData = { type: geom.type, geom: g };
+    mesh.position.copy(vec(geom.pos));
+    mesh.quaternion.copy(quat(geom.quat));
+    mesh.visible = groups.has(geom.group) && color[3]! > 0;
+    mesh.castShadow = geom.type !== 'plane';
     mesh.receiveShadow = true;
-    byId[model.geom_bodyid[g]!]!.add(mesh);
+    byId[geom.body]!.add(mesh);
     geoms.push(mesh);
-    if (type === 'plane' && mesh.visible) {
-      const half = (model.geom_size[3 * g] || infinite) * 2;
-      const spacing = model.geom_size[3 * g + 2]! > 0 ? model.geom_size[3 * g + 2]! : 1;
+    if (geom.type === 'plane' && mesh.visible) {
+      const half = (geom.size[0] || infinite) * 2;
+      const spacing = geom.size[2]! > 0 ? geom.size[2]! : 1;
       const divisions = Math.min(400, Math.max(1, Math.round(half / spacing)));
       const grid = new THREE.GridHelper(
         half,
@@ -403,25 +592,20 @@ export function buildMujocoScene(source: MujocoModelLike, options: MujocoSceneOp
     }
   }
 
-  for (let l = 0; l < model.nlight; l++) {
-    if (model.light_active && !model.light_active[l]) continue;
-    const type = model.light_type?.[l] ?? LIGHT_SPOT;
-    const diffuse = new THREE.Color(
-      model.light_diffuse[3 * l]!,
-      model.light_diffuse[3 * l + 1]!,
-      model.light_diffuse[3 * l + 2]!,
-    );
-    const pos = vec(model.light_pos, l);
-    const dir = vec(model.light_dir, l);
+  for (const [l, spec] of scene.lights.entries()) {
+    if (!spec.active) continue;
+    const diffuse = new THREE.Color(spec.diffuse[0]!, spec.diffuse[1]!, spec.diffuse[2]!);
+    const pos = vec(spec.pos);
+    const dir = vec(spec.dir);
     const light =
-      type === LIGHT_DIRECTIONAL
+      spec.type === 'directional'
         ? new THREE.DirectionalLight(diffuse, 1.5)
-        : type === LIGHT_SPOT
+        : spec.type === 'spot'
           ? new THREE.SpotLight(diffuse, 3, 0, Math.PI / 4, 0.5, 0)
           : new THREE.PointLight(diffuse, 3, 0, 0);
     light.name = `light_${l}`;
     light.position.copy(pos);
-    const body = byId[model.light_bodyid?.[l] ?? 0]!;
+    const body = byId[spec.body] ?? byId[0]!;
     body.add(light);
     if (light instanceof THREE.DirectionalLight || light instanceof THREE.SpotLight) {
       light.target.position.copy(pos.clone().add(dir));
