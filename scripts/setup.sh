@@ -129,7 +129,7 @@ if [ "$LEROBOT" = 1 ]; then
     "$py312" -c '' 2>/dev/null || { echo "--lerobot needs Python 3.12 (python3.12 on PATH or in pyenv)" >&2; exit 1; }
     step "pip install lerobot into $lerobot_venv (with PyTorch: about 5.5 GB, several minutes)"
     "$py312" -m venv "$lerobot_venv"
-    "$lerobot_venv/bin/pip" install --quiet --disable-pip-version-check 'lerobot==0.6.1'
+    "$lerobot_venv/bin/pip" install --quiet --disable-pip-version-check 'lerobot[dataset]==0.6.1'
   fi
   touch "$lerobot_venv/.telekit-wanted"
 elif [ -e "$lerobot_venv/.telekit-wanted" ]; then
