@@ -1,5 +1,6 @@
 import { type App, consoleLogger, createApp, inProcess, type Plugin } from '@telekit/core';
 import { type Gateway, GatewayToken, gateway } from '@telekit/gateway';
+import { runExportCli } from './lerobot/export-cli.js';
 import { replay } from './replay.js';
 
 /** What `telekit replay` takes. */
@@ -50,10 +51,16 @@ export async function startReplayServer(
   return { app, url: running?.url ?? '' };
 }
 
-const USAGE = 'usage: telekit replay FILE.mcap [--speed N] [--port P] [--host H] [--static DIR]';
+const USAGE = [
+  'usage: telekit replay FILE.mcap [--speed N] [--port P] [--host H] [--static DIR]',
+  '       telekit export lerobot FILE.mcap… --out DIR [--fps 30] [--preset auto|diff-drive|arm]',
+  '              [--state FIELDS] [--action FIELDS] [--mapping FILE.json] [--task TEXT]',
+  '              [--camera ID]… [--reencode] [--quiet]',
+].join('\n');
 
-/** `telekit replay …`: serves the recording until interrupted; the exit code. */
+/** `telekit replay …` serves the recording until interrupted; `telekit export lerobot …` writes a dataset. The exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'export') return runExportCli(argv.slice(1), USAGE);
   const [command, file, ...rest] = argv;
   if (command !== 'replay' || !file) {
     process.stderr.write(`${USAGE}\n`);

@@ -1,3 +1,17 @@
+export {
+  type ExportProgress,
+  exportLeRobot,
+  type LeRobotExportOptions,
+  type LeRobotExportResult,
+} from './lerobot/export.js';
+export {
+  ARM_MAPPING,
+  DIFF_DRIVE_MAPPING,
+  LEROBOT_PRESETS,
+  type LeRobotField,
+  type LeRobotMapping,
+  parseFieldList,
+} from './lerobot/mapping.js';
 export { type ChannelDef, FLUSH_CHANNEL, McapFile } from './mcap-file.js';
 export {
   type DecompressHandlers,
