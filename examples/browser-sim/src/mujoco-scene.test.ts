@@ -1,7 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { SimScene } from '@telekit/core';
 import { wasmSimulator } from '@telekit/sim-browser';
 import { fileScenes } from '@telekit/sim-browser/server';
 import { bundledScenes } from '@telekit/sim-genesis';
-import { buildMujocoScene, type MujocoScene } from '@telekit/ui-widgets/mujoco-scene';
+import {
+  buildMujocoScene,
+  describeMujocoModel,
+  type MujocoScene,
+  sceneFromMessage,
+} from '@telekit/ui-widgets/mujoco-scene';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The page's 3D view built from the MuJoCo model itself: the bundled diff-drive scene compiled by
@@ -86,6 +95,48 @@ describe('buildMujocoScene (diff-drive, MuJoCo WASM)', () => {
     }
     expect(checked).toBe(8);
     built.dispose();
+  });
+});
+
+describe('the scene description: browser mode and server mode agree', () => {
+  const python = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
+  it("describeMujocoModel (the page's WASM model) equals the sidecar's /telemetry/sim_scene (native MuJoCo)", (ctx) => {
+    if (!existsSync(python)) ctx.skip('no .venv with MuJoCo (bash scripts/setup.sh makes it)');
+    // What the sidecar publishes, from native MuJoCo (unnamed bodies named as the page names them).
+    const run = spawnSync(
+      python,
+      [
+        '-c',
+        [
+          'import json, sys, mujoco',
+          'from telekit_sim.scene_description import describe_scene',
+          'from telekit_sim.scene_model import bundled_path',
+          "m = mujoco.MjModel.from_xml_path(bundled_path('diff-drive'))",
+          "name = lambda b: mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_BODY, b) or f'body_{b}'",
+          "json.dump(describe_scene(m, 'diff-drive', name), sys.stdout)",
+        ].join('\n'),
+      ],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const server = sceneFromMessage(JSON.parse(run.stdout) as Omit<SimScene, 'header'>);
+    const page = describeMujocoModel(sim.model!);
+    // Numbers to 1e-6 (both engines compile the same MJCF; colours are float32 in both).
+    const numbers = (value: unknown): unknown =>
+      ArrayBuffer.isView(value) || Array.isArray(value)
+        ? Array.from(value as ArrayLike<unknown>, numbers)
+        : typeof value === 'number'
+          ? Math.round(value * 1e6) / 1e6 + 0
+          : value && typeof value === 'object'
+            ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, numbers(v)]))
+            : value;
+    for (const key of ['bodies', 'geoms', 'meshes', 'materials', 'lights'] as const)
+      expect(numbers(page[key]), key).toEqual(numbers(server[key]));
+    expect(page.textures.map(({ data, ...t }) => ({ ...t, bytes: data.length }))).toEqual(
+      server.textures.map(({ data, ...t }) => ({ ...t, bytes: data.length })),
+    );
+    expect(Array.from(page.textures[0]!.data)).toEqual(Array.from(server.textures[0]!.data));
+    expect(server.view).toMatchObject({ fovy: 45, azimuth: 90, elevation: -45 });
   });
 });
 

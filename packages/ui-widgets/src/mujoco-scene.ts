@@ -430,8 +430,9 @@ function texture(
   map.wrapS = map.wrapT = THREE.RepeatWrapping;
   map.magFilter = THREE.NearestFilter;
   const [rx, ry] = [mat.texrepeat[0] ?? 1, mat.texrepeat[1] ?? 1];
-  // Uniform: repeats per metre; otherwise across the object (a plane's full size).
-  if (mat.texuniform && geom.type === 'plane') map.repeat.set(rx * 2 * geom.size[0]!, ry * 2 * geom.size[1]!);
+  // Uniform: MuJoCo's renderer repeats it `texrepeat` times per 2 m (measured: a checker with
+  // texrepeat 1 has 1 m squares), so `texrepeat × size` times across a plane; otherwise across it.
+  if (mat.texuniform && geom.type === 'plane') map.repeat.set(rx * geom.size[0]!, ry * geom.size[1]!);
   else map.repeat.set(rx, ry);
   map.needsUpdate = true;
   return map;
