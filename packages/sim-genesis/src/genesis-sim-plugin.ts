@@ -59,7 +59,8 @@ const DEFAULT_RATES: Required<TelemetryRates> = { pose: 20, jointState: 20, imu:
  * targets, `/controller/action` `reset`/`pause`/`resume`, `/controller/estop` → freeze) and
  * publishes `/telemetry/pose`, `/telemetry/joint_state`, `/telemetry/imu`, `/telemetry/sim_state`
  * and `/telemetry/actuation` — one report per command with its fate (applied, superseded, expired,
- * estop, refused).
+ * estop, refused) — and, once the scene runs, `/telemetry/sim_scene` (what it looks like: the 3D
+ * view draws it in server mode).
  *
  * @example
  * ```ts
@@ -262,9 +263,22 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
       });
 
       const stateHz = () => Math.max(rates.pose, rates.jointState, rates.imu, rates.simState, 1);
+      // What the scene looks like, once per loaded scene: a page's 3D view draws it in server mode
+      // (a late subscriber gets it: the telemetry lane keeps the last one).
+      const describe = async () => {
+        try {
+          const description = await s.sceneDescription();
+          transport.publish(Topics.simScene, { header: next(), ...description });
+        } catch (error) {
+          ctx.logger.warn('the scene description was not published: pages draw boxes', {
+            error: String(error),
+          });
+        }
+      };
       const start = async (i: SceneInfo) => {
         await s.run({ stateHz: stateHz() });
         ctx.logger.info('simulator running', { scene: i.id, engine: s.engine, timestep: i.timestep });
+        void describe();
       };
       if (inTime) await start(await loaded);
       else

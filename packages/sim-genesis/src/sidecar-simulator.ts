@@ -14,6 +14,7 @@ import {
   type SceneInfo,
   type SceneSpec,
   type SimAction,
+  type SimScene,
   type SimSnapshot,
   type SimulatorCapabilities,
   systemClock,
@@ -669,6 +670,10 @@ export function sidecarSimulator(options: SidecarSimulatorOptions = {}): Sidecar
       const r = await call<{ snapshot: SimSnapshot & { data: Uint8Array } }>('poses');
       const { scene: id, engine: on, time, data } = r.snapshot;
       return { scene: id, engine: on, time, data: new Uint8Array(data) };
+    },
+    async sceneDescription() {
+      const r = await call<{ description: Omit<SimScene, 'header'> }>('scene');
+      return r.description;
     },
     progress$: progress$.asObservable(),
     async stats() {

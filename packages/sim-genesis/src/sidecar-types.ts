@@ -7,6 +7,7 @@ import type {
   Quaternion,
   SimAction,
   SimActuation,
+  SimScene,
   SimSnapshot,
   Simulator,
   SimulatorState,
@@ -205,6 +206,12 @@ export interface SidecarSimulator extends Simulator {
    * Genesis server by it.
    */
   poseSnapshot(): Promise<SimSnapshot>;
+  /**
+   * What the loaded scene looks like — bodies, geoms, meshes, materials, textures, lights, from its
+   * MuJoCo model — as core's `/telemetry/sim_scene` carries it (without the header): the page's 3D
+   * view draws it in server mode. Rejects with `E_SIM_BACKEND` where the backend cannot say.
+   */
+  sceneDescription(): Promise<Omit<SimScene, 'header'>>;
   /** Each step of a scene load (a Genesis warm-up compiles for minutes the first time). */
   readonly progress$: Observable<SidecarProgress>;
   /**

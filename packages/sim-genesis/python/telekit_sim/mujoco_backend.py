@@ -13,6 +13,7 @@ import numpy as np
 from . import console, poses
 from .backend import Motion, PreparedAction, Progress, RenderOptions, joint_targets, no_progress, picture, vector
 from .errors import SimError
+from .scene_description import describe_scene
 from .scene_model import BUNDLED, Drive, compile_model, read_drive, scene_source
 
 os.environ.setdefault("MUJOCO_GL", "osmesa")
@@ -92,6 +93,11 @@ class MujocoBackend:
             "hasBase": self._wheels is not None,
             "engine": self.engine,
         }
+
+    def describe_scene(self) -> dict:
+        """The scene's look (core's `SimScene` without the header), bodies named as `state` names them."""
+        self.require_scene()
+        return describe_scene(self.model, self.scene, lambda b: self._name(mujoco.mjtObj.mjOBJ_BODY, b))
 
     def _named_joints(self):
         m = self.model

@@ -156,6 +156,7 @@ class Sidecar:
             "state": self.op_state,
             "snapshot": self.op_snapshot,
             "poses": self.op_poses,
+            "scene": self.op_scene,
             "restore": self.op_restore,
             "camera": self.op_camera,
             "perf": self.op_perf,
@@ -463,6 +464,15 @@ class Sidecar:
         snap = self.backend.poses()
         snap["step"] = self.step_count
         return {"snapshot": snap}
+
+    async def op_scene(self, r: Request) -> dict[str, Any]:
+        """What the scene looks like (`scene_description.py`: core's `/telemetry/sim_scene`), for a
+        page's 3D view in server mode: bodies, geoms, meshes, materials, textures, lights."""
+        self.backend.require_scene()
+        describe = getattr(self.backend, "describe_scene", None)
+        if describe is None:
+            raise SimError("E_SIM_BACKEND", f"the {self.backend.name} backend does not describe its scene")
+        return {"description": describe()}
 
     async def op_snapshot(self, r: Request) -> dict[str, Any]:
         snap = self.backend.snapshot()
