@@ -27,9 +27,14 @@ describe('the video plan', () => {
     expect(later).toEqual({ from: 30, to: 61, preroll: 12 });
   });
 
-  it('re-encodes what does not match the grid: another rate, lost pictures, too few', () => {
+  it('remuxes through arrival jitter: a picture late by 1.5 frames and the next one at once', () => {
+    const units = stream(100, 30, 30, (i) => (i === 50 ? 50 : 0));
+    expect(planRemux(units, { start: 0, frames: 90 }, 30)).toEqual({ from: 0, to: 89, preroll: 0 });
+  });
+
+  it('re-encodes what does not match the grid: another rate, a GOP of lost pictures, too few', () => {
     expect(planRemux(stream(100, 25, 25), { start: 0, frames: 60 }, 30)).toBeUndefined();
-    const lost = stream(100, 30, 30).filter((_, i) => i !== 50);
+    const lost = stream(100, 30, 30).filter((_, i) => i < 40 || i >= 50);
     expect(planRemux(lost, { start: 0, frames: 90 }, 30)).toBeUndefined();
     expect(planRemux(stream(40, 30, 30), { start: 0, frames: 60 }, 30)).toBeUndefined();
   });

@@ -62,27 +62,44 @@ export interface EpisodeVideo {
 }
 
 /**
- * Plans a remux: the recorded pictures ARE the episode's frames when, from the picture at the
- * episode's first tick on, picture k lies within one frame period of tick k for every frame (the
- * stream runs at the dataset's fps, lost nothing, drifted less than a frame), and a keyframe precedes
- * it. Undefined otherwise.
+ * Plans a remux: the recorded pictures ARE the episode's frames when the stream runs at the dataset's
+ * fps and lost nothing over the episode. Picture times are arrival times (they jitter), so the test is
+ * on their offsets from the grid: picture j0 + k against tick k, where j0 makes the median offset
+ * less than half a frame; every offset must lie within `slack` frame periods of that median (default
+ * 2: a lost picture, a different rate or a drift beyond that, and it is re-encoded). A keyframe must
+ * precede picture j0 (the decoder's run-up is muxed too, before the episode's first frame).
+ * Undefined when it cannot be remuxed.
  */
 export function planRemux(
   units: readonly VideoUnit[],
   grid: EpisodeGrid,
   fps: number,
+  slack = 2,
 ): EpisodeVideo | undefined {
   const period = 1000 / fps;
-  let j0 = lastAtOrBefore(units, grid.start);
-  // A picture a little after the first tick (within half a frame) starts it as well.
-  if (j0 + 1 < units.length && units[j0 + 1]!.t - grid.start <= period / 2) j0++;
+  let j0 = Math.max(0, lastAtOrBefore(units, grid.start));
+  let offsets: number[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (j0 < 0 || j0 + grid.frames > units.length) return undefined;
+    offsets = Array.from({ length: grid.frames }, (_, k) => units[j0 + k]!.t - (grid.start + k * period));
+    const shift = Math.round(median(offsets) / period);
+    if (shift === 0) break;
+    j0 -= shift;
+  }
   if (j0 < 0 || j0 + grid.frames > units.length) return undefined;
-  for (let k = 0; k < grid.frames; k++)
-    if (Math.abs(units[j0 + k]!.t - (grid.start + k * period)) > period) return undefined;
+  const mid = median(offsets);
+  if (Math.abs(mid) > period / 2) return undefined;
+  if (offsets.some((o) => Math.abs(o - mid) > slack * period)) return undefined;
   let kf = j0;
   while (kf >= 0 && !units[kf]!.keyframe) kf--;
   if (kf < 0) return undefined;
   return { from: kf, to: j0 + grid.frames - 1, preroll: j0 - kf };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
