@@ -201,6 +201,53 @@ describe('the LeRobot export of a recording', () => {
     expect(tasks.map((t) => t.task)).toEqual(['free driving']);
   });
 
+  it('maps an arm by default when the recording has joint targets: joint positions, joint targets held per joint', async () => {
+    const mcap = join(dir, 'arm.mcap');
+    const file = await McapFile.create(mcap, { chunkSize: 64 * 1024, zstdLevel: 1 });
+    const js = topicChannel(Topics.jointState);
+    const cmd = topicChannel(Topics.joints);
+    for (let k = 0; k <= 50; k++)
+      await file.write(js, ns(T0 + k * 20), {
+        header: header(k, T0 + k * 20),
+        name: ['shoulder', 'elbow'],
+        position: [k / 100, -k / 100],
+      });
+    // Targets for the shoulder alone at 0.2 s, then for both at 0.6 s.
+    await file.write(cmd, ns(T0 + 200), {
+      header: header(0, T0 + 200, 'op'),
+      name: ['shoulder'],
+      position: [1],
+    });
+    await file.write(cmd, ns(T0 + 600), {
+      header: header(1, T0 + 600, 'op'),
+      name: ['shoulder', 'elbow'],
+      position: [2, 3],
+    });
+    await file.close();
+    const result = await exportLeRobot([mcap], { out: join(dir, 'ds-arm'), fps: 10 });
+    expect(result).toMatchObject({
+      state: ['shoulder.position', 'elbow.position'],
+      action: ['shoulder.position', 'elbow.position'],
+      frames: 10,
+    });
+    const rows = await read(join(dir, 'ds-arm/data/chunk-000/file-000.parquet'));
+    // Ticks at 0, 0.1 … 0.9 s; the elbow's measured position (−t/2 per s) until its first target.
+    expect(rows.map((r) => r.action)).toEqual([
+      [0, 0],
+      [Math.fround(0.05), Math.fround(-0.05)],
+      [1, Math.fround(-0.1)],
+      [1, Math.fround(-0.15)],
+      [1, Math.fround(-0.2)],
+      [1, Math.fround(-0.25)],
+      [2, 3],
+      [2, 3],
+      [2, 3],
+      [2, 3],
+    ]);
+    const info = JSON.parse(readFileSync(join(dir, 'ds-arm/meta/info.json'), 'utf8'));
+    expect(info.robot_type).toBe('telekit-arm');
+  });
+
   it('says what is wrong with the command line', async () => {
     expect(await runExportCli(['lerobot', 'a.mcap'], 'usage')).toBe(2);
     expect(await runExportCli(['csv', 'a.mcap', '--out', 'x'], 'usage')).toBe(2);

@@ -97,23 +97,36 @@ function episodesOf(messages: readonly RecordedMessage[], task: string): Map<str
 
 /** Sample-and-hold of one field at the grid's ticks. */
 function resample(
-  field: ResolvedField,
+  field: Pick<ResolvedField, 'read' | 'before'> & { beforeFrom?: ResolvedField['beforeFrom'] },
   samples: readonly { t: number; json: unknown }[],
   ticks: readonly number[],
+  samplesOf?: (topic: string) => readonly { t: number; json: unknown }[],
 ): number[] {
   const out: number[] = [];
-  let i = 0;
-  let cur: number | undefined;
-  // The latest value at or before the first tick.
+  const stand =
+    field.beforeFrom && samplesOf
+      ? resample({ read: field.beforeFrom.read, before: undefined }, samplesOf(field.beforeFrom.topic), ticks)
+      : undefined;
   const first = samples.findIndex((s) => field.read(s.json) !== undefined);
   const backfill = field.before ?? (first >= 0 ? field.read(samples[first]!.json) : 0) ?? 0;
+  // The latest sample carrying the field at or before the first tick, found by bisection, then walk on.
+  let lo = 0;
+  let hi = samples.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (samples[mid]!.t <= (ticks[0] ?? 0)) lo = mid + 1;
+    else hi = mid;
+  }
+  let cur: number | undefined;
+  for (let j = lo - 1; j >= 0 && cur === undefined; j--) cur = field.read(samples[j]!.json);
+  let i = lo;
   for (const t of ticks) {
     while (i < samples.length && samples[i]!.t <= t) {
       const v = field.read(samples[i]!.json);
       if (v !== undefined) cur = v;
       i++;
     }
-    out.push(cur ?? backfill);
+    out.push(cur ?? stand?.[out.length] ?? backfill);
   }
   return out;
 }
@@ -234,7 +247,7 @@ export async function exportLeRobot(
   for (const [ei, e] of episodes.entries()) {
     const ticks = Array.from({ length: e.frames }, (_, k) => e.start + k * period);
     const cols = (fields: ResolvedField[], samplesOf: (t: string) => { t: number; json: unknown }[]) =>
-      fields.map((f) => resample(f, samplesOf(f.topic), ticks));
+      fields.map((f) => resample(f, samplesOf(f.topic), ticks, (t) => byTopic.get(t) ?? []));
     const s = cols(state, (t) => byTopic.get(t) ?? []);
     const a = cols(action, actionOf);
     const from = rows.index.length;

@@ -17,6 +17,12 @@ export interface LeRobotField {
   path: string;
   /** Its value before the topic's first sample. Default: the first sample, held backwards. */
   before?: number;
+  /**
+   * Before the topic's first sample, the value of this other field instead (sample-and-hold too); a
+   * `[*]` in its path stands for the same name as in `path`. E.g. a joint's target is its measured
+   * position until the operator first moves it.
+   */
+  beforeFrom?: { topic: string; path: string };
   /** Leave the field out when the recording has no sample of it (a preset's "what telemetry has"). Default false: an error. */
   optional?: boolean;
 }
@@ -62,7 +68,13 @@ export const DIFF_DRIVE_MAPPING: LeRobotMapping = {
 export const ARM_MAPPING: LeRobotMapping = {
   robotType: 'telekit-arm',
   state: [{ topic: '/telemetry/joint_state', path: 'position[*]' }],
-  action: [{ topic: '/controller/joints', path: 'position[*]' }],
+  action: [
+    {
+      topic: '/controller/joints',
+      path: 'position[*]',
+      beforeFrom: { topic: '/telemetry/joint_state', path: 'position[*]' },
+    },
+  ],
 };
 
 /** The named mappings the CLI's `--preset` takes (`auto`: arm when the recording has joint targets, else diff-drive). */
@@ -138,6 +150,8 @@ export interface ResolvedField {
   readonly path: string;
   readonly before: number | undefined;
   readonly read: FieldReader;
+  /** What stands in before the first sample (`beforeFrom`). */
+  readonly beforeFrom: { readonly topic: string; readonly read: FieldReader } | undefined;
 }
 
 /**
@@ -154,7 +168,7 @@ export function resolveFields(
   for (const f of fields) {
     const messages = messagesOf(f.topic);
     const star = f.path.indexOf('[*]');
-    const paths: { path: string; name: string }[] = [];
+    const paths: { path: string; name: string; key?: string }[] = [];
     if (star >= 0) {
       const head = f.path.slice(0, star);
       const listKey = head.split('.').pop() ?? head;
@@ -171,7 +185,7 @@ export function resolveFields(
       }
       for (const n of names) {
         const path = f.path.replace('[*]', `[${n}]`);
-        paths.push({ path, name: f.name ? `${f.name}.${n}` : `${n}.${listKey}` });
+        paths.push({ path, name: f.name ? `${f.name}.${n}` : `${n}.${listKey}`, key: n });
       }
     } else paths.push({ path: f.path, name: f.name ?? f.path });
     for (const p of paths) {
@@ -184,7 +198,13 @@ export function resolveFields(
           { context: { field: feature, expected: `messages on ${f.topic} with ${p.path}` } },
         );
       }
-      out.push({ name: p.name, topic: f.topic, path: p.path, before: f.before, read });
+      const beforeFrom = f.beforeFrom && {
+        topic: f.beforeFrom.topic,
+        read: fieldReader(
+          p.key === undefined ? f.beforeFrom.path : f.beforeFrom.path.replace('[*]', `[${p.key}]`),
+        ),
+      };
+      out.push({ name: p.name, topic: f.topic, path: p.path, before: f.before, read, beforeFrom });
     }
     if (paths.length === 0 && !f.optional)
       throw new TelekitError(
