@@ -91,6 +91,11 @@ export class McapFile {
     await this.#add(channel, logTimeNs, data);
   }
 
+  /** Writes one message already encoded (UTF-8 JSON) on `channel` at `logTimeNs`; `data` is copied. */
+  async writeEncoded(channel: ChannelDef, logTimeNs: bigint, data: Uint8Array): Promise<void> {
+    await this.#add(channel, logTimeNs, data);
+  }
+
   /** Writes a metadata record (e.g. an episode's boundary). */
   async metadata(name: string, values: Record<string, string>): Promise<void> {
     await this.#writer.addMetadata({ name, metadata: new Map(Object.entries(values)) });

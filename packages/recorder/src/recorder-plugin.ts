@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   builtinTopics,
   type Feed,
@@ -12,7 +11,8 @@ import {
   token,
 } from '@telekit/core';
 import { interval, merge, type Observable, type Subscription } from 'rxjs';
-import { type ChannelDef, McapFile } from './mcap-file.js';
+import type { ChannelDef } from './mcap-file.js';
+import { RecordingWorker } from './recording-worker.js';
 import {
   EPISODE_CHANNEL,
   LINK_CHANNEL,
@@ -21,7 +21,8 @@ import {
   topicChannel,
   videoChannel,
 } from './schemas.js';
-import { type EntryClass, WriteQueue, type WriteQueueStats } from './write-queue.js';
+import type { WorkerOp } from './worker-protocol.js';
+import type { EntryClass, WriteQueueStats } from './write-queue.js';
 
 /**
  * What the recorder needs of the media plugin's access-unit tap (`@telekit/media-nvenc`'s
@@ -52,7 +53,7 @@ export interface RecorderOptions {
   maxFileBytes?: number;
   /** Start a new file after this long, ms. Default 30 minutes. */
   maxFileMs?: number;
-  /** Uncompressed chunk size, bytes. Default 256 KiB: compressing one holds the event loop for about a millisecond. */
+  /** Uncompressed chunk size, bytes. Default 256 KiB (compressed on the writer thread). */
   chunkSize?: number;
   /**
    * Close the open chunk at least this often, ms (a killed process loses at most this much). Default
@@ -61,7 +62,11 @@ export interface RecorderOptions {
   flushMs?: number;
   /** zstd level. Default 3. */
   zstdLevel?: number;
-  /** Entries that may wait for the file before telemetry is dropped. Default 4096. */
+  /**
+   * Entries that may wait for the file before telemetry is dropped. Default 4096. Control entries
+   * (commands, fates, events) have a reserve of another as many (at least 4096) before they too are
+   * dropped and counted.
+   */
   queueCapacity?: number;
   /**
    * Samples each telemetry feed keeps while the recorder's queue is busy (the topic's depth if that
@@ -114,14 +119,6 @@ export interface Recorder {
 /** The running {@link Recorder}. */
 export const RecorderToken: Token<Recorder> = token<Recorder>('@telekit/recorder/Recorder');
 
-type Entry =
-  | { kind: 'message'; channel: ChannelDef; atMs: number; json: unknown }
-  | { kind: 'episode'; event: 'start' | 'stop'; atMs: number; index: number; task: string; startedAt: number }
-  | { kind: 'flush'; atMs: number }
-  | { kind: 'rotate'; atMs: number };
-
-const toNs = (ms: number) => BigInt(Math.round(ms * 1e6));
-
 /**
  * Records the session to MCAP files (chunked, indexed, zstd): every telemetry topic and every
  * command on the app's transport (commands as the app received them; their fates arrive on
@@ -130,10 +127,13 @@ const toNs = (ms: number) => BigInt(Math.round(ms * 1e6));
  * (the running encoder's H.264, never a second encode). Channels are JSON with core's published JSON
  * Schemas.
  *
- * Nothing the recorder does holds up the control lane: feeds push into a bounded {@link WriteQueue}
- * whose drain loop yields to the event loop after every millisecond of work; when it falls behind, telemetry and video
- * are dropped and counted (`/recorder/stats`, `status().queue`). A chunk closes when full and at
- * least every `flushMs`; a process killed mid-run leaves a file readable up to its last closed chunk.
+ * Nothing the recorder does holds up the control lane: on the main thread a message costs its JSON
+ * encoding into a batch buffer, which is transferred (not copied) to a writer thread every few
+ * milliseconds; MCAP records, zstd and the file are written there. Entries not yet written are
+ * bounded as by a {@link WriteQueue}: when the writer falls behind, telemetry and video are dropped
+ * and counted (`/recorder/stats`, `status().queue`), never commands or fates. A chunk closes when
+ * full and at least every `flushMs` (the writer thread's own timer); a process killed mid-run leaves
+ * a file readable up to its last closed chunk.
  *
  * @example
  * ```ts
@@ -173,18 +173,13 @@ export function recorder(options: RecorderOptions): Plugin {
         sim
           .snapshot()
           .then((snap) =>
-            push('control', {
-              kind: 'message',
-              channel: SNAPSHOT_CHANNEL,
-              atMs: now(),
-              json: {
-                scene: snap.scene,
-                engine: snap.engine,
-                time: snap.time,
-                data: Buffer.from(snap.data.buffer, snap.data.byteOffset, snap.data.byteLength).toString(
-                  'base64',
-                ),
-              },
+            push('control', SNAPSHOT_CHANNEL, {
+              scene: snap.scene,
+              engine: snap.engine,
+              time: snap.time,
+              data: Buffer.from(snap.data.buffer, snap.data.byteOffset, snap.data.byteLength).toString(
+                'base64',
+              ),
             }),
           )
           .catch((error: unknown) =>
@@ -196,70 +191,36 @@ export function recorder(options: RecorderOptions): Plugin {
       };
       const now = () => ctx.clock.now();
       mkdirSync(options.dir, { recursive: true });
-      const files: string[] = [];
-      let file: McapFile | undefined;
-      let fileStartedAt = 0;
       let episode: { index: number; task: string; startedAt: number } | undefined;
       let episodes = 0;
       let closing = false;
 
-      const openNext = async (atMs: number) => {
-        await file?.close();
-        const stamp = new Date(atMs)
-          .toISOString()
-          .replaceAll(':', '-')
-          .replace(/\.\d+Z$/, 'Z');
-        const path = join(options.dir, `${prefix}-${stamp}-${files.length}.mcap`);
-        file = await McapFile.create(path, { chunkSize, zstdLevel, profile: 'telekit' });
-        files.push(path);
-        fileStartedAt = atMs;
-        if (episode) await file.write(EPISODE_CHANNEL, toNs(atMs), { event: 'continue', ...episode });
-      };
-
-      const write = async (e: Entry) => {
-        if (!file) return;
-        if (e.kind !== 'rotate' && (file.bytes >= maxFileBytes || e.atMs - fileStartedAt >= maxFileMs))
-          await openNext(e.atMs);
-        switch (e.kind) {
-          case 'message':
-            return file.write(e.channel, toNs(e.atMs), e.json);
-          case 'flush':
-            return file.flushChunk(toNs(e.atMs));
-          case 'rotate':
-            return openNext(e.atMs);
-          case 'episode': {
-            const json = {
-              event: e.event,
-              index: e.index,
-              task: e.task,
-              startedAt: e.startedAt,
-              ...(e.event === 'stop' ? { stoppedAt: e.atMs } : {}),
-            };
-            await file.write(EPISODE_CHANNEL, toNs(e.atMs), json);
-            if (e.event === 'stop')
-              await file.metadata(`episode-${e.index}`, {
-                index: String(e.index),
-                task: e.task,
-                startedAt: String(e.startedAt),
-                stoppedAt: String(e.atMs),
-              });
-          }
-        }
-      };
-      const queue = new WriteQueue<Entry>({
-        write,
-        capacity: options.queueCapacity ?? 4096,
-        onError: (error) =>
-          ctx.logger.error('recorder write failed', {
-            error: String(error),
-            file: files[files.length - 1] ?? '-',
-          }),
-      });
-      await openNext(now());
+      // Everything from the encoded message to the disk runs on the writer thread.
+      const writer = await RecordingWorker.start(
+        {
+          dir: options.dir,
+          prefix,
+          maxFileBytes,
+          maxFileMs,
+          chunkSize,
+          flushMs,
+          zstdLevel,
+          profile: 'telekit',
+          episodeChannel: EPISODE_CHANNEL,
+          startAtMs: now(),
+        },
+        {
+          capacity: options.queueCapacity ?? 4096,
+          onError: (error, file) => ctx.logger.error('recorder write failed', { error, file }),
+        },
+      );
 
       const subs: Subscription[] = [];
-      const push = (cls: EntryClass, entry: Entry) => {
-        if (!closing) queue.push(cls, entry);
+      const push = (cls: EntryClass, channel: ChannelDef, json: unknown) => {
+        if (!closing) writer.message(cls, channel, now(), json);
+      };
+      const op = (o: WorkerOp) => {
+        if (!closing) writer.op(o);
       };
 
       // Every topic of the app's transport: telemetry keeps up to the topic's depth while the recorder
@@ -278,11 +239,7 @@ export function recorder(options: RecorderOptions): Plugin {
           topic.lane === 'control' ? { ttl: 3_600_000 } : { depth: Math.max(topic.depth, feedDepth) },
         );
         (topic.lane === 'control' ? controlFeeds : telemetryFeeds).push(feed);
-        subs.push(
-          feed.subscribe((json) =>
-            push(control ? 'control' : 'telemetry', { kind: 'message', channel, atMs: now(), json }),
-          ),
-        );
+        subs.push(feed.subscribe((json) => push(control ? 'control' : 'telemetry', channel, json)));
       }
       subs.push(
         merge(transport.state$, transport.faults$).subscribe((x) => {
@@ -290,47 +247,28 @@ export function recorder(options: RecorderOptions): Plugin {
             'status' in x
               ? { kind: 'state', status: x.status, ...(x.reason ? { reason: x.reason } : {}) }
               : { kind: 'fault', ...x };
-          push('control', { kind: 'message', channel: LINK_CHANNEL, atMs: now(), json });
+          push('control', LINK_CHANNEL, json);
         }),
       );
       const superseded = () => controlFeeds.reduce((n, f) => n + f.stats().superseded, 0);
       const feedDropped = () => telemetryFeeds.reduce((n, f) => n + f.stats().dropped, 0);
       subs.push(
         interval(1_000).subscribe(() =>
-          push('control', {
-            kind: 'message',
-            channel: STATS_CHANNEL,
-            atMs: now(),
-            json: { ...queue.stats(), superseded: superseded(), feedDropped: feedDropped() },
+          push('control', STATS_CHANNEL, {
+            ...writer.stats(),
+            superseded: superseded(),
+            feedDropped: feedDropped(),
           }),
         ),
       );
-      if (flushMs > 0)
-        subs.push(interval(flushMs).subscribe(() => push('control', { kind: 'flush', atMs: now() })));
+      // Chunks close every flushMs on the writer thread's own timer.
 
       for (const stream of tap?.streams() ?? []) {
         const channel = videoChannel(stream.id);
         subs.push(
           tap!.accessUnits$(stream.id, '@telekit/recorder').subscribe({
             next: (au) => {
-              const atMs = now();
-              const sec = Math.floor(au.receivedAt / 1000);
-              push('telemetry', {
-                kind: 'message',
-                channel,
-                atMs,
-                json: {
-                  timestamp: {
-                    sec,
-                    nsec: Math.min(999_999_999, Math.round((au.receivedAt - sec * 1000) * 1e6)),
-                  },
-                  frame_id: stream.id,
-                  data: Buffer.from(au.data.buffer, au.data.byteOffset, au.data.byteLength).toString(
-                    'base64',
-                  ),
-                  format: 'h264',
-                },
-              });
+              if (!closing) writer.video(channel, stream.id, now(), au.receivedAt, au.data);
             },
             error: (error: unknown) =>
               ctx.logger.warn('recorder lost a video stream', { stream: stream.id, error: String(error) }),
@@ -338,17 +276,20 @@ export function recorder(options: RecorderOptions): Plugin {
         );
       }
 
-      const status = (): RecorderStatus => ({
-        file: files[files.length - 1],
-        bytes: file?.bytes ?? 0,
-        chunks: file?.chunks ?? 0,
-        messages: Object.fromEntries(file?.counts ?? []),
-        files: [...files],
-        queue: queue.stats(),
-        episode: episode ? { ...episode } : undefined,
-        superseded: superseded(),
-        feedDropped: feedDropped(),
-      });
+      const status = (): RecorderStatus => {
+        const f = writer.file();
+        return {
+          file: f.file,
+          bytes: f.bytes,
+          chunks: f.chunks,
+          messages: { ...f.counts },
+          files: [...f.files],
+          queue: writer.stats(),
+          episode: episode ? { ...episode } : undefined,
+          superseded: superseded(),
+          feedDropped: feedDropped(),
+        };
+      };
       state = { status };
       const api: Recorder = {
         async startEpisode(task) {
@@ -358,36 +299,35 @@ export function recorder(options: RecorderOptions): Plugin {
             });
           if (episode) await api.stopEpisode();
           episode = { index: episodes++, task, startedAt: now() };
-          push('control', { kind: 'episode', event: 'start', atMs: episode.startedAt, ...episode });
+          op({ kind: 'episode', event: 'start', atMs: episode.startedAt, ...episode });
           snapshot();
-          await queue.drained();
+          await writer.drained();
         },
         async stopEpisode() {
           if (!episode) return;
           const e = episode;
           episode = undefined;
-          push('control', { kind: 'episode', event: 'stop', atMs: now(), ...e });
-          await queue.drained();
+          op({ kind: 'episode', event: 'stop', atMs: now(), ...e });
+          await writer.drained();
         },
         async rotate() {
-          push('control', { kind: 'rotate', atMs: now() });
-          await queue.drained();
+          op({ kind: 'rotate', atMs: now() });
+          await writer.drained();
         },
         async flush() {
-          push('control', { kind: 'flush', atMs: now() });
-          await queue.drained();
+          op({ kind: 'flush', atMs: now() });
+          await writer.drained();
         },
         status,
       };
       ctx.provide(RecorderToken, api);
-      ctx.logger.info('recording', { file: files[0] ?? '-' });
+      ctx.logger.info('recording', { file: writer.file().file ?? '-' });
 
       return async () => {
         await api.stopEpisode();
         closing = true;
         for (const s of subs) s.unsubscribe();
-        await queue.drained();
-        await file?.close();
+        await writer.close();
       };
     },
     health() {
