@@ -1,7 +1,16 @@
 import { packageBuild } from '../../tsdown.shared.ts';
 
 // One entry per element, so a page imports only the widgets it shows (and their libraries).
-const widgets = ['base', 'camera-viewer', 'teleop-pad', 'link-health', 'telemetry-plot', 'estop', 'sim-view'];
+const widgets = [
+  'base',
+  'camera-viewer',
+  'teleop-pad',
+  'link-health',
+  'telemetry-plot',
+  'estop',
+  'sim-view',
+  'theme-toggle',
+];
 
 export default packageBuild({
   index: 'src/index.ts',

@@ -5,10 +5,25 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTeleopSim, type TeleopSim } from './app.js';
 import { forwardDistance, launchChromium, snapshot, until } from './browser.js';
+import {
+  axeCheck,
+  checkLayouts,
+  describeAxe,
+  ESTOP_MIN,
+  inside,
+  pictureWidgets,
+  STICK_MIN,
+  stampBarShown,
+  tabThrough,
+} from './page-checks.js';
 
 // The demo end to end: the real sidecar (MuJoCo), encoder, SFU and gateway, driven from Debian's
 // Chromium the way a person would. Screenshots go to test-results/.
 const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
+/** `TELEKIT_UPDATE_DOCS=1`: the widgets' pictures are copied into their README's folder too. */
+const docs = process.env.TELEKIT_UPDATE_DOCS
+  ? fileURLToPath(new URL('../../../packages/ui-widgets/docs/images/', import.meta.url))
+  : undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let demo: TeleopSim;
 let browser: Browser;
@@ -93,6 +108,23 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
       .poll(() => operator.locator('[data-field="overlay"]').textContent())
       .toMatch(/WEBRTC · \d+ fps/);
     await operator.screenshot({ path: `${results}teleop-sim-loaded.png` });
+    // The stamp bar is read (glass-to-glass above) but not shown: the picture's top rows are not
+    // its pattern. With the debug flag (`show-stamp`; `?debug=stamp` on the page) they are.
+    const viewer = operator.locator('telekit-camera-viewer');
+    expect(await stampBarShown(viewer)).toBeNull();
+    await viewer.evaluate((v) => v.setAttribute('show-stamp', ''));
+    await expect.poll(() => stampBarShown(viewer), { timeout: 10_000 }).not.toBeNull();
+    await viewer.screenshot({ path: `${results}teleop-sim-stamp-shown.png` });
+    await viewer.evaluate((v) => v.removeAttribute('show-stamp'));
+    await expect.poll(() => stampBarShown(viewer), { timeout: 10_000 }).toBeNull();
+    // Its pictures for the README, at a README's size.
+    await viewer.evaluate((v) => v.style.setProperty('width', '480px'));
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await operator.emulateMedia({ colorScheme });
+      await pictureWidgets(operator, colorScheme, results, docs, ['telekit-camera-viewer']);
+    }
+    await operator.emulateMedia({ colorScheme: null });
+    await viewer.evaluate((v) => v.style.removeProperty('width'));
   });
 
   it('holding W moves the robot forward; releasing stops it within the deadman time', async () => {
@@ -198,6 +230,57 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     expect(refused).toMatch(/E_FORBIDDEN|lease/i);
     await viewer.screenshot({ path: `${results}teleop-sim-viewer.png` });
     await viewer.close();
+  });
+
+  it('every layout (desktop, tablet, phone; upright and sideways) keeps the e-stop in view and large and the pad drivable by touch, in light and dark; every control by keyboard; axe finds nothing serious', async () => {
+    // Each layout's page takes the lease in turn to drive by its stick.
+    if ((await snapshot(operator).catch(() => undefined))?.holdsControl) {
+      await operator.getByRole('button', { name: 'Release control' }).click();
+      await until(operator, (s) => !s.holdsControl, 10_000, 'the lease released');
+    }
+    const serious: string[] = [];
+    const reports = await checkLayouts(browser, demo.operatorUrl, results, async (page, layout, theme) => {
+      if (layout.name === 'desktop') {
+        await pictureWidgets(page, theme, results, docs);
+        // Every control by keyboard, each with its focus ring showing.
+        const reached = await tabThrough(page);
+        console.log(`keyboard (${theme}): ${reached.map((r) => r.name).join(' → ')}`);
+        for (const name of [
+          'Dark theme',
+          'Emergency stop',
+          'Open video',
+          'Drive the robot',
+          'Request control',
+        ])
+          expect(reached.map((r) => r.name)).toContain(name);
+        expect(reached.filter((r) => !r.focusRing)).toEqual([]);
+      }
+      if (layout.name === 'desktop' || layout.name === 'phone-portrait') {
+        const findings = await axeCheck(page);
+        console.log(describeAxe(`${layout.name} ${theme}`, findings));
+        serious.push(
+          ...findings
+            .filter((f) => f.impact === 'serious' || f.impact === 'critical')
+            .map((f) => `${layout.name} ${theme}: ${f.id} (${f.targets.join(' ')})`),
+        );
+      }
+    });
+    for (const r of reports) {
+      console.log(
+        `layout ${r.layout} ${r.viewport.width}×${r.viewport.height}: e-stop ${Math.round(r.estop.width)}×${Math.round(r.estop.height)} at (${Math.round(r.estop.x)}, ${Math.round(r.estop.y)}), stick ${Math.round(r.stick.width)} px, twist ${r.twist.linear.toFixed(2)} m/s by ${r.twist.pointer}, themes ${r.themes.map((t) => `${t.theme}${t.chosen ? ' (chosen)' : ''}`).join(' → ')}`,
+      );
+      expect(inside(r.estop, r.viewport), r.layout).toBe(true);
+      expect(inside(r.estopScrolled, r.viewport), r.layout).toBe(true);
+      expect(r.estop.width, r.layout).toBeGreaterThanOrEqual(ESTOP_MIN.width);
+      expect(r.estop.height, r.layout).toBeGreaterThanOrEqual(ESTOP_MIN.height);
+      expect(inside(r.stick, r.viewport), r.layout).toBe(true);
+      expect(r.stick.width, r.layout).toBeGreaterThanOrEqual(STICK_MIN);
+      expect(r.twist.linear, r.layout).toBeGreaterThan(0);
+      if (r.layout !== 'desktop') expect(r.twist.pointer, r.layout).toBe('touch');
+      // The toggle switched the theme and remembered it.
+      expect(new Set(r.themes.map((t) => t.theme)), r.layout).toEqual(new Set(['light', 'dark']));
+    }
+    expect(serious).toEqual([]);
   });
 
   it('every widget has a live page of its own', async () => {

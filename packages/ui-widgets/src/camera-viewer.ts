@@ -1,4 +1,4 @@
-import { type StreamInfo, Topics } from '@telekit/core';
+import { type StreamInfo, stampRegion, Topics } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import { Device, type types } from 'mediasoup-client';
@@ -55,10 +55,14 @@ const toViewerStats = (s: VideoStats): CameraViewerStats => ({
  * is on the page with a client and not `paused`; removing it (or pausing it) lets the server stop
  * encoding once nobody else watches.
  *
+ * The stamp is read from each frame but cropped off the picture shown (its rows along the top),
+ * unless `show-stamp` is set (debug); a stream without stamps is shown whole once the viewer has
+ * seen none for a couple of seconds.
+ *
  * Attributes: `stream` (default: the first the server offers), `mode` (`auto` — WebRTC, then HLS —,
  * `webrtc` or `hls`), `token` (sent with HLS requests when the gateway checks tokens), `hls-base`
  * (the gateway's URL when the page comes from elsewhere), `ice-transport-policy` (`relay`: through TURN
- * only), `paused`, `no-overlay`; the `iceServers` property for STUN/TURN servers.
+ * only), `paused`, `no-overlay`, `show-stamp`; the `iceServers` property for STUN/TURN servers.
  * Events: `telekit-video-state` (`detail`: {@link CameraViewerStats}) when the state changes.
  * `videoStats$` emits the full figures ({@link VideoStats}: the latency budget stage by stage).
  */
@@ -71,6 +75,7 @@ export class TelekitCameraViewer extends TelekitWidget {
     hlsBase: { type: String, attribute: 'hls-base' },
     iceTransportPolicy: { type: String, attribute: 'ice-transport-policy' },
     noOverlay: { type: Boolean, attribute: 'no-overlay' },
+    showStamp: { type: Boolean, attribute: 'show-stamp' },
     paused: { type: Boolean, reflect: true },
     _stats: { state: true },
   };
@@ -86,6 +91,11 @@ export class TelekitCameraViewer extends TelekitWidget {
   /** `all` (default) or `relay`: only through the TURN servers of `iceServers`. */
   declare iceTransportPolicy: RTCIceTransportPolicy;
   declare noOverlay: boolean;
+  /**
+   * Debug: show the glass-to-glass stamp (the bar of blocks the source draws along the picture's
+   * top). By default the viewer still reads it but crops it off the picture the operator sees.
+   */
+  declare showStamp: boolean;
   /** Not watching: the element holds no stream (the server may stop encoding it). */
   declare paused: boolean;
   /** What the element shows (re-rendered when it changes). */
@@ -95,6 +105,9 @@ export class TelekitCameraViewer extends TelekitWidget {
   #watch: VideoWatch | undefined;
   #up = false;
   readonly #videoStats = new BehaviorSubject<VideoStats>(idleStats());
+  /** Whether the stream carries stamps: unknown (cropped, as Telekit's sources stamp) until read. */
+  #stamped: boolean | undefined;
+  #resize: ResizeObserver | undefined;
 
   static override styles = [
     theme,
@@ -113,7 +126,12 @@ export class TelekitCameraViewer extends TelekitWidget {
         object-fit: contain;
         display: block;
       }
+      video.cropped {
+        position: absolute;
+        object-fit: fill;
+      }
       .overlay {
+        color: #fff;
         position: absolute;
         left: 0.5em;
         bottom: 0.5em;
@@ -130,7 +148,8 @@ export class TelekitCameraViewer extends TelekitWidget {
         place-items: center;
         text-align: center;
         padding: 1em;
-        background: rgb(0 0 0 / 0.55);
+        background: rgb(0 0 0 / 0.6);
+        color: #fff;
         font-size: 1.1em;
       }
     `,
@@ -144,6 +163,7 @@ export class TelekitCameraViewer extends TelekitWidget {
     this.hlsBase = '';
     this.iceTransportPolicy = 'all';
     this.noOverlay = false;
+    this.showStamp = false;
     this.paused = false;
     this._stats = idleStats();
   }
@@ -206,8 +226,73 @@ export class TelekitCameraViewer extends TelekitWidget {
     this.#clearVideo();
   }
 
+  protected override firstUpdated(): void {
+    this.#video?.addEventListener('resize', () => this.#fit());
+    this.#observeSize();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Back on the page after leaving it: watch its size again.
+    if (this.hasUpdated) this.#observeSize();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#resize?.disconnect();
+    this.#resize = undefined;
+  }
+
+  #observeSize(): void {
+    if (this.#resize) return;
+    this.#resize = new ResizeObserver(() => this.#fit());
+    this.#resize.observe(this);
+  }
+
+  /** Rows of the picture that hold the stamp (with a margin for the codec's smear), or 0. */
+  #stampRows(): number {
+    const video = this.#video;
+    if (this.showStamp || this.#stamped === false || !video?.videoWidth) return 0;
+    return Math.ceil(stampRegion(video.videoWidth).height * 1.25);
+  }
+
+  /**
+   * Places the picture as `object-fit: contain` would, but without its stamp rows: the video is
+   * drawn whole, shifted up so that those rows fall outside its clip (cropped, not covered: the
+   * picture below keeps its aspect, and the letterbox stays empty).
+   */
+  #fit(): void {
+    const video = this.#video;
+    if (!video) return;
+    const rows = this.#stampRows();
+    const [vw, vh] = [video.videoWidth, video.videoHeight];
+    const [w, h] = [this.clientWidth, this.clientHeight];
+    if (!rows || !vw || !vh || !w || !h) {
+      video.classList.remove('cropped');
+      video.removeAttribute('style');
+      return;
+    }
+    const k = Math.min(w / vw, h / (vh - rows));
+    const cut = rows * k;
+    const top = (h - (vh - rows) * k) / 2;
+    video.classList.add('cropped');
+    video.style.cssText = `left:${(w - vw * k) / 2}px;top:${top - cut}px;width:${vw * k}px;height:${vh * k}px;clip-path:inset(${cut}px 0 0 0)`;
+  }
+
+  /** What the reader found in a frame: the stream has stamps, or (after many misses) has none. */
+  #stampSeen(found: boolean): void {
+    if (found) this.#misses = 0;
+    else this.#misses++;
+    const stamped = found ? true : this.#misses >= 20 && this.#stamped !== true ? false : this.#stamped;
+    if (stamped === this.#stamped) return;
+    this.#stamped = stamped;
+    this.#fit();
+  }
+  #misses = 0;
+
   protected override updated(changed: Map<PropertyKey, unknown>): void {
     super.updated(changed);
+    if (changed.has('showStamp')) this.#fit();
     if (!changed.has('paused') || !this.#watch) return;
     if (this.paused) {
       this.#watch.stop();
@@ -362,6 +447,7 @@ export class TelekitCameraViewer extends TelekitWidget {
         const read = now - lastStamp >= STAMP_EVERY_MS;
         if (read) lastStamp = now;
         const g2g = read ? stamps.latency(video, now, meta, this.client?.estimate?.offset ?? 0) : undefined;
+        if (read) this.#stampSeen(g2g !== undefined);
         const m = meta as VideoFrameCallbackMetadata & {
           rtpTimestamp?: number;
           receiveTime?: number;

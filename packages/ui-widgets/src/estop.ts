@@ -9,6 +9,10 @@ import { theme } from './theme.js';
  * everyone until cleared, and the widget shows who engaged it. Clearing is deliberate: hold the
  * clear button (pointer or keyboard) for `clear-hold-ms` (default 1500).
  *
+ * The STOP button is at least `--telekit-estop-size` high (64 px) and twice as wide, red with a
+ * yellow collar in both themes; the state beside it ("armed", or "E-STOP LATCHED by …" as an
+ * alert) describes it to screen readers.
+ *
  * Attributes: `clear-hold-ms`. Events: `telekit-estop` (`detail: { latched, by, reason }`).
  */
 export class TelekitEStop extends TelekitWidget {
@@ -31,17 +35,34 @@ export class TelekitEStop extends TelekitWidget {
     css`
       :host {
         display: inline-flex;
-        flex-direction: column;
-        gap: 0.5em;
-        align-items: stretch;
+        flex-wrap: wrap;
+        gap: 0.4em 0.75em;
+        align-items: center;
       }
       .stop {
-        background: var(--_danger);
-        color: white;
-        font-weight: 700;
-        font-size: 1.3em;
-        padding: 0.8em 1.4em;
-        border: 3px solid color-mix(in srgb, var(--_danger) 60%, black);
+        background: var(--_estop-bg);
+        color: var(--_estop-fg);
+        font-weight: 800;
+        font-size: 1.5em;
+        letter-spacing: 0.05em;
+        min-height: var(--telekit-estop-size, 64px);
+        min-width: calc(2 * var(--telekit-estop-size, 64px));
+        padding: 0.2em 1em;
+        border: 4px solid var(--_estop-ring);
+        border-radius: calc(var(--_radius) * 1.5);
+        touch-action: manipulation;
+      }
+      .stop:hover {
+        background: color-mix(in srgb, var(--_estop-bg) 88%, black);
+      }
+      .stop:focus-visible {
+        outline-width: 4px;
+      }
+      .state {
+        display: flex;
+        flex-direction: column;
+        align-items: flex-start;
+        gap: 0.3em;
       }
       .latched {
         color: var(--_danger);
@@ -50,9 +71,10 @@ export class TelekitEStop extends TelekitWidget {
       .clear {
         background: linear-gradient(
           to right,
-          color-mix(in srgb, var(--_ok) 60%, transparent) var(--p),
-          transparent var(--p)
+          color-mix(in srgb, var(--_ok) 45%, var(--_bg)) var(--p),
+          color-mix(in srgb, var(--_fg) 8%, var(--_bg)) var(--p)
         );
+        touch-action: none;
       }
     `,
   ];
@@ -104,24 +126,44 @@ export class TelekitEStop extends TelekitWidget {
       if (start && !e.repeat) this.#startClear();
       if (!start) this.#stopClear();
     };
+    const hold = (this.clearHoldMs / 1000).toFixed(1);
     return html`
-      <button class="stop" aria-label="Emergency stop" @click=${() => this.engage()}>STOP</button>
-      ${
-        this._latched
-          ? html`<span class="latched" role="alert" data-field="latched">E-STOP LATCHED${this._by ? ` by ${this._by}` : ''}</span>
-            <button
-              class="clear"
-              style="--p: ${Math.round(this._progress * 100)}%"
-              @pointerdown=${() => this.#startClear()}
-              @pointerup=${() => this.#stopClear()}
-              @pointerleave=${() => this.#stopClear()}
-              @keydown=${key(true)}
-              @keyup=${key(false)}
-            >
-              Hold to clear
-            </button>`
-          : html`<span class="message" data-field="latched">armed</span>`
-      }
+      <button
+        class="stop"
+        aria-label="Emergency stop"
+        aria-describedby="state"
+        data-latched=${this._latched ? 'true' : 'false'}
+        @click=${() => this.engage()}
+      >
+        STOP
+      </button>
+      <div class="state">
+        ${
+          this._latched
+            ? html`<span id="state" class="latched" role="alert" data-field="latched"
+                  >E-STOP LATCHED${this._by ? ` by ${this._by}` : ''}</span
+                >
+                <button
+                  class="clear"
+                  aria-label="Hold to clear the e-stop"
+                  aria-describedby="hold-help"
+                  style="--p: ${Math.round(this._progress * 100)}%"
+                  @pointerdown=${() => this.#startClear()}
+                  @pointerup=${() => this.#stopClear()}
+                  @pointerleave=${() => this.#stopClear()}
+                  @pointercancel=${() => this.#stopClear()}
+                  @keydown=${key(true)}
+                  @keyup=${key(false)}
+                  @blur=${() => this.#stopClear()}
+                >
+                  Hold to clear
+                </button>
+                <span id="hold-help" class="visually-hidden"
+                  >press and hold, or hold Space or Enter, for ${hold} s</span
+                >`
+            : html`<span id="state" class="message" role="status" data-field="latched">armed</span>`
+        }
+      </div>
     `;
   }
 }

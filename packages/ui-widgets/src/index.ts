@@ -2,7 +2,8 @@
  * Telekit's web components. Importing this module defines every element; set each one's `client`
  * (a `gatewayClient` from `@telekit/gateway/client`) or call {@link bindClient} once for the page.
  * A page that needs only some of them imports those one by one — `@telekit/ui-widgets/camera-viewer`,
- * `/teleop-pad`, `/link-health`, `/telemetry-plot`, `/estop`, `/sim-view` (each defines its element)
+ * `/teleop-pad`, `/link-health`, `/telemetry-plot`, `/estop`, `/sim-view`, `/theme-toggle` (each
+ * defines its element)
  * and `/base` ({@link bindClient}) — and ships neither three.js nor uPlot unless it asks for them.
  *
  * @example
@@ -55,6 +56,14 @@ export {
 } from './teleop-input.js';
 export { TelekitTeleopPad } from './teleop-pad.js';
 export { theme } from './theme.js';
+export {
+  type ThemeProperty,
+  type ThemePropertyName,
+  themeDeclarations,
+  themeProperties,
+  themeSizes,
+} from './theme-properties.js';
+export { TelekitThemeToggle, type ThemeName } from './theme-toggle.js';
 export {
   type MediaRequester,
   type Percentiles as VideoPercentiles,

@@ -20,6 +20,10 @@ const FATES = ['applied', 'superseded', 'expired', 'estop', 'refused'] as const;
  * to its p99, over this client's commands of the last few seconds; the last row is input→actuation
  * itself, measured per command. The dashed line is the budget (`budget-ms`, default 50 ms).
  *
+ * The link's state and the lease's holder are live regions (`role="status"`): a screen reader
+ * announces a link going down or coming back, and control changing hands. Request and Release are
+ * one button whose label says what it does (it keeps the keyboard focus when the lease changes).
+ *
  * Attributes: `budget-ms`.
  * Events: `telekit-lease` (`detail: { holder, mine }`) when the lease changes.
  */
@@ -70,6 +74,10 @@ export class TelekitLinkHealth extends TelekitWidget {
         display: flex;
         gap: 0.5em;
       }
+      .note {
+        margin: 0.4em 0 0;
+      }
+
       table.waterfall {
         width: 100%;
         border-collapse: collapse;
@@ -224,8 +232,8 @@ export class TelekitLinkHealth extends TelekitWidget {
     return html`
       <dl>
         <dt>link</dt>
-        <dd class=${connected ? 'up' : 'down'} data-field="status">
-          ${s ? s.status : 'no client'}${s?.reason && !connected ? ` — ${s.reason}` : ''}
+        <dd class=${connected ? 'up' : 'down'}>
+          <span role="status" data-field="status">${s ? s.status : 'no client'}${s?.reason && !connected ? ` — ${s.reason}` : ''}</span>
         </dd>
         <dt>round trip</dt>
         <dd data-field="rtt">${rtt ? `p50 ${ms(rtt.p50)} · p99 ${ms(rtt.p99)}` : ms(h?.estimate?.rtt)}</dd>
@@ -240,18 +248,24 @@ export class TelekitLinkHealth extends TelekitWidget {
         <dt>drops</dt>
         <dd data-field="drops">${h ? `telemetry ${h.drops.telemetry} · control ${h.drops.control}` : '—'}</dd>
         <dt>control</dt>
-        <dd data-field="lease">${this._holder ? `${this._holder.name}${mine ? ' (you)' : ''}` : 'nobody'}</dd>
+        <dd><span role="status" data-field="lease">${this._holder ? `${this._holder.name}${mine ? ' (you)' : ''}` : 'nobody'}</span></dd>
       </dl>
       ${this.#waterfall()}
       <div class="buttons">
+        <button
+          data-field="control-button"
+          ?disabled=${!mine && !connected}
+          @click=${() => (mine ? this.client?.releaseControl() : this.#request())}
+        >
+          ${mine ? 'Release control' : 'Request control'}
+        </button>
         ${
-          mine
-            ? html`<button @click=${() => this.client?.releaseControl()}>Release control</button>`
-            : html`<button ?disabled=${!connected} @click=${() => this.#request()}>Request control</button>
-                ${this.client?.role === 'admin' && this._holder ? html`<button @click=${() => this.#request(true)}>Take over</button>` : ''}`
+          !mine && this.client?.role === 'admin' && this._holder
+            ? html`<button @click=${() => this.#request(true)}>Take over</button>`
+            : ''
         }
       </div>
-      ${this._note ? html`<p class="message" role="status">${this._note}</p>` : ''}
+      <p class="message note" role="status">${this._note ?? ''}</p>
     `;
   }
 }

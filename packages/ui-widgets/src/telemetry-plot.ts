@@ -5,7 +5,8 @@ import uPlot from 'uplot';
 import { defineElement, TelekitWidget } from './base.js';
 import { theme } from './theme.js';
 
-const COLOURS = ['#3d8bfd', '#f5a524', '#30a46c', '#e5484d', '#a78bfa', '#22d3ee'];
+/** Series colours, each at least 3:1 against both themes' backgrounds (white and #1b1f26). */
+const COLOURS = ['#3d7fe0', '#c2711c', '#2f9e5e', '#d9434a', '#8b6fd6', '#1a9bb5'];
 
 /** Reads `a.b.0.c` out of a message; undefined unless it is a finite number. */
 function pick(message: unknown, path: readonly string[]): number | undefined {
@@ -133,8 +134,8 @@ export class TelekitTelemetryPlot extends TelekitWidget {
     const target = this.renderRoot.querySelector('.plot') as HTMLElement;
     const make = () => {
       this.#plot?.destroy();
-      const style = getComputedStyle(this);
-      const axis = { stroke: style.color, grid: { stroke: 'rgba(128,128,128,0.2)' } };
+      // Read at every draw: the text colour follows the theme (light, dark) when it changes.
+      const axis = { stroke: () => getComputedStyle(this).color, grid: { stroke: 'rgba(128,128,128,0.25)' } };
       this.#plot = new uPlot(
         {
           width: Math.max(200, target.clientWidth),
@@ -175,7 +176,11 @@ export class TelekitTelemetryPlot extends TelekitWidget {
             >`,
         )}
       </div>
-      <div class="plot"></div>
+      <div
+        class="plot"
+        role="img"
+        aria-label="plot of ${paths.map((p) => p.join('.')).join(', ')} over the last ${this.window} s"
+      ></div>
     `;
   }
 }

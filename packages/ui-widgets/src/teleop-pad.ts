@@ -1,9 +1,25 @@
 import { headerSequence, systemClock, Topics, type Twist } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
-import { css, html } from 'lit';
+import { css, html, LitElement } from 'lit';
 import { defineElement, TelekitWidget } from './base.js';
 import { type DriveCommand, type InputState, TeleopInput } from './teleop-input.js';
 import { theme } from './theme.js';
+
+/** Whether a key event goes to something that takes text (its keys are not the pad's). */
+const typing = (e: Event) => {
+  const target = e.composedPath()[0];
+  if (!(target instanceof HTMLElement)) return false;
+  if (
+    target.isContentEditable ||
+    target instanceof HTMLTextAreaElement ||
+    target instanceof HTMLSelectElement
+  )
+    return true;
+  return (
+    target instanceof HTMLInputElement &&
+    !['button', 'checkbox', 'radio', 'range', 'submit'].includes(target.type)
+  );
+};
 
 /** The page's clock for an event's stamp (`timeStamp` counts from the page's time origin). */
 const eventTime = (e: Event) => performance.timeOrigin + e.timeStamp;
@@ -20,7 +36,9 @@ const eventTime = (e: Event) => performance.timeOrigin + e.timeStamp;
  * zero command. The gateway's deadman stops the robot anyway if commands stop arriving. Focus
  * leaving the page releases every key. Nothing here runs on the animation frame.
  *
- * It sends only while this client holds control; otherwise it says so.
+ * It sends only while this client holds control; otherwise it says so (and the stick is
+ * `aria-disabled`). The stick is focusable (`role="application"`, named "Drive the robot"), sized
+ * for a thumb: `--telekit-stick-size`, 160 px, 180 px on a touch screen.
  *
  * Attributes: `max-linear` (m/s, default 0.5), `max-angular` (rad/s, default 1.5), `rate` (Hz,
  * default 20), `deadman-button` (gamepad button index, default 4: the left shoulder), `global`.
@@ -64,24 +82,62 @@ export class TelekitTeleopPad extends TelekitWidget {
         touch-action: none;
       }
       .stick {
-        width: 120px;
-        height: 120px;
+        --size: var(--telekit-stick-size, 160px);
+        width: var(--size);
+        height: var(--size);
         border-radius: 50%;
-        background: color-mix(in srgb, var(--_fg) 8%, transparent);
-        border: 1px solid color-mix(in srgb, var(--_fg) 25%, transparent);
+        background: color-mix(in srgb, var(--_fg) 6%, var(--_bg));
+        border: 2px solid var(--_border);
         position: relative;
+        touch-action: none;
+        cursor: grab;
+      }
+      @media (pointer: coarse) {
+        .stick {
+          --size: var(--telekit-stick-size, 180px);
+        }
+      }
+      .stick[aria-disabled='true'] {
+        cursor: not-allowed;
+      }
+      .stick::before,
+      .stick::after {
+        content: '';
+        position: absolute;
+        background: var(--_border);
+      }
+      .stick::before {
+        left: 50%;
+        top: 12%;
+        bottom: 12%;
+        width: 1px;
+      }
+      .stick::after {
+        top: 50%;
+        left: 12%;
+        right: 12%;
+        height: 1px;
       }
       .knob {
+        --k: calc(var(--size) * 0.4);
         position: absolute;
-        width: 44px;
-        height: 44px;
+        z-index: 1;
+        width: var(--k);
+        height: var(--k);
         border-radius: 50%;
         background: var(--_accent);
-        left: calc(50% - 22px + var(--x) * 38px);
-        top: calc(50% - 22px - var(--y) * 38px);
+        left: calc(50% - var(--k) / 2 + var(--x) * (var(--size) - var(--k)) / 2);
+        top: calc(50% - var(--k) / 2 - var(--y) * (var(--size) - var(--k)) / 2);
       }
       .active .knob {
-        box-shadow: 0 0 0 4px color-mix(in srgb, var(--_accent) 40%, transparent);
+        box-shadow: 0 0 0 5px color-mix(in srgb, var(--_accent) 40%, transparent);
+      }
+      .stick[aria-disabled='true'] .knob {
+        background: color-mix(in srgb, var(--_accent) 45%, var(--_bg));
+      }
+      .message {
+        text-align: center;
+        max-width: calc(var(--telekit-stick-size, 180px) + 4em);
       }
     `,
   ];
@@ -96,8 +152,13 @@ export class TelekitTeleopPad extends TelekitWidget {
     this._active = false;
     this._control = false;
     this._knob = [0, 0];
-    this.tabIndex = 0;
   }
+
+  /** Focusing the pad (or clicking around the stick) focuses its stick: the keys drive from there. */
+  static override shadowRootOptions: ShadowRootInit = {
+    ...LitElement.shadowRootOptions,
+    delegatesFocus: true,
+  };
 
   /** The input's logic, made afresh when an attribute it depends on changes. */
   #makeInput(): TeleopInput {
@@ -193,7 +254,8 @@ export class TelekitTeleopPad extends TelekitWidget {
   };
   #up = (e: KeyboardEvent) => this.#input?.keyUp(e.key, eventTime(e));
   #globalDown = (e: KeyboardEvent) => {
-    if (this.global && !e.composedPath().includes(this)) this.#down(e);
+    // Typing into a field elsewhere on the page (a goal, a name) is not driving.
+    if (this.global && !e.composedPath().includes(this) && !typing(e)) this.#down(e);
   };
   #globalUp = (e: KeyboardEvent) => this.#up(e);
   #releaseAll = () => {
@@ -223,11 +285,20 @@ export class TelekitTeleopPad extends TelekitWidget {
   override render() {
     const [x, y] = this._knob;
     const handler = (e: PointerEvent) => this.#stick(e);
+    const state = this._control
+      ? this._active
+        ? 'driving'
+        : 'WASD / arrows / stick'
+      : 'watching — request control to drive';
     return html`
       <div
         class="stick ${this._active ? 'active' : ''}"
+        tabindex="0"
         role="application"
-        aria-label="Drive: WASD or arrow keys, or drag"
+        aria-roledescription="drive stick"
+        aria-label="Drive the robot"
+        aria-describedby="help state"
+        aria-disabled=${this._control ? 'false' : 'true'}
         @pointerdown=${handler}
         @pointermove=${handler}
         @pointerup=${handler}
@@ -235,9 +306,8 @@ export class TelekitTeleopPad extends TelekitWidget {
       >
         <div class="knob" style="--x: ${x}; --y: ${y}"></div>
       </div>
-      <span class="message" data-field="control">
-        ${this._control ? (this._active ? 'driving' : 'WASD / arrows / stick') : 'watching — request control to drive'}
-      </span>
+      <span id="help" class="visually-hidden">W A S D or the arrow keys while focused, or drag the stick.</span>
+      <span id="state" class="message" data-field="control">${state}</span>
     `;
   }
 }

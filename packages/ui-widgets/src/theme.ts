@@ -1,18 +1,26 @@
-import { css } from 'lit';
+import { css, unsafeCSS } from 'lit';
+import { themeProperties } from './theme-properties.js';
+
+/** `--_bg: var(--telekit-bg, light-dark(#fff, #1b1f26));` for every colour of the theme. */
+const colours = Object.entries(themeProperties)
+  .map(
+    ([name, p]) => `--_${name.slice('--telekit-'.length)}: var(${name}, light-dark(${p.light}, ${p.dark}));`,
+  )
+  .join('\n');
 
 /**
- * The custom properties every widget reads, with their defaults. Set them on any ancestor:
- * `--telekit-bg`, `--telekit-fg`, `--telekit-muted`, `--telekit-accent`, `--telekit-danger`,
- * `--telekit-ok`, `--telekit-radius`, `--telekit-font`.
+ * The styles every widget shares: the custom properties it reads (see {@link themeProperties} for
+ * each one and its defaults: `--telekit-bg`, `--telekit-fg`, `--telekit-muted`, `--telekit-accent`,
+ * `--telekit-focus`, `--telekit-danger`, `--telekit-ok`, `--telekit-border`, `--telekit-estop-*`,
+ * `--telekit-radius`, `--telekit-font`), buttons, and a visible focus ring.
+ *
+ * Colours left unset follow the CSS `color-scheme` the widget inherits (`light-dark()`): a page with
+ * `color-scheme: light dark` gets light or dark widgets as the system says, `color-scheme: dark`
+ * dark ones.
  */
 export const theme = css`
   :host {
-    --_bg: var(--telekit-bg, #14171c);
-    --_fg: var(--telekit-fg, #e8eaed);
-    --_muted: var(--telekit-muted, #8a9099);
-    --_accent: var(--telekit-accent, #3d8bfd);
-    --_danger: var(--telekit-danger, #e5484d);
-    --_ok: var(--telekit-ok, #30a46c);
+    ${unsafeCSS(colours)}
     --_radius: var(--telekit-radius, 8px);
     font: var(--telekit-font, 14px/1.4 system-ui, sans-serif);
     color: var(--_fg);
@@ -21,19 +29,23 @@ export const theme = css`
   button {
     font: inherit;
     color: var(--_fg);
-    background: color-mix(in srgb, var(--_fg) 10%, transparent);
-    border: 1px solid color-mix(in srgb, var(--_fg) 25%, transparent);
+    background: color-mix(in srgb, var(--_fg) 8%, var(--_bg));
+    border: 1px solid var(--_border);
     border-radius: var(--_radius);
     padding: 0.4em 0.9em;
+    min-height: 2.5em;
     cursor: pointer;
   }
-  button:focus-visible,
+  button:hover:not(:disabled) {
+    background: color-mix(in srgb, var(--_fg) 14%, var(--_bg));
+  }
+  :focus-visible,
   :host(:focus-visible) {
-    outline: 2px solid var(--_accent);
+    outline: 3px solid var(--_focus);
     outline-offset: 2px;
   }
   button:disabled {
-    opacity: 0.5;
+    opacity: 0.6;
     cursor: not-allowed;
   }
   .message {
@@ -41,5 +53,13 @@ export const theme = css`
   }
   .error {
     color: var(--_danger);
+  }
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip-path: inset(50%);
+    white-space: nowrap;
   }
 `;

@@ -8,6 +8,8 @@ import { auditTime } from 'rxjs';
 
 const query = new URLSearchParams(location.search);
 const token = query.get('token') ?? undefined;
+/** `?debug=stamp,…`: what to show that an operator does not need. */
+const debug = new Set((query.get('debug') ?? '').split(',').filter(Boolean));
 const client = gatewayClient({
   url: location.origin,
   ...(token ? { token } : {}),
@@ -139,10 +141,13 @@ function openVideo(): void {
   camera = document.createElement('telekit-camera-viewer');
   camera.stream = 'sim-camera';
   if (token) camera.token = token;
+  // `?debug=stamp`: show the glass-to-glass stamp the viewer reads (cropped off the picture otherwise).
+  if (debug.has('stamp')) camera.showStamp = true;
   camera.client = control;
   slot.append(camera);
   videoOpenedAt = performance.now();
   toggle.textContent = 'Close video';
+  toggle.setAttribute('aria-expanded', 'true');
   showVideoNote();
 }
 
@@ -152,6 +157,7 @@ function closeVideo(): void {
   camera = undefined;
   videoOpenedAt = undefined;
   toggle.textContent = 'Open video';
+  toggle.setAttribute('aria-expanded', 'false');
   showVideoNote();
 }
 
