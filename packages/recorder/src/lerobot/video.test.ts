@@ -27,15 +27,27 @@ describe('the video plan', () => {
     expect(later).toEqual({ from: 30, to: 61, preroll: 12 });
   });
 
-  it('remuxes through arrival jitter: a picture late by 1.5 frames and the next one at once', () => {
-    const units = stream(100, 30, 30, (i) => (i === 50 ? 50 : 0));
-    expect(planRemux(units, { start: 0, frames: 90 }, 30)).toEqual({ from: 0, to: 89, preroll: 0 });
+  it('remuxes through arrival jitter: ±10 ms everywhere, a picture late by 2.5 frames, a stall caught up', () => {
+    const noise = (i: number) => ((i * 7919) % 21) - 10;
+    // A stall of 240 ms at picture 150, caught up by a burst.
+    const stall = (i: number) => (i >= 150 && i < 158 ? 240 - (i - 150) * 33 : 0);
+    const units = stream(
+      200,
+      30,
+      30,
+      (i) => noise(i) + (i === 50 ? 83 : 0) + (i === 120 ? 40 : 0) + stall(i),
+    );
+    expect(planRemux(units, { start: 0, frames: 190 }, 30)).toEqual({ from: 0, to: 189, preroll: 0 });
   });
 
   it('re-encodes what does not match the grid: another rate, a GOP of lost pictures, too few', () => {
     expect(planRemux(stream(100, 25, 25), { start: 0, frames: 60 }, 30)).toBeUndefined();
-    const lost = stream(100, 30, 30).filter((_, i) => i < 40 || i >= 50);
-    expect(planRemux(lost, { start: 0, frames: 90 }, 30)).toBeUndefined();
+    const lostGop = stream(100, 30, 30).filter((_, i) => i < 40 || i >= 50);
+    expect(planRemux(lostGop, { start: 0, frames: 90 }, 30)).toBeUndefined();
+    const lostOne = stream(100, 30, 30).filter((_, i) => i !== 45);
+    expect(planRemux(lostOne, { start: 0, frames: 90 }, 30)).toBeUndefined();
+    // 0.5 % slow: over 6 s it drifts by a frame.
+    expect(planRemux(stream(200, 29.85, 30), { start: 0, frames: 190 }, 30)).toBeUndefined();
     expect(planRemux(stream(40, 30, 30), { start: 0, frames: 60 }, 30)).toBeUndefined();
   });
 

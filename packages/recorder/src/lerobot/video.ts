@@ -63,18 +63,19 @@ export interface EpisodeVideo {
 
 /**
  * Plans a remux: the recorded pictures ARE the episode's frames when the stream runs at the dataset's
- * fps and lost nothing over the episode. Picture times are arrival times (they jitter), so the test is
- * on their offsets from the grid: picture j0 + k against tick k, where j0 makes the median offset
- * less than half a frame; every offset must lie within `slack` frame periods of that median (default
- * 2: a lost picture, a different rate or a drift beyond that, and it is re-encoded). A keyframe must
- * precede picture j0 (the decoder's run-up is muxed too, before the episode's first frame).
- * Undefined when it cannot be remuxed.
+ * fps and lost nothing over the episode. Picture times are arrival times, which jitter (a picture late
+ * by a few frames, then a burst; a stall of a quarter second caught up), so the test is on their offsets
+ * from the grid, picture j0 + k against tick k, smoothed by a running median over a second: a late picture moves no median, while a lost
+ * picture moves every one after it by a frame and another rate makes them drift. Remuxed when the
+ * running medians stay within `spread` frame periods of each other (default 0.75) and j0 puts their
+ * median within half a frame of the grid; a keyframe must precede picture j0 (the decoder's run-up is
+ * muxed too, before the episode's first frame). Undefined when it cannot be remuxed.
  */
 export function planRemux(
   units: readonly VideoUnit[],
   grid: EpisodeGrid,
   fps: number,
-  slack = 2,
+  spread = 0.75,
 ): EpisodeVideo | undefined {
   const period = 1000 / fps;
   let j0 = Math.max(0, lastAtOrBefore(units, grid.start));
@@ -87,9 +88,17 @@ export function planRemux(
     j0 -= shift;
   }
   if (j0 < 0 || j0 + grid.frames > units.length) return undefined;
-  const mid = median(offsets);
-  if (Math.abs(mid) > period / 2) return undefined;
-  if (offsets.some((o) => Math.abs(o - mid) > slack * period)) return undefined;
+  if (Math.abs(median(offsets)) > period / 2) return undefined;
+  const width = Math.min(offsets.length, 2 * Math.max(1, Math.round(fps / 2)) + 1);
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < offsets.length; k++) {
+    const from = Math.min(Math.max(0, k - (width >> 1)), offsets.length - width);
+    const m = median(offsets.slice(from, from + width));
+    lo = Math.min(lo, m);
+    hi = Math.max(hi, m);
+  }
+  if (hi - lo > spread * period) return undefined;
   let kf = j0;
   while (kf >= 0 && !units[kf]!.keyframe) kf--;
   if (kf < 0) return undefined;
