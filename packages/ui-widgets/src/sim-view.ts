@@ -2,8 +2,15 @@ import { type SimState, Topics } from '@telekit/core';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import * as THREE from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { defineElement, TelekitWidget } from './base.js';
-import { buildMujocoScene, type MujocoModelLike, type MujocoScene } from './mujoco-scene.js';
+import {
+  buildMujocoScene,
+  type MujocoModelLike,
+  type MujocoScene,
+  type MujocoSceneDescription,
+  sceneFromMessage,
+} from './mujoco-scene.js';
 import { type RENDER_LEVELS, RenderGovernor, type RenderState } from './render-governor.js';
 import { theme } from './theme.js';
 
@@ -45,15 +52,24 @@ function probeRenderer(): { name: string; software: boolean } {
   }
 }
 
+/** How many points a trail keeps (the latest; a point every centimetre or more of travel). */
+const TRAIL_POINTS = 2_000;
+
 /**
  * `<telekit-sim-view>`: a three.js view of the scene's bodies, driven by `/telemetry/sim_state`
  * (or, with `source="local"`, by a simulator running in the page: set `bodies` to a function it
- * calls for every frame, or call `setBodies`) — for when there is no video. Given the MuJoCo
- * `model` the page simulates (browser mode), it draws the model itself — every geom with its
- * shape, size and colour, the model's lights and floor (see {@link buildMujocoScene}) — and moves
- * it from the body poses; without one (server mode, for now) bodies are drawn as boxes on a grid.
+ * calls for every frame, or call `setBodies`) — for when there is no video. It draws the scene's
+ * MuJoCo model itself — every geom with its shape, size and colour, meshes, the model's lights and
+ * floor (see {@link buildMujocoScene}) — and moves it from the body poses: in browser mode from the
+ * `model` the page simulates; in server mode from the scene description the simulator publishes
+ * (`/telemetry/sim_scene`, or set `description`), the bodies moving smoothly between the samples of
+ * `/telemetry/sim_state` (one sample interval behind). With neither, bodies are boxes on a grid.
+ *
  * The camera follows `follow` (default: the model's first body, the robot's base; else the first
- * body), at a distance that fits the followed body.
+ * body; `none`: stays put), at a distance that fits the followed body. Drag to orbit around it,
+ * wheel or pinch to zoom, right-drag or two fingers to pan (when not following); a double click
+ * goes back to the default view. `trails` draws the followed body's path; `axes` draws every
+ * body's frame (x red, y green, z blue).
  *
  * It aims at 60 fps with shadows where the machine's GPU allows, and steps down by itself (no
  * shadows, 30 fps at a lower resolution, 15 fps) when it cannot keep up, when drawing takes too much
@@ -63,9 +79,9 @@ function probeRenderer(): { name: string; software: boolean } {
  * (SwiftShader, llvmpipe) starts at 30 fps without antialiasing. The overlay shows the frame rate
  * and the level; `stats` returns them.
  *
- * Attributes: `follow` (a body name), `body-size` (m, default 0.2), `source` (`telemetry`, the
- * default, or `local`). Events: `telekit-view-state` (`detail`: {@link SimViewStats}) when the level
- * changes. Without WebGL it says so.
+ * Attributes: `follow` (a body name, or `none`), `body-size` (m, default 0.2), `source`
+ * (`telemetry`, the default, or `local`), `trails`, `axes`. Events: `telekit-view-state` (`detail`:
+ * {@link SimViewStats}) when the level changes. Without WebGL it says so.
  */
 export class TelekitSimView extends TelekitWidget {
   static override properties = {
@@ -73,6 +89,8 @@ export class TelekitSimView extends TelekitWidget {
     follow: { type: String },
     bodySize: { type: Number, attribute: 'body-size' },
     source: { type: String },
+    trails: { type: Boolean, reflect: true },
+    axes: { type: Boolean, reflect: true },
     _error: { state: true },
     _bodies: { state: true },
     _state: { state: true },
@@ -81,6 +99,10 @@ export class TelekitSimView extends TelekitWidget {
   declare follow: string;
   declare bodySize: number;
   declare source: 'telemetry' | 'local';
+  /** Draw the followed body's path. */
+  declare trails: boolean;
+  /** Draw every body's frame. */
+  declare axes: boolean;
   declare _error: string | undefined;
   declare _bodies: number;
   declare _state: RenderState | undefined;
@@ -89,7 +111,16 @@ export class TelekitSimView extends TelekitWidget {
   /** With `source="local"`: the bodies to draw, asked for every frame the view draws. */
   bodies: (() => readonly BodyPose[]) | undefined;
   #model: MujocoModelLike | undefined;
+  #description: MujocoSceneDescription | undefined;
   #built: MujocoScene | undefined;
+  #controls: OrbitControls | undefined;
+  /** Where the camera is from what it looks at (three's frame): the user's orbit and zoom. */
+  #offset: THREE.Vector3 | undefined;
+  #trail: THREE.Line | undefined;
+  #trailCount = 0;
+  #axesHelpers: THREE.AxesHelper[] = [];
+  /** Telemetry mode: the last two samples, to move between them (see #interpolate). */
+  #samples: { at: number; bodies: readonly BodyPose[] }[] = [];
   /** m: how far the camera stays from what it follows (fits the followed body). */
   #distance = 4.1;
   #grid: THREE.GridHelper;
@@ -144,6 +175,11 @@ export class TelekitSimView extends TelekitWidget {
         text-align: center;
         padding: 1em;
         background: rgb(0 0 0 / 0.55);
+        /* Orbit and zoom still reach the canvas; drawing resumes with the button (or by itself). */
+        pointer-events: none;
+      }
+      .paused button {
+        pointer-events: auto;
       }
     `,
   ];
@@ -153,6 +189,8 @@ export class TelekitSimView extends TelekitWidget {
     this.follow = '';
     this.bodySize = 0.2;
     this.source = 'telemetry';
+    this.trails = false;
+    this.axes = false;
     this._bodies = 0;
     this._undrawn = '';
     this.#grid = new THREE.GridHelper(20, 40, 0x556070, 0x2a3038);
@@ -197,21 +235,55 @@ export class TelekitSimView extends TelekitWidget {
   set model(model: MujocoModelLike | undefined) {
     if (model === this.#model) return;
     this.#model = model;
+    this.#rebuild();
+  }
+
+  /**
+   * The scene to draw when the page has no `model` (server mode): a description as the simulator
+   * publishes it on `/telemetry/sim_scene` (the view takes it from there by itself when bound to a
+   * client). A `model` set by the page wins.
+   */
+  get description(): MujocoSceneDescription | undefined {
+    return this.#description;
+  }
+  set description(description: MujocoSceneDescription | undefined) {
+    if (description === this.#description) return;
+    this.#description = description;
+    if (!this.#model) this.#rebuild();
+  }
+
+  /** Where the camera is and what it looks at (the scene's frame, MuJoCo's: z up), m. */
+  get cameraPose(): { position: [number, number, number]; target: [number, number, number] } {
+    // three's frame is y up: the scene is turned -90° about x.
+    const toScene = (v: THREE.Vector3): [number, number, number] => [v.x, -v.z, v.y];
+    return {
+      position: toScene(this.#camera.position),
+      target: toScene(this.#controls?.target ?? new THREE.Vector3()),
+    };
+  }
+
+  /** What is drawn: `model` (browser mode), `description` (server mode) or `boxes`. */
+  get drawing(): 'model' | 'description' | 'boxes' {
+    return this.#model ? 'model' : this.#description ? 'description' : 'boxes';
+  }
+
+  #rebuild(): void {
+    const source = this.#model ?? this.#description;
     if (this.#built) {
       this.#scene.remove(this.#built.root);
       this.#built.dispose();
       this.#built = undefined;
     }
-    for (const mesh of this.#meshes.values()) mesh.visible = !model;
-    this.#grid.visible = !model;
-    this.#ground.visible = !model;
+    for (const mesh of this.#meshes.values()) mesh.visible = !source;
+    this.#grid.visible = !source;
+    this.#ground.visible = !source;
     // The model brings its own lights: the sky only fills in (as MuJoCo's headlight does).
-    this.#hemisphere.intensity = model ? 1.2 : 2;
+    this.#hemisphere.intensity = source ? 1.2 : 2;
     // The sun and the materials are set up again at the next frame (see #draw).
     this.#shadows = undefined;
-    if (model) {
+    if (source) {
       // Software WebGL: diffuse shading, about half the cost of every pixel.
-      this.#built = buildMujocoScene(model, { shading: this.#probe().software ? 'lambert' : 'standard' });
+      this.#built = buildMujocoScene(source, { shading: this.#probe().software ? 'lambert' : 'standard' });
       this.#scene.add(this.#built.root);
       this._bodies = this.#built.bodies.size - 1;
       this._undrawn = this.#built.skipped.join(', ');
@@ -220,11 +292,17 @@ export class TelekitSimView extends TelekitWidget {
         const size = new THREE.Box3().setFromObject(target).getSize(new THREE.Vector3()).length();
         this.#distance = Math.min(8, Math.max(0.8, 4 * size));
       }
+      // The last poses known, at once (server mode: the description may come after the poses).
+      const last = this.#samples.at(-1);
+      if (last) this.#built.setBodies(last.bodies);
     } else {
       this._bodies = this.#meshes.size;
       this._undrawn = '';
       this.#distance = 4.1;
     }
+    this.#offset = undefined;
+    this.#resetTrail();
+    this.#updateAxes();
     this.#dirty = true;
     this.#schedule();
   }
@@ -238,20 +316,78 @@ export class TelekitSimView extends TelekitWidget {
     // `source` may change while bound (a page switching to its own simulator and back).
     return [
       client.subscribe(Topics.simState).subscribe((s: SimState) => {
-        if (this.source !== 'local') this.setBodies(s.bodies);
+        if (this.source !== 'local') this.#sample(s.bodies);
+      }),
+      // What the scene looks like, once (server mode; browser mode's page sets `model`).
+      client.subscribe(Topics.simScene).subscribe((scene) => {
+        try {
+          this.description = sceneFromMessage(scene);
+        } catch (error) {
+          this._error = `3D view: the scene description could not be drawn (${(error as Error).message})`;
+        }
       }),
     ];
   }
 
   /** Moves (and creates) the bodies, and draws them at the next frame the level allows. */
   setBodies(bodies: readonly BodyPose[]): void {
+    this.#samples = [{ at: performance.now(), bodies }];
     this.#place(bodies);
     this.#dirty = true;
     this.#schedule();
   }
 
+  /**
+   * A telemetry sample: the view moves the bodies from the previous sample to this one over one
+   * sample interval (at most 0.5 s), so a 5 Hz `/telemetry/sim_state` draws as smooth motion, one
+   * interval behind.
+   */
+  #sample(bodies: readonly BodyPose[]): void {
+    const at = performance.now();
+    this.#samples = [...this.#samples.slice(-1), { at, bodies }];
+    if (this.#samples.length === 1 || !this.#built) this.#place(bodies);
+    this.#dirty = true;
+    this.#schedule();
+  }
+
+  /** Telemetry mode: the poses between the last two samples, for now; `undefined` once there. */
+  #interpolate(now: number): readonly BodyPose[] | undefined {
+    const [a, b] = this.#samples;
+    if (!a || !b) return undefined;
+    const interval = Math.min(500, Math.max(1, b.at - a.at));
+    const t = Math.min(1, (now - b.at) / interval);
+    const from = new Map(a.bodies.map((p) => [p.name, p]));
+    const q = new THREE.Quaternion();
+    const poses = b.bodies.map((p) => {
+      const o = from.get(p.name);
+      if (!o || t >= 1) return p;
+      q.set(o.orientation.x, o.orientation.y, o.orientation.z, o.orientation.w).slerp(
+        new THREE.Quaternion(p.orientation.x, p.orientation.y, p.orientation.z, p.orientation.w),
+        t,
+      );
+      const lerp = (k: 'x' | 'y' | 'z') => o.position[k] + (p.position[k] - o.position[k]) * t;
+      return {
+        name: p.name,
+        position: { x: lerp('x'), y: lerp('y'), z: lerp('z') },
+        orientation: { x: q.x, y: q.y, z: q.z, w: q.w },
+      };
+    });
+    if (t >= 1) this.#samples = [b];
+    return poses;
+  }
+
   protected override updated(changed: Map<PropertyKey, unknown>): void {
     super.updated(changed);
+    if (changed.has('axes')) this.#updateAxes();
+    if (changed.has('trails')) this.#resetTrail();
+    if (changed.has('follow')) {
+      this.#offset = undefined;
+      this.#resetTrail();
+    }
+    if (changed.has('axes') || changed.has('trails') || changed.has('follow')) {
+      this.#dirty = true;
+      this.#schedule();
+    }
     if (changed.has('source')) {
       if (this.#governor) this.#governor.continuous = this.source === 'local';
       this.#schedule();
@@ -282,6 +418,13 @@ export class TelekitSimView extends TelekitWidget {
     });
     this.#governor.continuous = this.source === 'local';
     this._state = this.#governor.state;
+    this.#orbit();
+    // A double click goes back to the default view.
+    canvas.addEventListener('dblclick', () => {
+      this.#offset = undefined;
+      this.#dirty = true;
+      this.#schedule();
+    });
     this.#resize = new ResizeObserver(() => {
       this.#dirty = true;
       this.#schedule();
@@ -293,12 +436,32 @@ export class TelekitSimView extends TelekitWidget {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (this.#renderer) this.#schedule();
+    if (this.#renderer) {
+      this.#orbit();
+      this.#schedule();
+    }
+  }
+
+  /** Orbit and zoom with mouse and touch around what the camera follows (three's OrbitControls). */
+  #orbit(): void {
+    const canvas = this.renderRoot.querySelector('canvas');
+    if (this.#controls || !canvas) return;
+    const controls = new OrbitControls(this.#camera, canvas);
+    controls.enableDamping = false;
+    controls.minDistance = 0.15;
+    controls.maxDistance = 60;
+    controls.addEventListener('change', () => {
+      this.#dirty = true;
+      this.#schedule();
+    });
+    this.#controls = controls;
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#resize?.disconnect();
+    this.#controls?.dispose();
+    this.#controls = undefined;
     cancelAnimationFrame(this.#frame);
     this.#frame = 0;
     clearTimeout(this.#wake);
@@ -339,6 +502,7 @@ export class TelekitSimView extends TelekitWidget {
         this.#scene.add(mesh);
         this.#meshes.set(b.name, mesh);
         this._bodies = this.#meshes.size;
+        if (this.axes) this.#updateAxes();
       }
       mesh.position.set(b.position.x, b.position.y, b.position.z);
       mesh.quaternion.set(b.orientation.x, b.orientation.y, b.orientation.z, b.orientation.w);
@@ -353,7 +517,7 @@ export class TelekitSimView extends TelekitWidget {
   #schedule(): void {
     if (this.#frame || this.#wake || !this.#renderer || !this.isConnected) return;
     const local = this.source === 'local' && this.bodies !== undefined;
-    if (!local && !this.#dirty) return;
+    if (!local && !this.#dirty && this.#samples.length < 2) return;
     if (this.#governor && !this.#governor.due(performance.now()) && this.#governor.state.paused) {
       this.#wake = setTimeout(() => {
         this.#wake = undefined;
@@ -372,9 +536,14 @@ export class TelekitSimView extends TelekitWidget {
     const governor = this.#governor;
     if (!governor?.due(now)) return;
     const local = this.source === 'local' && this.bodies !== undefined;
-    if (!local && !this.#dirty) return;
+    const moving = !local && this.#samples.length > 1;
+    if (!local && !moving && !this.#dirty) return;
     const started = performance.now();
     if (local) this.#place(this.bodies!());
+    else if (moving) {
+      const poses = this.#interpolate(now);
+      if (poses) this.#place(poses);
+    }
     this.#dirty = false;
     this.#draw(governor.state.settings);
     governor.drawn(now, performance.now() - started);
@@ -413,12 +582,27 @@ export class TelekitSimView extends TelekitWidget {
     this.#camera.aspect = w / h;
     this.#camera.updateProjectionMatrix();
     const target = this.#target();
+    const controls = this.#controls;
     const at = new THREE.Vector3();
-    target?.getWorldPosition(at);
-    // Behind-left and above, at a distance that fits the followed body (three's frame, y up).
-    const d = this.#distance / Math.hypot(2.5, 2, 2.5);
-    this.#camera.position.set(at.x - 2.5 * d, at.y + 2 * d, at.z + 2.5 * d);
+    if (target) target.getWorldPosition(at);
+    else if (controls) at.copy(controls.target);
+    // The user's orbit and zoom since the last frame: where the camera is from what it looks at.
+    if (this.#offset && controls) this.#offset.copy(this.#camera.position).sub(controls.target);
+    // At first (and after a double click): behind-left and above, at a distance that fits the
+    // followed body (three's frame, y up).
+    if (!this.#offset) {
+      const d = this.#distance / Math.hypot(2.5, 2, 2.5);
+      this.#offset = new THREE.Vector3(-2.5 * d, 2 * d, 2.5 * d);
+    }
+    this.#camera.position.copy(at).add(this.#offset);
     this.#camera.lookAt(at);
+    if (controls) {
+      controls.target.copy(at);
+      // Panning moves what the camera looks at: only when it follows nothing.
+      controls.enablePan = !target;
+      controls.update();
+    }
+    if (this.trails && target) this.#extendTrail(target);
     if (level.shadows && target) {
       // The sun's shadow camera covers a few metres: it follows the robot (scene frame, z up).
       const p = target.position;
@@ -428,8 +612,72 @@ export class TelekitSimView extends TelekitWidget {
     r.render(this.#scene, this.#camera);
   }
 
-  /** What the camera follows: `follow`, else the model's first body (the robot's base), else the first box. */
+  /** The trail of the followed body: a line through where it has been (scene frame, z up). */
+  #extendTrail(target: THREE.Object3D): void {
+    if (!this.#trail) {
+      const geometry = new THREE.BufferGeometry();
+      geometry.setAttribute('position', new THREE.BufferAttribute(new Float32Array(3 * TRAIL_POINTS), 3));
+      geometry.setDrawRange(0, 0);
+      this.#trail = new THREE.Line(geometry, new THREE.LineBasicMaterial({ color: 0x3d8bfd }));
+      this.#trail.name = 'trail';
+      this.#trail.frustumCulled = false;
+      this.#scene.add(this.#trail);
+      this.#trailCount = 0;
+    }
+    const positions = this.#trail.geometry.getAttribute('position') as THREE.BufferAttribute;
+    const p = target.position;
+    const n = this.#trailCount;
+    if (n > 0) {
+      const dx = positions.getX(n - 1) - p.x;
+      const dy = positions.getY(n - 1) - p.y;
+      if (dx * dx + dy * dy < 1e-4) return;
+    }
+    if (n === TRAIL_POINTS) {
+      // Full: drop the oldest half.
+      const array = positions.array as Float32Array;
+      array.copyWithin(0, 3 * (TRAIL_POINTS / 2));
+      this.#trailCount = TRAIL_POINTS / 2;
+    }
+    // Just above the floor, so it is not hidden in it.
+    positions.setXYZ(this.#trailCount, p.x, p.y, 0.005);
+    this.#trailCount++;
+    positions.needsUpdate = true;
+    this.#trail.geometry.setDrawRange(0, this.#trailCount);
+  }
+
+  #resetTrail(): void {
+    if (!this.#trail) return;
+    this.#scene.remove(this.#trail);
+    this.#trail.geometry.dispose();
+    (this.#trail.material as THREE.Material).dispose();
+    this.#trail = undefined;
+    this.#trailCount = 0;
+  }
+
+  /** A frame (x red, y green, z blue) on every body, sized for the scene, when `axes` is set. */
+  #updateAxes(): void {
+    for (const helper of this.#axesHelpers) {
+      helper.removeFromParent();
+      helper.dispose();
+    }
+    this.#axesHelpers = [];
+    if (!this.axes) return;
+    const bodies = this.#built ? [...this.#built.bodies.values()].slice(1) : [...this.#meshes.values()];
+    const size = Math.max(0.05, this.#distance / 12);
+    for (const body of bodies) {
+      const helper = new THREE.AxesHelper(size);
+      helper.name = `${body.name}:axes`;
+      // Drawn over the geoms, so a frame inside a body shows.
+      (helper.material as THREE.Material).depthTest = false;
+      helper.renderOrder = 1;
+      body.add(helper);
+      this.#axesHelpers.push(helper);
+    }
+  }
+
+  /** What the camera follows: `follow`, else the model's first body (the robot's base), else the first box; nothing with `none`. */
   #target(): THREE.Object3D | undefined {
+    if (this.follow === 'none') return undefined;
     const built = this.#built;
     if (built) {
       const named = this.follow ? built.bodies.get(this.follow) : undefined;
