@@ -212,6 +212,8 @@ export interface LayoutReport {
   twist: { linear: number; angular: number; pointer: string };
   themes: { theme: string; chosen: boolean; stored: string | null }[];
   screenshots: string[];
+  /** From opening the context to closing it, ms (for the log: this machine is shared). */
+  ms: number;
 }
 
 const box = async (l: Locator) => {
@@ -270,6 +272,22 @@ async function driveByStick(page: Page, stick: Locator, touch: boolean) {
   return sent;
 }
 
+/**
+ * A finger's tap on the middle of `target`: touch start and end 60 ms apart by their timestamps,
+ * however late a loaded machine delivers them (Playwright's `tap()` stamps each event when sent, and
+ * a starved browser can take the pair for a long press, which clicks nothing).
+ */
+async function tap(page: Page, target: Locator) {
+  await target.scrollIntoViewIfNeeded();
+  const b = await box(target);
+  const point = { x: b.x + b.width / 2, y: b.y + b.height / 2, id: 1 };
+  const cdp = await page.context().newCDPSession(page);
+  const at = Date.now() / 1000;
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point], timestamp: at });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [], timestamp: at + 0.06 });
+  await cdp.detach();
+}
+
 interface PageSide {
   theme: string | undefined;
   stored: string | null;
@@ -295,7 +313,7 @@ export async function checkLayouts(
   browser: Browser,
   url: string,
   results: string,
-  each?: (page: Page, layout: Layout, theme: string) => Promise<void>,
+  each?: (page: Page, layout: Layout, theme: string, step: number) => Promise<void>,
 ): Promise<LayoutReport[]> {
   const reports: LayoutReport[] = [];
   const only = process.env.TELEKIT_LAYOUTS?.split(',');
@@ -304,6 +322,7 @@ export async function checkLayouts(
     // Alternate the system's scheme; the last layout starts with a choice stored against it.
     const system = i % 2 === 0 ? 'dark' : 'light';
     const storedFirst = i === LAYOUTS.length - 1 ? (system === 'dark' ? 'light' : 'dark') : undefined;
+    const started = performance.now();
     const context = await browser.newContext({ ...layout.context, colorScheme: system });
     const page = await context.newPage();
     try {
@@ -340,7 +359,7 @@ export async function checkLayouts(
       for (const step of [0, 1]) {
         if (step === 1) {
           const toggle = page.getByRole('button', { name: 'Dark theme' });
-          if (layout.context.hasTouch) await toggle.tap();
+          if (layout.context.hasTouch) await tap(page, toggle);
           else await toggle.click();
         }
         const before = themes.at(-1)?.theme;
@@ -367,7 +386,7 @@ export async function checkLayouts(
         const file = join(results, `layout-${layout.name}-${t.theme}.png`);
         await page.screenshot({ path: file, scale: 'css' });
         screenshots.push(file);
-        await each?.(page, layout, t.theme!);
+        await each?.(page, layout, t.theme!, step);
       }
       reports.push({
         layout: layout.name,
@@ -378,6 +397,7 @@ export async function checkLayouts(
         twist,
         themes: [{ ...themes[0]!, chosen: storedFirst !== undefined }, themes[1]!],
         screenshots,
+        ms: performance.now() - started,
       });
       // What the page followed at first: the system, or the choice stored before it loaded.
       if (themes[0]!.theme !== (storedFirst ?? system))

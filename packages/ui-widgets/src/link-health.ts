@@ -11,8 +11,8 @@ const FATES = ['applied', 'superseded', 'expired', 'estop', 'refused'] as const;
 /**
  * `<telekit-link-health>`: the link as this client sees it — connection state, round trip, clock
  * offset, input→actuation latency (p50/p99 of this client's own commands), what became of them,
- * drops — the latency budget as a waterfall, and who holds control, with buttons to request and
- * release it.
+ * drops — the latency budget as a waterfall, and, first, who holds control, with the button to
+ * request or release it.
  *
  * The waterfall has a row per stage of a command's trip (input → send on the page, network, the
  * gateway's safety gate, the trip to the actuator, the wait for the physics step, the report back):
@@ -70,12 +70,24 @@ export class TelekitLinkHealth extends TelekitWidget {
       .down {
         color: var(--_danger);
       }
+      .control {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.5em 1em;
+      }
+      .control .label {
+        color: var(--_muted);
+      }
+      .control .holder {
+        flex: 1 1 auto;
+      }
       .buttons {
         display: flex;
         gap: 0.5em;
       }
       .note {
-        margin: 0.4em 0 0;
+        margin: 0.3em 0 0.5em;
       }
 
       table.waterfall {
@@ -230,6 +242,27 @@ export class TelekitLinkHealth extends TelekitWidget {
     // The gateway's own measure of recent probes (p50 and p99), so congestion shows.
     const rtt = h?.rtt;
     return html`
+      <div class="control">
+        <span class="label">control</span>
+        <span class="holder" role="status" data-field="lease"
+          >${this._holder ? `${this._holder.name}${mine ? ' (you)' : ''}` : 'nobody'}</span
+        >
+        <div class="buttons">
+          <button
+            data-field="control-button"
+            ?disabled=${!mine && !connected}
+            @click=${() => (mine ? this.client?.releaseControl() : this.#request())}
+          >
+            ${mine ? 'Release control' : 'Request control'}
+          </button>
+          ${
+            !mine && this.client?.role === 'admin' && this._holder
+              ? html`<button @click=${() => this.#request(true)}>Take over</button>`
+              : ''
+          }
+        </div>
+      </div>
+      <p class="message note" role="status">${this._note ?? ''}</p>
       <dl>
         <dt>link</dt>
         <dd class=${connected ? 'up' : 'down'}>
@@ -247,25 +280,8 @@ export class TelekitLinkHealth extends TelekitWidget {
         <dd data-field="fates">${this.#fates()}</dd>
         <dt>drops</dt>
         <dd data-field="drops">${h ? `telemetry ${h.drops.telemetry} · control ${h.drops.control}` : '—'}</dd>
-        <dt>control</dt>
-        <dd><span role="status" data-field="lease">${this._holder ? `${this._holder.name}${mine ? ' (you)' : ''}` : 'nobody'}</span></dd>
       </dl>
       ${this.#waterfall()}
-      <div class="buttons">
-        <button
-          data-field="control-button"
-          ?disabled=${!mine && !connected}
-          @click=${() => (mine ? this.client?.releaseControl() : this.#request())}
-        >
-          ${mine ? 'Release control' : 'Request control'}
-        </button>
-        ${
-          !mine && this.client?.role === 'admin' && this._holder
-            ? html`<button @click=${() => this.#request(true)}>Take over</button>`
-            : ''
-        }
-      </div>
-      <p class="message note" role="status">${this._note ?? ''}</p>
     `;
   }
 }

@@ -15,7 +15,8 @@ const dark = themeDeclarations('dark');
  * - **Layouts**: `main.operator` places `.view` (the robot: the 3D view, the camera), `.drive`
  *   (the teleop pad), `.side` (link health, anything else) and `.plot` by the screen: two columns on
  *   a desktop or a tablet held sideways, the pad beside the link panel under the view on a tablet
- *   held upright, one column on a phone (the view, then the pad, within the first screen), the view
+ *   held upright, one column on a phone (the view, then the pad within the first screen, then the
+ *   lease's button), the view
  *   beside the pad on a phone held sideways. Other pages' `main` is a two-column grid of `.column`s,
  *   one column on narrow screens.
  * - A banner for connection trouble (`#banner`, shown with the `shown` class), `.badge`, `.panel`
@@ -226,7 +227,7 @@ main.operator {
   }
   main.operator {
     grid-template-columns: minmax(0, 1fr);
-    grid-template-areas: 'view' 'drive' 'camera' 'side' 'plot';
+    grid-template-areas: 'view' 'drive' 'side' 'camera' 'plot';
   }
   header {
     padding: 0.4em 0.6em;
@@ -250,8 +251,8 @@ main.operator {
     grid-template-columns: minmax(0, 1fr) auto;
     grid-template-areas:
       'view drive'
-      'camera camera'
       'side side'
+      'camera camera'
       'plot plot';
   }
   .operator .view telekit-sim-view {
