@@ -10,6 +10,7 @@ const widgets = [
   'estop',
   'sim-view',
   'theme-toggle',
+  'recorder-widget',
 ];
 
 export default packageBuild({

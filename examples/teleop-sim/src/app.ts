@@ -12,6 +12,7 @@ import {
 } from '@telekit/gateway';
 import type { EncoderName } from '@telekit/media-nvenc';
 import { simulatedRobot } from '@telekit/presets';
+import { type Recorder, RecorderToken, recorder } from '@telekit/recorder';
 import type { SimMode } from '@telekit/sim-browser';
 import { bundledScenes } from '@telekit/sim-genesis';
 import { webPage } from '@telekit/ui-widgets/server';
@@ -39,6 +40,11 @@ export interface TeleopSimOptions {
   simMode?: SimMode;
   /** The gateway's limits (rates, connections; see `GatewayLimits`), for crowds behind one address. */
   limits?: Partial<GatewayLimits>;
+  /**
+   * Record the session to MCAP files in this folder (`--record DIR`): every telemetry topic, every
+   * command with its fate, the video; episodes started and stopped from the page's recorder widget.
+   */
+  record?: string;
   logger?: Logger;
 }
 
@@ -55,6 +61,8 @@ export interface TeleopSim {
    * links that open it (import `@telekit/foxglove/layouts/teleop-sim.json` as the layout).
    */
   readonly foxglove: ReturnType<typeof foxgloveUrls>;
+  /** The recorder, with `record` set. */
+  readonly recorder: Recorder | undefined;
   /** Signs a token for another user (auth on only). */
   token(sub: string, role: 'viewer' | 'operator' | 'admin'): Promise<string>;
   /**
@@ -164,6 +172,8 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
       }),
       // Foxglove and Lichtblick at /foxglove, with the same tokens and safety chain.
       foxglove({ scene: { path: sceneFile } }),
+      // The session to MCAP, episodes marked from the page (its <telekit-recorder>).
+      ...(options.record ? [recorder({ dir: options.record })] : []),
     ],
   });
   await app.start();
@@ -188,6 +198,7 @@ export async function startTeleopSim(options: TeleopSimOptions = {}): Promise<Te
     operatorUrl,
     viewerUrl,
     foxglove: foxgloveLinks,
+    recorder: options.record ? app.resolve(RecorderToken) : undefined,
     token: async (sub, role) => {
       if (!auth) throw new Error('auth is off: no tokens to sign');
       return token(sub, role);

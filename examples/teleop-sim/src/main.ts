@@ -21,6 +21,9 @@ usage: pnpm demo [options]          (or: bash scripts/demo.sh [options])
   --sim-mode <mode> browser | server | auto (env SIM_MODE; default auto): pages also simulate the
                     scene in WebAssembly when they can keep up (commands act there at once, synced to
                     the server's snapshots); a page's ?sim= overrides it
+  --record <dir>    record the session to MCAP files in <dir> (env TELEKIT_RECORD): telemetry, every
+                    command with its fate, the video; the page's Record button marks episodes
+                    (replay one with: pnpm exec telekit replay <file>.mcap)
   --no-auth         let anyone who reaches the port drive (env TELEKIT_AUTH=off); default: tokens
   --check           start Chromium headless, drive forward for 3 s (the video closed in browser
                     mode), open the video, drive again; print the latency budget stage by stage and
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: process.env.TELEKIT_BACKEND },
     encoder: { type: 'string', default: process.env.TELEKIT_ENCODER },
     'sim-mode': { type: 'string', default: process.env.SIM_MODE },
+    record: { type: 'string', default: process.env.TELEKIT_RECORD },
     'no-auth': { type: 'boolean', default: process.env.TELEKIT_AUTH === 'off' },
     check: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -71,6 +75,7 @@ const demo = await startTeleopSim({
   ...(values.encoder ? { encoder: values.encoder as EncoderName } : {}),
   auth: !values['no-auth'],
   simMode: simMode as SimMode,
+  ...(values.record ? { record: values.record } : {}),
   logger: consoleLogger({ level: 'warn' }),
 });
 // A crash stops what moves before the process goes (its children then go with it).
@@ -114,6 +119,7 @@ if (values.check) {
 
 console.log(`\n  operator: ${demo.operatorUrl}`);
 console.log(`  viewer:   ${demo.viewerUrl}`);
+if (demo.recorder) console.log(`  recording: ${demo.recorder.status().file}`);
 console.log(`  foxglove: ${demo.foxglove.ws}`);
 console.log(`            ${demo.foxglove.foxgloveDesktop}`);
 console.log('\nOpen the operator page, press "Request control", then hold W (or the arrows, a gamepad with');

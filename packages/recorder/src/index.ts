@@ -29,6 +29,12 @@ export {
   RecorderVideoTapToken,
   recorder,
 } from './recorder-plugin.js';
+export {
+  MAX_TASK_LENGTH,
+  RecorderRequestMessage,
+  RecorderStatusMessage,
+  RecorderTopics,
+} from './recorder-topics.js';
 export { createReplay, type Replay, type ReplayOptions, ReplayToken, replay } from './replay.js';
 export {
   EPISODE_CHANNEL,

@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs';
+import { basename } from 'node:path';
 import {
   builtinTopics,
   type Feed,
+  headerSequence,
   type Plugin,
+  type Role,
   SimulatorToken,
   TelekitError,
   type Token,
@@ -12,6 +15,7 @@ import {
 } from '@telekit/core';
 import { interval, merge, type Observable, type Subscription } from 'rxjs';
 import type { ChannelDef } from './mcap-file.js';
+import { type RecorderStatusMessage, RecorderTopics } from './recorder-topics.js';
 import { RecordingWorker } from './recording-worker.js';
 import {
   EPISODE_CHANNEL,
@@ -40,6 +44,18 @@ export interface RecorderVideoTap {
 export const RecorderVideoTapToken: Token<RecorderVideoTap> = token<RecorderVideoTap>(
   '@telekit/media-nvenc/AccessUnitTap',
 );
+
+/** What the recorder needs of a gateway in the same app (`@telekit/gateway`'s `Gateway`). */
+interface RecorderGateway {
+  addTopics(topics: readonly Topic[]): void;
+  grant(
+    roles: readonly Role[],
+    rules: { publish?: readonly string[]; subscribe?: readonly string[] },
+  ): () => void;
+}
+
+/** `@telekit/gateway`'s `GatewayToken`, by its key, so this package does not depend on the gateway. */
+const RecorderGatewayToken: Token<RecorderGateway> = token<RecorderGateway>('@telekit/gateway/Gateway');
 
 /** Options of {@link recorder}. */
 export interface RecorderOptions {
@@ -159,7 +175,7 @@ export function recorder(options: RecorderOptions): Plugin {
     name: '@telekit/recorder',
     kind: 'recorder',
     requires: [TransportToken],
-    optional: [RecorderVideoTapToken, SimulatorToken],
+    optional: [RecorderVideoTapToken, SimulatorToken, RecorderGatewayToken],
     provides: [RecorderToken],
     async setup(ctx) {
       const transport = ctx.resolve(TransportToken);
@@ -225,7 +241,7 @@ export function recorder(options: RecorderOptions): Plugin {
 
       // Every topic of the app's transport: telemetry keeps up to the topic's depth while the recorder
       // lags; commands are taken with a deadline long enough that the recorder sees late ones too.
-      const topics = [...builtinTopics, ...(options.topics ?? [])].filter(
+      const topics = [...builtinTopics, RecorderTopics.request, ...(options.topics ?? [])].filter(
         (t) => t.lane === 'telemetry' || t.lane === 'control',
       );
       const controlFeeds: Feed<unknown>[] = [];
@@ -321,12 +337,61 @@ export function recorder(options: RecorderOptions): Plugin {
         status,
       };
       ctx.provide(RecorderToken, api);
+
+      // A UI drives episodes over the app's transport (through the gateway, when there is one):
+      // requests are done one at a time, in order, each answered in the next status.
+      const gateway = ctx.tryResolve(RecorderGatewayToken);
+      const removals: (() => void)[] = [];
+      if (gateway) {
+        gateway.addTopics(Object.values(RecorderTopics));
+        removals.push(
+          gateway.grant(['operator', 'admin'], { publish: [RecorderTopics.request.name] }),
+          gateway.grant(['viewer', 'operator', 'admin'], { subscribe: [RecorderTopics.status.name] }),
+        );
+      }
+      const statusHeader = headerSequence('@telekit/recorder', now);
+      let answer: RecorderStatusMessage['answer'];
+      const publishStatus = () => {
+        if (closing) return;
+        const s = status();
+        transport.publish(RecorderTopics.status, {
+          header: statusHeader(),
+          ...(s.file ? { file: basename(s.file) } : {}),
+          bytes: s.bytes,
+          files: s.files.length,
+          dropped: s.queue.dropped + s.feedDropped,
+          droppedControl: s.queue.droppedControl,
+          ...(s.episode ? { episode: s.episode } : {}),
+          episodes,
+          ...(answer ? { answer } : {}),
+        });
+      };
+      let requests = Promise.resolve();
+      subs.push(
+        transport.subscribe(RecorderTopics.request, { depth: 16 }).subscribe((req) => {
+          requests = requests.then(async () => {
+            try {
+              if (req.action === 'start') await api.startEpisode(req.task ?? '');
+              else await api.stopEpisode();
+              answer = { sender: req.header.sender, seq: req.header.seq, ok: true };
+            } catch (error) {
+              const reason = (error instanceof Error ? error.message : String(error)).slice(0, 512);
+              answer = { sender: req.header.sender, seq: req.header.seq, ok: false, reason };
+            }
+            publishStatus();
+          });
+        }),
+        interval(1_000).subscribe(publishStatus),
+      );
+      publishStatus();
       ctx.logger.info('recording', { file: writer.file().file ?? '-' });
 
       return async () => {
         await api.stopEpisode();
         closing = true;
         for (const s of subs) s.unsubscribe();
+        for (const remove of removals) remove();
+        await requests;
         await writer.close();
       };
     },

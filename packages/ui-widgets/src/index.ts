@@ -2,8 +2,8 @@
  * Telekit's web components. Importing this module defines every element; set each one's `client`
  * (a `gatewayClient` from `@telekit/gateway/client`) or call {@link bindClient} once for the page.
  * A page that needs only some of them imports those one by one — `@telekit/ui-widgets/camera-viewer`,
- * `/teleop-pad`, `/link-health`, `/telemetry-plot`, `/estop`, `/sim-view`, `/theme-toggle` (each
- * defines its element)
+ * `/teleop-pad`, `/link-health`, `/telemetry-plot`, `/estop`, `/sim-view`, `/theme-toggle`,
+ * `/recorder-widget` (each defines its element)
  * and `/base` ({@link bindClient}) — and ships neither three.js nor uPlot unless it asks for them.
  *
  * @example
@@ -34,6 +34,7 @@ export {
   type MujocoScene,
   type MujocoSceneOptions,
 } from './mujoco-scene.js';
+export { type RecorderWidgetStatus, TelekitRecorder } from './recorder-widget.js';
 export {
   RENDER_LEVELS,
   RenderGovernor,

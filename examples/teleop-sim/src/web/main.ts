@@ -2,6 +2,7 @@
 // printed (`?token=…`); without one the gateway must be running with auth off.
 import { type Feed, type Pose, type Topic, Topics } from '@telekit/core';
 import { type ClientLinkHealth, gatewayClient } from '@telekit/gateway/client';
+import { RecorderTopics } from '@telekit/recorder/topics';
 import { BrowserSimulation, type DivergenceReport, SimTopics } from '@telekit/sim-browser';
 import { bindClient, type CameraViewerStats, type TelekitCameraViewer } from '@telekit/ui-widgets';
 import { auditTime } from 'rxjs';
@@ -13,7 +14,8 @@ const debug = new Set((query.get('debug') ?? '').split(',').filter(Boolean));
 const client = gatewayClient({
   url: location.origin,
   ...(token ? { token } : {}),
-  topics: Object.values(SimTopics),
+  // The recorder's, for <telekit-recorder> (shown when the server records: `--record DIR`).
+  topics: [...Object.values(SimTopics), ...Object.values(RecorderTopics)],
 });
 
 const banner = document.getElementById('banner')!;
