@@ -214,6 +214,8 @@ export interface LayoutReport {
   screenshots: string[];
   /** From opening the context to closing it, ms (for the log: this machine is shared). */
   ms: number;
+  /** The e-stop latched by a tap and cleared by a held finger (on the upright phone only). */
+  estopTouch?: { latched: boolean; cleared: boolean };
 }
 
 const box = async (l: Locator) => {
@@ -288,6 +290,45 @@ async function tap(page: Page, target: Locator) {
   await cdp.detach();
 }
 
+/** A finger held on `target` for `ms` (real time: the e-stop times the hold itself). */
+async function hold(page: Page, target: Locator, ms: number) {
+  const b = await box(target);
+  const point = { x: b.x + b.width / 2, y: b.y + b.height / 2, id: 1 };
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point] });
+  await new Promise((r) => setTimeout(r, ms));
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await cdp.detach();
+}
+
+/**
+ * The e-stop by touch: a tap latches it (the alert shows), a finger held on "Hold to clear" for
+ * longer than its hold time clears it (a long press must not turn into a menu that cancels it).
+ */
+async function estopByTouch(page: Page): Promise<{ latched: boolean; cleared: boolean }> {
+  const state = page.locator('telekit-estop [data-field="latched"]');
+  await tap(page, page.getByRole('button', { name: 'Emergency stop' }));
+  await page.getByRole('alert').filter({ hasText: 'E-STOP LATCHED' }).waitFor({ timeout: 10_000 });
+  const latched = /LATCHED/.test((await state.textContent()) ?? '');
+  const clear = page.getByRole('button', { name: 'Hold to clear' });
+  // The widget's hold (1.5 s) plus room for a loaded machine's timers; tried twice at most.
+  for (let i = 0; i < 2 && /LATCHED/.test((await state.textContent()) ?? ''); i++) {
+    await hold(page, clear, 2_200);
+    await page
+      .waitForFunction(
+        () =>
+          document
+            .querySelector('telekit-estop')
+            ?.shadowRoot?.querySelector('[data-field="latched"]')
+            ?.textContent?.includes('armed'),
+        undefined,
+        { timeout: 5_000 },
+      )
+      .catch(() => undefined);
+  }
+  return { latched, cleared: /armed/.test((await state.textContent()) ?? '') };
+}
+
 interface PageSide {
   theme: string | undefined;
   stored: string | null;
@@ -354,6 +395,8 @@ export async function checkLayouts(
         ).telekit.client.releaseControl(),
       );
 
+      const estopTouch = layout.name === 'phone-portrait' ? await estopByTouch(page) : undefined;
+
       const themes: LayoutReport['themes'] = [];
       const screenshots: string[] = [];
       for (const step of [0, 1]) {
@@ -398,6 +441,7 @@ export async function checkLayouts(
         themes: [{ ...themes[0]!, chosen: storedFirst !== undefined }, themes[1]!],
         screenshots,
         ms: performance.now() - started,
+        ...(estopTouch ? { estopTouch } : {}),
       });
       // What the page followed at first: the system, or the choice stored before it loaded.
       if (themes[0]!.theme !== (storedFirst ?? system))
@@ -421,6 +465,7 @@ export const PICTURED = [
   'telekit-telemetry-plot',
   'telekit-sim-view',
   'telekit-theme-toggle',
+  'telekit-recorder',
 ] as const;
 
 /**
@@ -440,7 +485,8 @@ export async function pictureWidgets(
   const files: string[] = [];
   for (const tag of tags) {
     const el = page.locator(tag).first();
-    if ((await el.count()) === 0) continue;
+    // (The recorder shows only when the server records.)
+    if ((await el.count()) === 0 || !(await el.isVisible())) continue;
     const file = join(dir, `${tag.replace(/^telekit-/, '')}-${theme}.png`);
     await el.screenshot({ path: file, scale: 'css' });
     if (docs) copyFileSync(file, join(docs, `${tag.replace(/^telekit-/, '')}-${theme}.png`));

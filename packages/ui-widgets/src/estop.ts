@@ -74,7 +74,11 @@ export class TelekitEStop extends TelekitWidget {
           color-mix(in srgb, var(--_ok) 45%, var(--_bg)) var(--p),
           color-mix(in srgb, var(--_fg) 8%, var(--_bg)) var(--p)
         );
+        /* A finger held on it is a hold, not a long press (no menu, no selection). */
         touch-action: none;
+        user-select: none;
+        -webkit-user-select: none;
+        -webkit-touch-callout: none;
       }
     `,
   ];
@@ -152,6 +156,7 @@ export class TelekitEStop extends TelekitWidget {
                   @pointerup=${() => this.#stopClear()}
                   @pointerleave=${() => this.#stopClear()}
                   @pointercancel=${() => this.#stopClear()}
+                  @contextmenu=${(e: Event) => e.preventDefault()}
                   @keydown=${key(true)}
                   @keyup=${key(false)}
                   @blur=${() => this.#stopClear()}

@@ -255,7 +255,8 @@ main.operator {
       'camera camera'
       'plot plot';
   }
-  .operator .view telekit-sim-view {
+  .operator .view telekit-sim-view,
+  .operator .view telekit-camera-viewer {
     max-height: calc(100dvh - 6.5em);
   }
 }
