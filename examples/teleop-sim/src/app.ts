@@ -110,8 +110,8 @@ function widgetPage(tag: string, token: string): string | undefined {
   const links = Object.keys(widgetPages)
     .map((t) => `<a href="/widgets/${t}${token}">${t}</a>`)
     .join(' · ');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${tag}</title>
-<style>body{margin:0;padding:1em;background:#0f1217;color:#e8eaed;font:14px system-ui;display:grid;gap:1em}a{color:#8ab4ff}</style></head>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${tag}</title>
+<link rel="stylesheet" href="/telekit.css"><style>body{padding:1em;display:grid;gap:1em}</style></head>
 <body><nav>${links}</nav><h1>&lt;${tag}&gt;</h1><p>${page.about}</p>${page.markup}<div id="banner" role="alert"></div>
 <script type="module" src="/app.js"></script></body></html>`;
 }
