@@ -1,0 +1,290 @@
+import { Topics } from '@telekit/core';
+import { describeTransport } from '@telekit/testkit';
+import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { filter, firstValueFrom } from 'rxjs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ClientLinkHealth, GatewayClientOptions, WireError } from '../src/client/index.js';
+import { packMessage } from '../src/codec.js';
+import type { GatewayOptions } from '../src/index.js';
+import { withoutCandidates } from '../src/sdp.js';
+import { startGateway } from './helpers.js';
+import { drive, recordingRobot } from './robot.js';
+
+/** node-datachannel's RTCPeerConnection: the WebRTC a browser has, for the client in Node. */
+const rtc = (more: Partial<NonNullable<GatewayClientOptions['rtc']>> = {}) => ({
+  peerConnection: (c: RTCConfiguration) =>
+    new RTCPeerConnection(c) as unknown as globalThis.RTCPeerConnection,
+  ...more,
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The DataChannel client against a real gateway passes the transport kit like the socket.io one:
+// its feeds, lane rules, reconnect (the DataChannel closes with the connections and opens again)
+// and a clean close with no timers left.
+describeTransport(
+  'gateway client with its DataChannel lane open',
+  async () => {
+    const g = await startGateway({ rateLimit: { commands: { rate: 10_000, burst: 10_000 } } });
+    const client = g.client({ controlLane: 'datachannel', rtc: rtc() });
+    return {
+      publisher: g.app,
+      subscriber: client,
+      breakLink: async () => g.gateway.dropConnections(),
+      close: () => g.close(),
+    };
+  },
+  { capabilities: { reconnect: true, remote: true }, timeoutMs: 5_000 },
+);
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function rig(options: Partial<GatewayOptions> = {}) {
+  const g = await startGateway({ deadmanMs: 250, ...options });
+  const robot = recordingRobot(g.app);
+  cleanup.push(async () => {
+    robot.stop();
+    await g.close();
+  });
+  const connect = async (opts: Partial<GatewayClientOptions> = {}) => {
+    const c = g.client({ rtc: rtc(), ...opts });
+    const faults: WireError[] = [];
+    c.faults$.subscribe((f) => faults.push(f));
+    await c.connect();
+    return Object.assign(c, { faults });
+  };
+  return { g, robot, connect };
+}
+
+type Client = Awaited<ReturnType<Awaited<ReturnType<typeof rig>>['connect']>>;
+const laneOpen = (c: Client) => firstValueFrom(c.lane$.pipe(filter((l) => l.lane === 'datachannel')));
+const nextHealth = (c: Client, test: (h: ClientLinkHealth) => boolean = () => true) =>
+  firstValueFrom(c.health$.pipe(filter(test)));
+/** The client's DataChannel lane itself (its send, its channel), for tests that break it. */
+const laneOf = (c: Client) =>
+  (c as unknown as { _dataLane: { send(t: string, m: unknown): boolean; _dc: RTCDataChannel } })._dataLane;
+
+/** Publishes a twist every 20 ms (50 Hz) until stopped. */
+function driving(c: Client, x = 0.4) {
+  const timer = setInterval(() => c.publish(Topics.twist, drive(x)), 20);
+  return () => clearInterval(timer);
+}
+
+describe('the DataChannel control lane', () => {
+  it('streamed commands go over the DataChannel once it opens, through the same safety chain; link health says so', async () => {
+    const { g, robot, connect } = await rig();
+    const c = await connect();
+    await c.requestControl();
+    await laneOpen(c);
+    const lanes: string[] = [];
+    c.sent$.subscribe((s) => lanes.push(s.lane));
+    const stop = driving(c);
+    await vi.waitFor(() => expect(robot.moving().length).toBeGreaterThanOrEqual(10));
+    stop();
+    expect(new Set(lanes)).toEqual(new Set(['datachannel']));
+    // The gateway stamps the sender and passes the command through its gate as for socket.io.
+    expect(robot.last()?.header.sender).toBe(c.clientId);
+    const h = await nextHealth(c, (x) => (x.dataChannel?.commands ?? 0) >= 10);
+    expect(h.controlLane).toBe('datachannel');
+    expect(h.lane.dataChannel.state).toBe('open');
+    expect(h.dataChannel?.state, 'the gateway sees it open too').toBe('open');
+    expect(h.lane.dataChannel.rtt?.count, 'the lane measures its own round trip').toBeGreaterThan(0);
+    // …and its commands are timed in the latency budget like any other.
+    await nextHealth(c, (x) => (x.fates.applied ?? 0) >= 10);
+    expect(await g.gateway.metrics.registry.getSingleMetricAsString('telekit_datachannels')).toMatch(
+      /telekit_datachannels 1/,
+    );
+  });
+
+  it('refuses what the gate refuses: a non-holder, a stale command; drops an out-of-order one silently', async () => {
+    const { g, robot, connect } = await rig();
+    const holder = await connect();
+    await holder.requestControl();
+    const other = await connect();
+    await laneOpen(other);
+    other.publish(Topics.twist, drive(0.5));
+    await vi.waitFor(() => expect(other.faults.map((f) => f.code)).toContain('E_NOT_HOLDER'));
+    await laneOpen(holder);
+    holder.publish(Topics.twist, drive(0.5, { stampShift: -10_000 }));
+    await vi.waitFor(() => expect(holder.faults.map((f) => f.code)).toContain('E_STALE'));
+    expect(robot.moving()).toHaveLength(0);
+    // An older seq arriving after a newer one (the lane is unordered): dropped by seq, not applied,
+    // counted, and not held against the sender.
+    const newer = drive(0.5);
+    const older = { ...drive(0.9), header: { ...newer.header, seq: newer.header.seq - 1 } };
+    expect(laneOf(holder).send(Topics.twist.name, newer)).toBe(true);
+    await vi.waitFor(() => expect(robot.moving()).toHaveLength(1));
+    expect(laneOf(holder).send(Topics.twist.name, older)).toBe(true);
+    await vi.waitFor(async () =>
+      expect(await g.gateway.metrics.registry.getSingleMetricAsString('telekit_dropped_total')).toMatch(
+        /reason="reordered"} 1/,
+      ),
+    );
+    expect(robot.moving().map((t) => t.linear.x)).toEqual([0.5]);
+    expect(holder.faults.map((f) => f.code)).not.toContain('E_OUT_OF_ORDER');
+  });
+
+  it('closed mid-drive: the robot stops at once, the client falls back to socket.io and drives on, then opens a new one', async () => {
+    // A deadman that never trips here: the stop can only come from the DataChannel closing.
+    const { g, robot, connect } = await rig({ deadmanMs: 60_000 });
+    const c = await connect();
+    await c.requestControl();
+    await laneOpen(c);
+    const stop = driving(c);
+    cleanup.push(async () => stop());
+    await vi.waitFor(() => expect(robot.moving().length).toBeGreaterThan(5));
+    const before = robot.twists.length;
+    g.gateway.dropDataChannels(c.clientId);
+    // The gateway stops what the holder commanded when its DataChannel goes, not at the deadman.
+    await vi.waitFor(() =>
+      expect(robot.twists.slice(before).some((t) => t.header.sender === 'gateway' && t.linear.x === 0)).toBe(
+        true,
+      ),
+    );
+    expect(await g.gateway.metrics.registry.getSingleMetricAsString('telekit_deadman_trips_total')).toMatch(
+      /telekit_deadman_trips_total 0/,
+    );
+    // The client noticed and drives over socket.io.
+    await vi.waitFor(() => expect(c.controlLane).toBe('socket.io'), { timeout: 2_000 });
+    const lanes: string[] = [];
+    c.sent$.subscribe((s) => lanes.push(s.lane));
+    await vi.waitFor(() => expect(lanes).toContain('socket.io'));
+    const n = robot.moving().length;
+    await vi.waitFor(() => expect(robot.moving().length).toBeGreaterThan(n + 5));
+    const h = await nextHealth(c);
+    expect(h.controlLane, 'link health names the lane in use').toBe('socket.io');
+    // …and a new DataChannel after a back-off.
+    await vi.waitFor(() => expect(c.controlLane).toBe('datachannel'), { timeout: 5_000 });
+  });
+
+  it('gone silent mid-drive (its packets lost): the deadman stops the robot, the client falls back', async () => {
+    const { g, robot, connect } = await rig();
+    const c = await connect({ rtc: rtc({ silenceMs: 600 }) });
+    await c.requestControl();
+    await laneOpen(c);
+    const stop = driving(c);
+    cleanup.push(async () => stop());
+    await vi.waitFor(() => expect(robot.moving().length).toBeGreaterThan(5));
+    // Everything the client sends on it is lost from now on: commands and pings alike.
+    const dc = laneOf(c)._dc;
+    dc.send = () => {};
+    const before = robot.twists.length;
+    await vi.waitFor(() =>
+      expect(robot.twists.slice(before).some((t) => t.header.sender === 'gateway' && t.linear.x === 0)).toBe(
+        true,
+      ),
+    );
+    // The deadman stopped it (commands stopped arriving; nothing closed yet).
+    await vi.waitFor(async () =>
+      expect(await g.gateway.metrics.registry.getSingleMetricAsString('telekit_deadman_trips_total')).toMatch(
+        /telekit_deadman_trips_total [1-9]/,
+      ),
+    );
+    const lanes: string[] = [];
+    c.sent$.subscribe((s) => lanes.push(s.lane));
+    await vi.waitFor(() => expect(c.controlLane).toBe('socket.io'), { timeout: 2_000 });
+    const n = robot.moving().length;
+    await vi.waitFor(() => expect(robot.moving().length).toBeGreaterThan(n + 5));
+    expect(lanes).toContain('socket.io');
+  });
+
+  it('e-stop is reliable: it latches once even when the DataChannel loses everything', async () => {
+    const { robot, connect } = await rig();
+    const c = await connect();
+    await c.requestControl();
+    await laneOpen(c);
+    const stop = driving(c);
+    cleanup.push(async () => stop());
+    await vi.waitFor(() => expect(robot.moving().length).toBeGreaterThan(3));
+    // First with a working DataChannel: the engage goes both ways, and latches once.
+    c.publish(Topics.estop, { header: { seq: 1, stamp: Date.now(), sender: 'c' }, engage: true });
+    await vi.waitFor(() => expect(robot.estops.filter((e) => e.engage)).toHaveLength(1));
+    await sleep(100);
+    expect(
+      robot.estops.filter((e) => e.engage),
+      'the second copy is a no-op',
+    ).toHaveLength(1);
+    await vi.waitFor(() => expect(c.faults.map((f) => f.code)).toContain('E_ESTOP'));
+    c.publish(Topics.estop, { header: { seq: 2, stamp: Date.now(), sender: 'c' }, engage: false });
+    await vi.waitFor(() => expect(robot.estops).toHaveLength(2));
+    // Then with the DataChannel losing every packet: the socket.io copy still latches it.
+    laneOf(c)._dc.send = () => {};
+    c.publish(Topics.estop, { header: { seq: 3, stamp: Date.now(), sender: 'c' }, engage: true });
+    await vi.waitFor(() => expect(robot.estops.filter((e) => e.engage)).toHaveLength(2));
+  });
+
+  it('falls back to socket.io by itself when ICE cannot connect, and link health names the lane', async () => {
+    const { robot, connect } = await rig();
+    // No path for UDP: neither side learns a candidate of the other (the answer's are stripped, and
+    // none of this side's is sent), so no candidate pair can ever be checked.
+    const c = await connect({
+      rtc: rtc({
+        openTimeoutMs: 1_000,
+        peerConnection: (config) => {
+          const pc = new RTCPeerConnection(config);
+          const setRemote = pc.setRemoteDescription.bind(pc);
+          pc.setRemoteDescription = (d: RTCSessionDescriptionInit) =>
+            setRemote({ type: d.type!, sdp: withoutCandidates(d.sdp ?? '').sdp });
+          Object.defineProperty(pc, 'onicecandidate', { set() {}, get: () => null });
+          return pc as unknown as globalThis.RTCPeerConnection;
+        },
+      }),
+    });
+    await c.requestControl();
+    const history: string[] = [];
+    c.lane$.subscribe((l) => history.push(`${l.dataChannel.state}${l.dataChannel.reason ? ` (${l.dataChannel.reason})` : ''}`));
+    await vi.waitFor(() => expect(history.join(' → ')).toMatch(/failed/), { timeout: 15_000 });
+    const failed = await firstValueFrom(c.lane$.pipe(filter((l) => l.dataChannel.state === 'failed')));
+    expect(failed.lane).toBe('socket.io');
+    expect(failed.dataChannel.reason).toMatch(/did not open within 1000 ms|failed/);
+    const stop = driving(c);
+    cleanup.push(async () => stop());
+    await vi.waitFor(() => expect(robot.moving().length).toBeGreaterThan(5));
+    const h = await nextHealth(c);
+    expect(h.controlLane).toBe('socket.io');
+    expect(h.lane.dataChannel.state).not.toBe('open');
+    expect(h.dataChannel?.state).not.toBe('open');
+  });
+
+  it('a gateway without the lane: the client stays on socket.io and says why', async () => {
+    const { robot, connect } = await rig({ dataChannel: false });
+    const c = await connect();
+    await c.requestControl();
+    const off = await firstValueFrom(
+      c.lane$.pipe(filter((l) => /E_NO_DATACHANNEL/.test(l.dataChannel.reason ?? ''))),
+    );
+    expect(off).toMatchObject({ lane: 'socket.io', dataChannel: { state: 'off' } });
+    c.publish(Topics.twist, drive(0.3));
+    await vi.waitFor(() => expect(robot.moving()).toHaveLength(1));
+  });
+
+  it("controlLane 'datachannel': no DataChannel, no streamed commands (the fault says why); 'socket.io' never opens one", async () => {
+    const { robot, connect } = await rig({ dataChannel: false });
+    const only = await connect({ controlLane: 'datachannel' });
+    await only.requestControl();
+    only.publish(Topics.twist, drive(0.3));
+    await vi.waitFor(() =>
+      expect(only.faults.map((f) => f.message).join()).toMatch(/DataChannel is not open/),
+    );
+    expect(robot.moving()).toHaveLength(0);
+    const plain = await connect({ controlLane: 'socket.io' });
+    expect(plain.controlLane).toBe('socket.io');
+    await sleep(200);
+    expect(plain.controlLane).toBe('socket.io');
+  });
+
+  it('a malformed frame on the DataChannel closes it, as on socket.io', async () => {
+    const { g, connect } = await rig();
+    const c = await connect();
+    await laneOpen(c);
+    laneOf(c)._dc.send(new Uint8Array([0xc1, 0xff]));
+    laneOf(c)._dc.send(packMessage({ not: 'a frame' }) as Uint8Array<ArrayBuffer>);
+    await vi.waitFor(() => expect(c.controlLane).toBe('socket.io'), { timeout: 3_000 });
+    expect(await g.gateway.metrics.registry.getSingleMetricAsString('telekit_refused_total')).toMatch(
+      /reason="protocol"/,
+    );
+  });
+});
