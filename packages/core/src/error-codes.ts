@@ -45,6 +45,9 @@ export const errorCodes = {
   E_STALE: 'a command past its deadline, or stamped ahead of the clock: dropped, never actuated late',
   E_OUT_OF_ORDER: 'a command not after the last one from its sender: dropped',
   E_ESTOP: 'a command while the e-stop is engaged',
+  // The DataChannel control lane
+  E_NO_DATACHANNEL: 'this gateway has no DataChannel lane (turned off, or node-datachannel absent): use socket.io',
+  E_DATACHANNEL: 'the gateway could not open a DataChannel now (too many peers, a peer connection failed)',
   // Media
   E_NO_MEDIA: 'this gateway serves no media',
   E_MEDIA: 'the media plugin could not answer a request',

@@ -41,6 +41,7 @@ export {
   type GatewayClientInfo,
   type GatewayOptions,
 } from './server/create-gateway.js';
+export type { DataChannelOptions } from './server/data-lane.js';
 export { type GatewayPluginOptions, GatewayToken, gateway } from './server/gateway-plugin.js';
 export type { RouteHandler, UpgradeHandler } from './server/http-surface.js';
 export { defaultLimits, type GatewayLimits, type Rate } from './server/limits.js';

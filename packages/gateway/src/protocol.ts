@@ -6,7 +6,7 @@
  *
  * | namespace | client → server | server → client |
  * |---|---|---|
- * | `/control` | `pub` (topic, message, ack?) · `sub`/`unsub` ({ topic }, ack) · `lease` ({ action }, ack) · `time` ({ t0, last? }, ack) | `welcome` · `b` (batch of [topic, message]) · `lease` · `estop` · `health` · `fault` |
+ * | `/control` | `pub` (topic, message, ack?) · `sub`/`unsub` ({ topic }, ack) · `lease` ({ action }, ack) · `time` ({ t0, last? }, ack) · `rtc` (DataChannel signalling, ack) | `welcome` · `b` (batch of [topic, message]) · `lease` · `estop` · `health` · `fault` |
  * | `/telemetry` | `pub` · `sub` ({ topic, depth? }, ack) · `unsub` ({ topic }, ack) · `req` (topic, body, ack) | `welcome` · `b` · `fault` |
  *
  * Authentication is the handshake's `auth` payload (`{ token, resume }`); nothing is sent before it
@@ -14,6 +14,12 @@
  * the other lane and every reconnect present to join the same session. Anything else — another
  * event name, another packet type, another namespace — is a protocol violation: the connection is
  * closed without an answer.
+ *
+ * The DataChannel lane: after the handshake a client may open a WebRTC DataChannel to the gateway
+ * (`rtc` on `/control`: its offer, answered with the gateway's; then its candidates). Its one
+ * channel is unordered without retransmissions and carries the streamed commands
+ * ({@link STREAMED_TOPICS}) as MessagePack arrays `[0, topic, message]`, and pings `[1, t0]` that
+ * the gateway echoes. Everything else stays on socket.io.
  *
  * @module
  */
@@ -30,13 +36,35 @@ export type ClientLane = keyof typeof NAMESPACES;
 
 /** The events a client may send on each lane; anything else closes the connection. */
 export const CLIENT_EVENTS = {
-  control: ['pub', 'sub', 'unsub', 'lease', 'time'],
+  control: ['pub', 'sub', 'unsub', 'lease', 'time', 'rtc'],
   telemetry: ['pub', 'sub', 'unsub', 'req'],
 } as const satisfies Record<ClientLane, readonly string[]>;
 
 /** Which connection a topic travels on: commands on the control lane, everything else on telemetry. */
 export const laneOf = (topic: { lane: string }): ClientLane =>
   topic.lane === 'control' ? 'control' : 'telemetry';
+
+/**
+ * The commands that may travel on the DataChannel lane: streamed ones, where the next supersedes a
+ * lost one (twist, joints, gamepad). E-stops, actions and lease requests stay on the reliable
+ * socket.io control connection (an e-stop engage is also sent on the DataChannel, whichever arrives
+ * first wins).
+ */
+export const STREAMED_TOPICS: ReadonlySet<string> = new Set([
+  '/controller/twist',
+  '/controller/joints',
+  '/controller/gamepad',
+]);
+
+/** Which lane carries a client's streamed commands. */
+export type ControlLane = 'datachannel' | 'socket.io';
+
+/** The DataChannel lane of a session, as the gateway sees it. */
+export interface DataLaneState {
+  state: 'connecting' | 'open' | 'closed';
+  /** Commands that came in over it since it opened. */
+  commands: number;
+}
 
 /** An error sent to a client: a code, a readable message, and where known the topic and field. */
 export interface WireError {
@@ -155,6 +183,8 @@ export interface LinkHealth {
   /** Messages this client lost: telemetry samples dropped for lagging, commands refused. */
   drops: { telemetry: number; control: number };
   lease: LeaseInfo | null;
+  /** The session's DataChannel lane as the gateway sees it (absent from gateways without one). */
+  dataChannel?: DataLaneState;
 }
 
 /** The time probe's answer: server receive and send times. */
@@ -183,6 +213,17 @@ export const TimeProbe = z.strictObject({
   last: z.strictObject({ t0: z.number().min(0), t3: z.number().min(0) }).optional(),
 });
 export type TimeProbe = z.infer<typeof TimeProbe>;
+/** Arguments of `rtc`: the client's offer (its candidates held back), then its candidates; or close. */
+export const RtcSignal = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('offer'), sdp: z.string().min(1).max(16_384) }),
+  z.strictObject({
+    type: z.literal('candidates'),
+    mid: z.string().max(32),
+    candidates: z.array(z.string().max(512)).max(64),
+  }),
+  z.strictObject({ type: z.literal('close') }),
+]);
+export type RtcSignal = z.infer<typeof RtcSignal>;
 /** The handshake's auth payload. */
 export const AuthPayload = z.strictObject({
   token: z.string().max(8192).optional(),

@@ -32,6 +32,7 @@ export {
   type MujocoBodyPose,
   type MujocoModelLike,
   type MujocoScene,
+  type MujocoSceneDescription,
   type MujocoSceneOptions,
 } from './mujoco-scene.js';
 export { type RecorderWidgetStatus, TelekitRecorder } from './recorder-widget.js';

@@ -14,7 +14,7 @@ import {
 import { type RENDER_LEVELS, RenderGovernor, type RenderState } from './render-governor.js';
 import { theme } from './theme.js';
 
-export type { MujocoModelLike } from './mujoco-scene.js';
+export type { MujocoModelLike, MujocoSceneDescription } from './mujoco-scene.js';
 
 /** Where a body is, for a renderer fed by something else than telemetry (the browser sim). */
 export interface BodyPose {

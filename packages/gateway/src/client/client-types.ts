@@ -1,6 +1,26 @@
 import type { Clock, OffsetEstimate, Topic, Transport } from '@telekit/core';
 import type { Observable } from 'rxjs';
-import type { EStopInfo, LeaseAnswer, LeaseInfo, LinkHealth, Welcome, WireError } from '../protocol.js';
+import type {
+  ControlLane,
+  EStopInfo,
+  LeaseAnswer,
+  LeaseInfo,
+  LinkHealth,
+  Welcome,
+  WireError,
+} from '../protocol.js';
+import type { DataChannelInfo, RtcPeerConnectionFactory } from './data-lane.js';
+
+export type { DataChannelInfo, RtcPeerConnectionFactory } from './data-lane.js';
+
+/** Which lane carries this client's streamed commands, and the DataChannel's state. */
+export interface ControlLaneInfo {
+  /** What the client was told to do (`controlLane`). */
+  mode: 'auto' | 'datachannel' | 'socket.io';
+  /** The lane streamed commands (twist, joints, gamepad) leave on now. */
+  lane: ControlLane;
+  dataChannel: DataChannelInfo;
+}
 
 /** Options of {@link gatewayClient}. */
 export interface GatewayClientOptions {
@@ -25,6 +45,36 @@ export interface GatewayClientOptions {
    * connection; lets telemetry bytes delay control. Default false.
    */
   sharedConnection?: boolean;
+  /**
+   * Which lane carries streamed commands (twist, joints, gamepad; e-stops, actions and lease
+   * requests always go over the reliable socket.io control connection):
+   *
+   * - `'auto'` (default): a WebRTC DataChannel (unordered, no retransmissions — a lost command is
+   *   superseded by the next, never waited for) once it opens after the handshake; socket.io until
+   *   then, and by itself whenever it does not open within `rtc.openTimeoutMs`, ICE fails (no UDP,
+   *   a proxy), or it goes silent; tried again later with back-off.
+   * - `'datachannel'`: the DataChannel only: while it is not open, streamed commands are dropped
+   *   (a fault says so) and the robot stops by the gateway's deadman.
+   * - `'socket.io'`: never opens a DataChannel.
+   *
+   * Without an `RTCPeerConnection` (Node, unless `rtc.peerConnection` is given) it is socket.io.
+   */
+  controlLane?: 'auto' | 'datachannel' | 'socket.io';
+  /** The DataChannel lane's WebRTC: where to make peer connections, and with what. */
+  rtc?: {
+    /**
+     * Makes a peer connection. Default: the page's `RTCPeerConnection`. In Node, for example
+     * `import { RTCPeerConnection } from 'node-datachannel/polyfill'` and
+     * `(c) => new RTCPeerConnection(c)`.
+     */
+    peerConnection?: RtcPeerConnectionFactory;
+    /** Its configuration (`iceServers`, `iceTransportPolicy`…). Default: no ICE servers. */
+    configuration?: RTCConfiguration;
+    /** Fall back to socket.io when the DataChannel has not opened within this long, ms. Default 5 000. */
+    openTimeoutMs?: number;
+    /** Declare the DataChannel dead (and fall back) after this long without an answer to its pings, ms. Default 1 000. */
+    silenceMs?: number;
+  };
 }
 
 /** Link health as the client sees it: its own probes plus the gateway's figures about it. */
@@ -33,6 +83,10 @@ export interface ClientLinkHealth extends LinkHealth {
   estimate: OffsetEstimate | null;
   /** Commands (control-lane messages) this client has sent since it was made. */
   commandsSent: number;
+  /** The lane this client's streamed commands leave on now. */
+  controlLane: ControlLane;
+  /** The lanes in detail: the mode, and the DataChannel's state, its round trip and why it is not open. */
+  lane: ControlLaneInfo;
 }
 
 /** A command as it left this client: for a page that watches how late its commands leave. */
@@ -43,6 +97,8 @@ export interface SentCommand {
   readonly inputAt?: number;
   /** When it was handed to the socket, on the client's clock. */
   readonly sentAt: number;
+  /** The lane it left on. */
+  readonly lane: ControlLane;
 }
 
 /** Options of one {@link GatewayClient.publish}. */
@@ -59,6 +115,10 @@ export interface PublishOptions {
 
 /** A {@link Transport} over the gateway, with control and link state. */
 export interface GatewayClient extends Transport {
+  /** The lane streamed commands leave on now (`'datachannel'` once it is open). */
+  readonly controlLane: ControlLane;
+  /** The control lanes' state, now and as it changes (a DataChannel opening, failing, falling back). */
+  readonly lane$: Observable<ControlLaneInfo>;
   /** The public id the gateway gave this client's session (the `sender` of its commands), once connected. */
   readonly clientId: string | undefined;
   readonly role: Welcome['role'] | undefined;

@@ -20,6 +20,7 @@ import { Manager, type Socket } from 'socket.io-client';
 import {
   type Ack,
   type ClientLane,
+  type ControlLane,
   type EStopInfo,
   GATEWAY_PROTOCOL,
   type LeaseAnswer,
@@ -27,6 +28,7 @@ import {
   type LinkHealth,
   laneOf,
   NAMESPACES,
+  STREAMED_TOPICS,
   type TimeAnswer,
   type Welcome,
   type WireError,
@@ -34,23 +36,29 @@ import {
 import { clientParser } from '../wire-parser.js';
 import type {
   ClientLinkHealth,
+  ControlLaneInfo,
   GatewayClient,
   GatewayClientOptions,
   PublishOptions,
   SentCommand,
 } from './client-types.js';
+import { ClientDataLane } from './data-lane.js';
 import { type BatchReader, readBatch } from './inbound-batch.js';
 import { PendingAnswers } from './pending-answers.js';
 
 export type {
   ClientLinkHealth,
+  ControlLaneInfo,
+  DataChannelInfo,
   GatewayClient,
   GatewayClientOptions,
   PublishOptions,
+  RtcPeerConnectionFactory,
   SentCommand,
 } from './client-types.js';
 
 type Lane = ClientLane;
+const ESTOP = '/controller/estop';
 type ConnectError = Error & { data?: { code?: string; reason?: string } };
 
 /** Where a client keeps its socket.io sockets, for diagnostics and tests. */
@@ -103,6 +111,11 @@ class SocketGatewayClient implements GatewayClient {
   private readonly _answers = new PendingAnswers();
   private readonly _sockets: Record<Lane, Socket>;
   private readonly _bus: InProcessBus;
+  // The DataChannel lane for streamed commands, when this client may use one.
+  private readonly _dataLane: ClientDataLane | undefined;
+  private readonly _lane$: BehaviorSubject<ControlLaneInfo>;
+  private _laneRetry: ReturnType<typeof setTimeout> | undefined;
+  private _laneBackoffMs = 0;
   private readonly _local: Transport;
   // The last seq sent per command topic (see _inOrder).
   private readonly _seqs = new Map<string, number>();
@@ -133,6 +146,7 @@ class SocketGatewayClient implements GatewayClient {
   readonly health$;
   readonly faults$;
   readonly sent$;
+  readonly lane$;
 
   constructor(options: GatewayClientOptions) {
     this._o = options;
@@ -145,6 +159,39 @@ class SocketGatewayClient implements GatewayClient {
     this.health$ = this._health$.asObservable();
     this.faults$ = this._faults$.asObservable();
     this.sent$ = this._sent$.asObservable();
+    const mode = options.controlLane ?? 'auto';
+    const factory =
+      options.rtc?.peerConnection ??
+      (typeof globalThis.RTCPeerConnection === 'function'
+        ? (c: RTCConfiguration) => new globalThis.RTCPeerConnection(c)
+        : undefined);
+    this._dataLane =
+      mode !== 'socket.io' && factory
+        ? new ClientDataLane({
+            clock: this._clock,
+            factory,
+            configuration: options.rtc?.configuration ?? {},
+            openTimeoutMs: options.rtc?.openTimeoutMs ?? 5_000,
+            silenceMs: options.rtc?.silenceMs ?? 1_000,
+            signal: (m) => this._answers.ask(this._sockets.control, 'rtc', m, 10_000),
+            changed: () => this._laneChanged(),
+          })
+        : undefined;
+    this._lane$ = new BehaviorSubject<ControlLaneInfo>({
+      mode,
+      lane: 'socket.io',
+      dataChannel: {
+        state: 'off',
+        reason:
+          mode === 'socket.io'
+            ? "controlLane is 'socket.io'"
+            : factory
+              ? 'opened after the handshake'
+              : 'no RTCPeerConnection here (give one in options.rtc.peerConnection)',
+        rtt: null,
+      },
+    });
+    this.lane$ = this._lane$.asObservable();
     this._newControlWelcome();
     const controlManager = this._manager();
     const telemetryManager = options.sharedConnection ? controlManager : this._manager();
@@ -174,6 +221,8 @@ class SocketGatewayClient implements GatewayClient {
         ...h,
         estimate: this._estimator.estimate() ?? null,
         commandsSent: this._commandsSent,
+        controlLane: this.controlLane,
+        lane: this._laneInfo(),
       }),
     );
   }
@@ -195,6 +244,9 @@ class SocketGatewayClient implements GatewayClient {
   }
   get estimate(): OffsetEstimate | undefined {
     return this._estimator.estimate();
+  }
+  get controlLane(): ControlLane {
+    return this._dataLane?.open ? 'datachannel' : 'socket.io';
   }
 
   connect(): Promise<void> {
@@ -237,11 +289,16 @@ class SocketGatewayClient implements GatewayClient {
     }
     const valid = this._inOrder(topic, parseMessage(topic, message));
     const socket = this._sockets[laneOf(topic)];
+    const streamed = STREAMED_TOPICS.has(topic.name);
+    // With controlLane 'datachannel', streamed commands go over the DataChannel or nowhere.
+    const only = streamed && this._o.controlLane === 'datachannel' && !this._dataLane?.open;
     // A command is for now: while the link is down it is dropped, never queued.
-    if (!socket.connected) {
+    if (!socket.connected || only) {
       this._faults$.next({
         code: 'E_NOT_CONNECTED',
-        message: 'not connected: message dropped',
+        message: only
+          ? 'the DataChannel is not open (controlLane is datachannel): command dropped'
+          : 'not connected: message dropped',
         topic: topic.name,
       });
       return;
@@ -257,10 +314,16 @@ class SocketGatewayClient implements GatewayClient {
     const stamped = input !== undefined && Number.isFinite(input);
     // The input's moment rides in the header for the gateway's latency budget (the header's
     // schema does not know it: the gateway reads it, then validation drops it).
-    socket.emit('pub', topic.name, stamped ? { ...(valid as object), header: { ...header, input } } : valid);
+    const out = stamped ? { ...(valid as object), header: { ...header, input } } : valid;
+    let lane: ControlLane = 'socket.io';
+    if (streamed && this._dataLane?.send(topic.name, out)) lane = 'datachannel';
+    else socket.emit('pub', topic.name, out);
+    // An e-stop engage also rides the DataChannel: whichever copy arrives first latches it.
+    if (topic.name === ESTOP && (valid as { engage?: boolean }).engage) this._dataLane?.send(topic.name, out);
     this._sent$.next({
       topic: topic.name,
       seq: header.seq,
+      lane,
       ...(stamped ? { inputAt: input } : {}),
       sentAt: this._clock.now(),
     });
@@ -327,6 +390,8 @@ class SocketGatewayClient implements GatewayClient {
     if (this._closed) return;
     this._closed = true;
     if (this._probeTimer) clearInterval(this._probeTimer);
+    if (this._laneRetry) clearTimeout(this._laneRetry);
+    this._dataLane?.stop('the client closed');
     this._answers.failAll(new TelekitError('E_TRANSPORT_CLOSED', 'transport closed', { operation: 'close' }));
     for (const s of Object.values(this._sockets)) {
       s.removeAllListeners();
@@ -339,7 +404,57 @@ class SocketGatewayClient implements GatewayClient {
     this._ready = undefined;
     this._state.next({ status: 'closed', since: this._clock.now(), reason: 'closed by owner' });
     this._state.complete();
-    for (const s of [this._lease$, this._estop$, this._health$, this._faults$, this._sent$]) s.complete();
+    for (const s of [this._lease$, this._estop$, this._health$, this._faults$, this._sent$, this._lane$])
+      s.complete();
+  }
+
+  /** Opens the DataChannel lane (after the handshake); on failure, tries again later by itself. */
+  private _openDataLane(): void {
+    const lane = this._dataLane;
+    if (!lane || this._closed || lane.state === 'open' || lane.state === 'connecting') return;
+    if (this._laneRetry) clearTimeout(this._laneRetry);
+    this._laneRetry = undefined;
+    lane.start().then(
+      () => {
+        this._laneBackoffMs = 0;
+      },
+      () => {
+        if (this._closed || lane.state === 'off' || !this._sockets.control.connected) return;
+        // Failed (no UDP, ICE failed, no answer): socket.io carries on; another try later.
+        this._laneBackoffMs = Math.min(Math.max(this._laneBackoffMs * 2, 2_000), 30_000);
+        this._laneRetry = setTimeout(() => {
+          this._laneRetry = undefined;
+          if (this._sockets.control.connected) this._openDataLane();
+        }, this._laneBackoffMs);
+      },
+    );
+  }
+
+  private _laneInfo(): ControlLaneInfo {
+    return {
+      mode: this._o.controlLane ?? 'auto',
+      lane: this.controlLane,
+      dataChannel: this._dataLane?.info() ?? this._lane$.value.dataChannel,
+    };
+  }
+
+  private _laneChanged(): void {
+    if (this._closed) return;
+    const info = this._laneInfo();
+    const last = this._lane$.value;
+    if (info.lane === last.lane && info.dataChannel.state === last.dataChannel.state) return;
+    this._lane$.next(info);
+    // Died while it carried the commands: the next one goes over socket.io, and a new try follows.
+    if (info.dataChannel.state === 'failed' && last.dataChannel.state === 'open') this._openDataLaneLater();
+  }
+
+  private _openDataLaneLater(): void {
+    if (this._laneRetry || this._closed) return;
+    this._laneBackoffMs = Math.min(Math.max(this._laneBackoffMs * 2, 1_000), 30_000);
+    this._laneRetry = setTimeout(() => {
+      this._laneRetry = undefined;
+      if (this._sockets.control.connected) this._openDataLane();
+    }, this._laneBackoffMs);
   }
 
   private _setState(status: ConnectionState['status'], reason?: string): void {
@@ -442,6 +557,7 @@ class SocketGatewayClient implements GatewayClient {
     if (!this._bothReady()) return;
     this._setState('connected');
     if (this._wantsControl) void this.requestControl({ takeover: this._takeover }).catch(() => undefined);
+    this._openDataLane();
     this._ready?.resolve();
     this._ready = undefined;
   }
@@ -455,7 +571,12 @@ class SocketGatewayClient implements GatewayClient {
     socket.on('disconnect', (reason) => {
       delete this._welcome[lane];
       for (const topic of this._bus.topics) if (laneOf(topic) === lane) this._bus.setLive(topic, false);
-      if (lane === 'control') this._newControlWelcome();
+      if (lane === 'control') {
+        this._newControlWelcome();
+        if (this._laneRetry) clearTimeout(this._laneRetry);
+        this._laneRetry = undefined;
+        this._dataLane?.stop('the control connection is down');
+      }
       if (this._closed) return;
       this._setState(socket.active ? 'reconnecting' : 'disconnected', reason);
     });

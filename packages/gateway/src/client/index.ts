@@ -1,6 +1,8 @@
 export type {
   Ack,
   CommandStage,
+  ControlLane,
+  DataLaneState,
   EStopInfo,
   LatencyBudget,
   LeaseAnswer,
@@ -14,10 +16,13 @@ export type {
 export { COMMAND_STAGES, GATEWAY_PROTOCOL } from '../protocol.js';
 export {
   type ClientLinkHealth,
+  type ControlLaneInfo,
+  type DataChannelInfo,
   type GatewayClient,
   type GatewayClientOptions,
   gatewayClient,
   type PublishOptions,
+  type RtcPeerConnectionFactory,
   type SentCommand,
   SOCKETS,
 } from './gateway-client.js';

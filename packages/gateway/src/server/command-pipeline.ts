@@ -221,6 +221,9 @@ export class CommandPipeline {
     const stamp = msg.header.stamp + offset;
     const normalized = { ...msg, header: { ...msg.header, stamp } };
     if (msg.engage) {
+      // The same engage by two lanes (socket.io and the DataChannel): the second is a no-op.
+      const seen = this.#estopOrder.get(from.id);
+      if (seen?.seq === msg.header.seq && ctx.backplane.estop.latched) return { ok: true };
       // Stopping is never refused for being late or out of order.
       void ctx.backplane.engage(who, msg.reason);
       ctx.log.warn('e-stop engaged', { by: from.name, client: from.id, reason: msg.reason ?? '' });

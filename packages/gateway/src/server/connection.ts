@@ -120,7 +120,10 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
         delete session.sockets[lane];
         delete session.outboxes[lane];
       }
-      if (lane === 'control') void ctx.backplane.drop(session.id);
+      if (lane === 'control') {
+        ctx.dataLanes?.close(session, 'its control connection closed');
+        void ctx.backplane.drop(session.id);
+      }
       if (!session.live) {
         ctx.sessions.delete(session);
         ctx.pipeline.forget(session.id);

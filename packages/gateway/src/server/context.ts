@@ -2,6 +2,7 @@ import type { Clock, Logger, MediaSignalling, Topic, Transport } from '@telekit/
 import type { AccessList, Verifier } from './auth.js';
 import type { Backplane } from './backplane.js';
 import type { CommandPipeline } from './command-pipeline.js';
+import type { DataLanes } from './data-lane.js';
 import type { FanOut } from './fan-out.js';
 import type { GatewayLimits, RateLimiter } from './limits.js';
 import type { LoadMonitor } from './load-monitor.js';
@@ -31,4 +32,6 @@ export interface GatewayContext {
   readonly fanOut: FanOut;
   readonly load: LoadMonitor;
   readonly media: MediaSignalling | undefined;
+  /** The DataChannel control lane, unless turned off (`dataChannel: false`). */
+  dataLanes?: DataLanes;
 }

@@ -6,6 +6,7 @@ import { defaultAccessList, openAccess, type Verifier } from './auth.js';
 import { type Backplane, localBackplane } from './backplane.js';
 import { CommandPipeline } from './command-pipeline.js';
 import type { GatewayContext } from './context.js';
+import { DataLanes } from './data-lane.js';
 import { FanOut } from './fan-out.js';
 import type { Gateway, GatewayOptions } from './gateway-options.js';
 import { Doorman } from './handshake.js';
@@ -105,6 +106,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     polling: options.polling === true,
     anonymous: open,
   });
+  if (options.dataChannel !== false)
+    ctx.dataLanes = new DataLanes(ctx, options.dataChannel ?? {}, (s) => doorman.penalise(s, clock.now()));
   const http = new HttpSurface({
     log,
     metrics,
@@ -180,12 +183,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     grant: (roles, rules) => access.grant(roles, rules),
     halt: () => ctx.pipeline.stopMotion(),
+    dropDataChannels(clientId) {
+      for (const s of [...sessions.values()])
+        if (clientId === undefined || s.id === clientId) ctx.dataLanes?.close(s, 'dropped by the app');
+    },
     door: (address) =>
       openDoor(ctx, { doorman, anonymous: open, penalise: (s) => doorman.penalise(s, clock.now()) }, address),
     dropConnections(clientId) {
       // Clients at other doors (rosbridge, Foxglove) have no socket.io sockets: their sessions end.
       for (const s of [...sessions.values()])
         if (!s.live && (clientId === undefined || s.id === clientId)) s.close();
+      for (const s of [...sessions.values()])
+        if (clientId === undefined || s.id === clientId) ctx.dataLanes?.close(s, 'connections dropped');
       for (const lane of ['control', 'telemetry'] as const) {
         for (const socket of sockets.io.of(NAMESPACES[lane]).sockets.values()) {
           const s = (socket.data as { session?: { id: string } }).session;
@@ -197,6 +206,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (closed) return;
       closed = true;
       stopLinkHealth();
+      ctx.dataLanes?.closeAll();
       relayed.unsubscribe();
       ctx.load.close();
       ctx.pipeline.close();

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AppHealthReport, Clock, Logger, MediaSignalling, Role, Topic, Transport } from '@telekit/core';
 import type { ClientLane } from '../protocol.js';
 import type { AccessList, Principal, Verifier } from './auth.js';
+import type { DataChannelOptions } from './data-lane.js';
 import type { RouteHandler, UpgradeHandler } from './http-surface.js';
 import type { GatewayLimits, Rate } from './limits.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -63,6 +64,13 @@ export interface GatewayOptions {
   admin?: { port: number; host?: string };
   /** WebSocket only (default), or also HTTP long-polling for networks that block WebSockets. */
   polling?: boolean;
+  /**
+   * The WebRTC DataChannel control lane (unordered, no retransmissions) for streamed commands, via
+   * node-datachannel (an optional dependency; without it clients stay on socket.io). Default: on,
+   * with host candidates only. `false` turns it off: clients' offers are refused and they stay on
+   * socket.io.
+   */
+  dataChannel?: false | DataChannelOptions;
   logger?: Logger;
   clock?: Clock;
 }
@@ -108,6 +116,12 @@ export interface Gateway {
   door(address: string): GatewayDoor;
   /** Cuts every client's connections abruptly, or one client's (they reconnect by themselves): for tests and drills. */
   dropConnections(clientId?: string): void;
+  /**
+   * Closes the DataChannel lane of one client (or every client): its streamed commands stop, and
+   * the robot with them when it holds control, until its client falls back to socket.io or opens
+   * a new one. For drills and tests.
+   */
+  dropDataChannels(clientId?: string): void;
   /** Disconnects everyone and stops. Safe to call twice. */
   close(): Promise<void>;
 }

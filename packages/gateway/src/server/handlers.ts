@@ -199,6 +199,15 @@ export const handlers: { readonly [E in ClientEvent]: Handler } = {
     },
   },
 
+  rtc: {
+    bucket: 'requests',
+    handle(c, [request]) {
+      if (!c.ctx.dataLanes)
+        return refuse(fault('E_NO_DATACHANNEL', 'this gateway has no DataChannel lane: use socket.io'));
+      return c.ctx.dataLanes.signal(c, request);
+    },
+  },
+
   req: {
     bucket: 'requests',
     async handle(c, [name, body]) {

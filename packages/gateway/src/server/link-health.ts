@@ -34,6 +34,7 @@ export function startLinkHealth(ctx: GatewayContext): () => void {
         budget,
         drops: { telemetry: s.outboxes.telemetry?.dropped() ?? 0, control: s.refused },
         lease: backplane.holder,
+        ...(ctx.dataLanes ? { dataChannel: ctx.dataLanes.state(s) } : {}),
       };
       socket.emit('health', health);
     }

@@ -70,6 +70,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly dataChannels = new Gauge({
+    name: 'telekit_datachannels',
+    help: 'Clients whose streamed commands come over an open WebRTC DataChannel',
+    registers: [this.registry],
+  });
+
   setLease(holder: string | undefined): void {
     this.leaseHolder.reset();
     this.leaseHolder.set({ holder: holder ?? '' }, holder ? 1 : 0);

@@ -1,0 +1,318 @@
+import type { DataChannel, PeerConnection, RtcConfig } from 'node-datachannel';
+import { packMessage, unpackMessage } from '../codec.js';
+import { type Ack, type DataLaneState, RtcSignal, STREAMED_TOPICS, type WireError } from '../protocol.js';
+import { candidateAddress } from '../sdp.js';
+import type { GatewayContext } from './context.js';
+import { type Caller, fault, handlers, isRefusal } from './handlers.js';
+import { recordRefusal } from './refusal.js';
+import type { Session } from './session.js';
+
+type Ndc = typeof import('node-datachannel');
+
+/** Options of the DataChannel control lane (`GatewayOptions.dataChannel`). */
+export interface DataChannelOptions {
+  /**
+   * STUN/TURN servers the gateway gathers candidates from (`stun:host:port`,
+   * `turn:user:pass@host:port`). Default none: host candidates only, which is what a gateway
+   * reachable by its address needs (the browser's checks reach it; its answers go back the same way).
+   */
+  iceServers?: readonly string[];
+  /** Bind ICE to this local address only (default: every interface). */
+  bindAddress?: string;
+  /** UDP ports ICE may use, e.g. `[40000, 40100]` for a firewall rule (default: any). */
+  portRange?: readonly [number, number];
+  /** At most this many DataChannel peers at once (default 256); past it, offers are refused. */
+  maxPeers?: number;
+  /**
+   * A DataChannel from which nothing (not even the client's 4 Hz ping) came for this long is closed,
+   * ms (default 1 000); whatever its session commanded stops at once when it holds control.
+   */
+  silenceMs?: number;
+}
+
+/** The frames on the DataChannel, each one MessagePack array. */
+export const DC_FRAME = { pub: 0, ping: 1 } as const;
+
+interface Lane {
+  readonly pc: PeerConnection;
+  dc: DataChannel | undefined;
+  state: 'connecting' | 'open';
+  heard: number;
+  commands: number;
+}
+
+let loaded: Promise<Ndc | undefined> | undefined;
+/** node-datachannel, loaded once on first use: an optional dependency. */
+function loadNdc(): Promise<Ndc | undefined> {
+  loaded ??= import('node-datachannel').then(
+    (m) => (m as unknown as { default?: Ndc }).default ?? m,
+    () => undefined,
+  );
+  return loaded;
+}
+
+/**
+ * The gateway's end of the DataChannel control lane: one WebRTC peer connection per session that
+ * asks for one (node-datachannel, in this process), with one unordered channel without
+ * retransmissions (`ordered: false, maxRetransmits: 0`, negotiated as id 1) for streamed commands.
+ *
+ * Signalling rides the session's control connection (`rtc`): the client offers (its candidates
+ * held back), the gateway answers with its own, then the client sends its candidates. The client is
+ * the one that starts the connectivity checks, after it has the answer, so the gateway's DTLS
+ * handshake (it is the DTLS client) never reaches a browser not yet ready for it (which costs a
+ * one-second retransmission).
+ *
+ * What arrives enters the same handler as a socket.io `pub`: the rate limits, the allow-list, the
+ * schema, the one safety chain (lease, seq order, deadline, deadman, e-stop), the latency budget.
+ * A refusal comes back on the control connection as a `fault`; a streamed command dropped because a
+ * newer one of its topic arrived first is counted, not answered (an unordered lane reorders).
+ */
+export class DataLanes {
+  readonly #ctx: GatewayContext;
+  readonly #options: DataChannelOptions;
+  readonly #penalise: (s: Session) => void;
+  readonly #lanes = new Map<Session, Lane>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  constructor(ctx: GatewayContext, options: DataChannelOptions, penalise: (s: Session) => void) {
+    this.#ctx = ctx;
+    this.#options = options;
+    this.#penalise = penalise;
+    this.#timer = setInterval(() => this.#sweep(), 250);
+    this.#timer.unref();
+  }
+
+  /** The lane of `session` as link health tells it. */
+  state(session: Session): DataLaneState {
+    const lane = this.#lanes.get(session);
+    return { state: lane ? lane.state : 'closed', commands: lane?.commands ?? 0 };
+  }
+
+  /** Answers one `rtc` signalling message of `c`'s session. */
+  async signal(c: Caller, request: unknown): Promise<unknown> {
+    const r = RtcSignal.safeParse(request);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const field = issue?.path.join('.') || '(root)';
+      return refuse(
+        fault('E_BAD_REQUEST', `invalid rtc message: ${field}: ${issue?.message ?? 'malformed'}`, { field }),
+      );
+    }
+    const s = r.data;
+    if (s.type === 'close') {
+      this.close(c.session, 'closed by the client');
+      return { ok: true };
+    }
+    if (s.type === 'candidates') {
+      const lane = this.#lanes.get(c.session);
+      if (!lane) return refuse(fault('E_BAD_REQUEST', 'no DataChannel offer to add candidates to'));
+      for (const cand of s.candidates) {
+        // An mDNS name (a browser hiding its address) cannot be resolved here: the client's own
+        // checks reach the gateway, which answers the address they came from.
+        if (candidateAddress(cand)?.endsWith('.local')) continue;
+        try {
+          lane.pc.addRemoteCandidate(cand.startsWith('candidate:') ? cand : `candidate:${cand}`, s.mid);
+        } catch {
+          // A candidate this side cannot use (an mDNS name, another family) is skipped.
+        }
+      }
+      return { ok: true };
+    }
+    return this.#answer(c.session, s.sdp);
+  }
+
+  /** Closes the session's DataChannel (the session left, or its control connection went). */
+  close(session: Session, why: string): void {
+    const lane = this.#lanes.get(session);
+    if (!lane) return;
+    this.#lanes.delete(session);
+    const wasOpen = lane.state === 'open';
+    try {
+      lane.dc?.close();
+      lane.pc.close();
+    } catch {}
+    if (wasOpen) {
+      this.#ctx.metrics.dataChannels.dec();
+      this.#stopIfHolder(session, why);
+    }
+  }
+
+  closeAll(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const s of [...this.#lanes.keys()]) this.close(s, 'the gateway closed');
+  }
+
+  async #answer(session: Session, offer: string): Promise<unknown> {
+    const ndc = await loadNdc();
+    if (!ndc)
+      return refuse(
+        fault(
+          'E_NO_DATACHANNEL',
+          'this gateway has no WebRTC DataChannel support (node-datachannel is not installed)',
+        ),
+      );
+    if (this.#closed || session.closed) return refuse(fault('E_SESSION_CLOSED', 'the session closed'));
+    this.close(session, 'a new offer replaced it');
+    if (this.#lanes.size >= (this.#options.maxPeers ?? 256))
+      return refuse(fault('E_DATACHANNEL', 'too many DataChannel peers on this gateway: use socket.io'));
+    const o = this.#options;
+    const config: RtcConfig = {
+      iceServers: [...(o.iceServers ?? [])],
+      disableAutoNegotiation: true,
+      maxMessageSize: this.#ctx.maxPayloadBytes * 4,
+      ...(o.bindAddress ? { bindAddress: o.bindAddress } : {}),
+      ...(o.portRange ? { portRangeBegin: o.portRange[0], portRangeEnd: o.portRange[1] } : {}),
+    };
+    let pc: PeerConnection;
+    try {
+      pc = new ndc.PeerConnection(session.id, config);
+    } catch (error) {
+      return refuse(fault('E_DATACHANNEL', `could not make a peer connection: ${String(error)}`));
+    }
+    const lane: Lane = { pc, dc: undefined, state: 'connecting', heard: this.#ctx.clock.now(), commands: 0 };
+    this.#lanes.set(session, lane);
+    pc.onStateChange((state) => {
+      if (
+        (state === 'failed' || state === 'closed' || state === 'disconnected') &&
+        this.#lanes.get(session) === lane
+      )
+        this.close(session, `its peer connection ${state}`);
+    });
+    const dc = pc.createDataChannel('telekit-commands', {
+      negotiated: true,
+      id: 1,
+      unordered: true,
+      maxRetransmits: 0,
+    });
+    lane.dc = dc;
+    dc.onOpen(() => {
+      if (this.#lanes.get(session) !== lane) return;
+      lane.state = 'open';
+      lane.heard = this.#ctx.clock.now();
+      this.#ctx.metrics.dataChannels.inc();
+      this.#ctx.log.debug('DataChannel open', { client: session.id });
+    });
+    dc.onClosed(() => {
+      if (this.#lanes.get(session) === lane) this.close(session, 'its DataChannel closed');
+    });
+    dc.onMessage((data) => this.#receive(session, lane, data));
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const bound = setTimeout(() => {
+          const d = pc.localDescription();
+          if (d) resolve(d.sdp);
+          else reject(new Error('no local description'));
+        }, 2_000);
+        pc.onGatheringStateChange((state) => {
+          if (state !== 'complete') return;
+          clearTimeout(bound);
+          resolve(pc.localDescription()?.sdp ?? '');
+        });
+        pc.setRemoteDescription(offer, 'offer');
+        pc.setLocalDescription('answer');
+      });
+      if (this.#lanes.get(session) !== lane) return refuse(fault('E_DATACHANNEL', 'the offer was replaced'));
+      return { ok: true, answer };
+    } catch (error) {
+      this.close(session, 'its offer failed');
+      return refuse(fault('E_BAD_REQUEST', `the offer was refused: ${String(error)}`, { field: 'sdp' }));
+    }
+  }
+
+  #receive(session: Session, lane: Lane, data: string | Buffer | ArrayBuffer): void {
+    const ctx = this.#ctx;
+    const now = ctx.clock.now();
+    lane.heard = now;
+    const bytes =
+      typeof data === 'string' ? undefined : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    let frame: unknown;
+    try {
+      frame = bytes ? unpackMessage(bytes) : undefined;
+    } catch {}
+    if (!Array.isArray(frame) || (frame[0] !== DC_FRAME.pub && frame[0] !== DC_FRAME.ping)) {
+      // Anything but the lane's own frames is a protocol violation, as on socket.io: the lane closes.
+      ctx.metrics.refusals.inc({ reason: 'protocol' });
+      recordRefusal(ctx, session, this.#penalise);
+      this.close(session, 'a malformed frame');
+      return;
+    }
+    if (frame[0] === DC_FRAME.ping) {
+      if (lane.dc?.isOpen()) lane.dc.sendMessageBinary(packMessage([DC_FRAME.ping, frame[1]]));
+      return;
+    }
+    const [, name, message] = frame as [number, unknown, unknown];
+    const socket = session.sockets.control;
+    const reply = (answer: unknown) => {
+      if (!recordRefusal(ctx, session, this.#penalise)) return;
+      const error = (answer as { error?: WireError }).error;
+      if (error && socket && session.writable(socket, now)) socket.emit('fault', error);
+    };
+    if (bytes!.byteLength > ctx.maxPayloadBytes) {
+      ctx.metrics.refusals.inc({ reason: 'payload' });
+      reply({
+        ok: false,
+        error: fault(
+          'E_PAYLOAD_TOO_LARGE',
+          `message of ${bytes!.byteLength} bytes exceeds the limit of ${ctx.maxPayloadBytes} bytes`,
+        ),
+      });
+      return;
+    }
+    const limit = session.limits.take('commands', now);
+    if (limit) {
+      ctx.metrics.refusals.inc({ reason: 'rate' });
+      ctx.metrics.drops.inc({ lane: 'control', reason: 'rate' });
+      session.refused++;
+      reply({
+        ok: false,
+        error: fault(
+          'E_RATE_LIMITED',
+          `too many messages: the limit is ${limit.rate}/s (burst ${limit.burst})`,
+        ),
+      });
+      return;
+    }
+    lane.commands++;
+    const caller: Caller = { ctx, session, lane: 'control' };
+    let answer: unknown;
+    try {
+      answer = handlers.pub.handle(caller, [name, message], now);
+    } catch (error) {
+      ctx.log.error('handler failed', { event: 'pub', client: session.id, error: String(error) });
+      reply({ ok: false, error: fault('E_INTERNAL', 'the gateway could not handle this message') });
+      return;
+    }
+    if (!isRefusal(answer)) return;
+    const error = (answer as { error?: WireError }).error;
+    // An unordered lane delivers a superseded command after its successor now and then: dropped by
+    // the gate's seq rule, counted, not held against the sender.
+    if (error?.code === 'E_OUT_OF_ORDER' && typeof name === 'string' && STREAMED_TOPICS.has(name)) {
+      session.refused--;
+      ctx.metrics.drops.inc({ lane: 'control', reason: 'reordered' });
+      return;
+    }
+    reply(answer);
+  }
+
+  /** Closes lanes nothing came through for too long. */
+  #sweep(): void {
+    const now = this.#ctx.clock.now();
+    const silence = this.#options.silenceMs ?? 1_000;
+    for (const [session, lane] of this.#lanes)
+      if (lane.state === 'open' && now - lane.heard > silence)
+        this.close(session, `silent for ${silence} ms`);
+      else if (lane.state === 'connecting' && now - lane.heard > 30_000) this.close(session, 'never opened');
+  }
+
+  #stopIfHolder(session: Session, why: string): void {
+    if (!this.#ctx.backplane.isHolder(session.id)) return;
+    // Whatever it commanded stops now, not at the deadman: its client falls back to socket.io and
+    // commands again from there.
+    this.#ctx.pipeline.stopMotion();
+    this.#ctx.log.info('DataChannel of the lease holder closed: motion stopped', { client: session.id, why });
+  }
+}
+
+const refuse = (error: WireError): Ack => ({ ok: false, error });
