@@ -292,13 +292,17 @@ export async function exportLeRobot(
   const imageStats: Record<string, ImageStats[]> = {};
   for (const id of cameraIds) {
     const key = `observation.images.${id}`;
-    const units: VideoUnit[] = (byTopic.get(`/video/${id}`) ?? [])
-      .map((s) => {
-        const v = s.json as { timestamp?: { sec: number; nsec: number }; data: string };
-        const data = new Uint8Array(Buffer.from(v.data, 'base64'));
-        const t = v.timestamp ? v.timestamp.sec * 1000 + v.timestamp.nsec / 1e6 : s.t;
-        return { t, data, keyframe: isKeyframe(data) };
-      })
+    const recorded = (byTopic.get(`/video/${id}`) ?? []).map((s) => {
+      const v = s.json as { timestamp?: { sec: number; nsec: number }; data: string };
+      const stamp = v.timestamp ? v.timestamp.sec * 1000 + v.timestamp.nsec / 1e6 : s.t;
+      return { logged: s.t, stamp, data: new Uint8Array(Buffer.from(v.data, 'base64')) };
+    });
+    // A picture's own time (when the media plugin took it), unless its clock is not the recorder's
+    // (more than a second apart): then when it was recorded.
+    const skew = recorded.map((r) => Math.abs(r.stamp - r.logged)).sort((a, b) => a - b);
+    const ownTime = (skew[skew.length >> 1] ?? 0) < 1000;
+    const units: VideoUnit[] = recorded
+      .map((r) => ({ t: ownTime ? r.stamp : r.logged, data: r.data, keyframe: isKeyframe(r.data) }))
       .sort((a, b) => a.t - b.t);
     const remux = options.video === 'reencode' ? [] : episodes.map((e) => planRemux(units, e, fps));
     const canRemux = remux.length > 0 && remux.every((p) => p !== undefined);
