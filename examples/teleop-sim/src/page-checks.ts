@@ -172,6 +172,12 @@ export async function tabThrough(page: Page, max = 40): Promise<Reached[]> {
 export interface Layout {
   name: string;
   context: Pick<BrowserContextOptions, 'viewport' | 'deviceScaleFactor' | 'isMobile' | 'hasTouch'>;
+  /**
+   * More of the page's query. The touch screens load the page in server mode (`sim=server`): the
+   * same layout with the camera open and the 3D view drawn from the server's scene, without the
+   * 11 MB simulator each fresh context would compile again on this shared 2-core machine.
+   */
+  query?: string;
 }
 
 /** Desktop, tablet and phone, upright and sideways (sizes of common devices, in CSS px). */
@@ -179,18 +185,22 @@ export const LAYOUTS: Layout[] = [
   { name: 'desktop', context: { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 } },
   {
     name: 'tablet-portrait',
+    query: 'sim=server',
     context: { viewport: { width: 820, height: 1180 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
   },
   {
     name: 'tablet-landscape',
+    query: 'sim=server',
     context: { viewport: { width: 1180, height: 820 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
   },
   {
     name: 'phone-portrait',
+    query: 'sim=server',
     context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true },
   },
   {
     name: 'phone-landscape',
+    query: 'sim=server',
     context: { viewport: { width: 844, height: 390 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true },
   },
 ];
@@ -368,7 +378,7 @@ export async function checkLayouts(
     const page = await context.newPage();
     try {
       if (storedFirst) await page.addInitScript((t) => localStorage.setItem('telekit-theme', t), storedFirst);
-      await page.goto(url);
+      await page.goto(layout.query ? `${url}${url.includes('?') ? '&' : '?'}${layout.query}` : url);
       await until(page, (s) => s.link?.rtt != null && s.sim.mode.mode !== 'starting', 60_000, 'the page up');
       const viewport = layout.context.viewport!;
       const estopButton = page.getByRole('button', { name: 'Emergency stop' });
@@ -483,14 +493,28 @@ export async function pictureWidgets(
   mkdirSync(dir, { recursive: true });
   if (docs) mkdirSync(docs, { recursive: true });
   const files: string[] = [];
+  // The sticky header would cover the top of a widget scrolled up under it.
+  await page.evaluate(() => {
+    const style = document.createElement('style');
+    style.id = 'pictures';
+    style.textContent = 'header { position: static !important; }';
+    document.head.append(style);
+  });
   for (const tag of tags) {
     const el = page.locator(tag).first();
     // (The recorder shows only when the server records.)
     if ((await el.count()) === 0 || !(await el.isVisible())) continue;
+    // A 3D view paused by a loaded machine is pictured drawing, as an operator's "Draw anyway" does.
+    const drawAnyway = el.getByRole('button', { name: 'Draw anyway' });
+    if (tag === 'telekit-sim-view' && (await drawAnyway.isVisible())) {
+      await drawAnyway.click();
+      await page.waitForTimeout(600);
+    }
     const file = join(dir, `${tag.replace(/^telekit-/, '')}-${theme}.png`);
     await el.screenshot({ path: file, scale: 'css' });
     if (docs) copyFileSync(file, join(docs, `${tag.replace(/^telekit-/, '')}-${theme}.png`));
     files.push(file);
   }
+  await page.evaluate(() => document.getElementById('pictures')?.remove());
   return files;
 }

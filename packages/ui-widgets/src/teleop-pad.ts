@@ -79,7 +79,8 @@ export class TelekitTeleopPad extends TelekitWidget {
         border-radius: var(--_radius);
         background: var(--_bg);
         user-select: none;
-        touch-action: none;
+        /* The page still scrolls from around the stick; the stick itself takes every touch. */
+        touch-action: manipulation;
       }
       .stick {
         --size: var(--telekit-stick-size, 160px);
