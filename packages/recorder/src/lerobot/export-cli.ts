@@ -97,17 +97,11 @@ export async function runExportCli(argv: readonly string[], usage: string): Prom
   if (preset !== 'auto' && !(preset in LEROBOT_PRESETS))
     return fail(`--preset ${preset}: expected auto, ${Object.keys(LEROBOT_PRESETS).join(', ')}`);
   try {
-    let mapping: LeRobotExportOptions['mapping'] = preset as 'auto';
-    if (mappingFile || state || action) {
-      const base: LeRobotMapping = mappingFile
-        ? (JSON.parse(readFileSync(mappingFile, 'utf8')) as LeRobotMapping)
-        : LEROBOT_PRESETS[preset === 'arm' ? 'arm' : 'diff-drive'];
-      mapping = {
-        ...base,
-        state: state ? parseFieldList(state, '--state') : base.state,
-        action: action ? parseFieldList(action, '--action') : base.action,
-      };
-    }
+    const mapping: LeRobotExportOptions['mapping'] = mappingFile
+      ? (JSON.parse(readFileSync(mappingFile, 'utf8')) as LeRobotMapping)
+      : (preset as 'auto');
+    if (state) opts.state = parseFieldList(state, '--state');
+    if (action) opts.action = parseFieldList(action, '--action');
     const result = await exportLeRobot(files, {
       ...opts,
       out: opts.out,

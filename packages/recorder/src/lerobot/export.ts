@@ -5,6 +5,7 @@ import { type RecordedMessage, readRecording } from '../read-recording.js';
 import {
   ARM_MAPPING,
   DIFF_DRIVE_MAPPING,
+  type LeRobotField,
   type LeRobotMapping,
   type ResolvedField,
   resolveFields,
@@ -39,6 +40,10 @@ export interface LeRobotExportOptions {
   fps?: number;
   /** What becomes `observation.state` and `action`, or a preset's name. Default `auto`: `arm` when the recording has joint targets (`/controller/joints`), else `diff-drive`. */
   mapping?: LeRobotMapping | 'diff-drive' | 'arm' | 'auto';
+  /** Replaces the mapping's `observation.state` fields (the CLI's `--state`). */
+  state?: readonly LeRobotField[];
+  /** Replaces the mapping's `action` fields (the CLI's `--action`). */
+  action?: readonly LeRobotField[];
   /** The task of a file that has no episode marks (its whole length is one episode). Default `teleoperation`. */
   task?: string;
   /** Cameras to export by stream id. Default: every `/video/<stream>` channel of the recordings. */
@@ -201,12 +206,17 @@ export async function exportLeRobot(
 
   // 2. The mapping, resolved against what the recordings hold.
   const preset = options.mapping ?? 'auto';
-  const mapping: LeRobotMapping =
+  const base: LeRobotMapping =
     typeof preset !== 'string'
       ? preset
       : preset === 'arm' || (preset === 'auto' && byTopic.has('/controller/joints'))
         ? ARM_MAPPING
         : DIFF_DRIVE_MAPPING;
+  const mapping: LeRobotMapping = {
+    ...base,
+    state: options.state ?? base.state,
+    action: options.action ?? base.action,
+  };
   const stateTopics = (t: string) => (byTopic.get(t) ?? []).map((s) => s.json);
   const actionSamples = new Map<string, { t: number; json: unknown }[]>();
   const actionOf = (t: string) => {
