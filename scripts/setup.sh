@@ -121,7 +121,7 @@ fi
 # Python >= 3.12 (pyenv's 3.12 where the system's python3 is older), a venv of its own.
 lerobot_venv=".cache/telekit/lerobot-venv"
 if [ "$LEROBOT" = 1 ]; then
-  if ! "$lerobot_venv/bin/python" -c 'import lerobot' 2>/dev/null; then
+  if ! "$lerobot_venv/bin/python" -c 'import lerobot.datasets.lerobot_dataset' 2>/dev/null; then
     py312=python3.12
     if ! python3.12 -c '' 2>/dev/null && command -v pyenv >/dev/null; then
       py312="$(pyenv root)/versions/$(pyenv versions --bare | grep -m1 '^3\.12')/bin/python3.12"
