@@ -7,6 +7,7 @@ import '@telekit/ui-widgets/estop';
 import '@telekit/ui-widgets/link-health';
 import '@telekit/ui-widgets/telemetry-plot';
 import '@telekit/ui-widgets/teleop-pad';
+import '@telekit/ui-widgets/theme-toggle';
 
 const token = new URLSearchParams(location.search).get('token') ?? undefined;
 const client = gatewayClient({ url: location.origin, ...(token ? { token } : {}) });
