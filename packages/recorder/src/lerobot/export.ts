@@ -38,7 +38,7 @@ export interface LeRobotExportOptions {
   out: string;
   /** The fixed rate every episode is resampled onto, frames per second (a positive integer). Default 30. */
   fps?: number;
-  /** What becomes `observation.state` and `action`, or a preset's name. Default `auto`: `arm` when the recording has joint targets (`/controller/joints`), else `diff-drive`. */
+  /** What becomes `observation.state` and `action`, or a preset's name. Default `auto`: `arm` when the recording has joint targets (`/controller/joints`), or joint states and no pose; else `diff-drive`. */
   mapping?: LeRobotMapping | 'diff-drive' | 'arm' | 'auto';
   /** Replaces the mapping's `observation.state` fields (the CLI's `--state`). */
   state?: readonly LeRobotField[];
@@ -209,7 +209,10 @@ export async function exportLeRobot(
   const base: LeRobotMapping =
     typeof preset !== 'string'
       ? preset
-      : preset === 'arm' || (preset === 'auto' && byTopic.has('/controller/joints'))
+      : preset === 'arm' ||
+          (preset === 'auto' &&
+            (byTopic.has('/controller/joints') ||
+              (byTopic.has('/telemetry/joint_state') && !byTopic.has('/telemetry/pose'))))
         ? ARM_MAPPING
         : DIFF_DRIVE_MAPPING;
   const mapping: LeRobotMapping = {

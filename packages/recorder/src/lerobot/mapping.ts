@@ -77,7 +77,7 @@ export const ARM_MAPPING: LeRobotMapping = {
   ],
 };
 
-/** The named mappings the CLI's `--preset` takes (`auto`: arm when the recording has joint targets, else diff-drive). */
+/** The named mappings the CLI's `--preset` takes (`auto`: arm when the recording has joint targets, or joint states and no pose; else diff-drive). */
 export const LEROBOT_PRESETS: Readonly<Record<'diff-drive' | 'arm', LeRobotMapping>> = {
   'diff-drive': DIFF_DRIVE_MAPPING,
   arm: ARM_MAPPING,
