@@ -4,7 +4,7 @@ import { css, html } from 'lit';
 import { Device, type types } from 'mediasoup-client';
 import { BehaviorSubject, type Observable, Subject } from 'rxjs';
 import { defineElement, TelekitWidget } from './base.js';
-import { StampReader } from './stamp-reader.js';
+import { cropStamp, StampReader } from './stamp-reader.js';
 import { theme } from './theme.js';
 import { type VideoBudget, type VideoSession, type VideoStats, VideoWatch } from './video-watch.js';
 
@@ -264,19 +264,18 @@ export class TelekitCameraViewer extends TelekitWidget {
   #fit(): void {
     const video = this.#video;
     if (!video) return;
-    const rows = this.#stampRows();
-    const [vw, vh] = [video.videoWidth, video.videoHeight];
-    const [w, h] = [this.clientWidth, this.clientHeight];
-    if (!rows || !vw || !vh || !w || !h) {
+    const crop = cropStamp(
+      { width: this.clientWidth, height: this.clientHeight },
+      { width: video.videoWidth, height: video.videoHeight },
+      this.#stampRows(),
+    );
+    if (!crop) {
       video.classList.remove('cropped');
       video.removeAttribute('style');
       return;
     }
-    const k = Math.min(w / vw, h / (vh - rows));
-    const cut = rows * k;
-    const top = (h - (vh - rows) * k) / 2;
     video.classList.add('cropped');
-    video.style.cssText = `left:${(w - vw * k) / 2}px;top:${top - cut}px;width:${vw * k}px;height:${vh * k}px;clip-path:inset(${cut}px 0 0 0)`;
+    video.style.cssText = `left:${crop.left}px;top:${crop.top}px;width:${crop.width}px;height:${crop.height}px;clip-path:inset(${crop.clipTop}px 0 0 0)`;
   }
 
   /** What the reader found in a frame: the stream has stamps, or (after many misses) has none. */

@@ -31,3 +31,32 @@ export class StampReader {
     return stampLatency(stamp, performance.timeOrigin + (meta.expectedDisplayTime ?? now) + offsetMs);
   }
 }
+
+/** Where a picture is drawn in its box, px: the video element's place and size, and its clip. */
+export interface StampCrop {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  /** Px of the drawn picture's top hidden by the clip (its stamp rows, scaled). */
+  clipTop: number;
+}
+
+/**
+ * Places a picture `picture` big in a `box` as `object-fit: contain` would, but without its top
+ * `rows` (the stamp): the picture is scaled so that the rest fits, centred, and drawn whole, shifted
+ * up by the rows, which a clip then hides. Undefined when there is nothing to crop (no rows, or
+ * sizes not known yet): draw it whole.
+ */
+export function cropStamp(
+  box: { width: number; height: number },
+  picture: { width: number; height: number },
+  rows: number,
+): StampCrop | undefined {
+  const { width: vw, height: vh } = picture;
+  if (!(rows > 0 && rows < vh && vw > 0 && box.width > 0 && box.height > 0)) return undefined;
+  const k = Math.min(box.width / vw, box.height / (vh - rows));
+  const clipTop = rows * k;
+  const top = (box.height - (vh - rows) * k) / 2;
+  return { left: (box.width - vw * k) / 2, top: top - clipTop, width: vw * k, height: vh * k, clipTop };
+}
