@@ -8,6 +8,7 @@ import type { EncoderName } from '@telekit/media-nvenc';
 import type { SimMode } from '@telekit/sim-browser';
 import { startTeleopSim } from './app.js';
 import { formatCheck, runCheck } from './check.js';
+import { startTeleopReplay } from './replay.js';
 
 const help = `telekit teleop-sim — drive a simulated robot from a browser
 
@@ -23,7 +24,9 @@ usage: pnpm demo [options]          (or: bash scripts/demo.sh [options])
                     the server's snapshots); a page's ?sim= overrides it
   --record <dir>    record the session to MCAP files in <dir> (env TELEKIT_RECORD): telemetry, every
                     command with its fate, the video; the page's Record button marks episodes
-                    (replay one with: pnpm exec telekit replay <file>.mcap)
+                    (replay one with --replay <file>)
+  --replay <file>   serve a recording with this page instead, read-only (everyone watches), at
+                    --speed <n> times its pace (default 1)
   --no-auth         let anyone who reaches the port drive (env TELEKIT_AUTH=off); default: tokens
   --check           start Chromium headless, drive forward for 3 s (the video closed in browser
                     mode), open the video, drive again; print the latency budget stage by stage and
@@ -40,6 +43,8 @@ const { values } = parseArgs({
     encoder: { type: 'string', default: process.env.TELEKIT_ENCODER },
     'sim-mode': { type: 'string', default: process.env.SIM_MODE },
     record: { type: 'string', default: process.env.TELEKIT_RECORD },
+    replay: { type: 'string' },
+    speed: { type: 'string' },
     'no-auth': { type: 'boolean', default: process.env.TELEKIT_AUTH === 'off' },
     check: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -65,6 +70,27 @@ if (values.encoder && !encoders.includes(values.encoder))
 const simMode = values['sim-mode'] ?? 'auto';
 if (!['browser', 'server', 'auto'].includes(simMode))
   fail(`--sim-mode (SIM_MODE): expected browser, server or auto, got ${simMode}`);
+
+if (values.replay) {
+  const speed = values.speed === undefined ? 1 : Number(values.speed);
+  if (!(speed > 0) || !Number.isFinite(speed))
+    fail(`--speed: expected a number above 0, got ${values.speed}`);
+  const r = await startTeleopReplay({
+    file: values.replay,
+    speed,
+    port,
+    ...(values.host ? { host: values.host } : {}),
+    logger: consoleLogger({ level: 'warn' }),
+  });
+  console.log(`telekit teleop-sim: replaying ${values.replay} at ${speed}×, read-only\n\n  page: ${r.url}\n`);
+  void r.replay.ended.then(() => console.log('  the recording ended (Ctrl-C stops)'));
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await r.close();
+  process.exit(0);
+}
 
 console.log('telekit teleop-sim: starting the simulator, the encoder and the gateway…');
 const demo = await startTeleopSim({
