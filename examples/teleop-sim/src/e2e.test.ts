@@ -113,10 +113,10 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     const viewer = operator.locator('telekit-camera-viewer');
     expect(await stampBarShown(viewer)).toBeNull();
     await viewer.evaluate((v) => v.setAttribute('show-stamp', ''));
-    await expect.poll(() => stampBarShown(viewer), { timeout: 10_000 }).not.toBeNull();
+    await expect.poll(() => stampBarShown(viewer), { timeout: 20_000 }).not.toBeNull();
     await viewer.screenshot({ path: `${results}teleop-sim-stamp-shown.png` });
     await viewer.evaluate((v) => v.removeAttribute('show-stamp'));
-    await expect.poll(() => stampBarShown(viewer), { timeout: 10_000 }).toBeNull();
+    await expect.poll(() => stampBarShown(viewer), { timeout: 20_000 }).toBeNull();
     // Its pictures for the README, at a README's size.
     await viewer.evaluate((v) => v.style.setProperty('width', '480px'));
     for (const colorScheme of ['light', 'dark'] as const) {
@@ -232,7 +232,10 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     await viewer.close();
   });
 
-  it('every layout (desktop, tablet, phone; upright and sideways) keeps the e-stop in view and large and the pad drivable by touch, in light and dark; every control by keyboard; axe finds nothing serious', async () => {
+  // Five pages, one after another: a budget for a loaded machine (it takes 30–45 s at load 15).
+  it('every layout (desktop, tablet, phone; upright and sideways) keeps the e-stop in view and large and the pad drivable by touch, in light and dark; every control by keyboard; axe finds nothing serious', {
+    timeout: 240_000,
+  }, async () => {
     // Each layout's page takes the lease in turn to drive by its stick.
     if ((await snapshot(operator).catch(() => undefined))?.holdsControl) {
       await operator.getByRole('button', { name: 'Release control' }).click();

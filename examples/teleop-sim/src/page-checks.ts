@@ -250,7 +250,7 @@ async function driveByStick(page: Page, stick: Locator, touch: boolean) {
   const twist = page.evaluate(
     () =>
       new Promise<{ linear: number; angular: number; pointer: string }>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no twist from the stick within 15 s')), 15_000);
+        const timer = setTimeout(() => reject(new Error('no twist from the stick within 20 s')), 20_000);
         let pointer = '';
         document.addEventListener('pointerdown', (e) => (pointer = e.pointerType), { capture: true });
         document.addEventListener('telekit-twist', (e) => {
@@ -318,7 +318,7 @@ async function hold(page: Page, target: Locator, ms: number) {
 async function estopByTouch(page: Page): Promise<{ latched: boolean; cleared: boolean }> {
   const state = page.locator('telekit-estop [data-field="latched"]');
   await tap(page, page.getByRole('button', { name: 'Emergency stop' }));
-  await page.getByRole('alert').filter({ hasText: 'E-STOP LATCHED' }).waitFor({ timeout: 10_000 });
+  await page.getByRole('alert').filter({ hasText: 'E-STOP LATCHED' }).waitFor({ timeout: 20_000 });
   const latched = /LATCHED/.test((await state.textContent()) ?? '');
   const clear = page.getByRole('button', { name: 'Hold to clear' });
   // The widget's hold (1.5 s) plus room for a loaded machine's timers; tried twice at most.
@@ -332,7 +332,7 @@ async function estopByTouch(page: Page): Promise<{ latched: boolean; cleared: bo
             ?.shadowRoot?.querySelector('[data-field="latched"]')
             ?.textContent?.includes('armed'),
         undefined,
-        { timeout: 5_000 },
+        { timeout: 10_000 },
       )
       .catch(() => undefined);
   }
@@ -420,7 +420,7 @@ export async function checkLayouts(
           .waitForFunction(
             (b) => document.documentElement.dataset.theme && document.documentElement.dataset.theme !== b,
             before,
-            { timeout: 10_000 },
+            { timeout: 20_000 },
           )
           .catch(async (error: Error) => {
             await page.screenshot({ path: join(results, `layout-${layout.name}-failed.png`), scale: 'css' });
