@@ -82,7 +82,7 @@ describe('teleop-sim in server mode: the 3D view', { timeout: 90_000 }, () => {
     expect(Math.abs(seen.y - 0.5)).toBeLessThan(0.25);
   });
 
-  it('orbits and zooms with the mouse around the followed base; a double click goes back', async () => {
+  it('orbits and zooms with mouse and touch around the followed base; a double click goes back', async () => {
     const before = (await view((v) => v.cameraPose)) as { position: number[]; target: number[] };
     const canvas = page.locator('telekit-sim-view canvas');
     const box = (await canvas.boundingBox())!;
@@ -103,12 +103,42 @@ describe('teleop-sim in server mode: the 3D view', { timeout: 90_000 }, () => {
     expect(distance(after)).toBeLessThan(distance(before));
     expect(after.target.map((x) => x.toFixed(2))).toEqual(before.target.map((x) => x.toFixed(2)));
     await chassis('teleop-sim-server-3d-view-orbited');
-    await canvas.dblclick();
+    await canvas.dblclick({ position: { x: box.width * 0.25, y: box.height * 0.3 } });
     await expect
       .poll(async () =>
         distance((await view((v) => v.cameraPose)) as { position: number[]; target: number[] }),
       )
       .toBeCloseTo(distance(before), 2);
+
+    // By touch: one finger orbits, two fingers pinching apart zoom in.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 5 });
+    const touch = async (type: 'touchStart' | 'touchMove' | 'touchEnd', points: [number, number][]) =>
+      cdp.send('Input.dispatchTouchEvent', {
+        type,
+        touchPoints: points.map(([x, y], id) => ({ x, y, id })),
+      });
+    const reset = (await view((v) => v.cameraPose)) as { position: number[]; target: number[] };
+    await touch('touchStart', [[cx, cy]]);
+    for (let i = 1; i <= 8; i++) await touch('touchMove', [[cx + 20 * i, cy]]);
+    await touch('touchEnd', []);
+    const turned = (await view((v) => v.cameraPose)) as { position: number[]; target: number[] };
+    expect(Math.abs(bearing(turned) - bearing(reset))).toBeGreaterThan(0.3);
+    await touch('touchStart', [
+      [cx - 20, cy],
+      [cx + 20, cy],
+    ]);
+    for (let i = 1; i <= 8; i++)
+      await touch('touchMove', [
+        [cx - 20 - 15 * i, cy],
+        [cx + 20 + 15 * i, cy],
+      ]);
+    await touch('touchEnd', []);
+    const pinched = (await view((v) => v.cameraPose)) as { position: number[]; target: number[] };
+    expect(distance(pinched)).toBeLessThan(0.8 * distance(turned));
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: false });
+    await cdp.detach();
+    await canvas.dblclick({ position: { x: box.width * 0.25, y: box.height * 0.3 } });
   });
 
   it("follows the base as it drives (moved smoothly from sim_state), with its trail and the bodies' frames", async () => {

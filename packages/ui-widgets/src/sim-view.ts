@@ -420,11 +420,7 @@ export class TelekitSimView extends TelekitWidget {
     this._state = this.#governor.state;
     this.#orbit();
     // A double click goes back to the default view.
-    canvas.addEventListener('dblclick', () => {
-      this.#offset = undefined;
-      this.#dirty = true;
-      this.#schedule();
-    });
+    canvas.addEventListener('dblclick', () => this.#resetView());
     this.#resize = new ResizeObserver(() => {
       this.#dirty = true;
       this.#schedule();
@@ -588,12 +584,7 @@ export class TelekitSimView extends TelekitWidget {
     else if (controls) at.copy(controls.target);
     // The user's orbit and zoom since the last frame: where the camera is from what it looks at.
     if (this.#offset && controls) this.#offset.copy(this.#camera.position).sub(controls.target);
-    // At first (and after a double click): behind-left and above, at a distance that fits the
-    // followed body (three's frame, y up).
-    if (!this.#offset) {
-      const d = this.#distance / Math.hypot(2.5, 2, 2.5);
-      this.#offset = new THREE.Vector3(-2.5 * d, 2 * d, 2.5 * d);
-    }
+    this.#offset ??= this.#defaultOffset();
     this.#camera.position.copy(at).add(this.#offset);
     this.#camera.lookAt(at);
     if (controls) {
@@ -610,6 +601,25 @@ export class TelekitSimView extends TelekitWidget {
       this.#sun.target.position.copy(p);
     }
     r.render(this.#scene, this.#camera);
+  }
+
+  /** Behind-left and above, at a distance that fits the followed body (three's frame, y up). */
+  #defaultOffset(): THREE.Vector3 {
+    const d = this.#distance / Math.hypot(2.5, 2, 2.5);
+    return new THREE.Vector3(-2.5 * d, 2 * d, 2.5 * d);
+  }
+
+  /** Back to the default view, at once (also while drawing is paused: it shows at the next frame). */
+  #resetView(): void {
+    this.#offset = this.#defaultOffset();
+    const controls = this.#controls;
+    if (controls) {
+      this.#camera.position.copy(controls.target).add(this.#offset);
+      this.#camera.lookAt(controls.target);
+      controls.update();
+    }
+    this.#dirty = true;
+    this.#schedule();
   }
 
   /** The trail of the followed body: a line through where it has been (scene frame, z up). */
