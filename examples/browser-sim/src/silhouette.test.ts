@@ -191,8 +191,21 @@ describe('the 3D view against MuJoCo’s renderer (silhouette IoU ≥ 0.9)', () 
       for (let p = 0; p < threeMask.length; p++) threeMask[p] = threeMaskRgba[4 * p]! > 127 ? 1 : 0;
       const score = iou(ref.mask, threeMask);
       sideBySide(join(results, `silhouette-${c.name}.png`), ref.rgb, rgba, ref.mask, threeMask);
+      // Colour is not judged (the lights differ: MuJoCo's headlight and specular), only reported:
+      // the robot's mean colour where both masks agree.
+      const mean = [0, 0, 0, 0, 0, 0];
+      let n = 0;
+      for (let p = 0; p < threeMask.length; p++) {
+        if (!ref.mask[p] || !threeMask[p]) continue;
+        n++;
+        for (let k = 0; k < 3; k++) {
+          mean[k]! += ref.rgb[3 * p + k]!;
+          mean[3 + k]! += rgba[4 * p + k]!;
+        }
+      }
+      const rgb = (o: number) => mean.slice(o, o + 3).map((v) => Math.round(v / Math.max(1, n)));
       console.log(
-        `silhouette ${c.name}: IoU ${score.iou.toFixed(4)} (robot pixels: MuJoCo ${score.mujoco}, three.js ${score.three})`,
+        `silhouette ${c.name}: IoU ${score.iou.toFixed(4)} (robot pixels: MuJoCo ${score.mujoco}, three.js ${score.three}); robot's mean colour MuJoCo rgb(${rgb(0)}) three.js rgb(${rgb(3)})`,
       );
       // Something of the robot is in view in both, and the two silhouettes agree.
       expect(score.mujoco).toBeGreaterThan(0.02 * WIDTH * HEIGHT);
