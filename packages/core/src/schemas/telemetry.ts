@@ -211,6 +211,8 @@ export const SceneView = z
     /** The model's size (`stat.extent`) and centre (`stat.center`): the free camera looks there from 1.5 × extent. */
     extent: finite(),
     center: triple(),
+    /** MuJoCo's headlight (`visual/headlight`): a light from the camera, and the ambient light. */
+    headlight: z.object({ ambient: triple(), diffuse: triple(), active: z.boolean() }).optional(),
   })
   .meta({ id: 'SceneView' });
 

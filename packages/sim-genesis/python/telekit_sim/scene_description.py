@@ -7,7 +7,8 @@ model it simulates itself in browser mode: the same fields, read from the same k
 - geoms: MuJoCo's type name, `geom_size`, pose in the body, `geom_rgba`, group, mesh and material indices;
 - meshes: `mesh_vert` as float32 and `mesh_face` as uint32, little-endian, base64 (in the geom's frame);
 - materials and their colour textures (RGB role), textures as bytes per pixel, base64;
-- lights in their bodies; the free camera (`vis.global_` fovy/azimuth/elevation, `stat` extent/center).
+- lights in their bodies; the free camera (`vis.global_` fovy/azimuth/elevation, `stat` extent/center)
+  and the headlight (`vis.headlight`).
 """
 
 from __future__ import annotations
@@ -115,5 +116,10 @@ def describe_scene(model: Any, scene: str, body_name: Callable[[int], str]) -> d
             "elevation": float(m.vis.global_.elevation),
             "extent": float(m.stat.extent),
             "center": _floats(m.stat.center),
+            "headlight": {
+                "ambient": _floats(m.vis.headlight.ambient),
+                "diffuse": _floats(m.vis.headlight.diffuse),
+                "active": bool(m.vis.headlight.active),
+            },
         },
     }
