@@ -66,7 +66,12 @@ describe('buildMujocoScene (diff-drive, MuJoCo WASM)', () => {
     built.root.traverse((o) => {
       if ((o as { isLight?: boolean }).isLight) lights.push(o);
     });
-    expect(lights.map((l) => [l.type, l.position.toArray()])).toEqual([['SpotLight', [0, 0, 4]]]);
+    // …and MuJoCo's headlight: its ambient part in the scene, its directional part for the camera.
+    expect(lights.map((l) => [l.type, l.position.toArray()])).toEqual([
+      ['SpotLight', [0, 0, 4]],
+      ['AmbientLight', [0, 0, 0]],
+    ]);
+    expect(built.headlight?.type).toBe('DirectionalLight');
     built.dispose();
   });
 
@@ -130,7 +135,7 @@ describe('the scene description: browser mode and server mode agree', () => {
           : value && typeof value === 'object'
             ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, numbers(v)]))
             : value;
-    for (const key of ['bodies', 'geoms', 'meshes', 'materials', 'lights'] as const)
+    for (const key of ['bodies', 'geoms', 'meshes', 'materials', 'lights', 'view'] as const)
       expect(numbers(page[key]), key).toEqual(numbers(server[key]));
     expect(page.textures.map(({ data, ...t }) => ({ ...t, bytes: data.length }))).toEqual(
       server.textures.map(({ data, ...t }) => ({ ...t, bytes: data.length })),

@@ -49,8 +49,6 @@ function draw(request: DrawRequest): DrawResult {
   const scene = new THREE.Scene();
   scene.background = new THREE.Color(0x000000);
   scene.add(built.root);
-  // MuJoCo's headlight, roughly: light from the camera, and some ambient.
-  scene.add(new THREE.HemisphereLight(0xffffff, 0x334455, 1.2));
 
   const fovy = request.description.view?.fovy ?? 45;
   const camera = new THREE.PerspectiveCamera(fovy, width / height, 0.01, 100);
@@ -59,6 +57,12 @@ function draw(request: DrawRequest): DrawResult {
   camera.position.set(...pose.position);
   camera.lookAt(new THREE.Vector3(...(request.camera.lookat as [number, number, number])));
   camera.updateProjectionMatrix();
+  // MuJoCo's headlight: from the camera, where it looks.
+  if (built.headlight) {
+    built.headlight.position.copy(camera.position);
+    built.headlight.target.position.set(...(request.camera.lookat as [number, number, number]));
+    scene.add(built.headlight, built.headlight.target);
+  }
 
   const read = () => {
     const gl = renderer.getContext();

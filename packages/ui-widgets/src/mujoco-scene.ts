@@ -63,6 +63,17 @@ export interface MujocoModelLike {
   readonly names: ArrayLike<number>;
   readonly name_bodyadr: ArrayLike<number>;
   readonly name_geomadr: ArrayLike<number>;
+  /** `visual`: the free camera (`global`) and the headlight, where the build hands them out. */
+  readonly vis?: {
+    readonly global?: { readonly fovy: number; readonly azimuth: number; readonly elevation: number };
+    readonly headlight?: {
+      readonly ambient: ArrayLike<number>;
+      readonly diffuse: ArrayLike<number>;
+      readonly active: number | boolean;
+    };
+  };
+  /** `statistic`: the model's size and centre. */
+  readonly stat?: { readonly extent: number; readonly center: ArrayLike<number> };
 }
 
 /** MuJoCo's geom types (`mjtGeom`, in its order). */
@@ -135,6 +146,8 @@ export interface MujocoSceneDescription {
     readonly elevation: number;
     readonly extent: number;
     readonly center: Numbers;
+    /** MuJoCo's headlight: a light from the camera and the ambient light (defaults 0.4 and 0.1). */
+    readonly headlight?: { readonly ambient: Numbers; readonly diffuse: Numbers; readonly active: boolean };
   };
 }
 
@@ -170,6 +183,12 @@ export interface MujocoScene {
   readonly geoms: readonly (THREE.Mesh | undefined)[];
   /** Geom types met that are not drawn, by MuJoCo name (`hfield`, `sdf`): the view can say so. */
   readonly skipped: readonly string[];
+  /**
+   * MuJoCo's headlight (the model's `visual/headlight`: a directional light from the camera; its
+   * ambient part is in `root` already), or `undefined` where the model turns it off. Not in `root`:
+   * put it where the camera is, looking where it looks, at every frame (with its `target`).
+   */
+  readonly headlight: THREE.DirectionalLight | undefined;
   /** Moves the bodies named in `poses`; the others stay where they are. */
   setBodies(poses: readonly MujocoBodyPose[]): void;
   /** Frees the geometries, materials and textures. */
@@ -347,7 +366,37 @@ export function describeMujocoModel(source: MujocoModelLike): MujocoSceneDescrip
     diffuse: slice(m.light_diffuse, l, 3),
     active: m.light_active ? m.light_active[l] !== 0 : true,
   }));
-  return { bodies, geoms, meshes, materials, textures, lights };
+  return { bodies, geoms, meshes, materials, textures, lights, ...freeCamera(source) };
+}
+
+/** The model's free camera and headlight, where MuJoCo's build hands them out. */
+function freeCamera(model: MujocoModelLike): Pick<MujocoSceneDescription, 'view'> {
+  try {
+    const global = model.vis?.global;
+    const headlight = model.vis?.headlight;
+    const stat = model.stat;
+    if (!global || !stat) return {};
+    return {
+      view: {
+        fovy: global.fovy,
+        azimuth: global.azimuth,
+        elevation: global.elevation,
+        extent: stat.extent,
+        center: Array.from(stat.center),
+        ...(headlight
+          ? {
+              headlight: {
+                ambient: Array.from(headlight.ambient),
+                diffuse: Array.from(headlight.diffuse),
+                active: Boolean(headlight.active),
+              },
+            }
+          : {}),
+      },
+    };
+  } catch {
+    return {};
+  }
 }
 
 function fromBase64(text: string): Uint8Array {
@@ -598,12 +647,14 @@ export function buildMujocoScene(
     const diffuse = new THREE.Color(spec.diffuse[0]!, spec.diffuse[1]!, spec.diffuse[2]!);
     const pos = vec(spec.pos);
     const dir = vec(spec.dir);
+    // Intensity π: a surface facing the light at full `diffuse` shows its colour × `diffuse`, as in
+    // MuJoCo (three's lights are physical: a Lambert surface reflects irradiance / π).
     const light =
       spec.type === 'directional'
-        ? new THREE.DirectionalLight(diffuse, 1.5)
+        ? new THREE.DirectionalLight(diffuse, Math.PI)
         : spec.type === 'spot'
-          ? new THREE.SpotLight(diffuse, 3, 0, Math.PI / 4, 0.5, 0)
-          : new THREE.PointLight(diffuse, 3, 0, 0);
+          ? new THREE.SpotLight(diffuse, Math.PI, 0, Math.PI / 4, 0.5, 0)
+          : new THREE.PointLight(diffuse, Math.PI, 0, 0);
     light.name = `light_${l}`;
     light.position.copy(pos);
     const body = byId[spec.body] ?? byId[0]!;
@@ -614,10 +665,29 @@ export function buildMujocoScene(
     }
   }
 
+  // MuJoCo's headlight (its defaults where the description has none): ambient in the scene, the
+  // directional part for the caller to put at the camera.
+  const head = scene.view?.headlight ?? { ambient: [0.1, 0.1, 0.1], diffuse: [0.4, 0.4, 0.4], active: true };
+  let headlight: THREE.DirectionalLight | undefined;
+  if (head.active) {
+    const ambient = new THREE.AmbientLight(
+      new THREE.Color(head.ambient[0]!, head.ambient[1]!, head.ambient[2]!),
+      Math.PI,
+    );
+    ambient.name = 'headlight:ambient';
+    root.add(ambient);
+    headlight = new THREE.DirectionalLight(
+      new THREE.Color(head.diffuse[0]!, head.diffuse[1]!, head.diffuse[2]!),
+      Math.PI,
+    );
+    headlight.name = 'headlight';
+  }
+
   return {
     root,
     bodies,
     geoms,
+    headlight,
     skipped: [...skipped],
     setBodies(poses) {
       for (const p of poses) {
