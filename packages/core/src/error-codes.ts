@@ -46,7 +46,8 @@ export const errorCodes = {
   E_OUT_OF_ORDER: 'a command not after the last one from its sender: dropped',
   E_ESTOP: 'a command while the e-stop is engaged',
   // The DataChannel control lane
-  E_NO_DATACHANNEL: 'this gateway has no DataChannel lane (turned off, or node-datachannel absent): use socket.io',
+  E_NO_DATACHANNEL:
+    'this gateway has no DataChannel lane (turned off, or node-datachannel absent): use socket.io',
   E_DATACHANNEL: 'the gateway could not open a DataChannel now (too many peers, a peer connection failed)',
   // Media
   E_NO_MEDIA: 'this gateway serves no media',
