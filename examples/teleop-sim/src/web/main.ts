@@ -16,6 +16,10 @@ const client = gatewayClient({
   ...(token ? { token } : {}),
   // The recorder's, for <telekit-recorder> (shown when the server records: `--record DIR`).
   topics: [...Object.values(SimTopics), ...Object.values(RecorderTopics)],
+  // Streamed commands over a WebRTC DataChannel once it opens (the gateway offers one by default),
+  // over socket.io until then and by itself whenever it cannot (no UDP, a proxy, failed ICE).
+  // <telekit-link-health> shows which lane, and why not the DataChannel.
+  controlLane: 'auto',
 });
 
 const banner = document.getElementById('banner')!;
@@ -69,7 +73,10 @@ try {
   // No Long Tasks API here (Firefox, Safari): the gateway's input figure still feeds the view.
 }
 // Each command's own input → send delay, as it leaves: the 3D view yields at once when it grows.
+// (And the commands counted by the lane they left on, for --check and the tests.)
+const sentByLane: Record<string, number> = {};
 client.sent$.subscribe((c) => {
+  sentByLane[c.lane] = (sentByLane[c.lane] ?? 0) + 1;
   if (c.inputAt !== undefined) view?.inputLag(c.sentAt - c.inputAt);
 });
 const loadBadge = document.getElementById('page-load');
@@ -127,7 +134,9 @@ const note = document.getElementById('video-note');
 let camera: TelekitCameraViewer | undefined = document.querySelector('telekit-camera-viewer') ?? undefined;
 if (camera && token) camera.token = token;
 let videoOpenedAt: number | undefined;
-let userClosed = false;
+// `?video=closed`: start with the video closed even where it would open by itself (server mode, a
+// viewer) — a phone on a metered link; the button still opens it.
+let userClosed = query.get('video') === 'closed';
 const closedStats: CameraViewerStats = {
   mode: 'none',
   state: 'starting',
@@ -256,6 +265,12 @@ function snapshot() {
           commandsSent: health.commandsSent,
         }
       : undefined,
+    lane: {
+      controlLane: client.controlLane,
+      dataChannel: health?.lane.dataChannel ?? null,
+      gateway: health?.dataChannel ?? null,
+      sent: { ...sentByLane },
+    },
     holdsControl: client.holdsControl,
     faults: { ...faults },
     banner: banner.textContent,
