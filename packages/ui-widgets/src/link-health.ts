@@ -3,6 +3,7 @@ import type { ClientLinkHealth, GatewayClient } from '@telekit/gateway/client';
 import { css, html, nothing } from 'lit';
 import { defineElement, TelekitWidget } from './base.js';
 import { layoutWaterfall, type WaterfallRow } from './latency-waterfall.js';
+import { describeLane } from './link-health-lane.js';
 import { theme } from './theme.js';
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v.toFixed(1)} ms`);
@@ -10,8 +11,9 @@ const FATES = ['applied', 'superseded', 'expired', 'estop', 'refused'] as const;
 
 /**
  * `<telekit-link-health>`: the link as this client sees it — connection state, round trip, clock
- * offset, input→actuation latency (p50/p99 of this client's own commands), what became of them,
- * drops — the latency budget as a waterfall, and, first, who holds control, with the button to
+ * offset, the control lane its commands take (the DataChannel, or socket.io and why not the
+ * DataChannel), input→actuation latency (p50/p99 of this client's own commands), what became of
+ * them, drops — the latency budget as a waterfall, and, first, who holds control, with the button to
  * request or release it.
  *
  * The waterfall has a row per stage of a command's trip (input → send on the page, network, the
@@ -20,8 +22,9 @@ const FATES = ['applied', 'superseded', 'expired', 'estop', 'refused'] as const;
  * to its p99, over this client's commands of the last few seconds; the last row is input→actuation
  * itself, measured per command. The dashed line is the budget (`budget-ms`, default 50 ms).
  *
- * The link's state and the lease's holder are live regions (`role="status"`): a screen reader
- * announces a link going down or coming back, and control changing hands. Request and Release are
+ * The link's state, the control lane and the lease's holder are live regions (`role="status"`): a
+ * screen reader announces a link going down or coming back, commands falling back to socket.io or
+ * moving to the DataChannel, and control changing hands (the lane's is named `control lane …`). Request and Release are
  * one button whose label says what it does (it keeps the keyboard focus when the lease changes).
  *
  * Attributes: `budget-ms`.
@@ -69,6 +72,18 @@ export class TelekitLinkHealth extends TelekitWidget {
       }
       .down {
         color: var(--_danger);
+      }
+      .lane-name {
+        font-weight: 600;
+      }
+      [data-lane='datachannel'] .lane-name {
+        color: var(--_ok);
+      }
+      [data-lane='none'] .lane-name {
+        color: var(--_danger);
+      }
+      .lane-detail {
+        color: var(--_muted);
       }
       .control {
         display: flex;
@@ -233,6 +248,20 @@ export class TelekitLinkHealth extends TelekitWidget {
     </table>`;
   }
 
+  /**
+   * The lane this client's streamed commands take: its name is a live region (announced when it
+   * changes, not as the DataChannel's round trip does), the reason beside it.
+   */
+  #lane() {
+    const h = this._health;
+    if (!h?.lane) return html`<dd data-field="lane">—</dd>`;
+    const d = describeLane(h);
+    return html`<dd data-field="lane" data-lane=${d.lane} title=${d.summary}>
+      <span class="lane-name" role="status" aria-label=${`control lane ${d.label}`}>${d.label}</span>
+      ${d.detail ? html`<span class="lane-detail"> · ${d.detail}</span>` : nothing}
+    </dd>`;
+  }
+
   override render() {
     const h = this._health;
     const s = this._state;
@@ -268,6 +297,8 @@ export class TelekitLinkHealth extends TelekitWidget {
         <dd class=${connected ? 'up' : 'down'}>
           <span role="status" data-field="status">${s ? s.status : 'no client'}${s?.reason && !connected ? ` — ${s.reason}` : ''}</span>
         </dd>
+        <dt>control lane</dt>
+        ${this.#lane()}
         <dt>round trip</dt>
         <dd data-field="rtt">${rtt ? `p50 ${ms(rtt.p50)} · p99 ${ms(rtt.p99)}` : ms(h?.estimate?.rtt)}</dd>
         <dt>clock offset</dt>
