@@ -271,20 +271,22 @@ export class TelekitSimView extends TelekitWidget {
     const source = this.#model ?? this.#description;
     if (this.#built) {
       this.#scene.remove(this.#built.root);
+      if (this.#built.headlight) this.#scene.remove(this.#built.headlight, this.#built.headlight.target);
       this.#built.dispose();
       this.#built = undefined;
     }
     for (const mesh of this.#meshes.values()) mesh.visible = !source;
     this.#grid.visible = !source;
     this.#ground.visible = !source;
-    // The model brings its own lights: the sky only fills in (as MuJoCo's headlight does).
-    this.#hemisphere.intensity = source ? 1.2 : 2;
+    // The model brings its own lights and MuJoCo's headlight (moved with the camera in #draw).
+    this.#hemisphere.visible = !source;
     // The sun and the materials are set up again at the next frame (see #draw).
     this.#shadows = undefined;
     if (source) {
       // Software WebGL: diffuse shading, about half the cost of every pixel.
       this.#built = buildMujocoScene(source, { shading: this.#probe().software ? 'lambert' : 'standard' });
       this.#scene.add(this.#built.root);
+      if (this.#built.headlight) this.#scene.add(this.#built.headlight, this.#built.headlight.target);
       this._bodies = this.#built.bodies.size - 1;
       this._undrawn = this.#built.skipped.join(', ');
       const target = this.#target();
@@ -594,6 +596,12 @@ export class TelekitSimView extends TelekitWidget {
       controls.update();
     }
     if (this.trails && target) this.#extendTrail(target);
+    // MuJoCo's headlight: from the camera, where it looks (the scene's own frame is z up).
+    const headlight = this.#built?.headlight;
+    if (headlight) {
+      headlight.position.copy(this.#scene.worldToLocal(this.#camera.position.clone()));
+      headlight.target.position.copy(this.#scene.worldToLocal(at.clone()));
+    }
     if (level.shadows && target) {
       // The sun's shadow camera covers a few metres: it follows the robot (scene frame, z up).
       const p = target.position;
