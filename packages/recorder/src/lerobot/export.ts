@@ -78,13 +78,15 @@ const ms = (m: RecordedMessage) => Number(m.logTime) / 1e6;
 function episodesOf(messages: readonly RecordedMessage[], task: string): Map<string, Episode> {
   const out = new Map<string, Episode>();
   const marks = messages.filter((m) => m.topic === '/recorder/episode');
+  // A stream read (a file cut short) is in file order: the span is the extremes, not the ends.
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const m of messages) {
+    first = Math.min(first, ms(m));
+    last = Math.max(last, ms(m));
+  }
   if (marks.length === 0) {
-    if (messages.length > 0)
-      out.set(`file:${ms(messages[0]!)}`, {
-        task,
-        start: ms(messages[0]!),
-        end: ms(messages[messages.length - 1]!),
-      });
+    if (messages.length > 0) out.set(`file:${first}`, { task, start: first, end: last });
     return out;
   }
   for (const m of marks) {
@@ -95,7 +97,6 @@ function episodesOf(messages: readonly RecordedMessage[], task: string): Map<str
     out.set(key, ep);
   }
   // An episode with no stop (the recorder was killed, or the file rotated): up to its file's last message.
-  const last = ms(messages[messages.length - 1]!);
   for (const ep of out.values()) if (Number.isNaN(ep.end)) ep.end = last;
   return out;
 }
