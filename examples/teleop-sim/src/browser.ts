@@ -29,6 +29,20 @@ export interface PageSnapshot {
     /** Commands this page has sent. */
     commandsSent: number;
   };
+  /** The control lane: where streamed commands leave now, the DataChannel's state, commands by lane. */
+  lane: {
+    controlLane: 'datachannel' | 'socket.io';
+    /** The DataChannel as this page sees it (null before the first link health). */
+    dataChannel: {
+      state: 'off' | 'connecting' | 'open' | 'failed';
+      reason?: string;
+      rtt: Percentiles | null;
+    } | null;
+    /** The page's DataChannel as the gateway sees it: its state, commands that came in over it. */
+    gateway: { state: string; commands: number } | null;
+    /** Commands this page sent, by the lane they left on. */
+    sent: Partial<Record<'datachannel' | 'socket.io', number>>;
+  };
   holdsControl: boolean;
   /** What the gateway refused of this page's messages since it loaded, by error code. */
   faults: Record<string, number>;

@@ -22,6 +22,10 @@ export interface DrivePhase {
   distanceM: number;
   /** Commands the page sent while W was held (and the zero after it). */
   commandsSent: number;
+  /** Those commands by the lane they left on (`datachannel`, `socket.io`). */
+  commandsByLane: Partial<Record<'datachannel' | 'socket.io', number>>;
+  /** The control lane at the end of the drive, and why not the DataChannel when it is socket.io. */
+  lane: LaneReport;
   /** The gateway's latency budget of the page's commands, over its window (the drive and no more). */
   budget: LatencyBudget | null;
   /** The 3D view at the end of the drive. */
@@ -34,6 +38,29 @@ export interface DrivePhase {
   /** What the gateway refused of the page's messages during the drive, by code. */
   faults: Record<string, number>;
 }
+
+/** Which control lane the page drove on, as its link health says. */
+export interface LaneReport {
+  lane: 'datachannel' | 'socket.io';
+  /** The DataChannel's state on the page, and why it is not open. */
+  dataChannel: string;
+  /** Commands that came in over the page's DataChannel since it opened, as the gateway counts them. */
+  gatewayCommands: number | null;
+}
+
+const laneOf = (s: PageSnapshot): LaneReport => ({
+  lane: s.lane.controlLane,
+  dataChannel: s.lane.dataChannel
+    ? `${s.lane.dataChannel.state}${s.lane.dataChannel.reason ? ` (${s.lane.dataChannel.reason})` : ''}`
+    : 'unknown',
+  gatewayCommands: s.lane.gateway?.commands ?? null,
+});
+
+/** "DataChannel, 73 commands in over it at the gateway", or "socket.io — DataChannel failed (why)". */
+export const describeLaneReport = (l: LaneReport) =>
+  l.lane === 'datachannel'
+    ? `DataChannel${l.gatewayCommands === null ? '' : `, ${l.gatewayCommands} commands in over it at the gateway`}`
+    : `socket.io — DataChannel ${l.dataChannel}`;
 
 /** A goal, and whether this run met it. */
 export interface GoalResult {
@@ -58,6 +85,8 @@ export interface CheckReport {
   };
   /** Where the page simulated and why. */
   simMode: string;
+  /** The control lane the page drove on, at the end of the check. */
+  lane: LaneReport;
   /** The page simulator's divergence from the server at its last snapshot, and the worst of the last 10 s, m. */
   divergenceM: number | null;
   worstDivergenceM: number | null;
@@ -151,6 +180,12 @@ async function drive(page: Page, label: string, ms: number): Promise<DrivePhase>
     label,
     distanceM: forwardDistance(start, after.pose!),
     commandsSent: (after.link?.commandsSent ?? 0) - (before.link?.commandsSent ?? 0),
+    commandsByLane: Object.fromEntries(
+      (['datachannel', 'socket.io'] as const)
+        .map((lane) => [lane, (after.lane.sent[lane] ?? 0) - (before.lane.sent[lane] ?? 0)] as const)
+        .filter(([, n]) => n > 0),
+    ),
+    lane: laneOf(after),
     budget: after.link?.budget ?? null,
     view: after.view,
     longTasks: after.page.longTasks - before.page.longTasks,
@@ -245,6 +280,7 @@ export async function runCheck(
         firstFrameMs,
       },
       simMode: `${end.sim.mode.mode} (${end.sim.mode.reason})`,
+      lane: laneOf(end),
       divergenceM: end.sim.divergence?.max ?? null,
       worstDivergenceM: end.sim.worstDivergence10s,
       goals: [],
@@ -320,12 +356,18 @@ const STAGE_NAMES: Record<string, string> = {
   report: 'report back',
 };
 
+/** ", 60 over datachannel, 2 over socket.io": where a drive's commands went. */
+const lanes = (p: DrivePhase) =>
+  Object.entries(p.commandsByLane)
+    .map(([lane, n]) => `, ${n} over ${lane}`)
+    .join('');
+
 /** The stage table of one drive, as `--check` prints it. */
 export function stageTable(p: DrivePhase): string {
   const b = p.budget;
   const ms = (v: number) => `${v.toFixed(1)}`.padStart(7);
   const lines = [
-    `  latency budget, ${p.label} (${p.commandsSent} commands sent; last ${(b?.windowMs ?? 0) / 1000} s at the gateway)`,
+    `  latency budget, ${p.label} (${p.commandsSent} commands sent${lanes(p)}; last ${(b?.windowMs ?? 0) / 1000} s at the gateway)`,
   ];
   lines.push(`    ${'stage'.padEnd(24)}${'p50 ms'.padStart(7)}  ${'p99 ms'.padStart(7)}  count`);
   for (const s of b?.stages ?? [])
@@ -365,6 +407,7 @@ export function formatCheck(r: CheckReport, status: string): string {
   const out = [
     `  distance moved        ${r.phases.map((p) => `${p.distanceM.toFixed(2)} m (${p.label})`).join(', ')}`,
     `  page simulation       ${r.simMode}`,
+    `  control lane          ${r.phases.map((p) => `${p.label}: ${describeLaneReport(p.lane)}`).join('; ')}`,
     `  divergence            ${mm(r.divergenceM)} at the last snapshot; worst while driving ${r.phases.map((p) => `${mm(p.worstDivergenceM)} (${p.label})`).join(', ')}`,
     `  video                 ${r.video.framesReceived} frames (${r.video.mode}), ${r.video.fps.toFixed(1)} fps, glass-to-glass p50 ${ms(r.video.glassToGlassP50)}, first frame ${r.video.firstFrameMs === null ? 'open from the start' : `${r.video.firstFrameMs.toFixed(0)} ms after opening`}`,
     `  status                ${status}`,

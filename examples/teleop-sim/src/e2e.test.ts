@@ -127,10 +127,24 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     await viewer.evaluate((v) => v.style.removeProperty('width'));
   });
 
-  it('holding W moves the robot forward; releasing stops it within the deadman time', async () => {
+  it('holding W moves the robot forward over the DataChannel (link health says so); releasing stops it within the deadman time', async () => {
     await operator.getByRole('button', { name: 'Request control' }).click();
-    await until(operator, (s) => s.holdsControl, 10_000, 'the lease');
+    await until(operator, (s) => s.holdsControl, 20_000, 'the lease');
     await expect.poll(() => operator.locator('[data-field="control"]').textContent()).toMatch(/WASD/);
+    // The page's streamed commands take the DataChannel once it is open (controlLane 'auto').
+    const onLane = await until(
+      operator,
+      (s) => s.lane.controlLane === 'datachannel' && s.lane.dataChannel?.state === 'open',
+      30_000,
+      'the DataChannel lane open',
+    );
+    const lane = operator.locator('telekit-link-health [data-field="lane"]');
+    await expect
+      .poll(() => operator.getByRole('status', { name: 'control lane DataChannel' }).count(), {
+        timeout: 20_000,
+      })
+      .toBe(1);
+    expect(await lane.getAttribute('data-lane')).toBe('datachannel');
     const start = await pose(operator);
     await operator.keyboard.down('w');
     await sleep(1_500);
@@ -144,6 +158,20 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     expect(Math.hypot(later.x - stopped.x, later.y - stopped.y)).toBeLessThan(0.03);
     const s = await snapshot(operator);
     expect(s.link?.inputToActuation?.count).toBeGreaterThan(10);
+    // The robot moved from commands sent over the DataChannel: the page sent them on it, and the
+    // gateway counts them coming in over it (its link health, about once a second).
+    const overDataChannel = (s.lane.sent.datachannel ?? 0) - (onLane.lane.sent.datachannel ?? 0);
+    console.log(
+      `teleop-sim e2e: the drive's commands by lane: ${overDataChannel} over the DataChannel, ${(s.lane.sent['socket.io'] ?? 0) - (onLane.lane.sent['socket.io'] ?? 0)} over socket.io`,
+    );
+    expect(overDataChannel, 'commands sent over the DataChannel while W was held').toBeGreaterThan(10);
+    await until(
+      operator,
+      (x) => (x.lane.gateway?.commands ?? 0) > 10,
+      20_000,
+      'the gateway to count the commands that came in over the DataChannel',
+    );
+    await expect.poll(() => lane.textContent()).toMatch(/DataChannel/);
     // The latency budget, stage by stage, as a waterfall in the link-health panel.
     const waterfall = operator.getByRole('table', { name: 'Latency budget' });
     await expect.poll(() => waterfall.locator('tr[data-stage]').count()).toBeGreaterThanOrEqual(7);
@@ -230,6 +258,63 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     expect(refused).toMatch(/E_FORBIDDEN|lease/i);
     await viewer.screenshot({ path: `${results}teleop-sim-viewer.png` });
     await viewer.close();
+  });
+
+  it('with UDP blocked in Chromium the page falls back to socket.io by itself, says so, and still drives', async () => {
+    // The lease passes to the new page.
+    if ((await snapshot(operator).catch(() => undefined))?.holdsControl) {
+      await operator.getByRole('button', { name: 'Release control' }).click();
+      await until(operator, (s) => !s.holdsControl, 20_000, 'the lease released');
+    }
+    // Chromium sends no UDP that a proxy does not carry (there is none): ICE has no path. Server
+    // mode with the video closed keeps this second browser light.
+    const blocked = await launchChromium({ args: ['--webrtc-ip-handling-policy=disable_non_proxied_udp'] });
+    try {
+      const page = await blocked.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(
+        `${demo.operatorUrl}${demo.operatorUrl.includes('?') ? '&' : '?'}sim=server&video=closed`,
+      );
+      const failed = await until(
+        page,
+        (s) => s.link?.rtt != null && s.pose !== undefined && s.lane.dataChannel?.state === 'failed',
+        60_000,
+        'the page up and its DataChannel failed',
+      );
+      expect(failed.lane.controlLane).toBe('socket.io');
+      expect(failed.lane.dataChannel?.reason).toMatch(/did not open|failed/);
+      // Link health says so: the lane by name, and why not the DataChannel (tried again meanwhile).
+      await expect
+        .poll(() => page.getByRole('status', { name: 'control lane socket.io' }).count(), { timeout: 20_000 })
+        .toBe(1);
+      const lane = page.locator('telekit-link-health [data-field="lane"]');
+      expect(await lane.getAttribute('data-lane')).toBe('socket.io');
+      expect(await lane.textContent()).toMatch(/socket\.io\s*· DataChannel (failed|opening)/);
+      await page
+        .locator('telekit-link-health')
+        .screenshot({ path: `${results}teleop-sim-lane-fallback.png` });
+
+      await page.getByRole('button', { name: 'Request control' }).click();
+      await until(page, (s) => s.holdsControl, 20_000, 'the lease');
+      const before = await until(page, (s) => s.pose !== undefined, 20_000, 'pose');
+      await page.keyboard.down('w');
+      await sleep(1_500);
+      await page.keyboard.up('w');
+      const after = await until(
+        page,
+        (s) => forwardDistance(before.pose!, s.pose!) > 0.2,
+        20_000,
+        'the robot to move forward',
+      );
+      const overSocketIo = (after.lane.sent['socket.io'] ?? 0) - (before.lane.sent['socket.io'] ?? 0);
+      console.log(
+        `teleop-sim e2e, UDP blocked: ${overSocketIo} commands over socket.io, ${after.lane.sent.datachannel ?? 0} over the DataChannel; it: ${after.lane.dataChannel?.state} (${after.lane.dataChannel?.reason ?? ''})`,
+      );
+      expect(overSocketIo, 'commands sent over socket.io while W was held').toBeGreaterThan(10);
+      expect(after.lane.sent.datachannel ?? 0, 'none over the DataChannel').toBe(0);
+      expect(after.lane.controlLane).toBe('socket.io');
+    } finally {
+      await blocked.close();
+    }
   });
 
   // Five pages, one after another: a budget for a loaded machine (it takes 30–45 s at load 15).

@@ -29,7 +29,8 @@ usage: pnpm demo [options]          (or: bash scripts/demo.sh [options])
                     --speed <n> times its pace (default 1)
   --no-auth         let anyone who reaches the port drive (env TELEKIT_AUTH=off); default: tokens
   --check           start Chromium headless, drive forward for 3 s (the video closed in browser
-                    mode), open the video, drive again; print the latency budget stage by stage and
+                    mode), open the video, drive again; print the control lane the page drove on
+                    (DataChannel, or socket.io and why), the latency budget stage by stage and
                     which goals were met; exit non-zero when the robot did not move or no video arrived
   --help            this text
 `;
@@ -135,7 +136,9 @@ if (values.check) {
       console.error(`FAILED: ${r.problems.join('; ')}`);
       await stop(1);
     }
-    console.log('ok: the robot moved and video arrived (screenshot: test-results/teleop-sim-check.png)');
+    console.log(
+      `ok: the robot moved (commands over ${r.lane.lane === 'datachannel' ? 'the DataChannel' : 'socket.io'}) and video arrived (screenshot: test-results/teleop-sim-check.png)`,
+    );
     await stop(0);
   } catch (error) {
     console.error(`FAILED: ${(error as Error).message}`);
