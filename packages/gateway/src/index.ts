@@ -36,6 +36,7 @@ export {
   type Who,
 } from './server/backplane.js';
 export {
+  type CommandFate,
   createGateway,
   type Gateway,
   type GatewayClientInfo,

@@ -2,7 +2,7 @@ import type { Socket } from 'socket.io';
 import { type Ack, type ClientLane, GATEWAY_PROTOCOL, type Welcome, type WireError } from '../protocol.js';
 import { PayloadTooLarge } from '../wire-parser.js';
 import type { GatewayContext } from './context.js';
-import { type Caller, type ClientEvent, fault, handlers, isRefusal } from './handlers.js';
+import { type Caller, type ClientEvent, fault, handlers, isRefusal, tellFate } from './handlers.js';
 import { Outbox } from './outbox.js';
 import { recordRefusal } from './refusal.js';
 import type { Session } from './session.js';
@@ -60,32 +60,26 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
         const now = ctx.clock.now();
         if (args[0] instanceof PayloadTooLarge) {
           ctx.metrics.refusals.inc({ reason: 'payload' });
-          return reply(
-            {
-              ok: false,
-              error: fault(
-                'E_PAYLOAD_TOO_LARGE',
-                `message of ${args[0].bytes} bytes exceeds the limit of ${ctx.maxPayloadBytes} bytes`,
-              ),
-            } satisfies Ack,
-            ack,
+          const error = fault(
+            'E_PAYLOAD_TOO_LARGE',
+            `message of ${args[0].bytes} bytes exceeds the limit of ${ctx.maxPayloadBytes} bytes`,
           );
+          if (event === 'pub') tellFate(caller, undefined, undefined, error);
+          return reply({ ok: false, error } satisfies Ack, ack);
         }
         const limit = session.limits.take(handler.bucket, now);
         if (limit) {
           ctx.metrics.refusals.inc({ reason: 'rate' });
           ctx.metrics.drops.inc({ lane, reason: 'rate' });
-          if (event === 'pub') session.refused++;
-          return reply(
-            handler.limited?.(caller) ?? {
-              ok: false,
-              error: fault(
-                'E_RATE_LIMITED',
-                `too many messages: the limit is ${limit.rate}/s (burst ${limit.burst})`,
-              ),
-            },
-            ack,
+          const error = fault(
+            'E_RATE_LIMITED',
+            `too many messages: the limit is ${limit.rate}/s (burst ${limit.burst})`,
           );
+          if (event === 'pub') {
+            session.refused++;
+            tellFate(caller, args[0], args[1], error);
+          }
+          return reply(handler.limited?.(caller) ?? { ok: false, error }, ack);
         }
         let answer: unknown;
         try {

@@ -1,9 +1,11 @@
 import type { Clock, Logger, MediaSignalling, Topic, Transport } from '@telekit/core';
+import type { Subject } from 'rxjs';
 import type { AccessList, Verifier } from './auth.js';
 import type { Backplane } from './backplane.js';
 import type { CommandPipeline } from './command-pipeline.js';
 import type { DataLanes } from './data-lane.js';
 import type { FanOut } from './fan-out.js';
+import type { CommandFate } from './gateway-options.js';
 import type { GatewayLimits, RateLimiter } from './limits.js';
 import type { LoadMonitor } from './load-monitor.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -32,6 +34,8 @@ export interface GatewayContext {
   readonly fanOut: FanOut;
   readonly load: LoadMonitor;
   readonly media: MediaSignalling | undefined;
+  /** Each published message's fate (`Gateway.commandFates$`): emit only while `observed`. */
+  readonly fates: Subject<CommandFate>;
   /** The DataChannel control lane, unless turned off (`dataChannel: false`). */
   dataLanes?: DataLanes;
 }

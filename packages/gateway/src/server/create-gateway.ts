@@ -1,5 +1,6 @@
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { builtinTopics, consoleLogger, systemClock, type Topic } from '@telekit/core';
+import { Subject } from 'rxjs';
 import { type ClientLane, NAMESPACES } from '../protocol.js';
 import { Access } from './access.js';
 import { defaultAccessList, openAccess, type Verifier } from './auth.js';
@@ -8,7 +9,7 @@ import { CommandPipeline } from './command-pipeline.js';
 import type { GatewayContext } from './context.js';
 import { DataLanes } from './data-lane.js';
 import { FanOut } from './fan-out.js';
-import type { Gateway, GatewayOptions } from './gateway-options.js';
+import type { CommandFate, Gateway, GatewayOptions } from './gateway-options.js';
 import { Doorman } from './handshake.js';
 import { HttpSurface } from './http-surface.js';
 import { defaultLimits, type GatewayLimits, RateLimiter } from './limits.js';
@@ -21,7 +22,7 @@ import { Sessions } from './session.js';
 import { createSocketServer } from './socket-server.js';
 
 export type { ClientLane } from '../protocol.js';
-export type { Gateway, GatewayClientInfo, GatewayOptions } from './gateway-options.js';
+export type { CommandFate, Gateway, GatewayClientInfo, GatewayOptions } from './gateway-options.js';
 
 /**
  * Creates the gateway: socket.io between browsers and the app's transport, one connection per lane,
@@ -97,6 +98,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     fanOut: new FanOut(options.transport, sessions, backplane, redis !== undefined),
     load: new LoadMonitor(),
     media: options.media,
+    fates: new Subject<CommandFate>(),
   };
 
   const origins = options.origins ?? (options.cors ? [options.cors].flat() : undefined);
@@ -169,6 +171,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     http: http.server,
     metrics,
+    commandFates$: ctx.fates.asObservable(),
+    lease$: backplane.lease$,
+    estop$: backplane.estop$,
     clients: () =>
       [...sessions.values()].map((s) => ({
         id: s.id,
@@ -211,6 +216,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ctx.load.close();
       ctx.pipeline.close();
       ctx.fanOut.close();
+      ctx.fates.complete();
       const stopped = sockets.close();
       // A client that stopped reading would hold its connection open for the WebSocket close
       // handshake's timeout: cut what is left.

@@ -3,7 +3,7 @@ import { packMessage, unpackMessage } from '../codec.js';
 import { type Ack, type DataLaneState, RtcSignal, STREAMED_TOPICS, type WireError } from '../protocol.js';
 import { candidateAddress } from '../sdp.js';
 import type { GatewayContext } from './context.js';
-import { type Caller, fault, handlers, isRefusal } from './handlers.js';
+import { type Caller, fault, handlers, isRefusal, tellFate } from './handlers.js';
 import { recordRefusal } from './refusal.js';
 import type { Session } from './session.js';
 
@@ -249,15 +249,15 @@ export class DataLanes {
       const error = (answer as { error?: WireError }).error;
       if (error && socket && session.writable(socket, now)) socket.emit('fault', error);
     };
+    const caller: Caller = { ctx, session, lane: 'control', via: 'datachannel' };
     if (bytes!.byteLength > ctx.maxPayloadBytes) {
       ctx.metrics.refusals.inc({ reason: 'payload' });
-      reply({
-        ok: false,
-        error: fault(
-          'E_PAYLOAD_TOO_LARGE',
-          `message of ${bytes!.byteLength} bytes exceeds the limit of ${ctx.maxPayloadBytes} bytes`,
-        ),
-      });
+      const error = fault(
+        'E_PAYLOAD_TOO_LARGE',
+        `message of ${bytes!.byteLength} bytes exceeds the limit of ${ctx.maxPayloadBytes} bytes`,
+      );
+      tellFate(caller, name, undefined, error);
+      reply({ ok: false, error });
       return;
     }
     const limit = session.limits.take('commands', now);
@@ -265,17 +265,15 @@ export class DataLanes {
       ctx.metrics.refusals.inc({ reason: 'rate' });
       ctx.metrics.drops.inc({ lane: 'control', reason: 'rate' });
       session.refused++;
-      reply({
-        ok: false,
-        error: fault(
-          'E_RATE_LIMITED',
-          `too many messages: the limit is ${limit.rate}/s (burst ${limit.burst})`,
-        ),
-      });
+      const error = fault(
+        'E_RATE_LIMITED',
+        `too many messages: the limit is ${limit.rate}/s (burst ${limit.burst})`,
+      );
+      tellFate(caller, name, message, error);
+      reply({ ok: false, error });
       return;
     }
     lane.commands++;
-    const caller: Caller = { ctx, session, lane: 'control' };
     let answer: unknown;
     try {
       answer = handlers.pub.handle(caller, [name, message], now);

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { AppHealthReport, Clock, Logger, MediaSignalling, Role, Topic, Transport } from '@telekit/core';
-import type { ClientLane } from '../protocol.js';
+import type { Observable } from 'rxjs';
+import type { ClientLane, EStopInfo, LeaseInfo } from '../protocol.js';
 import type { AccessList, Principal, Verifier } from './auth.js';
 import type { DataChannelOptions } from './data-lane.js';
 import type { RouteHandler, UpgradeHandler } from './http-surface.js';
@@ -83,6 +84,29 @@ export interface GatewayClientInfo {
   lanes: ClientLane[];
 }
 
+/**
+ * A command's fate at the gateway, as {@link Gateway.commandFates$} tells it: admitted into the
+ * safety chain's output, or refused with the code and text its sender got.
+ */
+export interface CommandFate {
+  fate: 'admitted' | 'refused';
+  /** The refusal's code (`E_NOT_HOLDER`, `E_STALE`, `E_ESTOP`, `E_RATE_LIMITED`, `E_VALIDATION`, `E_FORBIDDEN`, …). */
+  code?: string;
+  /** The refusal's text, as its sender got it. */
+  reason?: string;
+  /** The topic the message named (at most 128 characters; empty when it named none). */
+  topic: string;
+  /** The sender's public session id (its commands' `sender`; a secret never). */
+  client: string;
+  /** The command's `header.seq` and `header.stamp` as sent, when they are numbers. */
+  seq?: number;
+  stamp?: number;
+  /** How it came in: a socket.io connection, the DataChannel lane, or another protocol's door. */
+  via: 'socket.io' | 'datachannel' | 'door';
+  /** When the gateway decided, on its clock (ms). */
+  at: number;
+}
+
 /** A running gateway, and the extension points plugins use (through `GatewayToken`). */
 export interface Gateway {
   /** Starts listening; resolves with the URL. Default port 0 (any free one), host 127.0.0.1. */
@@ -105,6 +129,15 @@ export interface Gateway {
     roles: readonly Role[],
     rules: { publish?: readonly string[]; subscribe?: readonly string[] },
   ): () => void;
+  /**
+   * Every published message's fate at the gateway: each refusal (of any topic, whatever the door)
+   * and each admitted command. Hot: nothing is made for it while nobody subscribes.
+   */
+  readonly commandFates$: Observable<CommandFate>;
+  /** Who holds the lease, now and as it changes (what the doors' peers see). */
+  readonly lease$: Observable<LeaseInfo | null>;
+  /** The e-stop, now and as it changes: who latched or cleared it, and why. */
+  readonly estop$: Observable<EStopInfo>;
   /** Sends the zero of every motion topic that moved, at once (the process is dying; see `Plugin.halt`). */
   halt(): void;
   /**

@@ -13,6 +13,7 @@ import {
 } from '../protocol.js';
 import { allowed } from './auth.js';
 import type { GatewayContext } from './context.js';
+import type { CommandFate } from './gateway-options.js';
 import type { Session } from './session.js';
 
 /** An event a client may send (on the lanes `CLIENT_EVENTS` says). */
@@ -23,6 +24,8 @@ export interface Caller {
   readonly ctx: GatewayContext;
   readonly session: Session;
   readonly lane: ClientLane;
+  /** The door it came in by (default `socket.io`). */
+  readonly via?: CommandFate['via'];
 }
 
 /** How the gateway answers one event: which rate it counts against, and the answer. */
@@ -40,6 +43,32 @@ export const fault = (code: string, message: string, extra: Partial<WireError> =
   ...extra,
 });
 const refuse = (error: WireError): Ack => ({ ok: false, error });
+
+/**
+ * Tells a published message's fate (`Gateway.commandFates$`): `error` when refused, else admitted.
+ * Costs a property read while nobody listens.
+ */
+export function tellFate(c: Caller, name: unknown, message: unknown, error: WireError | undefined): void {
+  if (!c.ctx.fates.observed) return;
+  const header = (message as { header?: { seq?: unknown; stamp?: unknown } } | null)?.header;
+  const seq = typeof header === 'object' && header ? header.seq : undefined;
+  const stamp = typeof header === 'object' && header ? header.stamp : undefined;
+  c.ctx.fates.next({
+    fate: error ? 'refused' : 'admitted',
+    ...(error ? { code: error.code, reason: error.message } : {}),
+    topic: typeof name === 'string' ? name.slice(0, 128) : '',
+    client: c.session.id,
+    ...(typeof seq === 'number' && Number.isFinite(seq) ? { seq } : {}),
+    ...(typeof stamp === 'number' && Number.isFinite(stamp) ? { stamp } : {}),
+    via: c.via ?? 'socket.io',
+    at: c.ctx.clock.now(),
+  });
+}
+/** A `pub`'s answer, its fate told on the way out. */
+const told = (c: Caller, name: unknown, message: unknown, answer: Ack): Ack => {
+  tellFate(c, name, message, answer.ok ? undefined : answer.error);
+  return answer;
+};
 
 /** Parses a request body, or says which field is wrong. */
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): { ok: true; value: T } | Ack {
@@ -96,12 +125,17 @@ export const handlers: { readonly [E in ClientEvent]: Handler } = {
     handle(c, [name, message], receivedAt) {
       c.ctx.metrics.messages.inc({ lane: c.lane, direction: 'in' });
       const t = topicFor(c, name, 'publish');
-      if (!('topic' in t)) return t;
+      if (!('topic' in t)) return told(c, name, message, t as Ack);
       const checked = checkMessage(t.topic, message);
       if (!checked.ok) {
         c.ctx.metrics.refusals.inc({ reason: 'validation' });
-        return refuse(
-          fault('E_VALIDATION', checked.error.message, { topic: t.topic.name, field: checked.error.field }),
+        return told(
+          c,
+          name,
+          message,
+          refuse(
+            fault('E_VALIDATION', checked.error.message, { topic: t.topic.name, field: checked.error.field }),
+          ),
         );
       }
       // The gateway vouches for the sender: a client cannot speak for another.
@@ -119,14 +153,19 @@ export const handlers: { readonly [E in ClientEvent]: Handler } = {
             received: receivedAt,
             admitted: c.ctx.clock.now(),
           });
-        return verdict;
+        return told(c, name, msg, verdict);
       }
       // Media signalling and (where allowed) telemetry from clients go straight to the app.
       try {
         c.ctx.transport.publish(t.topic, msg);
       } catch (error) {
-        return refuse(
-          fault('E_INTERNAL', `the app refused the message: ${String(error)}`, { topic: t.topic.name }),
+        return told(
+          c,
+          name,
+          message,
+          refuse(
+            fault('E_INTERNAL', `the app refused the message: ${String(error)}`, { topic: t.topic.name }),
+          ),
         );
       }
       if (t.topic.lane === 'telemetry')

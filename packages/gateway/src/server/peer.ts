@@ -10,7 +10,7 @@ import {
 } from '../protocol.js';
 import { AuthError, allowed } from './auth.js';
 import type { GatewayContext } from './context.js';
-import { type Caller, fault, handlers, isRefusal } from './handlers.js';
+import { type Caller, fault, handlers, isRefusal, tellFate } from './handlers.js';
 import type { Doorman } from './handshake.js';
 import { recordRefusal } from './refusal.js';
 import { Session } from './session.js';
@@ -178,10 +178,13 @@ function makePeer(ctx: GatewayContext, hooks: PeerHooks, session: Session, onClo
     estop$: ctx.backplane.estop$,
     publish(name, message) {
       if (closed) return { ok: false, error: fault('E_SESSION_CLOSED', 'the session closed'), answer: false };
-      const limited = take('commands');
-      if (limited) return limited;
       const topic = ctx.topics.get(name);
-      const caller: Caller = { ctx, session, lane: topic ? laneOf(topic) : 'control' };
+      const caller: Caller = { ctx, session, lane: topic ? laneOf(topic) : 'control', via: 'door' };
+      const limited = take('commands');
+      if (limited) {
+        if (!limited.ok) tellFate(caller, name, message, limited.error);
+        return limited;
+      }
       try {
         return answerOf(handlers.pub.handle(caller, [name, message], ctx.clock.now()));
       } catch (error) {
