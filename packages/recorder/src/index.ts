@@ -37,7 +37,13 @@ export {
 } from './recorder-topics.js';
 export { createReplay, type Replay, type ReplayOptions, ReplayToken, replay } from './replay.js';
 export {
+  COMMAND_FATE_CHANNEL,
+  CommandFateRecord,
   EPISODE_CHANNEL,
+  ESTOP_CHANNEL,
+  EStopRecord,
+  LEASE_CHANNEL,
+  LeaseRecord,
   LINK_CHANNEL,
   SNAPSHOT_CHANNEL,
   STATS_CHANNEL,

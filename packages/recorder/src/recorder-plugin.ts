@@ -13,12 +13,18 @@ import {
   TransportToken,
   token,
 } from '@telekit/core';
-import { interval, merge, type Observable, type Subscription } from 'rxjs';
+import { filter, interval, merge, type Observable, pairwise, type Subscription, startWith } from 'rxjs';
 import type { ChannelDef } from './mcap-file.js';
 import { type RecorderStatusMessage, RecorderTopics } from './recorder-topics.js';
 import { RecordingWorker } from './recording-worker.js';
 import {
+  COMMAND_FATE_CHANNEL,
+  type CommandFateRecord,
   EPISODE_CHANNEL,
+  ESTOP_CHANNEL,
+  type EStopRecord,
+  LEASE_CHANNEL,
+  type LeaseRecord,
   LINK_CHANNEL,
   SNAPSHOT_CHANNEL,
   STATS_CHANNEL,
@@ -45,6 +51,9 @@ export const RecorderVideoTapToken: Token<RecorderVideoTap> = token<RecorderVide
   '@telekit/media-nvenc/AccessUnitTap',
 );
 
+/** Who holds the lease, as `@telekit/gateway` says (`LeaseInfo`). */
+type LeaseHolder = NonNullable<LeaseRecord['holder']>;
+
 /** What the recorder needs of a gateway in the same app (`@telekit/gateway`'s `Gateway`). */
 interface RecorderGateway {
   addTopics(topics: readonly Topic[]): void;
@@ -52,6 +61,16 @@ interface RecorderGateway {
     roles: readonly Role[],
     rules: { publish?: readonly string[]; subscribe?: readonly string[] },
   ): () => void;
+  /** Each published message's fate at the gateway (absent from gateways older than it). */
+  readonly commandFates$?: Observable<CommandFateRecord>;
+  readonly lease$?: Observable<LeaseHolder | null>;
+  readonly estop$?: Observable<{ latched: boolean; by?: string; byId?: string; reason?: string }>;
+}
+
+/** A lease change as `/recorder/lease` records it; `undefined` before the first (the state at the start). */
+function leaseRecord(previous: LeaseHolder | null | undefined, holder: LeaseHolder | null): LeaseRecord {
+  const event = previous === undefined ? 'state' : !holder ? 'released' : previous ? 'taken' : 'granted';
+  return { event, holder, previous: previous ?? null };
 }
 
 /** `@telekit/gateway`'s `GatewayToken`, by its key, so this package does not depend on the gateway. */
@@ -140,8 +159,10 @@ export const RecorderToken: Token<Recorder> = token<Recorder>('@telekit/recorder
  * command on the app's transport (commands as the app received them; their fates arrive on
  * `/telemetry/actuation` from what acts on them), the link's state and faults, episodes, the
  * recorder's own counters, and each video stream of the media plugin as `foxglove.CompressedVideo`
- * (the running encoder's H.264, never a second encode). Channels are JSON with core's published JSON
- * Schemas.
+ * (the running encoder's H.264, never a second encode). With a gateway in the app, also what it
+ * refused before the app saw it (`/recorder/command_fate`, with the code and reason) and the
+ * lease's and the e-stop's changes (`/recorder/lease`, `/recorder/estop`). Channels are JSON with
+ * core's published JSON Schemas.
  *
  * Nothing the recorder does holds up the control lane: on the main thread a message costs its JSON
  * encoding into a batch buffer, which is transferred (not copied) to a writer thread every few
@@ -348,6 +369,44 @@ export function recorder(options: RecorderOptions): Plugin {
           gateway.grant(['operator', 'admin'], { publish: [RecorderTopics.request.name] }),
           gateway.grant(['viewer', 'operator', 'admin'], { subscribe: [RecorderTopics.status.name] }),
         );
+        // What the gateway refused never reaches the app's transport: the gateway tells it. Refusals
+        // are telemetry to the queue (dropped and counted when it is full); the lease and the e-stop
+        // are control. Admitted commands are on their own channels already (`/controller/*`).
+        if (gateway.commandFates$)
+          subs.push(
+            gateway.commandFates$
+              .pipe(filter((f) => f.fate === 'refused'))
+              .subscribe((f) => push('telemetry', COMMAND_FATE_CHANNEL, f)),
+          );
+        if (gateway.lease$)
+          subs.push(
+            gateway.lease$
+              .pipe(
+                startWith(undefined),
+                pairwise(),
+                // The same holder again (a renewal) is no change.
+                filter(([previous, holder]) => previous === undefined || previous?.id !== holder?.id),
+              )
+              .subscribe(([previous, holder]) =>
+                push('control', LEASE_CHANNEL, leaseRecord(previous, holder as LeaseHolder | null)),
+              ),
+          );
+        if (gateway.estop$) {
+          let first = true;
+          subs.push(
+            gateway.estop$.subscribe((e) => {
+              const event: EStopRecord['event'] = first ? 'state' : e.latched ? 'engaged' : 'cleared';
+              first = false;
+              push('control', ESTOP_CHANNEL, {
+                event,
+                latched: e.latched,
+                ...(e.by === undefined ? {} : { by: e.by }),
+                ...(e.byId === undefined ? {} : { byId: e.byId }),
+                ...(e.reason === undefined ? {} : { reason: e.reason }),
+              } satisfies EStopRecord);
+            }),
+          );
+        }
       }
       const statusHeader = headerSequence('@telekit/recorder', now);
       let answer: RecorderStatusMessage['answer'];
