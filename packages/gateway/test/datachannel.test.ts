@@ -5,9 +5,10 @@ import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientLinkHealth, GatewayClientOptions, WireError } from '../src/client/index.js';
 import { packMessage } from '../src/codec.js';
-import type { GatewayOptions } from '../src/index.js';
+import { type GatewayOptions, signToken } from '../src/index.js';
 import { withoutCandidates } from '../src/sdp.js';
-import { startGateway } from './helpers.js';
+import { jwtVerifier } from '../src/server/auth.js';
+import { SECRET, startGateway } from './helpers.js';
 import { drive, recordingRobot } from './robot.js';
 
 /** node-datachannel's RTCPeerConnection: the WebRTC a browser has, for the client in Node. */
@@ -288,5 +289,50 @@ describe('the DataChannel control lane', () => {
     expect(await g.gateway.metrics.registry.getSingleMetricAsString('telekit_refused_total')).toMatch(
       /reason="protocol"/,
     );
+    // The control connection says why.
+    await until(() =>
+      expect(c.faults.map((f) => f.message).join('\n')).toMatch(/malformed DataChannel frame: expected/),
+    );
+  });
+
+  it('a ping flood is answered at most 20 times a second, then costs the flooder its lane — the gateway stays up and others drive on', async () => {
+    const { g, robot, connect } = await rig();
+    const other = await connect({ controlLane: 'socket.io' });
+    const flooder = await connect({ controlLane: 'datachannel' });
+    await laneOpen(flooder);
+    const dc = laneOf(flooder)._dc;
+    let echoes = 0;
+    dc.addEventListener('message', () => echoes++);
+    // Pings as fast as the channel takes them, until the gateway closes the lane.
+    const began = Date.now();
+    for (let i = 0; i < 2_000 && dc.readyState === 'open'; i++)
+      dc.send(packMessage([1, i]) as Uint8Array<ArrayBuffer>);
+    await until(() => expect(flooder.controlLane).toBe('socket.io'));
+    // At most 20 echoes in each second the flood touched, however slowly this machine sent it.
+    const seconds = Math.ceil((Date.now() - began) / 1000) + 1;
+    expect(echoes, `echoes in ${seconds} s`).toBeLessThanOrEqual(20 * seconds);
+    expect(await g.gateway.metrics.registry.getSingleMetricAsString('telekit_refused_total')).toMatch(
+      /reason="rate"/,
+    );
+    // Still serving: another client takes control and drives.
+    await other.requestControl();
+    const stop = driving(other);
+    cleanup.push(async () => stop());
+    await until(() =>
+      expect(robot.moving().filter((t) => t.header.sender !== 'gateway').length).toBeGreaterThan(5),
+    );
+  });
+
+  it('a role that may publish no streamed command gets no peer connection', async () => {
+    const { connect } = await rig({ auth: jwtVerifier({ secret: SECRET }) });
+    const viewer = await connect({
+      controlLane: 'auto',
+      token: await signToken({ sub: 'eve', role: 'viewer' }, { secret: SECRET }),
+    });
+    const lane = await firstValueFrom(
+      viewer.lane$.pipe(filter((l) => /E_FORBIDDEN/.test(l.dataChannel.reason ?? ''))),
+    );
+    expect(lane.lane).toBe('socket.io');
+    expect(lane.dataChannel.reason).toMatch(/role viewer may publish no streamed command/);
   });
 });

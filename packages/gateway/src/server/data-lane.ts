@@ -2,6 +2,7 @@ import type { DataChannel, PeerConnection, RtcConfig } from 'node-datachannel';
 import { packMessage, unpackMessage } from '../codec.js';
 import { type Ack, type DataLaneState, RtcSignal, STREAMED_TOPICS, type WireError } from '../protocol.js';
 import { candidateAddress } from '../sdp.js';
+import { allowed } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { type Caller, fault, handlers, isRefusal, tellFate } from './handlers.js';
 import { recordRefusal } from './refusal.js';
@@ -39,7 +40,18 @@ interface Lane {
   state: 'connecting' | 'open';
   heard: number;
   commands: number;
+  /** Pings in the current second, and which second. */
+  pings: number;
+  pingSecond: number;
 }
+
+/**
+ * Pings a client may send in a second: it sends 4; past this many the rest go unanswered, and past
+ * twice this many the lane closes as abuse.
+ */
+const PING_RATE = 20;
+/** A channel with more than this many bytes waiting answers no ping (the link is behind already). */
+const PING_BUFFERED_BYTES = 64 * 1024;
 
 let loaded: Promise<Ndc | undefined> | undefined;
 /** node-datachannel, loaded once on first use: an optional dependency. */
@@ -119,6 +131,16 @@ export class DataLanes {
       }
       return { ok: true };
     }
+    // A DataChannel carries streamed commands only: a role that may publish none of them gets no
+    // peer (a viewer, everyone on a replay), and no UDP port or native peer to spend.
+    const publish = this.#ctx.acl()[c.session.principal.role].publish;
+    if (![...STREAMED_TOPICS].some((t) => allowed(publish, t)))
+      return refuse(
+        fault(
+          'E_FORBIDDEN',
+          `role ${c.session.principal.role} may publish no streamed command: no DataChannel for it`,
+        ),
+      );
     return this.#answer(c.session, s.sdp);
   }
 
@@ -171,14 +193,22 @@ export class DataLanes {
     } catch (error) {
       return refuse(fault('E_DATACHANNEL', `could not make a peer connection: ${String(error)}`));
     }
-    const lane: Lane = { pc, dc: undefined, state: 'connecting', heard: this.#ctx.clock.now(), commands: 0 };
+    const lane: Lane = {
+      pc,
+      dc: undefined,
+      state: 'connecting',
+      heard: this.#ctx.clock.now(),
+      commands: 0,
+      pings: 0,
+      pingSecond: 0,
+    };
     this.#lanes.set(session, lane);
     pc.onStateChange((state) => {
       if (
         (state === 'failed' || state === 'closed' || state === 'disconnected') &&
         this.#lanes.get(session) === lane
       )
-        this.close(session, `its peer connection ${state}`);
+        guarded(() => this.close(session, `its peer connection ${state}`));
     });
     const dc = pc.createDataChannel('telekit-commands', {
       negotiated: true,
@@ -187,28 +217,48 @@ export class DataLanes {
       maxRetransmits: 0,
     });
     lane.dc = dc;
-    dc.onOpen(() => {
-      if (this.#lanes.get(session) !== lane) return;
-      lane.state = 'open';
-      lane.heard = this.#ctx.clock.now();
-      this.#ctx.metrics.dataChannels.inc();
-      this.#ctx.log.debug('DataChannel open', { client: session.id });
+    dc.onOpen(() =>
+      guarded(() => {
+        if (this.#lanes.get(session) !== lane) return;
+        lane.state = 'open';
+        lane.heard = this.#ctx.clock.now();
+        this.#ctx.metrics.dataChannels.inc();
+        this.#ctx.log.debug('DataChannel open', { client: session.id });
+      }),
+    );
+    dc.onClosed(() =>
+      guarded(() => {
+        if (this.#lanes.get(session) === lane) this.close(session, 'its DataChannel closed');
+      }),
+    );
+    // A throw out of a native callback aborts the process (node-datachannel rethrows it in C++):
+    // nothing may escape one.
+    dc.onMessage((data) => {
+      try {
+        this.#receive(session, lane, data);
+      } catch (error) {
+        this.#ctx.log.warn('DataChannel message failed', { client: session.id, error: String(error) });
+        this.close(session, 'its message could not be handled');
+      }
     });
-    dc.onClosed(() => {
-      if (this.#lanes.get(session) === lane) this.close(session, 'its DataChannel closed');
-    });
-    dc.onMessage((data) => this.#receive(session, lane, data));
     try {
       const answer = await new Promise<string>((resolve, reject) => {
+        const local = () => {
+          try {
+            return pc.localDescription()?.sdp;
+          } catch {
+            return undefined; // closed meanwhile
+          }
+        };
         const bound = setTimeout(() => {
-          const d = pc.localDescription();
-          if (d) resolve(d.sdp);
+          const d = local();
+          if (d) resolve(d);
           else reject(new Error('no local description'));
         }, 2_000);
         pc.onGatheringStateChange((state) => {
           if (state !== 'complete') return;
           clearTimeout(bound);
-          resolve(pc.localDescription()?.sdp ?? '');
+          resolve(local() ?? '');
         });
         pc.setRemoteDescription(offer, 'offer');
         pc.setLocalDescription('answer');
@@ -228,22 +278,38 @@ export class DataLanes {
     const bytes =
       typeof data === 'string' ? undefined : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     let frame: unknown;
+    // Larger than any command may be: not decoded at all (a pub is refused below with its topic).
+    const oversized = bytes !== undefined && bytes.byteLength > ctx.maxPayloadBytes;
     try {
-      frame = bytes ? unpackMessage(bytes) : undefined;
+      frame = bytes && !oversized ? unpackMessage(bytes) : undefined;
     } catch {}
-    if (!Array.isArray(frame) || (frame[0] !== DC_FRAME.pub && frame[0] !== DC_FRAME.ping)) {
-      // Anything but the lane's own frames is a protocol violation, as on socket.io: the lane closes.
+    if (oversized) frame = [DC_FRAME.pub, undefined, undefined];
+    const socket = session.sockets.control;
+    const isPing = Array.isArray(frame) && frame[0] === DC_FRAME.ping;
+    if (
+      !Array.isArray(frame) ||
+      (frame[0] !== DC_FRAME.pub && !isPing) ||
+      (isPing && (frame.length !== 2 || typeof frame[1] !== 'number'))
+    ) {
+      // Anything but the lane's own frames is a protocol violation, as on socket.io: the lane
+      // closes, and the control connection says why.
       ctx.metrics.refusals.inc({ reason: 'protocol' });
-      recordRefusal(ctx, session, this.#penalise);
+      if (recordRefusal(ctx, session, this.#penalise) && socket && session.writable(socket, now))
+        socket.emit(
+          'fault',
+          fault(
+            'E_BAD_REQUEST',
+            'malformed DataChannel frame: expected a MessagePack array [0, topic, message] or [1, number]; the DataChannel is closed',
+          ),
+        );
       this.close(session, 'a malformed frame');
       return;
     }
-    if (frame[0] === DC_FRAME.ping) {
-      if (lane.dc?.isOpen()) lane.dc.sendMessageBinary(packMessage([DC_FRAME.ping, frame[1]]));
+    if (isPing) {
+      this.#ping(session, lane, frame[1] as number, now);
       return;
     }
     const [, name, message] = frame as [number, unknown, unknown];
-    const socket = session.sockets.control;
     const reply = (answer: unknown) => {
       if (!recordRefusal(ctx, session, this.#penalise)) return;
       const error = (answer as { error?: WireError }).error;
@@ -294,6 +360,35 @@ export class DataLanes {
     reply(answer);
   }
 
+  /**
+   * Echoes a ping (the client's measure of the lane), at most PING_RATE a second and not while the
+   * channel is behind; a client pinging past twice that loses its lane, counted as a refusal.
+   */
+  #ping(session: Session, lane: Lane, n: number, now: number): void {
+    const second = Math.floor(now / 1000);
+    if (second !== lane.pingSecond) {
+      lane.pingSecond = second;
+      lane.pings = 0;
+    }
+    if (++lane.pings > PING_RATE) {
+      this.#ctx.metrics.drops.inc({ lane: 'control', reason: 'rate' });
+      if (lane.pings > 2 * PING_RATE) {
+        this.#ctx.metrics.refusals.inc({ reason: 'rate' });
+        recordRefusal(this.#ctx, session, this.#penalise);
+        this.close(session, `more than ${2 * PING_RATE} pings a second`);
+      }
+      return;
+    }
+    const dc = lane.dc;
+    if (!dc?.isOpen() || dc.bufferedAmount() > PING_BUFFERED_BYTES) return;
+    try {
+      dc.sendMessageBinary(packMessage([DC_FRAME.ping, n]));
+    } catch {
+      // The association is failing (a send the native side refuses): its close follows.
+      this.close(session, 'a send failed');
+    }
+  }
+
   /** Closes lanes nothing came through for too long. */
   #sweep(): void {
     const now = this.#ctx.clock.now();
@@ -314,3 +409,10 @@ export class DataLanes {
 }
 
 const refuse = (error: WireError): Ack => ({ ok: false, error });
+
+/** Runs `f` from a native callback, where a throw would abort the process. */
+function guarded(f: () => void): void {
+  try {
+    f();
+  } catch {}
+}
