@@ -36,8 +36,11 @@ describe('describeLane', () => {
     expect(d.summary).toBe('control lane: socket.io — DataChannel failed: did not open within 5000 ms');
   });
 
-  it('socket.io while the DataChannel opens', () => {
+  it('socket.io while the DataChannel opens; tried again, with why it failed before', () => {
     expect(describeLane(health({ state: 'connecting' })).why).toBe('DataChannel opening');
+    expect(describeLane(health({ state: 'connecting', reason: 'did not open within 5000 ms' })).why).toBe(
+      'DataChannel opening again (did not open within 5000 ms)',
+    );
   });
 
   it('a gateway without the lane: not offered by the gateway, with its code', () => {

@@ -25,7 +25,7 @@ const E_NO_DATACHANNEL = /\bE_NO_DATACHANNEL\b/;
  *
  * 1. DataChannel open: `DataChannel`, with its pings' round trip (p50) when measured.
  * 2. Otherwise the lane is `socket.io` (`none` with `controlLane: 'datachannel'`), and the reason is
- *    the DataChannel's state: opening; failed (its reason: did not open in time, ICE failed — no
+ *    the DataChannel's state: opening (again, with the last reason, when it is retried); failed (its reason: did not open in time, ICE failed — no
  *    UDP, a proxy —, it went silent or closed; tried again later); not offered by this client
  *    (`controlLane: 'socket.io'`, no `RTCPeerConnection`); the gateway has none (`E_NO_DATACHANNEL`).
  */
@@ -42,7 +42,9 @@ export function describeLane(h: Pick<ClientLinkHealth, 'controlLane' | 'lane'>):
   }
   const reason = dc.reason ? `: ${dc.reason}` : '';
   let why: string;
-  if (dc.state === 'connecting') why = 'DataChannel opening';
+  // Tried again after a failure, it keeps the last reason: the operator still sees why.
+  if (dc.state === 'connecting')
+    why = dc.reason ? `DataChannel opening again (${dc.reason})` : 'DataChannel opening';
   else if (dc.state === 'failed') why = `DataChannel failed${reason}`;
   else if (dc.reason && E_NO_DATACHANNEL.test(dc.reason))
     why = 'DataChannel not offered by the gateway (E_NO_DATACHANNEL)';
