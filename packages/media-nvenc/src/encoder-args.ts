@@ -1,4 +1,4 @@
-import type { PixelFormat } from '@telekit/core';
+import { type PixelFormat, TelekitError } from '@telekit/core';
 
 /** Encoders Telekit drives. `auto` picks NVENC where it works and libx264 otherwise. */
 /**
@@ -40,11 +40,18 @@ export type EncoderInput =
   /** ffmpeg's own test pattern (for tests and demos). */
   | { kind: 'test-pattern' }
   /** A V4L2 capture device (a USB or CSI camera), read by ffmpeg itself at the profile's size and rate. */
-  | { kind: 'v4l2'; device: string };
+  | { kind: 'v4l2'; device: string }
+  /**
+   * H.264 already encoded (a recording played back): access units in IVF frames on the encoder's
+   * stdin, each with its presentation time (write them with `SupervisedEncoder.writeAccessUnit`).
+   * They are copied into RTP and HLS, never encoded again; the encoder must be `'copy'`.
+   */
+  | { kind: 'h264' };
 
 /** Options of {@link encoderArgs}. */
 export interface EncoderArgsOptions {
-  encoder: Exclude<EncoderName, 'auto'>;
+  /** The encoder; `'copy'` (and only it) with the `h264` input, which is copied rather than encoded. */
+  encoder: Exclude<EncoderName, 'auto'> | 'copy';
   profile: EncoderProfile;
   input: EncoderInput;
   /**
@@ -81,29 +88,49 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
   const { width, height, fps, bitrateKbps, gopSeconds } = o.profile;
   const gop = Math.max(1, Math.round(fps * Math.min(1, gopSeconds)));
   const raw = o.input.kind === 'stdin' || o.input.kind === 'tcp';
+  const copy = o.input.kind === 'h264';
+  if (copy !== (o.encoder === 'copy'))
+    throw new TelekitError(
+      'E_CONFIG',
+      `encoder ${o.encoder} does not fit input ${o.input.kind}: the h264 input takes the copy encoder, and only it`,
+      { context: { field: 'encoder' } },
+    );
   const input =
-    o.input.kind === 'test-pattern'
-      ? ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`]
-      : o.input.kind === 'v4l2'
-        ? ['-f', 'v4l2', '-framerate', String(fps), '-video_size', `${width}x${height}`, '-i', o.input.device]
-        : [
-            // The format, size and rate are given: nothing to probe, so the first frame is encoded
-            // as soon as it is read (probing would wait for several frames first).
-            '-probesize',
-            '32',
-            '-analyzeduration',
-            '0',
-            '-f',
-            'rawvideo',
-            '-pix_fmt',
-            FFMPEG_PIXEL_FORMATS[o.input.format ?? 'rgba'],
-            '-s',
-            `${width}x${height}`,
-            '-r',
-            String(fps),
-            '-i',
-            o.input.kind === 'stdin' ? 'pipe:0' : `tcp://127.0.0.1:${o.input.port}?listen=1`,
-          ];
+    o.input.kind === 'h264'
+      ? // IVF frames carry each picture's size and time: nothing to parse or probe (probing the
+        // frame rate would hold the first pictures back), and nothing to re-time or re-encode.
+        ['-probesize', '32', '-fpsprobesize', '0', '-analyzeduration', '0', '-f', 'ivf', '-i', 'pipe:0']
+      : o.input.kind === 'test-pattern'
+        ? ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`]
+        : o.input.kind === 'v4l2'
+          ? [
+              '-f',
+              'v4l2',
+              '-framerate',
+              String(fps),
+              '-video_size',
+              `${width}x${height}`,
+              '-i',
+              o.input.device,
+            ]
+          : [
+              // The format, size and rate are given: nothing to probe, so the first frame is encoded
+              // as soon as it is read (probing would wait for several frames first).
+              '-probesize',
+              '32',
+              '-analyzeduration',
+              '0',
+              '-f',
+              'rawvideo',
+              '-pix_fmt',
+              FFMPEG_PIXEL_FORMATS[o.input.format ?? 'rgba'],
+              '-s',
+              `${width}x${height}`,
+              '-r',
+              String(fps),
+              '-i',
+              o.input.kind === 'stdin' ? 'pipe:0' : `tcp://127.0.0.1:${o.input.port}?listen=1`,
+            ];
   const rate = [
     '-b:v',
     `${bitrateKbps}k`,
@@ -113,35 +140,37 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
     `${Math.round(bitrateKbps / 2)}k`,
   ];
   const codec =
-    o.encoder === 'h264_nvenc'
-      ? [
-          '-c:v',
-          'h264_nvenc',
-          '-preset',
-          'p1',
-          '-tune',
-          'ull',
-          '-zerolatency',
-          '1',
-          '-delay',
-          '0',
-          '-rc-lookahead',
-          '0',
-          '-profile:v',
-          'baseline',
-        ]
-      : [
-          '-c:v',
-          'libx264',
-          '-preset',
-          'ultrafast',
-          '-tune',
-          'zerolatency',
-          '-profile:v',
-          'baseline',
-          '-x264-params',
-          `keyint=${gop}:min-keyint=${gop}:scenecut=0:repeat-headers=1`,
-        ];
+    o.encoder === 'copy'
+      ? ['-c:v', 'copy']
+      : o.encoder === 'h264_nvenc'
+        ? [
+            '-c:v',
+            'h264_nvenc',
+            '-preset',
+            'p1',
+            '-tune',
+            'ull',
+            '-zerolatency',
+            '1',
+            '-delay',
+            '0',
+            '-rc-lookahead',
+            '0',
+            '-profile:v',
+            'baseline',
+          ]
+        : [
+            '-c:v',
+            'libx264',
+            '-preset',
+            'ultrafast',
+            '-tune',
+            'zerolatency',
+            '-profile:v',
+            'baseline',
+            '-x264-params',
+            `keyint=${gop}:min-keyint=${gop}:scenecut=0:repeat-headers=1`,
+          ];
   const localAddress = o.rtp.localAddress ?? (isLoopback(o.rtp.host) ? '127.0.0.1' : undefined);
   const rtpUrl =
     `rtp://${o.rtp.host}:${o.rtp.port}?pkt_size=1200` +
@@ -177,10 +206,10 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
     'pipe:1',
     '-stats_period',
     '0.5',
-    // `nobuffer` for inputs ffmpeg probes (a camera, its test pattern). Raw frames are not probed
-    // beyond their first (`-probesize 32`), and with `nobuffer` that first frame would be thrown
-    // away: the encoder's frame n would be the source's n + 1.
-    ...(raw ? [] : ['-fflags', 'nobuffer']),
+    // `nobuffer` for inputs ffmpeg probes (a camera, its test pattern). Raw frames (and IVF ones)
+    // are not probed beyond their first (`-probesize 32`), and with `nobuffer` that first frame
+    // would be thrown away: the encoder's frame n would be the source's n + 1.
+    ...(raw || copy ? [] : ['-fflags', 'nobuffer']),
     ...input,
     // Raw frames are timed when they arrive (the wall clock, to the µs, on the 90 kHz RTP clock),
     // and none is made up or thrown away to fill a constant rate: the RTP timestamps follow the
@@ -197,13 +226,7 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
         ]
       : []),
     ...codec,
-    '-bf',
-    '0',
-    '-g',
-    String(gop),
-    '-pix_fmt',
-    'yuv420p',
-    ...rate,
+    ...(copy ? [] : ['-bf', '0', '-g', String(gop), '-pix_fmt', 'yuv420p', ...rate]),
     '-an',
     ...output,
   ];

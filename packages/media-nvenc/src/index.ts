@@ -14,6 +14,7 @@ export {
   profiles,
 } from './encoder-args.js';
 export { H264Depacketizer, rtpPayload } from './h264-depacketizer.js';
+export type { H264Source } from './h264-source.js';
 export {
   createMediaDemand,
   type DemandLevel,

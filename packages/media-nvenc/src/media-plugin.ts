@@ -13,6 +13,7 @@ import type { types } from 'mediasoup';
 import type { Observable } from 'rxjs';
 import { AccessUnitTapToken, createAccessUnitTap } from './access-unit-tap.js';
 import { type EncoderName, type EncoderProfile, profiles } from './encoder-args.js';
+import type { H264Source } from './h264-source.js';
 import { createMediaDemand, MediaDemandToken } from './media-demand.js';
 import { createMediaSignalling, type MediaLimits } from './media-signalling.js';
 import { freeTcpPort } from './ports.js';
@@ -40,9 +41,11 @@ export interface StreamOptions {
    * `MediaSource`, or the name of one the app provides under `MediaSourcesToken` (the server sim's
    * camera is `sim-camera`). A source that can `sendTo` a sink writes straight into the encoder;
    * any other is fed through the encoder's stdin, dropping frames rather than stalling the source.
-   * `{ v4l2: '/dev/video0' }` has ffmpeg read a camera itself.
+   * `{ v4l2: '/dev/video0' }` has ffmpeg read a camera itself. `{ h264: source }` takes pictures
+   * already encoded (a recording played back) and copies them, never encoding again: no `profile`
+   * or `encoder` then, the size and rate are the source's.
    */
-  source?: 'test-pattern' | string | MediaSource | { v4l2: string };
+  source?: 'test-pattern' | string | MediaSource | { v4l2: string } | { h264: H264Source };
   /** Also segment the stream for HLS, served by the gateway under `/media/hls/<id>/`. Default true. */
   hls?: boolean;
   /**
@@ -183,10 +186,12 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
       const hlsDirs = new Map<string, string>();
 
       for (const spec of options.streams) {
+        const encoded =
+          typeof spec.source === 'object' && 'h264' in spec.source ? spec.source.h264 : undefined;
         const source =
           typeof spec.source === 'string' && spec.source !== 'test-pattern'
             ? appSources?.get(spec.source)
-            : typeof spec.source === 'object' && !('v4l2' in spec.source)
+            : typeof spec.source === 'object' && !('v4l2' in spec.source) && !('h264' in spec.source)
               ? spec.source
               : undefined;
         if (typeof spec.source === 'string' && spec.source !== 'test-pattern' && !source) {
@@ -198,8 +203,16 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
             },
           });
         }
-        const profile: EncoderProfile =
-          typeof spec.profile === 'object'
+        if (encoded && (spec.profile !== undefined || (spec.encoder ?? 'auto') !== 'auto'))
+          throw new TelekitError(
+            'E_CONFIG',
+            `stream ${spec.id}: an h264 source is copied, not encoded: give it no profile or encoder`,
+            { context: { stream: spec.id, field: spec.profile !== undefined ? 'profile' : 'encoder' } },
+          );
+        const profile: EncoderProfile = encoded
+          ? // The bitrate is the recording's; the GOP is at most a second (the live encoders' rule).
+            { width: encoded.width, height: encoded.height, fps: encoded.fps, bitrateKbps: 0, gopSeconds: 1 }
+          : typeof spec.profile === 'object'
             ? spec.profile
             : spec.profile
               ? profiles[spec.profile]
@@ -219,7 +232,9 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
           );
         }
         const stream = await s.addStream(spec.id);
-        const chosen = await chooseEncoder(spec.encoder ?? 'auto');
+        const chosen = encoded
+          ? { encoder: 'copy' as const, why: 'the source is H.264 already: copied, not encoded' }
+          : await chooseEncoder(spec.encoder ?? 'auto');
         ctx.logger.info('stream encoder chosen', {
           stream: spec.id,
           encoder: chosen.encoder,
@@ -236,13 +251,15 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
         const enc = new SupervisedEncoder({
           encoder: chosen.encoder,
           profile,
-          input: !source
-            ? typeof spec.source === 'object' && 'v4l2' in spec.source
-              ? { kind: 'v4l2', device: spec.source.v4l2 }
-              : { kind: 'test-pattern' }
-            : direct !== undefined
-              ? { kind: 'tcp', port: direct, format: source.info.format }
-              : { kind: 'stdin', format: source.info.format },
+          input: encoded
+            ? { kind: 'h264' }
+            : !source
+              ? typeof spec.source === 'object' && 'v4l2' in spec.source
+                ? { kind: 'v4l2', device: spec.source.v4l2 }
+                : { kind: 'test-pattern' }
+              : direct !== undefined
+                ? { kind: 'tcp', port: direct, format: source.info.format }
+                : { kind: 'stdin', format: source.info.format },
           rtp: stream.ingest,
           ...(hlsDir ? { hlsDir } : {}),
           logger: ctx.logger,
@@ -287,16 +304,18 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
           level$: demand.level$(spec.id),
           ...(hlsDir ? { hlsDir } : {}),
           logger: ctx.logger,
-          ...(source && direct !== undefined
-            ? { startSource: () => source.sendTo!(`tcp:127.0.0.1:${direct}`) }
-            : source
-              ? {
-                  startSource: async () => {
-                    const feed = enc.feed(source.frames$);
-                    return () => feed.unsubscribe();
-                  },
-                }
-              : {}),
+          ...(encoded
+            ? { startSource: async () => encoded.start((au) => enc.writeAccessUnit(au)) }
+            : source && direct !== undefined
+              ? { startSource: () => source.sendTo!(`tcp:127.0.0.1:${direct}`) }
+              : source
+                ? {
+                    startSource: async () => {
+                      const feed = enc.feed(source.frames$);
+                      return () => feed.unsubscribe();
+                    },
+                  }
+                : {}),
         });
         runners.set(spec.id, runner);
         // Before the encoder's and the source's own teardowns (they run in reverse order).

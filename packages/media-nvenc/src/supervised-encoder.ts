@@ -6,6 +6,7 @@ import { consoleLogger, type Frame, type Logger, TelekitError } from '@telekit/c
 import { Backoff, spawnChild } from '@telekit/core/node';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { type EncoderArgsOptions, type EncoderName, encoderArgs } from './encoder-args.js';
+import { IVF_CLOCK_HZ, isH264Keyframe, ivfFrame, ivfHeader } from './ivf.js';
 
 /** Two adjacent free UDP ports (RTP and RTCP) on loopback, from the OS. */
 export async function freeUdpPortPair(): Promise<number> {
@@ -36,7 +37,7 @@ export async function freeUdpPortPair(): Promise<number> {
 export interface EncoderStatus {
   readonly running: boolean;
   readonly restarts: number;
-  readonly encoder: Exclude<EncoderName, 'auto'>;
+  readonly encoder: Exclude<EncoderName, 'auto'> | 'copy';
   readonly lastExit?: string;
 }
 
@@ -282,6 +283,46 @@ export class SupervisedEncoder {
       unsubscribe: () => sub.unsubscribe(),
     };
   }
+
+  /**
+   * Writes one H.264 access unit (Annex B, one picture) to an encoder started with the `h264`
+   * input, stamped with the time it is written (the 90 kHz clock, each later than the last): the
+   * pictures go out at the pace they are written. Each new ffmpeg process gets the IVF header first
+   * and starts at a keyframe; until then, and after a unit dropped because the encoder is 50 units
+   * behind, units are dropped up to the next keyframe (a picture without the ones it refers to
+   * cannot be decoded). False when the unit was dropped.
+   */
+  writeAccessUnit(au: Uint8Array): boolean {
+    if (this.#options.input.kind !== 'h264')
+      throw new TelekitError('E_MEDIA_ENCODER', 'writeAccessUnit needs an encoder with the h264 input');
+    const child = this.#child;
+    const stdin = child?.stdin;
+    const keyframe = isH264Keyframe(au);
+    if (!child || !stdin || stdin.destroyed || !stdin.writable) return false;
+    let feed = this.#auFeed;
+    if (feed?.child !== child) {
+      if (!keyframe) return false;
+      stdin.write(ivfHeader(this.#options.profile.width, this.#options.profile.height));
+      feed = { child, broken: false, pts: feed?.pts ?? 0, pending: 0 };
+      this.#auFeed = feed;
+    }
+    if (feed.pending >= 50 || (feed.broken && !keyframe)) {
+      feed.broken = true;
+      return false;
+    }
+    feed.broken = false;
+    const pts = Math.max(feed.pts + 1, Math.floor((performance.now() * IVF_CLOCK_HZ) / 1000));
+    feed.pts = pts;
+    feed.pending++;
+    const f = feed;
+    stdin.write(ivfFrame(au, pts), () => {
+      f.pending--;
+    });
+    return true;
+  }
+
+  /** The `h264` input's feed into the current ffmpeg process. */
+  #auFeed: { child: ChildProcess; broken: boolean; pts: number; pending: number } | undefined;
 
   /** Stops the encoder for good. Safe to call twice. */
   async close(): Promise<void> {

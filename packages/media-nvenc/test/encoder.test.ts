@@ -76,6 +76,27 @@ describe('encoder', () => {
     expect(nvenc).toContain('-g 30');
   });
 
+  it('copies an h264 input (IVF on stdin) into RTP and HLS: no encoder options, no re-timing', () => {
+    const rtp = { host: '127.0.0.1', port: 5004, payloadType: 102, ssrc: 42 };
+    const copy = encoderArgs({
+      encoder: 'copy',
+      profile: { width: 320, height: 240, fps: 30, bitrateKbps: 0, gopSeconds: 1 },
+      input: { kind: 'h264' },
+      rtp,
+      hlsDir: '/tmp/hls',
+    }).join(' ');
+    expect(copy).toContain('-f ivf -i pipe:0');
+    expect(copy).toContain('-c:v copy');
+    expect(copy).toContain('-f tee [f=rtp:payload_type=102:ssrc=42]rtp://127.0.0.1:5004');
+    for (const absent of ['libx264', '-vf', '-b:v', '-g ', 'nobuffer']) expect(copy).not.toContain(absent);
+    expect(() =>
+      encoderArgs({ encoder: 'libx264', profile: profiles['480p30'], input: { kind: 'h264' }, rtp }),
+    ).toThrow(/encoder libx264 does not fit input h264/);
+    expect(() =>
+      encoderArgs({ encoder: 'copy', profile: profiles['480p30'], input: { kind: 'stdin' }, rtp }),
+    ).toThrow(/encoder copy does not fit input stdin/);
+  });
+
   it('binds ffmpeg’s RTP and RTCP sockets to loopback when the SFU is on loopback, and only then', () => {
     const url = (host: string, localAddress?: string) =>
       encoderArgs({

@@ -1,7 +1,7 @@
 import { type App, consoleLogger, createApp, inProcess, type Plugin } from '@telekit/core';
 import { type Gateway, GatewayToken, gateway } from '@telekit/gateway';
 import { runExportCli } from './lerobot/export-cli.js';
-import { replay } from './replay.js';
+import { replayPlugins } from './replay-plugins.js';
 
 /** What `telekit replay` takes. */
 export interface ReplayServerOptions {
@@ -18,7 +18,8 @@ export interface ReplayServerOptions {
 
 /**
  * A gateway serving a recording as if it were live, read-only: every client is let in as a viewer,
- * so it may watch telemetry but publish no command and take no lease.
+ * so it may watch telemetry and the recorded video (served by `@telekit/media-nvenc` when it is
+ * installed, see `replayPlugins`) but publish no command and take no lease.
  */
 export async function startReplayServer(
   options: ReplayServerOptions,
@@ -29,7 +30,13 @@ export async function startReplayServer(
     name: 'telekit-replay',
     plugins: [
       inProcess(),
-      replay(options.file, { speed: options.speed ?? 1 }),
+      ...(await replayPlugins(options.file, {
+        speed: options.speed ?? 1,
+        // WebRTC on the address the page is served on (loopback unless a single IPv4 one is given).
+        ...(options.host && /^\d+\.\d+\.\d+\.\d+$/.test(options.host) && options.host !== '0.0.0.0'
+          ? { media: { listenIp: options.host } }
+          : {}),
+      })),
       gateway({
         // Anyone, as a viewer: a token, if one is sent, only names the viewer.
         auth: async (t) => ({ id: t ? `viewer-${t.slice(0, 48)}` : 'viewer', role: 'viewer' }),

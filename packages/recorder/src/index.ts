@@ -37,6 +37,12 @@ export {
 } from './recorder-topics.js';
 export { createReplay, type Replay, type ReplayOptions, ReplayToken, replay } from './replay.js';
 export {
+  type RecordedVideoStream,
+  type ReplayPluginsOptions,
+  recordedVideoStreams,
+  replayPlugins,
+} from './replay-plugins.js';
+export {
   COMMAND_FATE_CHANNEL,
   CommandFateRecord,
   EPISODE_CHANNEL,
