@@ -11,7 +11,8 @@ import { forwardDistance, launchChromium, snapshot, until } from './browser.js';
 import { startTeleopReplay, type TeleopReplay } from './replay.js';
 
 // Record a session with the demo (`--record`) from its page's recorder widget, then point the same
-// page at a replay of it: the recorded robot moves in the page, and a command from it is refused.
+// page at a replay of it: the recorded robot moves in the page, its recorded camera plays in the
+// camera viewer, and a command from it is refused.
 const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'telekit-demo-rec-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,6 +62,7 @@ it('records an episode from the page, and the page replays it read-only', { time
   await demo.close();
   demo = undefined;
   const recorded = await readRecording(file);
+  expect(recorded.messages.filter((m) => m.topic === '/video/sim-camera').length).toBeGreaterThan(0);
   expect(recorded.messages.filter((m) => m.topic === '/recorder/episode').map((m) => m.json)).toMatchObject([
     { event: 'start', task: 'drive forward' },
     { event: 'stop', task: 'drive forward' },
@@ -76,6 +78,17 @@ it('records an episode from the page, and the page replays it read-only', { time
     (s) => s.pose !== undefined && forwardDistance(first, s.pose) > moved / 2,
     60_000,
     'the replayed robot driving forward',
+  );
+  // The recorded camera plays in the page's camera viewer, over WebRTC, as the live one did: from
+  // the start again at 1× (at 4× the replay may have ended before the viewer connected).
+  replay.replay.setSpeed(1);
+  replay.replay.seek(0);
+  replay.replay.play();
+  await until(
+    page,
+    (s) => s.video.mode === 'webrtc' && s.video.frames >= 30,
+    60_000,
+    'the replayed camera in the camera viewer',
   );
   await page.screenshot({ path: `${results}teleop-sim-replay.png` });
   expect(forwardDistance(first, later.pose!)).toBeGreaterThan(0.1);

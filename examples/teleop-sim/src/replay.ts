@@ -1,6 +1,6 @@
 import { type App, createApp, inProcess, type Logger } from '@telekit/core';
 import { type Gateway, GatewayToken, gateway } from '@telekit/gateway';
-import { type Replay, ReplayToken, replay } from '@telekit/recorder';
+import { type Replay, ReplayToken, replayPlugins } from '@telekit/recorder';
 import { webPage } from '@telekit/ui-widgets/server';
 
 /** Options of {@link startTeleopReplay}. */
@@ -30,7 +30,9 @@ export interface TeleopReplay {
 /**
  * The demo's page over a recording, as `telekit replay FILE.mcap` serves one (`@telekit/recorder`'s
  * `replay()` behind a gateway) with the demo's page instead of a static folder: the recorded
- * telemetry plays through the gateway as if it were live, and the page's widgets show it unchanged.
+ * telemetry plays through the gateway as if it were live, and the page's widgets show it unchanged;
+ * the recorded camera is served through the media plugin as the live one was (copied, not re-encoded),
+ * so the page's camera viewer shows it.
  * Read-only: every client is a viewer, so a command is refused and the lease never granted. The
  * page runs in server mode (its 3D view draws the recorded bodies; it simulates nothing itself).
  */
@@ -41,7 +43,8 @@ export async function startTeleopReplay(options: TeleopReplayOptions): Promise<T
     ...(options.logger ? { logger: options.logger } : {}),
     plugins: [
       inProcess(),
-      replay(options.file, { speed: options.speed ?? 1 }),
+      // The recorded telemetry, and the recorded camera served as the live one was (WebRTC and HLS).
+      ...(await replayPlugins(options.file, { speed: options.speed ?? 1 })),
       gateway({
         // Anyone, as a viewer: a token, if the page has one, only names the viewer.
         auth: async (t) => ({ id: t ? `viewer-${t.slice(0, 48)}` : 'viewer', role: 'viewer' }),
