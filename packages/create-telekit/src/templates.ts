@@ -84,7 +84,13 @@ export const TEMPLATES = {
   'browser-sim': {
     example: 'browser-sim',
     hint: 'the simulator in the page (MuJoCo WebAssembly) with the server as authority',
-    exclude: [],
+    // The repository's checks against native MuJoCo (its .venv, its scene files, osmesa): they
+    // test the repository's packages, not a project's app (its browser suite stays).
+    exclude: [
+      /^src\/(silhouette|mujoco-scene)\.test\.ts$/,
+      /^src\/silhouette-page\.ts$/,
+      /^src\/mujoco-reference\.py$/,
+    ],
     rewrites: [
       {
         file: 'src/main.ts',
