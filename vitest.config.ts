@@ -23,6 +23,8 @@ export default defineConfig({
     // condition (vi.waitFor, the kits' described waits); speed is measured by `pnpm bench`.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll's own default (1 s) would be a deadline too.
+    expect: { poll: { timeout: 20_000, interval: 100 } },
     projects: [
       ...members('packages').map((name) => ({
         extends: true as const,

@@ -78,11 +78,13 @@ afterAll(async () => {
   await demo?.close();
 });
 
-describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
+describe('browser-sim in Chromium', { timeout: 180_000 }, () => {
   it('simulates in the page, drives locally, and stays within tolerance of the server after snapshots', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
-      await page.goto(demo.operatorUrl);
+      // Browser mode asked for: under `auto` a loaded machine rightly falls back to the server when
+      // the page cannot keep real time (sim-browser's own tests), which is not what this test is about.
+      await page.goto(`${demo.operatorUrl}&sim=browser`);
       const started = await until(page, (s) => s.mode.mode !== 'starting', 'a mode');
       expect(started.mode.mode, started.mode.reason).toBe('browser');
       await expect.poll(() => page.locator('#mode b').textContent()).toBe('browser simulation');
@@ -131,18 +133,28 @@ describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
       // around its middle (the camera follows the base), not three grey boxes.
       const view = page.locator('telekit-sim-view');
       await expect
-        .poll(() => view.evaluate((v) => (v as unknown as { model?: unknown }).model !== undefined))
+        .poll(() => view.evaluate((v) => (v as unknown as { model?: unknown }).model !== undefined), {
+          timeout: 20_000,
+        })
         .toBe(true);
-      await expect.poll(() => view.locator('[data-field="bodies"]').textContent()).toBe('3 bodies');
-      // On a loaded machine the view may have paused (its commands come first): draw once more.
+      await expect
+        .poll(() => view.locator('[data-field="bodies"]').textContent(), { timeout: 20_000 })
+        .toBe('3 bodies');
+      // On a loaded machine the view may pause (its commands come first), and pause again: ask it
+      // to draw until its picture holds the robot.
       const drawAnyway = view.getByRole('button', { name: 'Draw anyway' });
-      if (await drawAnyway.isVisible()) {
-        await drawAnyway.click();
-        await expect.poll(() => view.locator('[data-field="fps"]').textContent()).not.toBe('paused');
-      }
-      const shot = await view.screenshot({ path: `${results}browser-sim-3d-view.png` });
-      const robot = await page.evaluate(chassisPixels, shot.toString('base64'));
-      expect(robot.middle, JSON.stringify(robot)).toBeGreaterThan(500);
+      let robot = { all: 0, middle: 0, width: 0, height: 0 };
+      await expect
+        .poll(
+          async () => {
+            if (await drawAnyway.isVisible()) await drawAnyway.click();
+            const shot = await view.screenshot({ path: `${results}browser-sim-3d-view.png` });
+            robot = await page.evaluate(chassisPixels, shot.toString('base64'));
+            return robot.middle;
+          },
+          { timeout: 30_000, interval: 500 },
+        )
+        .toBeGreaterThan(500);
       expect(robot.middle / robot.all, JSON.stringify(robot)).toBeGreaterThan(0.9);
     } finally {
       await page.close();
@@ -152,9 +164,10 @@ describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
   it('the learned autopilot (ONNX in onnxruntime-web) drives the robot to a waypoint, here and on the server', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
-      await page.goto(demo.operatorUrl);
-      await until(page, (s) => s.mode.mode === 'browser' && s.local?.base !== undefined, 'browser mode');
-      const start = (await snapshot(page))!.local!.base!;
+      await page.goto(`${demo.operatorUrl}&sim=browser`);
+      const start = (
+        await until(page, (s) => s.mode.mode === 'browser' && s.local?.base !== undefined, 'browser mode')
+      ).local!.base!;
       const goal = { x: Number((start.x - 1).toFixed(2)), y: Number((start.y + 1).toFixed(2)) };
       await page.fill('#goal-x', String(goal.x));
       await page.fill('#goal-y', String(goal.y));
@@ -163,18 +176,21 @@ describe('browser-sim in Chromium', { timeout: 90_000 }, () => {
         page,
         (s) => s.autopilot?.state === 'arrived' || /failed/.test(s.autopilot?.state ?? ''),
         'the autopilot',
-        45_000,
+        120_000,
       );
       expect(done.autopilot!.state).toBe('arrived');
-      if (done.mode.mode === 'browser') {
-        const here = done.local!.base!;
-        expect(Math.hypot(here.x - goal.x, here.y - goal.y)).toBeLessThan(0.25);
-      } else {
-        // A starved machine can leave the page too slow to keep real time; it then hands over to
-        // the server, as it should, and the autopilot drives on through it. Any other reason fails.
-        expect(done.mode.reason).toMatch(/cannot keep real time/);
-        console.warn(`browser-sim e2e: the page fell back during the autopilot run (${done.mode.reason})`);
-      }
+      // Browser mode was asked for, so lagging behind real time does not hand over; a fallback for
+      // any other reason (a disagreement with the server) is a failure.
+      expect(done.mode.mode, `the page fell back: ${done.mode.reason}`).toBe('browser');
+      // The page's robot gets there too (on a loaded machine its simulation runs behind the
+      // server's, which the autopilot may have judged by, and catches up).
+      const at = (s: PageSnapshot) => Math.hypot(s.local!.base!.x - goal.x, s.local!.base!.y - goal.y);
+      const here = await until(
+        page,
+        (s) => s.local?.base !== undefined && at(s) < 0.25,
+        'the page’s robot at the goal',
+      );
+      expect(at(here)).toBeLessThan(0.25);
       // The commands went to the server as well: its robot got there too.
       const there = await firstValueFrom(demo.app.transport.subscribe(Topics.pose).pipe(timeout(5_000)));
       expect(Math.hypot(there.position.x - goal.x, there.position.y - goal.y)).toBeLessThan(0.4);
