@@ -332,7 +332,7 @@ describe('the DataChannel control lane', () => {
     const lane = await firstValueFrom(
       viewer.lane$.pipe(filter((l) => /E_FORBIDDEN/.test(l.dataChannel.reason ?? ''))),
     );
-    expect(lane.lane).toBe('socket.io');
+    expect(lane).toMatchObject({ lane: 'socket.io', dataChannel: { state: 'off' } });
     expect(lane.dataChannel.reason).toMatch(/role viewer may publish no streamed command/);
   });
 });

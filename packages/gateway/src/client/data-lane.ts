@@ -158,8 +158,9 @@ export class ClientDataLane {
       if (generation !== this._generation) throw new Error('replaced');
       if (!a.ok || typeof a.answer !== 'string') {
         const why = a.error ? `${a.error.code}: ${a.error.message}` : 'no answer';
-        // A gateway without the lane will not grow one: stay on socket.io.
-        if (a.error?.code === 'E_NO_DATACHANNEL') {
+        // A gateway without the lane will not grow one, nor give one to a role that may send no
+        // streamed command (a viewer): stay on socket.io.
+        if (a.error?.code === 'E_NO_DATACHANNEL' || a.error?.code === 'E_FORBIDDEN') {
           this._teardown();
           this._reason = why;
           this._set('off');
