@@ -43,3 +43,18 @@ export async function bareSocketIo(
     },
   };
 }
+
+/**
+ * The same bare socket.io server with nothing to answer: what socket.io itself holds per client
+ * (the memory benchmark's floor, with clients on both namespaces as the gateway's have).
+ */
+export async function bareSocketIoServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const http = createServer();
+  const io = new Server(http, { parser: msgpackParser, serveClient: false, transports: ['websocket'] });
+  for (const nsp of ['/control', '/telemetry']) io.of(nsp).on('connection', () => {});
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => io.close(() => resolve())),
+  };
+}

@@ -32,7 +32,7 @@ import WebSocket from 'ws';
 import { gatewayClient } from '../src/client/index.js';
 import { unpackMessage } from '../src/codec.js';
 import { createGateway } from '../src/index.js';
-import { bareSocketIo } from './bare-socketio.js';
+import { bareSocketIo, bareSocketIoServer } from './bare-socketio.js';
 import { constrainedLink, constrainedLinkUnavailable } from './constrained-link.js';
 import { rawWsServer } from './raw-ws.js';
 
@@ -129,7 +129,7 @@ async function startGateway(host?: string) {
 }
 
 /** Starts N receiving clients in a child process. */
-async function clientsProcess(mode: 'gateway' | 'ws', url: string, n: number, topic: string) {
+async function clientsProcess(mode: 'gateway' | 'ws' | 'socket.io', url: string, n: number, topic: string) {
   const child: ChildProcess = spawn(
     tsx,
     ['--conditions=source', `${here}clients.ts`, mode, url, String(n), topic],
@@ -343,7 +343,7 @@ async function constrainedRoundTrip(
 const MEMORY_CLIENTS = 100;
 
 async function heapPerClient(
-  start: () => Promise<{ url: string; mode: 'gateway' | 'ws'; close(): Promise<void> }>,
+  start: () => Promise<{ url: string; mode: 'gateway' | 'ws' | 'socket.io'; close(): Promise<void> }>,
 ): Promise<BenchMeasurement> {
   const server = await start();
   const settle = async () => {
@@ -438,6 +438,14 @@ export const benchmarks: Benchmark[] = [
         }),
     },
     candidates: [
+      {
+        name: 'bare socket.io, 2 connections per client (the floor)',
+        run: () =>
+          heapPerClient(async () => {
+            const s = await bareSocketIoServer();
+            return { url: s.url, mode: 'socket.io', close: s.close };
+          }),
+      },
       {
         name: 'gateway (2 connections per client)',
         run: () =>

@@ -60,6 +60,21 @@ export interface GatewayClientOptions {
    * Without an `RTCPeerConnection` (Node, unless `rtc.peerConnection` is given) it is socket.io.
    */
   controlLane?: 'auto' | 'datachannel' | 'socket.io';
+  /**
+   * What the client checks again of what the gateway sends it:
+   *
+   * - `'gateway'` (default): telemetry is only decoded. The gateway validates every telemetry
+   *   message against its topic's schema once, before encoding it for all its clients (messages
+   *   that fail are dropped there, counted as `telekit_dropped_total{reason="invalid"}`), and the
+   *   client reaches only the gateway it authenticated to. Control-lane messages are still
+   *   validated here.
+   * - `'full'`: every message is validated against its topic's schema again (a gateway of
+   *   another version, a proxy that rewrites frames, chasing a schema mismatch); what fails is
+   *   refused with an `E_VALIDATION` fault naming the field.
+   *
+   * Whatever this says, a message that is not MessagePack is refused (`E_PROTOCOL`).
+   */
+  inboundValidation?: 'gateway' | 'full';
   /** The DataChannel lane's WebRTC: where to make peer connections, and with what. */
   rtc?: {
     /**

@@ -565,7 +565,8 @@ class SocketGatewayClient implements GatewayClient {
   private _listen(lane: Lane): void {
     const socket = this._sockets[lane];
     socket.on('welcome', (w: Welcome) => this._onWelcome(lane, w));
-    socket.on('b', (batch: unknown) => readBatch(batch, this._registry, this._reader));
+    const validation = this._o.inboundValidation ?? 'gateway';
+    socket.on('b', (batch: unknown) => readBatch(batch, this._registry, this._reader, validation));
     socket.on('fault', (e: WireError) => this._faults$.next(e));
     socket.on('connect_error', (err: ConnectError) => this._onConnectError(socket, err));
     socket.on('disconnect', (reason) => {

@@ -11,11 +11,23 @@ export interface BatchReader {
 }
 
 /**
- * A batch of `[topic, message]` entries from the gateway (a message as MessagePack bytes, or already
- * decoded by the wire parser): each decoded and checked against its topic's schema. Entries of
- * topics the client does not know, and anything that is not an entry, are skipped.
+ * Which entries of a batch are checked against their topic's schema: `'full'` every one;
+ * `'gateway'` control-lane ones only, telemetry being validated by the gateway once for all its
+ * clients before it is encoded (see `GatewayClientOptions.inboundValidation`).
  */
-export function readBatch(batch: unknown, topics: ReadonlyMap<string, Topic>, reader: BatchReader): void {
+export type InboundValidation = 'gateway' | 'full';
+
+/**
+ * A batch of `[topic, message]` entries from the gateway (a message as MessagePack bytes, or already
+ * decoded by the wire parser): each decoded and, as `validation` says, checked against its topic's
+ * schema. Entries of topics the client does not know, and anything that is not an entry, are skipped.
+ */
+export function readBatch(
+  batch: unknown,
+  topics: ReadonlyMap<string, Topic>,
+  reader: BatchReader,
+  validation: InboundValidation = 'full',
+): void {
   if (!Array.isArray(batch)) return;
   for (const entry of batch) {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
@@ -31,6 +43,13 @@ export function readBatch(batch: unknown, topics: ReadonlyMap<string, Topic>, re
           message: 'gateway sent an undecodable message',
           topic: topic.name,
         });
+        continue;
+      }
+    }
+    // Telemetry from the gateway was validated there, once for every client: decoding suffices.
+    if (validation === 'gateway' && topic.lane !== 'control') {
+      if (typeof payload === 'object' && payload !== null) {
+        reader.deliver(topic, payload);
         continue;
       }
     }

@@ -26,10 +26,14 @@ export function percentiles(values: readonly number[]): Percentiles | null {
   return { p50: q(0.5), p99: q(0.99), count: sorted.length };
 }
 
-/** Values with the time they were taken, kept for the last `windowMs`. */
+/**
+ * Values with the time they were taken, kept for the last `windowMs`. Old values are dropped by
+ * moving a start index (compacting now and then), not by shifting the arrays on every add.
+ */
 export class TimeWindow {
   readonly #at: number[] = [];
   readonly #values: number[] = [];
+  #start = 0;
   readonly windowMs: number;
 
   constructor(windowMs = BUDGET_WINDOW_MS) {
@@ -39,26 +43,28 @@ export class TimeWindow {
   add(at: number, value: number): void {
     this.#at.push(at);
     this.#values.push(value);
-    if (this.#at.length > WINDOW_CAP) {
-      this.#at.shift();
-      this.#values.shift();
-    }
+    if (this.#at.length - this.#start > WINDOW_CAP) this.#start++;
+    this.#compact();
   }
 
   /** The values taken in the window ending at `now`. */
   values(now: number): number[] {
     const from = now - this.windowMs;
-    let drop = 0;
-    while (drop < this.#at.length && this.#at[drop]! < from) drop++;
-    if (drop > 0) {
-      this.#at.splice(0, drop);
-      this.#values.splice(0, drop);
-    }
-    return this.#values.slice();
+    while (this.#start < this.#at.length && this.#at[this.#start]! < from) this.#start++;
+    this.#compact();
+    return this.#values.slice(this.#start);
   }
 
   percentiles(now: number): Percentiles | null {
     return percentiles(this.values(now));
+  }
+
+  /** Drops what lies before the start once it is at least half of what is kept. */
+  #compact(): void {
+    if (this.#start === 0 || this.#start * 2 < this.#at.length) return;
+    this.#at.splice(0, this.#start);
+    this.#values.splice(0, this.#start);
+    this.#start = 0;
   }
 }
 
@@ -116,15 +122,23 @@ export interface CommandTiming {
  */
 export class CommandStages {
   readonly #pending = new Map<string, Admitted>();
+  // Made on a stage's first value: most sessions (viewers) never command, and cost nothing here.
   readonly #stages = new Map<CommandStage, TimeWindow>();
-  readonly #total: TimeWindow;
+  #total: TimeWindow | undefined;
   readonly #fates: { at: number; fate: CommandFate }[] = [];
   readonly windowMs: number;
 
   constructor(windowMs = BUDGET_WINDOW_MS) {
     this.windowMs = windowMs;
-    this.#total = new TimeWindow(windowMs);
-    for (const s of COMMAND_STAGES) this.#stages.set(s, new TimeWindow(windowMs));
+  }
+
+  #window(stage: CommandStage): TimeWindow {
+    let w = this.#stages.get(stage);
+    if (!w) {
+      w = new TimeWindow(this.windowMs);
+      this.#stages.set(stage, w);
+    }
+    return w;
   }
 
   /** Commands admitted and not yet reported on. */
@@ -187,11 +201,14 @@ export class CommandStages {
         const v = s[stage];
         if (v === undefined) continue;
         stages.push([stage, v]);
-        this.#stages.get(stage)!.add(now, v);
+        this.#window(stage).add(now, v);
       }
       took.push(Math.max(0, a.actuatedAt - c.input));
     }
-    for (const ms of took) this.#total.add(now, ms);
+    if (took.length > 0) {
+      this.#total ??= new TimeWindow(this.windowMs);
+      for (const ms of took) this.#total.add(now, ms);
+    }
     return { stages, inputToActuation: took };
   }
 
@@ -199,7 +216,7 @@ export class CommandStages {
   budget(now: number): LatencyBudget {
     const stages: StageFigures[] = [];
     for (const stage of COMMAND_STAGES) {
-      const p = this.#stages.get(stage)!.percentiles(now);
+      const p = this.#stages.get(stage)?.percentiles(now) ?? null;
       if (p) stages.push({ stage, ...p });
     }
     const from = now - this.windowMs;
@@ -207,6 +224,11 @@ export class CommandStages {
       this.#fates.shift();
     const fates: LatencyBudget['fates'] = {};
     for (const f of this.#fates) fates[f.fate] = (fates[f.fate] ?? 0) + 1;
-    return { windowMs: this.windowMs, stages, inputToActuation: this.#total.percentiles(now), fates };
+    return {
+      windowMs: this.windowMs,
+      stages,
+      inputToActuation: this.#total?.percentiles(now) ?? null,
+      fates,
+    };
   }
 }

@@ -34,7 +34,7 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
     }
     session.sockets[lane] = socket;
     const outbox = new Outbox(socket, ctx.clock, {
-      sent: (l, n) => ctx.metrics.messages.inc({ lane: l, direction: 'out' }, n),
+      sent: (l, n) => ctx.metrics.messageSeries.out[l].inc(n),
       stale: () => ctx.metrics.drops.inc({ lane: 'control', reason: 'stale' }),
       dropped: () => ctx.metrics.drops.inc({ lane: 'telemetry', reason: 'lagging' }),
       ...(lane === 'telemetry' ? { pace: () => (ctx.load.overloaded ? 50 : 0) } : {}),

@@ -95,7 +95,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       deadmanMs: options.deadmanMs ?? 250,
       session: (id) => sessions.get(id),
     }),
-    fanOut: new FanOut(options.transport, sessions, backplane, redis !== undefined),
+    fanOut: new FanOut(options.transport, sessions, backplane, redis !== undefined, { metrics, log }),
     load: new LoadMonitor(),
     media: options.media,
     fates: new Subject<CommandFate>(),

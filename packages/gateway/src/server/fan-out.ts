@@ -1,8 +1,9 @@
-import type { Topic, Transport } from '@telekit/core';
+import { checkMessage, isValidated, type Logger, type Topic, type Transport } from '@telekit/core';
 import type { Subscription } from 'rxjs';
 import { packMessage } from '../codec.js';
 import { laneOf } from '../protocol.js';
 import type { Backplane } from './backplane.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { Packed } from './outbox.js';
 import type { Sessions } from './session.js';
 
@@ -11,6 +12,11 @@ import type { Sessions } from './session.js';
  * least one client wants it (demand counted per topic), encodes each message once however many
  * clients get it, keeps the last telemetry sample for late joiners, and with several instances
  * relays telemetry through the backplane so clients of one see the robot of another.
+ *
+ * Every message is validated against its topic's schema once, here, before it is encoded (unless the
+ * app's transport validated it already — core marks what it validated): clients trust what an
+ * authenticated gateway sends and only decode it (`inboundValidation: 'gateway'`). A message that
+ * fails is dropped, counted (`telekit_dropped_total{reason="invalid"}`) and logged once per topic.
  */
 export class FanOut {
   readonly #transport: Transport;
@@ -19,17 +25,47 @@ export class FanOut {
   readonly #relay: boolean;
   readonly #demand = new Map<string, { count: number; sub: Subscription }>();
   readonly #last = new Map<string, Packed>();
+  readonly #metrics: GatewayMetrics;
+  readonly #log: Logger;
+  readonly #invalidTopics = new Set<string>();
 
-  constructor(transport: Transport, sessions: Sessions, backplane: Backplane, relay: boolean) {
+  constructor(
+    transport: Transport,
+    sessions: Sessions,
+    backplane: Backplane,
+    relay: boolean,
+    observe: { metrics: GatewayMetrics; log: Logger },
+  ) {
     this.#transport = transport;
     this.#sessions = sessions;
     this.#backplane = backplane;
     this.#relay = relay;
+    this.#metrics = observe.metrics;
+    this.#log = observe.log;
   }
 
-  /** Hands `message` on `topic` to every client subscribed to it. */
+  /** Hands `message` on `topic` to every client subscribed to it (validated first, if need be). */
   deliver(topic: Topic, message: unknown): void {
     const lane = laneOf(topic);
+    if (!isValidated(message)) {
+      const checked = checkMessage(topic, message);
+      if (!checked.ok) {
+        this.#metrics.drops.inc({ lane, reason: 'invalid' });
+        if (!this.#invalidTopics.has(topic.name)) {
+          this.#invalidTopics.add(topic.name);
+          this.#log.warn(
+            'invalid message from the app dropped (further ones on this topic are only counted)',
+            {
+              topic: topic.name,
+              field: checked.error.field,
+              error: checked.error.message,
+            },
+          );
+        }
+        return;
+      }
+      message = checked.value;
+    }
     // Encoded once, however many clients get it.
     let packed: Packed | undefined;
     if (lane === 'telemetry') {

@@ -123,7 +123,7 @@ export const handlers: { readonly [E in ClientEvent]: Handler } = {
   pub: {
     bucket: 'commands',
     handle(c, [name, message], receivedAt) {
-      c.ctx.metrics.messages.inc({ lane: c.lane, direction: 'in' });
+      c.ctx.metrics.messageSeries.in[c.lane].inc();
       const t = topicFor(c, name, 'publish');
       if (!('topic' in t)) return told(c, name, message, t as Ack);
       const checked = checkMessage(t.topic, message);

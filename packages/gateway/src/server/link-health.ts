@@ -17,9 +17,9 @@ export function startLinkHealth(ctx: GatewayContext): () => void {
       const session = sessions.get(a.command.sender);
       if (!session) return;
       const accounted = session.actuated(a, clock.now());
-      for (const [stage, ms] of accounted.stages) metrics.commandStages.observe({ stage }, ms / 1000);
+      for (const [stage, ms] of accounted.stages) metrics.observeStage(stage, ms / 1000);
       for (const ms of accounted.inputToActuation) metrics.inputToActuation.observe(ms / 1000);
-      metrics.fates.inc({ fate: a.fate });
+      metrics.countFate(a.fate);
     });
   const timer = setInterval(() => {
     for (const s of sessions.values()) {

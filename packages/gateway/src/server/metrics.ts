@@ -76,6 +76,44 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * The labelled series counted on every message, looked up once: prom-client hashes a label set on
+   * each `inc` otherwise.
+   */
+  readonly messageSeries = {
+    in: {
+      control: this.messages.labels({ lane: 'control', direction: 'in' }),
+      telemetry: this.messages.labels({ lane: 'telemetry', direction: 'in' }),
+    },
+    out: {
+      control: this.messages.labels({ lane: 'control', direction: 'out' }),
+      telemetry: this.messages.labels({ lane: 'telemetry', direction: 'out' }),
+    },
+  } as const;
+  /** The labelled series of each stage and fate, looked up once (observed on every actuation report). */
+  readonly #stageSeries = new Map<string, ReturnType<Histogram<'stage'>['labels']>>();
+  readonly #fateSeries = new Map<string, ReturnType<Counter<'fate'>['labels']>>();
+
+  /** Observes one stage of a command's trip, seconds. */
+  observeStage(stage: string, seconds: number): void {
+    let series = this.#stageSeries.get(stage);
+    if (!series) {
+      series = this.commandStages.labels({ stage });
+      this.#stageSeries.set(stage, series);
+    }
+    series.observe(seconds);
+  }
+
+  /** Counts one command fate. */
+  countFate(fate: string): void {
+    let series = this.#fateSeries.get(fate);
+    if (!series) {
+      series = this.fates.labels({ fate });
+      this.#fateSeries.set(fate, series);
+    }
+    series.inc();
+  }
+
   setLease(holder: string | undefined): void {
     this.leaseHolder.reset();
     this.leaseHolder.set({ holder: holder ?? '' }, holder ? 1 : 0);
