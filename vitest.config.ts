@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -23,8 +24,9 @@ export default defineConfig({
     // condition (vi.waitFor, the kits' described waits); speed is measured by `pnpm bench`.
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // expect.poll's own default (1 s) would be a deadline too.
+    // expect.poll's and vi.waitFor's own defaults (1 s) would be deadlines too.
     expect: { poll: { timeout: 20_000, interval: 100 } },
+    setupFiles: [fileURLToPath(new URL('scripts/vitest-setup.ts', import.meta.url))],
     projects: [
       ...members('packages').map((name) => ({
         extends: true as const,
