@@ -2,6 +2,7 @@ export {
   type Ack,
   CLIENT_EVENTS,
   type ClientLane,
+  type DataLaneState,
   type EStopInfo,
   GATEWAY_PROTOCOL,
   type LatencyBudget,

@@ -30,7 +30,9 @@ export { TelekitLinkHealth } from './link-health.js';
 export {
   buildMujocoScene,
   type MujocoBodyPose,
+  type MujocoGeomType,
   type MujocoModelLike,
+  type MujocoNumbers,
   type MujocoScene,
   type MujocoSceneDescription,
   type MujocoSceneOptions,

@@ -14,7 +14,7 @@ import type { SimScene } from '@telekit/core';
 import * as THREE from 'three';
 
 /** Numbers as MuJoCo's WebAssembly build hands them out (typed arrays into its heap). */
-type Numbers = ArrayLike<number>;
+export type MujocoNumbers = ArrayLike<number>;
 
 /**
  * The fields of a MuJoCo `mjModel` the scene is built from (MuJoCo's WebAssembly `MjModel` has
@@ -98,29 +98,29 @@ export interface MujocoSceneDescription {
   readonly bodies: readonly {
     readonly name: string;
     readonly parent: number;
-    readonly pos: Numbers;
-    readonly quat: Numbers;
+    readonly pos: MujocoNumbers;
+    readonly quat: MujocoNumbers;
   }[];
   /** Geoms in model order: type, size (MuJoCo's 3 numbers), pose in the body, colour, group, mesh and material. */
   readonly geoms: readonly {
     readonly name: string;
     readonly body: number;
     readonly type: MujocoGeomType;
-    readonly size: Numbers;
-    readonly pos: Numbers;
-    readonly quat: Numbers;
-    readonly rgba: Numbers;
+    readonly size: MujocoNumbers;
+    readonly pos: MujocoNumbers;
+    readonly quat: MujocoNumbers;
+    readonly rgba: MujocoNumbers;
     readonly group: number;
     readonly mesh: number;
     readonly material: number;
   }[];
   /** Meshes in the geom's frame: x, y, z per vertex; 3 vertex indices per triangle. */
-  readonly meshes: readonly { readonly vertices: Numbers; readonly faces: Numbers }[];
+  readonly meshes: readonly { readonly vertices: MujocoNumbers; readonly faces: MujocoNumbers }[];
   /** Materials: colour, colour texture, its repeats (per metre when `texuniform`). */
   readonly materials: readonly {
-    readonly rgba: Numbers;
+    readonly rgba: MujocoNumbers;
     readonly texture: number;
-    readonly texrepeat: Numbers;
+    readonly texrepeat: MujocoNumbers;
     readonly texuniform: boolean;
   }[];
   /** Textures: `channels` bytes per pixel. */
@@ -128,15 +128,15 @@ export interface MujocoSceneDescription {
     readonly width: number;
     readonly height: number;
     readonly channels: number;
-    readonly data: Numbers;
+    readonly data: MujocoNumbers;
   }[];
   /** Lights in their bodies. */
   readonly lights: readonly {
     readonly body: number;
     readonly type: 'spot' | 'directional' | 'point' | 'image';
-    readonly pos: Numbers;
-    readonly dir: Numbers;
-    readonly diffuse: Numbers;
+    readonly pos: MujocoNumbers;
+    readonly dir: MujocoNumbers;
+    readonly diffuse: MujocoNumbers;
     readonly active: boolean;
   }[];
   /** The model's free camera (`visual/global`, `statistic`), when known. */
@@ -145,9 +145,13 @@ export interface MujocoSceneDescription {
     readonly azimuth: number;
     readonly elevation: number;
     readonly extent: number;
-    readonly center: Numbers;
+    readonly center: MujocoNumbers;
     /** MuJoCo's headlight: a light from the camera and the ambient light (defaults 0.4 and 0.1). */
-    readonly headlight?: { readonly ambient: Numbers; readonly diffuse: Numbers; readonly active: boolean };
+    readonly headlight?: {
+      readonly ambient: MujocoNumbers;
+      readonly diffuse: MujocoNumbers;
+      readonly active: boolean;
+    };
   };
 }
 
@@ -214,7 +218,7 @@ const TEXROLE_RGB = 1;
 
 const decoder = new TextDecoder();
 
-function nameAt(names: Numbers, adr: number): string {
+function nameAt(names: MujocoNumbers, adr: number): string {
   let end = adr;
   while (end < names.length && names[end] !== 0) end++;
   const bytes = new Uint8Array(end - adr);
@@ -222,10 +226,10 @@ function nameAt(names: Numbers, adr: number): string {
   return decoder.decode(bytes);
 }
 
-const quat = (q: Numbers) => new THREE.Quaternion(q[1]!, q[2]!, q[3]!, q[0]!);
-const vec = (v: Numbers) => new THREE.Vector3(v[0]!, v[1]!, v[2]!);
+const quat = (q: MujocoNumbers) => new THREE.Quaternion(q[1]!, q[2]!, q[3]!, q[0]!);
+const vec = (v: MujocoNumbers) => new THREE.Vector3(v[0]!, v[1]!, v[2]!);
 /** `n` numbers of a flat MuJoCo array, item `i`. */
-const slice = (a: Numbers, i: number, n: number): number[] =>
+const slice = (a: MujocoNumbers, i: number, n: number): number[] =>
   Array.from({ length: n }, (_, k) => a[n * i + k]!);
 
 const FIELDS = [
@@ -281,10 +285,10 @@ function snapshot(model: MujocoModelLike): MujocoModelLike {
   };
   for (const field of FIELDS) {
     try {
-      const value = model[field] as Numbers | undefined;
+      const value = model[field] as MujocoNumbers | undefined;
       if (value === undefined) continue;
       copy[field] = ArrayBuffer.isView(value)
-        ? (value as unknown as { slice(): Numbers }).slice()
+        ? (value as unknown as { slice(): MujocoNumbers }).slice()
         : Array.isArray(value)
           ? value
           : Array.from(value);
@@ -329,9 +333,9 @@ export function describeMujocoModel(source: MujocoModelLike): MujocoSceneDescrip
       material: m.geom_matid[g]!,
     };
   });
-  const sub = (a: Numbers, from: number, n: number) =>
+  const sub = (a: MujocoNumbers, from: number, n: number) =>
     ArrayBuffer.isView(a)
-      ? (a as unknown as { subarray(s: number, e: number): Numbers }).subarray(from, from + n)
+      ? (a as unknown as { subarray(s: number, e: number): MujocoNumbers }).subarray(from, from + n)
       : Array.prototype.slice.call(a, from, from + n);
   const meshes = Array.from({ length: m.mesh_vertadr.length }, (_, i) => ({
     vertices: sub(m.mesh_vert, 3 * m.mesh_vertadr[i]!, 3 * m.mesh_vertnum[i]!),
