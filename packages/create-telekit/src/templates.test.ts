@@ -76,7 +76,7 @@ describe('templates', () => {
     const files = [...templateFromRepository('teleop-sim').files.keys()];
     expect(files).toContain('src/check.test.ts');
     expect(files.filter((f) => TEMPLATES['teleop-sim'].exclude.some((re) => re.test(f)))).toEqual([]);
-    expect(files.some((f) => /soak|chaos|e2e/.test(f))).toBe(false);
+    expect(files.some((f) => /soak|chaos|e2e|replay\.test|server-view|page-checks/.test(f))).toBe(false);
   });
 
   it('start ros-robot’s launch file from the project, not the repository', () => {

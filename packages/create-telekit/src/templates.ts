@@ -39,9 +39,10 @@ export const TEMPLATES = {
   'teleop-sim': {
     example: 'teleop-sim',
     hint: 'drive a simulated robot from a browser: MuJoCo sidecar, video, every widget',
-    // The repository's own long tests (soak, chaos) and its browser suite; the project gets
-    // src/check.test.ts, the headless drive of `--check`.
-    exclude: [/^src\/(e2e|chaos)\.test\.ts$/, /^src\/soak/],
+    // The repository's own long tests (soak, chaos) and its browser suites (the page, its layouts
+    // and their checks, the server-mode view, replay); the project gets src/check.test.ts, the
+    // headless drive of `--check`.
+    exclude: [/^src\/(e2e|chaos|replay|server-view)\.test\.ts$/, /^src\/page-checks\.ts$/, /^src\/soak/],
     rewrites: [
       {
         file: 'src/main.ts',
