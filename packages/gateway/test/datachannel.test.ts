@@ -232,6 +232,15 @@ describe('the DataChannel control lane', () => {
           pc.setRemoteDescription = (d: RTCSessionDescriptionInit) =>
             setRemote({ type: d.type!, sdp: withoutCandidates(d.sdp ?? '').sdp });
           Object.defineProperty(pc, 'onicecandidate', { set() {}, get: () => null });
+          // Nor those already in the offer (a loaded machine finishes gathering before the offer
+          // is read, and the client then sends them after the answer).
+          const local = Object.getOwnPropertyDescriptor(RTCPeerConnection.prototype, 'localDescription')!;
+          Object.defineProperty(pc, 'localDescription', {
+            get: () => {
+              const d = local.get!.call(pc) as RTCSessionDescriptionInit | null;
+              return d && { type: d.type, sdp: withoutCandidates(d.sdp ?? '').sdp };
+            },
+          });
           return pc as unknown as globalThis.RTCPeerConnection;
         },
       }),
