@@ -2,18 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, inProcess, silentLogger } from '@telekit/core';
-import { AccessUnitTapToken, nvencMedia } from '@telekit/media-nvenc';
+import { AccessUnitTapToken } from '@telekit/media-nvenc';
 import { probeH264 } from '@telekit/testkit/media';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { startReplayServer } from '../src/cli.js';
-import {
-  createReplay,
-  RecorderToken,
-  ReplayToken,
-  readRecording,
-  recordedVideoStreams,
-  recorder,
-} from '../src/index.js';
+import { createReplay, ReplayToken, readRecording, recordedVideoStreams } from '../src/index.js';
+import { recordTestPattern } from './session.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'telekit-replay-video-'));
 let file = '';
@@ -24,34 +18,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 // About three seconds of video recorded as video.test.ts records it: ffmpeg encodes its test
 // pattern (320×240, a keyframe a second), mediasoup forwards it, the recorder writes the tap's units.
 beforeAll(async () => {
-  const app = createApp({
-    logger: silentLogger,
-    plugins: [
-      inProcess(),
-      nvencMedia({
-        lingerMs: 200,
-        streams: [
-          {
-            id: 'cam',
-            hls: false,
-            profile: { width: 320, height: 240, fps: 30, bitrateKbps: 600, gopSeconds: 1 },
-          },
-        ],
-      }),
-      recorder({ dir }),
-    ],
-  });
-  await app.start();
-  const rec = app.resolve(RecorderToken);
-  await vi.waitFor(
-    async () => {
-      await rec.flush();
-      expect(rec.status().messages['/video/cam'] ?? 0).toBeGreaterThanOrEqual(90);
-    },
-    { timeout: 90_000, interval: 200 },
-  );
-  file = rec.status().file!;
-  await app.stop();
+  file = await recordTestPattern(dir, 90);
   recorded = (await readRecording(file)).messages
     .filter((m) => m.topic === '/video/cam')
     .map((m) => Buffer.from((m.json as { data: string }).data, 'base64'));

@@ -1,6 +1,6 @@
 import { createApp, inProcess, silentLogger, Topics } from '@telekit/core';
 import { nvencMedia } from '@telekit/media-nvenc';
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { RecorderToken, recorder } from '../src/index.js';
 import { kinematicRobot } from './robot.js';
 
@@ -68,6 +68,45 @@ export async function recordDrivingSession(dir: string, frames = 45): Promise<Dr
     }
     const file = rec.status().file!;
     return { file, tasks };
+  } finally {
+    await app.stop();
+  }
+}
+
+/**
+ * Records ffmpeg's test pattern (320×240 at 30 fps, a keyframe a second) as the stream `cam` into
+ * `dir` — encoded, forwarded by mediasoup, handed to the recorder by the media plugin's tap — until
+ * the file holds at least `units` pictures; returns the file.
+ */
+export async function recordTestPattern(dir: string, units: number): Promise<string> {
+  const app = createApp({
+    logger: silentLogger,
+    plugins: [
+      inProcess(),
+      nvencMedia({
+        lingerMs: 200,
+        streams: [
+          {
+            id: 'cam',
+            hls: false,
+            profile: { width: 320, height: 240, fps: 30, bitrateKbps: 600, gopSeconds: 1 },
+          },
+        ],
+      }),
+      recorder({ dir }),
+    ],
+  });
+  await app.start();
+  try {
+    const rec = app.resolve(RecorderToken);
+    await vi.waitFor(
+      async () => {
+        await rec.flush();
+        expect(rec.status().messages['/video/cam'] ?? 0).toBeGreaterThanOrEqual(units);
+      },
+      { timeout: 90_000, interval: 200 },
+    );
+    return rec.status().file!;
   } finally {
     await app.stop();
   }

@@ -1,17 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, inProcess, silentLogger } from '@telekit/core';
-import { AccessUnitTapToken, nvencMedia } from '@telekit/media-nvenc';
+import { AccessUnitTapToken } from '@telekit/media-nvenc';
 import { probeH264 } from '@telekit/testkit/media';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { afterAll, expect, it, vi } from 'vitest';
-import { RecorderToken, RecorderVideoTapToken, readRecording, recorder } from '../src/index.js';
+import { afterAll, expect, it } from 'vitest';
+import { RecorderVideoTapToken, readRecording } from '../src/index.js';
+import { recordTestPattern } from './session.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'telekit-video-'));
-let app: ReturnType<typeof createApp> | undefined;
 afterAll(async () => {
-  await app?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -24,35 +22,7 @@ it('names the media tap by the same token', () => {
 it('records each video stream as foxglove.CompressedVideo whose access units decode with ffmpeg', {
   timeout: 120_000,
 }, async () => {
-  app = createApp({
-    logger: silentLogger,
-    plugins: [
-      inProcess(),
-      nvencMedia({
-        lingerMs: 200,
-        streams: [
-          {
-            id: 'cam',
-            hls: false,
-            profile: { width: 320, height: 240, fps: 30, bitrateKbps: 600, gopSeconds: 1 },
-          },
-        ],
-      }),
-      recorder({ dir }),
-    ],
-  });
-  await app.start();
-  const rec = app.resolve(RecorderToken);
-  await vi.waitFor(
-    async () => {
-      await rec.flush();
-      expect(rec.status().messages['/video/cam'] ?? 0).toBeGreaterThanOrEqual(60);
-    },
-    { timeout: 90_000, interval: 200 },
-  );
-  const file = rec.status().file!;
-  await app.stop();
-  app = undefined;
+  const file = await recordTestPattern(dir, 60);
 
   const recording = await readRecording(file);
   expect(recording.read).toBe('indexed');
