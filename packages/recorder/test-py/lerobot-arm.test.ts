@@ -50,17 +50,29 @@ if (reason) {
         const start = Date.now();
         // Half a second of the first target, then the second until the arm holds it.
         await vi.waitFor(() => expect(Date.now() - start).toBeGreaterThan(500), {
-          timeout: 10_000,
+          timeout: 20_000,
           interval: 50,
         });
         target([1, -0.5]);
+        // Until the arm holds the second target (however slowly a loaded machine simulates), and
+        // at least a second of it.
+        let measured: readonly number[] = [];
+        const watch = app.transport
+          .subscribe(Topics.jointState)
+          .subscribe(
+            (j) => (measured = ['shoulder', 'elbow'].map((n) => j.position[j.name.indexOf(n)] ?? NaN)),
+          );
+        const second = Date.now();
         await vi.waitFor(
           async () => {
             await rec.flush();
-            expect(Date.now() - start).toBeGreaterThan(1_500);
+            expect(Date.now() - second).toBeGreaterThan(1_000);
+            expect(Math.abs(measured[0]! - 1)).toBeLessThan(0.02);
+            expect(Math.abs(measured[1]! + 0.5)).toBeLessThan(0.02);
           },
-          { timeout: 30_000, interval: 100 },
+          { timeout: 60_000, interval: 100 },
         );
+        watch.unsubscribe();
         await rec.stopEpisode();
         const file = rec.status().file!;
         await app.stop();
