@@ -1,5 +1,6 @@
 import { type Plugin, TelekitError } from '@telekit/core';
 import { spawnChild } from '@telekit/core/node';
+import { nalTypes } from './lerobot/video.js';
 import { type Recording, readRecording } from './read-recording.js';
 import { type Replay, type ReplayOptions, replayPlugin } from './replay.js';
 
@@ -80,17 +81,6 @@ export async function recordedVideoStreams(recording: Recording): Promise<Record
     out.push({ id, ...(await probeSize(s.keyframe, id)), fps });
   }
   return out;
-}
-
-function nalTypes(au: Uint8Array): number[] {
-  const types: number[] = [];
-  for (let i = 0; i + 3 < au.length; i++) {
-    if (au[i] === 0 && au[i + 1] === 0 && au[i + 2] === 1) {
-      types.push(au[i + 3]! & 0x1f);
-      i += 3;
-    }
-  }
-  return types;
 }
 
 /**
