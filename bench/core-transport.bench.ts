@@ -9,7 +9,8 @@
  * goes through a mailbox per subscriber and delivers on a microtask. The ratios are the price of
  * those guarantees.
  */
-import { exampleMessages, inProcessTransport, type JointState, Topics, type Twist } from '@telekit/core';
+import { inProcessTransport, type JointState, Topics, type Twist } from '@telekit/core';
+import { exampleMessages } from '@telekit/core/schemas';
 import { type Benchmark, measureLatency } from '@telekit/testkit/bench';
 import { Subject } from 'rxjs';
 

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { protocolSchemas } from '@telekit/core';
+import { protocolSchemas } from '@telekit/core/schemas';
 
 const dir = fileURLToPath(new URL('../docs/protocol/', import.meta.url));
 mkdirSync(dir, { recursive: true });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readStamp, stampLatency } from '@telekit/core';
+import { readStamp, stampLatency } from '@telekit/core/media';
 import { describeMediaSource, eventually } from '@telekit/testkit';
 import { firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';

@@ -1,13 +1,6 @@
-import {
-  type Clock,
-  type Frame,
-  frameByteLength,
-  type MediaSource,
-  type MediaSourceInfo,
-  stampFrame,
-  systemClock,
-  TelekitError,
-} from '@telekit/core';
+import { type Clock, type MediaSource, systemClock, TelekitError } from '@telekit/core';
+import { type Frame, frameByteLength, type MediaSourceInfo } from '@telekit/core/contracts';
+import { stampFrame } from '@telekit/core/media';
 import { spawnChild } from '@telekit/core/node';
 import { Observable, ReplaySubject, share, takeUntil } from 'rxjs';
 

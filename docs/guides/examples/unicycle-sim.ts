@@ -1,19 +1,21 @@
 import {
   type Clock,
-  type CommandFate,
   DEFAULT_TTL_MS,
-  type Frame,
   type Header,
-  type SceneInfo,
-  type SceneSpec,
-  type SimAction,
-  type SimActuation,
-  type SimSnapshot,
   type Simulator,
-  type SimulatorState,
   systemClock,
   TelekitError,
 } from '@telekit/core';
+import type {
+  Frame,
+  SceneInfo,
+  SceneSpec,
+  SimAction,
+  SimActuation,
+  SimSnapshot,
+  SimulatorState,
+} from '@telekit/core/contracts';
+import type { CommandFate } from '@telekit/core/schemas';
 import { Subject } from 'rxjs';
 
 // ---------------------------------------------------------------------------------------- the engine

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { SimScene } from '@telekit/core';
+import type { SimScene } from '@telekit/core/schemas';
 import { wasmSimulator } from '@telekit/sim-browser';
 import { fileScenes } from '@telekit/sim-browser/server';
 import { bundledScenes } from '@telekit/sim-genesis';

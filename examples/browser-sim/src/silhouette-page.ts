@@ -4,7 +4,7 @@
  * robot's geoms white, everything else black, depth kept, so what hides the robot hides its mask).
  * Bundled by the test with esbuild; runs in Chromium (software WebGL).
  */
-import type { SimScene } from '@telekit/core';
+import type { SimScene } from '@telekit/core/schemas';
 import {
   buildMujocoScene,
   type MujocoBodyPose,

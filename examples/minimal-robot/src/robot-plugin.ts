@@ -1,9 +1,6 @@
 import {
   actuationReport,
-  ControlLease,
   type Plugin,
-  type SafetyEvent,
-  SafetyGate,
   type Simulator,
   Topics,
   TransportToken,
@@ -11,6 +8,7 @@ import {
   token,
   zeroTwist,
 } from '@telekit/core';
+import { ControlLease, type SafetyEvent, SafetyGate } from '@telekit/core/safety';
 import { kinematicSim } from '@telekit/testkit/fakes';
 import { interval, takeUntil } from 'rxjs';
 

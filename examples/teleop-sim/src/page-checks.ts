@@ -3,7 +3,7 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { stampBlockSize } from '@telekit/core';
+import { stampBlockSize } from '@telekit/core/media';
 import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { until } from './browser.js';
 

@@ -19,7 +19,8 @@ import { readFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Actuation, DEFAULT_TTL_MS, Topics, type Twist } from '@telekit/core';
+import { DEFAULT_TTL_MS, Topics, type Twist } from '@telekit/core';
+import type { Actuation } from '@telekit/core/schemas';
 import { type GatewayClient, gatewayClient } from '@telekit/gateway/client';
 
 /** What a soak found. */

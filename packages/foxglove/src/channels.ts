@@ -6,17 +6,8 @@ import {
   PoseInFrame,
   SceneUpdate,
 } from '@foxglove/schemas/jsonschema';
-import {
-  type Actuation,
-  type Diagnostics,
-  type JointState,
-  type Pose,
-  protocolSchemas,
-  type SimState,
-  type Topic,
-  Topics,
-  type Transport,
-} from '@telekit/core';
+import { type JointState, type Pose, type Topic, Topics, type Transport } from '@telekit/core';
+import { type Actuation, type Diagnostics, protocolSchemas, type SimState } from '@telekit/core/schemas';
 import { map, type Observable } from 'rxjs';
 import * as z from 'zod';
 import { multiply, rotate, type SceneShapes, type Shape } from './scene-shapes.js';

@@ -17,7 +17,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type Actuation, Topics, type Twist } from '@telekit/core';
+import { Topics, type Twist } from '@telekit/core';
+import type { Actuation } from '@telekit/core/schemas';
 import type { BenchMeasurement, Benchmark } from '@telekit/testkit/bench';
 import { gatewayClient } from '../src/client/index.js';
 import { startTarget, type Target } from '../test-attack/harness/target.js';

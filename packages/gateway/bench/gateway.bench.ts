@@ -19,7 +19,6 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   actuationReport,
-  exampleMessages,
   headerSequence,
   inProcessTransport,
   silentLogger,
@@ -27,6 +26,7 @@ import {
   type Transport,
   type Twist,
 } from '@telekit/core';
+import { exampleMessages } from '@telekit/core/schemas';
 import { type BenchMeasurement, type Benchmark, measureLatency } from '@telekit/testkit/bench';
 import WebSocket from 'ws';
 import { gatewayClient } from '../src/client/index.js';

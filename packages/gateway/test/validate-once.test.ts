@@ -1,4 +1,5 @@
-import { exampleMessages, inProcessTransport, Topics } from '@telekit/core';
+import { inProcessTransport, Topics } from '@telekit/core';
+import { exampleMessages } from '@telekit/core/schemas';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startGateway } from './helpers.js';
 

@@ -1,4 +1,5 @@
-import { type MediaDemand, TelekitError, type Token, token } from '@telekit/core';
+import { TelekitError, type Token, token } from '@telekit/core';
+import type { MediaDemand } from '@telekit/core/contracts';
 import type { types } from 'mediasoup';
 import { filter, Observable, share } from 'rxjs';
 import { type AccessUnit, H264Depacketizer } from './h264-depacketizer.js';

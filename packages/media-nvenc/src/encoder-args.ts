@@ -1,4 +1,5 @@
-import { type PixelFormat, TelekitError } from '@telekit/core';
+import { TelekitError } from '@telekit/core';
+import type { PixelFormat } from '@telekit/core/contracts';
 
 /** Encoders Telekit drives. `auto` picks NVENC where it works and libx264 otherwise. */
 /**

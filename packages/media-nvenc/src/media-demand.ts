@@ -1,9 +1,10 @@
-import { type DemandLevel, type MediaDemand, type Release, TelekitError } from '@telekit/core';
+import { TelekitError } from '@telekit/core';
+import type { DemandLevel, MediaDemand, Release } from '@telekit/core/contracts';
 import { BehaviorSubject, distinctUntilChanged, map } from 'rxjs';
 
-export type { DemandLevel, MediaDemand, Release } from '@telekit/core';
 /** The media plugin's `MediaDemand` (core's token: `@telekit/core/MediaDemand`), re-exported here. */
 export { MediaDemandToken } from '@telekit/core';
+export type { DemandLevel, MediaDemand, Release } from '@telekit/core/contracts';
 
 /** Options of {@link createMediaDemand}. */
 export interface MediaDemandOptions {

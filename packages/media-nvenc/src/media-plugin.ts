@@ -6,9 +6,9 @@ import {
   type MediaSource,
   MediaSourcesToken,
   type Plugin,
-  type StreamInfo,
   TelekitError,
 } from '@telekit/core';
+import type { StreamInfo } from '@telekit/core/schemas';
 import type { types } from 'mediasoup';
 import type { Observable } from 'rxjs';
 import { AccessUnitTapToken, createAccessUnitTap } from './access-unit-tap.js';

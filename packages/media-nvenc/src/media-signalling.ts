@@ -1,12 +1,6 @@
-import {
-  type Logger,
-  type MediaSignalling,
-  parseMessage,
-  type StreamInfo,
-  TelekitError,
-  type Topic,
-  Topics,
-} from '@telekit/core';
+import { type Logger, parseMessage, TelekitError, type Topic, Topics } from '@telekit/core';
+import type { MediaSignalling } from '@telekit/core/contracts';
+import type { StreamInfo } from '@telekit/core/schemas';
 import type { types } from 'mediasoup';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MediaDemand, Release } from './media-demand.js';

@@ -1,4 +1,4 @@
-import { SERVER_VIDEO_STAGES, type VideoStageFigures } from '@telekit/core';
+import { SERVER_VIDEO_STAGES, type VideoStageFigures } from '@telekit/core/media';
 import { TimeWindow } from './time-window.js';
 
 /**
@@ -18,7 +18,12 @@ import { TimeWindow } from './time-window.js';
  * The first three are the server's ({@link SERVER_VIDEO_STAGES}); the viewer adds the rest.
  * Together they add up to glass-to-glass: the stamp → the glass.
  */
-export { SERVER_VIDEO_STAGES, VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core';
+export {
+  SERVER_VIDEO_STAGES,
+  VIDEO_STAGES,
+  type VideoStage,
+  type VideoStageFigures,
+} from '@telekit/core/media';
 
 /** Where a stream's frames spent their time on the server, stage by stage. */
 export interface ServerVideoBudget {

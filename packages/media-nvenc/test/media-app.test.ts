@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createApp, inProcess, MediaStats, silentLogger } from '@telekit/core';
+import { createApp, inProcess, silentLogger } from '@telekit/core';
+import { MediaStats } from '@telekit/core/schemas';
 import { type Gateway, gateway, jwtVerifier, signToken } from '@telekit/gateway';
 import { gatewayClient } from '@telekit/gateway/client';
 import { testPatternSource } from '@telekit/testkit/fakes';

@@ -1,4 +1,5 @@
-import { createApp, type MediaSignalling, MediaSignallingToken, silentLogger } from '@telekit/core';
+import { createApp, MediaSignallingToken, silentLogger } from '@telekit/core';
+import type { MediaSignalling } from '@telekit/core/contracts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMediaSignalling, createSfu, createWorker, nvencMedia, StreamMonitor } from '../src/index.js';
 import { descendants, socketsOf, until } from './processes.js';

@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   actuationReport,
-  builtinTopics,
   createApp,
   inProcess,
   type Plugin,
@@ -29,6 +28,7 @@ import {
   Topics,
   TransportToken,
 } from '@telekit/core';
+import { builtinTopics } from '@telekit/core/schemas';
 import type { Benchmark } from '@telekit/testkit/bench';
 import { filter, firstValueFrom } from 'rxjs';
 import {

@@ -1,11 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import {
-  builtinTopics,
   type Feed,
   headerSequence,
   type Plugin,
-  type Role,
   SimulatorToken,
   TelekitError,
   type Token,
@@ -13,6 +11,8 @@ import {
   TransportToken,
   token,
 } from '@telekit/core';
+import type { Role } from '@telekit/core/safety';
+import { builtinTopics } from '@telekit/core/schemas';
 import { filter, interval, merge, type Observable, pairwise, type Subscription, startWith } from 'rxjs';
 import type { ChannelDef } from './mcap-file.js';
 import { type RecorderStatusMessage, RecorderTopics } from './recorder-topics.js';

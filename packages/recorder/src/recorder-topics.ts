@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { defineTopic, message, name } from '@telekit/core';
+import { defineTopic } from '@telekit/core';
+import { message, name } from '@telekit/core/schemas';
 import * as z from 'zod';
 
 /** Longest episode task (a sentence or two describing the demonstration). */

@@ -1,5 +1,6 @@
 import { CompressedVideo } from '@foxglove/schemas/jsonschema';
-import { protocolSchemas, type Topic, Topics } from '@telekit/core';
+import { type Topic, Topics } from '@telekit/core';
+import { protocolSchemas } from '@telekit/core/schemas';
 import * as z from 'zod';
 import type { ChannelDef } from './mcap-file.js';
 

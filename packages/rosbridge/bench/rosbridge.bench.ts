@@ -14,14 +14,8 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import {
-  defineTopic,
-  inProcessTransport,
-  message,
-  silentLogger,
-  Topics,
-  type Transport,
-} from '@telekit/core';
+import { defineTopic, inProcessTransport, silentLogger, Topics, type Transport } from '@telekit/core';
+import { message } from '@telekit/core/schemas';
 import { createGateway, type Gateway } from '@telekit/gateway';
 import { gatewayClient } from '@telekit/gateway/client';
 import { type BenchMeasurement, type Benchmark, measureLatency } from '@telekit/testkit/bench';

@@ -1,12 +1,6 @@
-import {
-  type Clock,
-  defineTopic,
-  type Header,
-  type Logger,
-  message,
-  type Role,
-  type Topic,
-} from '@telekit/core';
+import { type Clock, defineTopic, type Header, type Logger, type Topic } from '@telekit/core';
+import type { Role } from '@telekit/core/safety';
+import { message } from '@telekit/core/schemas';
 import { fromRos, type RosMapping } from '@telekit/transport-ros';
 import { encode } from 'cbor2';
 import * as z from 'zod';

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Role } from '@telekit/core';
+import type { Role } from '@telekit/core/safety';
 import { RosMessages } from '@telekit/transport-ros';
 
 const { msToTime } = RosMessages;

@@ -1,14 +1,10 @@
+import { type Header, type Plugin, TelekitError, type Topic, TransportToken } from '@telekit/core';
 import {
   type DefinedTransport,
   defineTransport,
-  type Header,
   type Link,
-  type Plugin,
   type ReconnectOptions,
-  TelekitError,
-  type Topic,
-  TransportToken,
-} from '@telekit/core';
+} from '@telekit/core/transport';
 import { defaultMappings, type RosMapping, RosMessages } from '@telekit/transport-ros';
 import { Ros, Topic as RosTopic, Service } from 'roslib';
 

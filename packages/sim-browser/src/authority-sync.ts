@@ -1,4 +1,6 @@
-import type { BodyState, Header, SimAction, SimSnapshot } from '@telekit/core';
+import type { Header } from '@telekit/core';
+import type { SimAction, SimSnapshot } from '@telekit/core/contracts';
+import type { BodyState } from '@telekit/core/schemas';
 import { Subject } from 'rxjs';
 import type { Correction } from './topics.js';
 import type { WasmSimulator } from './wasm-simulator.js';

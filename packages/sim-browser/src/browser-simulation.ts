@@ -1,13 +1,6 @@
-import {
-  type Header,
-  headerSequence,
-  type SceneSpec,
-  type SimAction,
-  TelekitError,
-  Topics,
-  type Transport,
-  type Vector3,
-} from '@telekit/core';
+import { type Header, headerSequence, TelekitError, Topics, type Transport } from '@telekit/core';
+import type { SceneSpec, SimAction } from '@telekit/core/contracts';
+import type { Vector3 } from '@telekit/core/schemas';
 import { BehaviorSubject, firstValueFrom, type Subscription, timeout } from 'rxjs';
 import { AuthoritySync, type AuthoritySyncOptions, type DivergenceReport } from './authority-sync.js';
 import { type EngineOptions, loadEngine, webAssemblySupported } from './engine.js';

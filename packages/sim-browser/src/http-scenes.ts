@@ -1,4 +1,5 @@
-import { type SceneSpec, TelekitError } from '@telekit/core';
+import { TelekitError } from '@telekit/core';
+import type { SceneSpec } from '@telekit/core/contracts';
 import { inlineScenes, type SceneFiles, type SceneResolver } from './scene.js';
 
 /** What `GET <prefix>/scenes/<name>.json` answers (see `sceneRoutes` in `@telekit/sim-browser/server`). */

@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { type BaseState, TelekitError, type Vector3 } from '@telekit/core';
+import { TelekitError } from '@telekit/core';
+import type { BaseState } from '@telekit/core/contracts';
+import type { Vector3 } from '@telekit/core/schemas';
 
 /** A twist to send: what the policy decided. */
 export interface PolicyTwist {

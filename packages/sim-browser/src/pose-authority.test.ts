@@ -1,10 +1,5 @@
-import {
-  isTelekitError,
-  type SimAction,
-  type SimSnapshot,
-  type Simulator,
-  silentLogger,
-} from '@telekit/core';
+import { isTelekitError, type Simulator, silentLogger } from '@telekit/core';
+import type { SimAction, SimSnapshot } from '@telekit/core/contracts';
 import { bundledScenes, type SidecarSimulator, sidecarSimulator } from '@telekit/sim-genesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthoritySync, type DivergenceReport } from './authority-sync.js';

@@ -21,8 +21,9 @@
  * @module
  */
 import type { MjModel } from '@mujoco/mujoco';
-import type { BodyState, SimSnapshot } from '@telekit/core';
 import { TelekitError } from '@telekit/core';
+import type { SimSnapshot } from '@telekit/core/contracts';
+import type { BodyState } from '@telekit/core/schemas';
 import type { DivergenceReport } from './authority-sync.js';
 import type { Mujoco } from './engine.js';
 import { decodePoseSnapshot, isPoseSnapshot, type PoseSnapshot } from './pose-snapshot.js';

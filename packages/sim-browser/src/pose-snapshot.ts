@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Quaternion, TelekitError, type Vector3 } from '@telekit/core';
+import { TelekitError } from '@telekit/core';
+import type { Quaternion, Vector3 } from '@telekit/core/schemas';
 import * as z from 'zod';
 
 /** The format's name, in its `format` field. */

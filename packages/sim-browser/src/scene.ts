@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type SceneSpec, TelekitError } from '@telekit/core';
+import { TelekitError } from '@telekit/core';
+import type { SceneSpec } from '@telekit/core/contracts';
 
 /** A scene's files, ready for the engine. */
 export interface SceneFiles {

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { defineTopic, finite, list, message, name } from '@telekit/core';
+import { defineTopic } from '@telekit/core';
+import { finite, list, message, name } from '@telekit/core/schemas';
 import * as z from 'zod';
 
 /** Largest snapshot accepted, bytes (a humanoid's integration state is a few kB). */

@@ -1,22 +1,23 @@
 import type { DoubleBuffer, MjData, MjModel } from '@mujoco/mujoco';
 import {
-  type BaseState,
-  type BodyState,
   type Clock,
-  type CommandFate,
   DEFAULT_TTL_MS,
   type Header,
-  type SceneInfo,
-  type SceneSpec,
-  type SimAction,
-  type SimActuation,
-  type SimSnapshot,
   type Simulator,
-  type SimulatorCapabilities,
-  type SimulatorState,
   systemClock,
   TelekitError,
 } from '@telekit/core';
+import type {
+  BaseState,
+  SceneInfo,
+  SceneSpec,
+  SimAction,
+  SimActuation,
+  SimSnapshot,
+  SimulatorCapabilities,
+  SimulatorState,
+} from '@telekit/core/contracts';
+import type { BodyState, CommandFate } from '@telekit/core/schemas';
 import { NEVER, Subject } from 'rxjs';
 import { type EngineOptions, loadEngine, MUJOCO_VERSION, type Mujoco } from './engine.js';
 import { inlineScenes, type SceneFiles, type SceneResolver } from './scene.js';

@@ -1,4 +1,5 @@
-import { isTelekitError, type SimAction, silentLogger } from '@telekit/core';
+import { isTelekitError, silentLogger } from '@telekit/core';
+import type { SimAction } from '@telekit/core/contracts';
 import { bundledScenes, sidecarSimulator } from '@telekit/sim-genesis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthoritySync, MUJOCO_VERSION, type WasmSimulator, wasmSimulator } from '../src/index.js';

@@ -1,21 +1,18 @@
 import {
   actuationReport,
-  type CommandFate,
-  EStopLatch,
-  type Frame,
   type Header,
   headerSequence,
   type MediaSource,
   MediaSourcesToken,
   type Plugin,
-  type SceneInfo,
-  type SceneSpec,
-  type SimAction,
   SimulatorToken,
   type Topic,
   Topics,
   TransportToken,
 } from '@telekit/core';
+import type { Frame, SceneInfo, SceneSpec, SimAction } from '@telekit/core/contracts';
+import { EStopLatch } from '@telekit/core/safety';
+import type { CommandFate } from '@telekit/core/schemas';
 import { defer, EMPTY, Observable, Subject, type Subscription, share, takeUntil } from 'rxjs';
 import type { FrameTiming } from './sidecar-perf.js';
 import {

@@ -5,22 +5,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import {
-  type CommandFate,
-  consoleLogger,
-  DEFAULT_TTL_MS,
-  type Frame,
-  type Header,
-  type SceneInfo,
-  type SceneSpec,
-  type SimAction,
-  type SimScene,
-  type SimSnapshot,
-  type SimulatorCapabilities,
-  systemClock,
-  TelekitError,
-} from '@telekit/core';
+import { consoleLogger, DEFAULT_TTL_MS, type Header, systemClock, TelekitError } from '@telekit/core';
+import type {
+  Frame,
+  SceneInfo,
+  SceneSpec,
+  SimAction,
+  SimSnapshot,
+  SimulatorCapabilities,
+} from '@telekit/core/contracts';
 import { Backoff, spawnChild } from '@telekit/core/node';
+import type { CommandFate, SimScene } from '@telekit/core/schemas';
 import { BehaviorSubject, Observable, Subject, type Subscription, share } from 'rxjs';
 import { SIDECAR_PROTOCOL, SidecarConnection, type SidecarEvent } from './sidecar-connection.js';
 import { SidecarPerfMeter, type WirePerf } from './sidecar-perf.js';

@@ -1,17 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import type {
-  Clock,
-  CommandFate,
-  HealthReport,
-  Logger,
-  Quaternion,
-  SimAction,
-  SimActuation,
-  SimScene,
-  SimSnapshot,
-  Simulator,
-  SimulatorState,
-} from '@telekit/core';
+import type { Clock, HealthReport, Logger, Simulator } from '@telekit/core';
+import type { SimAction, SimActuation, SimSnapshot, SimulatorState } from '@telekit/core/contracts';
+import type { CommandFate, Quaternion, SimScene } from '@telekit/core/schemas';
 import type { Observable } from 'rxjs';
 import type { SidecarConnection } from './sidecar-connection.js';
 import type { FrameTiming, SidecarCameraPerf, SidecarCpu, SidecarPerf } from './sidecar-perf.js';

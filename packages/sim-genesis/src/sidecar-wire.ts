@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { CommandFate, Quaternion, SimAction } from '@telekit/core';
+import type { SimAction } from '@telekit/core/contracts';
+import type { CommandFate, Quaternion } from '@telekit/core/schemas';
 import type { SidecarState } from './sidecar-types.js';
 
 // The sidecar's wire shapes and their conversion to core's types.

@@ -1,6 +1,5 @@
 import {
   createApp,
-  exampleMessages,
   inProcess,
   type Pose,
   SimulatorToken,
@@ -9,6 +8,7 @@ import {
   type Transport,
   TransportToken,
 } from '@telekit/core';
+import { exampleMessages } from '@telekit/core/schemas';
 import { describeMediaSource } from '@telekit/testkit';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

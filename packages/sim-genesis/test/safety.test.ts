@@ -1,4 +1,5 @@
-import { type Header, type SimAction, type SimulatorState, silentLogger, systemClock } from '@telekit/core';
+import { type Header, silentLogger, systemClock } from '@telekit/core';
+import type { SimAction, SimulatorState } from '@telekit/core/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type SidecarActuation,

@@ -1,4 +1,5 @@
-import { createApp, inProcess, SimScene, silentLogger, Topics } from '@telekit/core';
+import { createApp, inProcess, silentLogger, Topics } from '@telekit/core';
+import { SimScene } from '@telekit/core/schemas';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genesisSim, sidecarSimulator } from '../src/index.js';

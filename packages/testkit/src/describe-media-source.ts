@@ -1,4 +1,5 @@
-import { frameByteLength, type MediaSource } from '@telekit/core';
+import type { MediaSource } from '@telekit/core';
+import { frameByteLength } from '@telekit/core/contracts';
 import { firstValueFrom, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { firstWithin, type SkipEntry, skipReason, within } from './skips.js';

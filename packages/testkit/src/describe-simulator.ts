@@ -1,12 +1,11 @@
-import {
-  isTelekitError,
-  type SceneSpec,
-  type SimAction,
-  type SimActuation,
-  type Simulator,
-  type SimulatorCapabilities,
-  type SimulatorState,
-} from '@telekit/core';
+import { isTelekitError, type Simulator } from '@telekit/core';
+import type {
+  SceneSpec,
+  SimAction,
+  SimActuation,
+  SimulatorCapabilities,
+  SimulatorState,
+} from '@telekit/core/contracts';
 import { take, toArray } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, firstWithin, type SkipEntry, skipReason } from './skips.js';

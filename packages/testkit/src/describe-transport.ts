@@ -5,11 +5,10 @@ import {
   type Topic,
   Topics,
   type Transport,
-  type TransportCapabilities,
-  type TransportFault,
   type Twist,
   ValidationError,
 } from '@telekit/core';
+import type { TransportCapabilities, TransportFault } from '@telekit/core/transport';
 import { config, filter, type Observable, type Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { eventually, firstWithin, type SkipEntry, skipReason, within } from './skips.js';

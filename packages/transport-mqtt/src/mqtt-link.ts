@@ -1,4 +1,5 @@
-import { type Link, TelekitError, type Topic } from '@telekit/core';
+import { TelekitError, type Topic } from '@telekit/core';
+import type { Link } from '@telekit/core/transport';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 /** Options of {@link mqttLink}. */

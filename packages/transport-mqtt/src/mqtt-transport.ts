@@ -1,11 +1,5 @@
-import {
-  type DefinedTransport,
-  type DefineTransportOptions,
-  defineTransport,
-  type Plugin,
-  TelekitError,
-  TransportToken,
-} from '@telekit/core';
+import { type Plugin, TelekitError, TransportToken } from '@telekit/core';
+import { type DefinedTransport, type DefineTransportOptions, defineTransport } from '@telekit/core/transport';
 import { type MqttLinkOptions, mqttLink } from './mqtt-link.js';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jsonCodec, msgpackCodec } from '@telekit/core';
+import { jsonCodec, msgpackCodec } from '@telekit/core/transport';
 import { describeTransport } from '@telekit/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createMqttTransport, type MqttTransportOptions } from '../src/index.js';

@@ -1,4 +1,4 @@
-import { defineTransport, jsonCodec } from '@telekit/core';
+import { defineTransport, jsonCodec } from '@telekit/core/transport';
 import { describeTransport } from '@telekit/testkit';
 import { filter, firstValueFrom } from 'rxjs';
 import { MemoryBroker, memoryLink } from './memory-link.js';

@@ -1,4 +1,4 @@
-import type { Link, LinkEvents } from '@telekit/core';
+import type { Link, LinkEvents } from '@telekit/core/transport';
 
 interface Client {
   readonly events: LinkEvents;

@@ -1,4 +1,5 @@
-import { createApp, type DefinedTransport, isTelekitError, Topics, type TransportFault } from '@telekit/core';
+import { createApp, isTelekitError, Topics } from '@telekit/core';
+import type { DefinedTransport, TransportFault } from '@telekit/core/transport';
 import { battery, twist } from '@telekit/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { filter, firstValueFrom } from 'rxjs';

@@ -1,13 +1,6 @@
 import { CdrReader } from '@foxglove/cdr';
-import {
-  type Frame,
-  frameByteLength,
-  type Logger,
-  type MediaSource,
-  type PixelFormat,
-  silentLogger,
-  TelekitError,
-} from '@telekit/core';
+import { type Logger, type MediaSource, silentLogger, TelekitError } from '@telekit/core';
+import { type Frame, frameByteLength, type PixelFormat } from '@telekit/core/contracts';
 import { spawnChild } from '@telekit/core/node';
 import { defer, EMPTY, Observable, Subject, share, takeUntil } from 'rxjs';
 import { type QosSpec, SENSOR_QOS } from './mapping.js';

@@ -3,18 +3,8 @@
  *
  * @module
  */
-import {
-  type Battery,
-  type Diagnostics,
-  type Header,
-  type Imu,
-  type JointCommand,
-  type JointState,
-  type Pose,
-  type Topic,
-  Topics,
-  type Twist,
-} from '@telekit/core';
+import { type Header, type JointState, type Pose, type Topic, Topics, type Twist } from '@telekit/core';
+import type { Battery, Diagnostics, Imu, JointCommand } from '@telekit/core/schemas';
 import {
   type BatteryStateMsg,
   type DiagnosticArrayMsg,

@@ -12,9 +12,9 @@ import {
   TelekitError,
   type Topic,
   type Transport,
-  type TransportFault,
   ValidationError,
 } from '@telekit/core';
+import type { TransportFault } from '@telekit/core/transport';
 import type * as rclnodejs from 'rclnodejs';
 import { BehaviorSubject, type Observable, Subject, type Subscription } from 'rxjs';
 import type * as z from 'zod';

@@ -1,4 +1,6 @@
-import { type StreamInfo, stampRegion, Topics } from '@telekit/core';
+import { Topics } from '@telekit/core';
+import { stampRegion } from '@telekit/core/media';
+import type { StreamInfo } from '@telekit/core/schemas';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import { Device, type types } from 'mediasoup-client';

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { SimScene } from '@telekit/core';
+import type { SimScene } from '@telekit/core/schemas';
 import * as THREE from 'three';
 
 /** Numbers as MuJoCo's WebAssembly build hands them out (typed arrays into its heap). */

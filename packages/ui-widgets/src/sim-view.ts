@@ -1,4 +1,5 @@
-import { type SimState, Topics } from '@telekit/core';
+import { Topics } from '@telekit/core';
+import type { SimState } from '@telekit/core/schemas';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
 import * as THREE from 'three';

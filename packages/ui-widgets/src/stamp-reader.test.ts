@@ -1,4 +1,4 @@
-import { stampFrame, stampRegion } from '@telekit/core';
+import { stampFrame, stampRegion } from '@telekit/core/media';
 import { describe, expect, it } from 'vitest';
 import { cropStamp } from './stamp-reader.js';
 

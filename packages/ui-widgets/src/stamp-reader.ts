@@ -1,4 +1,4 @@
-import { readStamp, stampLatency, stampRegion } from '@telekit/core';
+import { readStamp, stampLatency, stampRegion } from '@telekit/core/media';
 
 /**
  * Reads the glass-to-glass stamp (`stampFrame` in `@telekit/core`) of each frame a `<video>`

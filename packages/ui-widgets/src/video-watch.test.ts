@@ -1,4 +1,4 @@
-import type { StreamInfo } from '@telekit/core';
+import type { StreamInfo } from '@telekit/core/schemas';
 import { Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type MediaRequester, type VideoSession, type VideoStats, VideoWatch } from './video-watch.js';

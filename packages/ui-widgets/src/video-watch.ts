@@ -1,12 +1,11 @@
+import { Topics } from '@telekit/core';
 import {
-  type MediaStreams,
   type StagePercentiles,
-  type StreamInfo,
-  Topics,
   VIDEO_STAGES,
   type VideoStage,
   type VideoStageFigures,
-} from '@telekit/core';
+} from '@telekit/core/media';
+import type { MediaStreams, StreamInfo } from '@telekit/core/schemas';
 import { BehaviorSubject, type Observable } from 'rxjs';
 
 /**
@@ -25,7 +24,7 @@ import { BehaviorSubject, type Observable } from 'rxjs';
  *
  * The same names and order as `@telekit/media-nvenc`'s `VIDEO_STAGES`.
  */
-export { VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core';
+export { VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core/media';
 /** p50, p99 (nearest rank) and how many values they come from, ms. */
 export type Percentiles = StagePercentiles;
 

@@ -1,4 +1,5 @@
-import type { Clock, OffsetEstimate, Topic, Transport } from '@telekit/core';
+import type { Clock, Topic, Transport } from '@telekit/core';
+import type { OffsetEstimate } from '@telekit/core/transport';
 import type { Observable } from 'rxjs';
 import type {
   ControlLane,

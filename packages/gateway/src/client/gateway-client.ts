@@ -1,13 +1,10 @@
 import {
-  builtinTopics,
   type Clock,
   type ConnectionState,
   createInProcessBus,
   type Feed,
   type InProcessBus,
   inProcessTransport,
-  type OffsetEstimate,
-  OffsetEstimator,
   parseMessage,
   type SubscribeOptions,
   systemClock,
@@ -15,6 +12,8 @@ import {
   type Topic,
   type Transport,
 } from '@telekit/core';
+import { builtinTopics } from '@telekit/core/schemas';
+import { type OffsetEstimate, OffsetEstimator } from '@telekit/core/transport';
 import { BehaviorSubject, Subject } from 'rxjs';
 import { Manager, type Socket } from 'socket.io-client';
 import {

@@ -1,4 +1,5 @@
-import { exampleMessages, type Topic, Topics } from '@telekit/core';
+import { type Topic, Topics } from '@telekit/core';
+import { exampleMessages } from '@telekit/core/schemas';
 import { describe, expect, it } from 'vitest';
 import { packMessage } from '../codec.js';
 import type { WireError } from '../protocol.js';

@@ -1,4 +1,5 @@
-import { type MediaConsumer, type MediaJoined, Topics } from '@telekit/core';
+import { Topics } from '@telekit/core';
+import type { MediaConsumer, MediaJoined } from '@telekit/core/schemas';
 import { expectTypeOf, test } from 'vitest';
 import type { GatewayClient } from './gateway-client.js';
 

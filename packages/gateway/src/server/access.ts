@@ -1,4 +1,4 @@
-import type { Role } from '@telekit/core';
+import type { Role } from '@telekit/core/safety';
 import type { AccessList, TopicRules } from './auth.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type Role, TelekitError } from '@telekit/core';
+import { TelekitError } from '@telekit/core';
+import type { Role } from '@telekit/core/safety';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 
 /** Who a connection is, once authenticated. */

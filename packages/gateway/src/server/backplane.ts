@@ -1,4 +1,5 @@
-import { type Clock, ControlLease, EStopLatch, type LeaseCheck } from '@telekit/core';
+import type { Clock } from '@telekit/core';
+import { ControlLease, EStopLatch, type LeaseCheck } from '@telekit/core/safety';
 import { BehaviorSubject, map, type Observable, Subject } from 'rxjs';
 import type { EStopInfo, LeaseInfo } from '../protocol.js';
 

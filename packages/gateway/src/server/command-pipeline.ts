@@ -1,18 +1,15 @@
 import {
   type Clock,
-  checkDeadline,
-  EStopLatch,
-  type Gamepad,
   type Header,
-  type JointCommand,
   type Logger,
-  SafetyGate,
   type Topic,
   Topics,
   type Transport,
   type Twist,
   zeroTwist,
 } from '@telekit/core';
+import { checkDeadline, EStopLatch, SafetyGate } from '@telekit/core/safety';
+import type { Gamepad, JointCommand } from '@telekit/core/schemas';
 import { Subject, type Subscription } from 'rxjs';
 import type { WireError } from '../protocol.js';
 import type { Backplane } from './backplane.js';

@@ -1,4 +1,4 @@
-import type { CommandFate } from '@telekit/core';
+import type { CommandFate } from '@telekit/core/schemas';
 import { describe, expect, it } from 'vitest';
 import { CommandStages, percentiles, TimeWindow } from './command-stages.js';
 

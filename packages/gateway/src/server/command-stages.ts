@@ -1,4 +1,5 @@
-import type { Actuation, CommandFate, Header } from '@telekit/core';
+import type { Header } from '@telekit/core';
+import type { Actuation, CommandFate } from '@telekit/core/schemas';
 import {
   COMMAND_STAGES,
   type CommandStage,

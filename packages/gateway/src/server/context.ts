@@ -1,4 +1,5 @@
-import type { Clock, Logger, MediaSignalling, Topic, Transport } from '@telekit/core';
+import type { Clock, Logger, Topic, Transport } from '@telekit/core';
+import type { MediaSignalling } from '@telekit/core/contracts';
 import type { Subject } from 'rxjs';
 import type { AccessList, Verifier } from './auth.js';
 import type { Backplane } from './backplane.js';

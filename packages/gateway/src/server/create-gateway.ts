@@ -1,5 +1,6 @@
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
-import { builtinTopics, consoleLogger, systemClock, type Topic } from '@telekit/core';
+import { consoleLogger, systemClock, type Topic } from '@telekit/core';
+import { builtinTopics } from '@telekit/core/schemas';
 import { Subject } from 'rxjs';
 import { type ClientLane, NAMESPACES } from '../protocol.js';
 import { Access } from './access.js';

@@ -1,4 +1,5 @@
-import { checkMessage, isValidated, type Logger, type Topic, type Transport } from '@telekit/core';
+import { checkMessage, type Logger, type Topic, type Transport } from '@telekit/core';
+import { isValidated } from '@telekit/core/schemas';
 import type { Subscription } from 'rxjs';
 import { packMessage } from '../codec.js';
 import { laneOf } from '../protocol.js';

@@ -1,5 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
-import type { AppHealthReport, Clock, Logger, MediaSignalling, Role, Topic, Transport } from '@telekit/core';
+import type { Clock, Logger, Topic, Transport } from '@telekit/core';
+import type { MediaSignalling } from '@telekit/core/contracts';
+import type { AppHealthReport } from '@telekit/core/host';
+import type { Role } from '@telekit/core/safety';
 import type { Observable } from 'rxjs';
 import type { ClientLane, EStopInfo, LeaseInfo } from '../protocol.js';
 import type { AccessList, Principal, Verifier } from './auth.js';

@@ -8,7 +8,9 @@ import {
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { AppHealthReport, Logger, MediaSignalling } from '@telekit/core';
+import type { Logger } from '@telekit/core';
+import type { MediaSignalling } from '@telekit/core/contracts';
+import type { AppHealthReport } from '@telekit/core/host';
 import sirv from 'sirv';
 import { type AccessList, allowed, type Verifier } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';

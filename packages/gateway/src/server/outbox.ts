@@ -1,4 +1,6 @@
-import { type Clock, checkDeadline, type Header, Mailbox, type Topic } from '@telekit/core';
+import type { Clock, Header, Topic } from '@telekit/core';
+import { checkDeadline } from '@telekit/core/safety';
+import { Mailbox } from '@telekit/core/transport';
 import type { Socket } from 'socket.io';
 
 /** A message and its msgpack bytes, encoded once for every client that gets it. */

@@ -1,4 +1,5 @@
-import { type Role, TelekitError, type Topic } from '@telekit/core';
+import { TelekitError, type Topic } from '@telekit/core';
+import type { Role } from '@telekit/core/safety';
 import type { Observable } from 'rxjs';
 import {
   type Ack,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Actuation } from '@telekit/core';
+import type { Actuation } from '@telekit/core/schemas';
 import type { Socket } from 'socket.io';
 import type { ClientLane, LinkHealth } from '../protocol.js';
 import type { Principal } from './auth.js';

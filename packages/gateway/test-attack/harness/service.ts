@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Actuation, Topics, type Twist } from '@telekit/core';
+import { Topics, type Twist } from '@telekit/core';
+import type { Actuation } from '@telekit/core/schemas';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { gatewayClient } from '../../src/client/index.js';
 import type { Profile } from '../config.js';

@@ -1,4 +1,5 @@
-import type { SimSnapshot, Simulator } from '@telekit/core';
+import type { Simulator } from '@telekit/core';
+import type { SimSnapshot } from '@telekit/core/contracts';
 import { MUJOCO_VERSION } from '../engine.js';
 
 /** A simulator that can also give a pose snapshot (a `@telekit/sim-genesis` sidecar, say). */

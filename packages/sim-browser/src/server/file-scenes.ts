@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import { type SceneSpec, TelekitError } from '@telekit/core';
+import { TelekitError } from '@telekit/core';
+import type { SceneSpec } from '@telekit/core/contracts';
 import { inlineScenes, type SceneFiles, type SceneResolver } from '../scene.js';
 
 /** Largest scene file read, bytes. */

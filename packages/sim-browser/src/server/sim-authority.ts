@@ -1,11 +1,5 @@
-import {
-  headerSequence,
-  type Plugin,
-  type SimulatorState,
-  SimulatorToken,
-  Topics,
-  TransportToken,
-} from '@telekit/core';
+import { headerSequence, type Plugin, SimulatorToken, Topics, TransportToken } from '@telekit/core';
+import type { SimulatorState } from '@telekit/core/contracts';
 import { filter, interval, merge, mergeMap, takeUntil } from 'rxjs';
 import { type SimDivergence, SimTopics } from '../topics.js';
 import { authoritySnapshot } from './authority-snapshot.js';

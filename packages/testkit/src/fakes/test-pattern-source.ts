@@ -1,12 +1,6 @@
-import {
-  type Clock,
-  type Frame,
-  frameByteLength,
-  type MediaSource,
-  type MediaSourceInfo,
-  stampFrame,
-  systemClock,
-} from '@telekit/core';
+import { type Clock, type MediaSource, systemClock } from '@telekit/core';
+import { type Frame, frameByteLength, type MediaSourceInfo } from '@telekit/core/contracts';
+import { stampFrame } from '@telekit/core/media';
 import { EMPTY, Observable, share } from 'rxjs';
 
 /** Options of {@link testPatternSource}. */
