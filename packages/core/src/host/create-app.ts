@@ -6,7 +6,8 @@ import { attributeError, TelekitError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { orderPlugins } from './order-plugins.js';
-import type { HealthReport, Plugin, PluginContext, Teardown } from './plugin.js';
+import type { HealthReport, Plugin, Teardown } from './plugin.js';
+import { type PluginHost, pluginContext, pluginHealth, withTimeout } from './plugin-context.js';
 import { type Token, tokenName } from './token.js';
 import { ClockToken, LoggerToken, TransportToken } from './tokens.js';
 
@@ -106,71 +107,16 @@ export function createApp(options: AppOptions): App {
     return container.resolve<T>(t);
   };
 
-  const contextFor = (plugin: Plugin, teardowns: Teardown[]): PluginContext => {
-    const allowed = new Set<Token<unknown>>([
-      ...builtIns,
-      ...(plugin.requires ?? []),
-      ...(plugin.optional ?? []),
-      ...(plugin.provides ?? []),
-    ]);
-    const check = (t: Token<unknown>, operation: string) => {
-      if (!allowed.has(t)) {
-        throw new TelekitError('E_PLUGIN_UNDECLARED', `${operation} of a token the plugin did not declare`, {
-          plugin: plugin.name,
-          operation,
-          context: { plugin: plugin.name, token: tokenName(t) },
-        });
-      }
-    };
-    return {
-      app: name,
-      plugin: plugin.name,
-      logger: logger.child({ plugin: plugin.name }),
-      clock,
-      signal: abort.signal,
-      stop$: stop$.asObservable(),
-      resolve<T>(t: Token<T>): T {
-        check(t, 'resolve');
-        const value = lookup(t);
-        if (value === undefined) {
-          throw new TelekitError('E_PLUGIN_MISSING_DEPENDENCY', 'nothing provides this token', {
-            plugin: plugin.name,
-            operation: 'resolve',
-            context: { plugin: plugin.name, token: tokenName(t) },
-          });
-        }
-        return value;
-      },
-      tryResolve<T>(t: Token<T>): T | undefined {
-        check(t, 'resolve');
-        return lookup(t);
-      },
-      provide<T>(t: Token<T>, value: T): void {
-        if (!(plugin.provides ?? []).includes(t)) {
-          throw new TelekitError(
-            'E_PLUGIN_UNDECLARED',
-            "provide of a token missing from the plugin's provides",
-            {
-              plugin: plugin.name,
-              operation: 'provide',
-              context: { plugin: plugin.name, token: tokenName(t) },
-            },
-          );
-        }
-        if (container!.isRegistered(t)) {
-          throw new TelekitError('E_PLUGIN_DUPLICATE', 'token provided twice', {
-            plugin: plugin.name,
-            operation: 'provide',
-            context: { plugin: plugin.name, token: tokenName(t) },
-          });
-        }
-        container!.register(t, { useValue: value });
-      },
-      onTeardown(teardown) {
-        teardowns.push(teardown);
-      },
-      appHealth: () => app.health(),
-    };
+  const host: PluginHost = {
+    app: name,
+    logger,
+    clock,
+    signal: abort.signal,
+    stop$: stop$.asObservable(),
+    lookup,
+    has: (t) => container?.isRegistered(t) ?? false,
+    register: (t, value) => container!.register(t, { useValue: value }),
+    appHealth: () => app.health(),
   };
 
   const tearDown = async (): Promise<unknown[]> => {
@@ -223,7 +169,7 @@ export function createApp(options: AppOptions): App {
         const teardowns: Teardown[] = [];
         started.push({ plugin, teardowns });
         try {
-          const ctx = contextFor(plugin, teardowns);
+          const ctx = pluginContext(plugin, teardowns, host, builtIns);
           const returned = await withTimeout(
             Promise.resolve().then(() => plugin.setup(ctx)),
             setupTimeoutMs,
@@ -299,31 +245,13 @@ export function createApp(options: AppOptions): App {
       return app.resolve(TransportToken);
     },
     async health() {
-      const reports: Record<string, HealthReport> = {};
       const running = state.value === 'running';
+      const reports: Record<string, HealthReport> = {};
       await Promise.all(
         plugins.map(async (plugin) => {
-          if (!running) {
-            reports[plugin.name] = { status: 'down', detail: `app is ${state.value}` };
-            return;
-          }
-          if (!plugin.health) {
-            reports[plugin.name] = { status: 'ok' };
-            return;
-          }
-          try {
-            reports[plugin.name] = await withTimeout(
-              Promise.resolve().then(() => plugin.health!()),
-              healthTimeoutMs,
-              plugin.name,
-              'health',
-            );
-          } catch (error) {
-            reports[plugin.name] = {
-              status: 'down',
-              detail: attributeError(error, plugin.name, 'health', 'E_PLUGIN_HEALTH').message,
-            };
-          }
+          reports[plugin.name] = running
+            ? await pluginHealth(plugin, healthTimeoutMs)
+            : { status: 'down', detail: `app is ${state.value}` };
         }),
       );
       const statuses = Object.values(reports).map((r) => r.status);
@@ -333,22 +261,4 @@ export function createApp(options: AppOptions): App {
     },
   };
   return app;
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, plugin: string, operation: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new TelekitError('E_TIMEOUT', `${operation} timed out`, {
-            plugin,
-            operation,
-            context: { plugin, ms },
-          }),
-        ),
-      ms,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
