@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import {
   type Plugin,
   SimulatorToken,
@@ -10,17 +8,18 @@ import {
   TransportToken,
   token,
 } from '@telekit/core';
-import { type GatewayPeer, GatewayToken } from '@telekit/gateway';
-import type { Observable, Subscription } from 'rxjs';
+import { GatewayToken } from '@telekit/gateway';
+import type { Observable } from 'rxjs';
 import { WebSocketServer } from 'ws';
 import { ChannelHub } from './channel-hub.js';
-import { channelSpecs, type TimeBase } from './channels.js';
+import { channelSpecs } from './channels.js';
 import { ClientPublisher } from './client-publisher.js';
-import { FoxgloveConnection } from './foxglove-connection.js';
+import type { FoxgloveConnection } from './foxglove-connection.js';
+import { type Admission, admit } from './foxglove-upgrade.js';
 import { foxgloveUrls } from './foxglove-urls.js';
 import { sceneShapes } from './scene-shapes.js';
-import { SimClock } from './sim-clock.js';
-import { msToNs, StatusLevel, SUBPROTOCOLS, timeFrame } from './wire.js';
+import { SimFeed } from './sim-feed.js';
+import { SUBPROTOCOLS } from './wire.js';
 
 /**
  * What the endpoint needs of the media plugin's access-unit tap (`@telekit/media-nvenc`'s
@@ -120,44 +119,13 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
       const extra = options.topics ?? [];
       if (extra.length) gateway.addTopics(extra);
 
-      // The simulated clock (`/telemetry/sim_state`, run on between reports), followed while anyone is connected.
-      const sim = new SimClock();
-      let lastScene: { scene: string; step: number } | undefined;
-      let lastTimeSent = 0;
-      const time: TimeBase = {
-        simulated,
-        stamp: (wallMs) => (simulated ? sim.at(wallMs) : wallMs),
-      };
-      const broadcast = (f: (c: FoxgloveConnection) => void) => {
-        for (const c of connections) f(c);
-      };
-      let simFeed: Subscription | undefined;
-      const followSim = () => {
-        simFeed ??= transport.subscribe(Topics.simState, { depth: 1 }).subscribe((s) => {
-          sim.report(s.time, s.realtimeFactor, Date.now());
-          if (lastScene && (s.scene !== lastScene.scene || s.step < lastScene.step))
-            broadcast((c) =>
-              c.status(StatusLevel.warning, `simulator restarted (scene ${s.scene})`, 'simulator'),
-            );
-          lastScene = { scene: s.scene, step: s.step };
-          const now = ctx.clock.now();
-          if (simulated && now - lastTimeSent >= 50) {
-            lastTimeSent = now;
-            const frame = timeFrame(msToNs(sim.at(Date.now())));
-            broadcast((c) => c.sendBinary(frame, 1_000_000));
-          }
-        });
-      };
-      const unfollow = () => {
-        simFeed?.unsubscribe();
-        simFeed = undefined;
-      };
+      const sim = new SimFeed(transport, ctx.clock, simulated, connections);
 
       const h = new ChannelHub(
         channelSpecs({
           transport,
           telemetry: [...BUILTIN_TELEMETRY, ...extra.filter((t) => t.lane === 'telemetry')],
-          time,
+          time: sim.time,
           baseFrame: options.baseFrame ?? 'base_link',
           ...(options.scene
             ? {
@@ -197,71 +165,22 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
         handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
       });
 
-      const refuse = (socket: Duplex, status: string, why: string) => {
-        if (socket.writable)
-          socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${why}\n`);
-        else socket.destroy();
-      };
-
-      const admit = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-        if (!SUBPROTOCOLS.some((p) => offered.includes(p)))
-          return refuse(socket, '400 Bad Request', `offer a subprotocol: ${SUBPROTOCOLS.join(' or ')}`);
-        let door: ReturnType<typeof gateway.door>;
-        try {
-          door = gateway.door(req.socket.remoteAddress ?? 'unknown');
-        } catch (error) {
-          return refuse(socket, '429 Too Many Requests', (error as Error).message);
-        }
-        socket.once('close', () => door.close());
-        const url = new URL(req.url ?? '/', 'http://gateway');
-        const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-        let conn: FoxgloveConnection | undefined;
-        let peer: GatewayPeer;
-        try {
-          peer = await door.enter(url.searchParams.get('token') ?? bearer ?? undefined, () => conn?.hangUp());
-        } catch (error) {
-          door.close();
-          return refuse(socket, '401 Unauthorized', (error as Error).message);
-        }
-        if (socket.destroyed) return door.close();
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          const c = new FoxgloveConnection(ws, peer, {
-            hub: h,
-            publisher,
-            maxPayloadBytes: door.maxPayloadBytes,
-          });
-          conn = c;
-          connections.add(c);
-          followSim();
-          ws.on('message', (data, isBinary) => {
-            try {
-              c.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer), isBinary);
-            } catch (error) {
-              ctx.logger.error('foxglove frame handler failed', { client: peer.id, error: String(error) });
-              c.status(StatusLevel.error, '[E_INTERNAL] the gateway could not handle this message');
-            }
-          });
-          ws.on('error', (error) => ctx.logger.debug('foxglove socket error', { error: error.message }));
-          ws.once('close', () => {
-            connections.delete(c);
-            c.close();
-            door.close();
-            if (connections.size === 0) unfollow();
-          });
+      const admission: Admission = {
+        gateway,
+        wss,
+        logger: ctx.logger,
+        connections,
+        context: { hub: h, publisher },
+        hello(c) {
           c.sendText(serverInfo);
           c.sendText({ op: 'advertise', channels: h.advertised() });
-          c.watchFaults();
-          ctx.logger.info('foxglove client joined', {
-            client: peer.id,
-            role: peer.role,
-            protocol: ws.protocol,
-          });
-        });
+        },
+        busy: () => sim.follow(),
+        idle: () => sim.unfollow(),
       };
 
       const removeUpgrade = gateway.upgrade(path, (req, socket, head) => {
-        admit(req, socket, head).catch((error: unknown) => {
+        admit(admission, req, socket, head).catch((error: unknown) => {
           ctx.logger.error('foxglove upgrade failed', { error: String(error) });
           socket.destroy();
         });
@@ -273,7 +192,7 @@ export function foxglove(options: FoxgloveOptions = {}): Plugin {
         removeUpgrade();
         for (const c of [...connections]) c.hangUp();
         connections.clear();
-        unfollow();
+        sim.unfollow();
         h.close();
         wss.close();
       };
