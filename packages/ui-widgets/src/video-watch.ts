@@ -1,47 +1,26 @@
+/**
+ * The watch sequence of a video stream, headless: which stream, WebRTC then HLS, retries, and what
+ * the viewer measures ({@link VideoStats}). The latency budget's stages and their joining with the
+ * server's frame times are in `video-budget.ts`; the view (`<telekit-camera-viewer>`) makes the
+ * players and reports presented frames.
+ *
+ * @module
+ */
 import { Topics } from '@telekit/core';
-import {
-  type StagePercentiles,
-  VIDEO_STAGES,
-  type VideoStage,
-  type VideoStageFigures,
-} from '@telekit/core/media';
 import type { MediaStreams, StreamInfo } from '@telekit/core/schemas';
 import { BehaviorSubject, type Observable } from 'rxjs';
+import { LatencyBudget, type PresentedFrame, type ServerFrame, type VideoBudget } from './video-budget.js';
 
-/**
- * The stages of a video frame's trip, in order (the video half of the latency budget). The server
- * times the first three, this page the rest; together they add up to glass-to-glass:
- *
- * | stage | from → to | measured by |
- * |---|---|---|
- * | `render` | the render starts (the stamp in the picture) → the frame is handed to the encoder | the source (the sim sidecar) |
- * | `encode` | handed to the encoder → its last RTP packet reaches the SFU | the source, the SFU's packet trace |
- * | `sfu` | its last packet reaches the SFU → leaves for this viewer | the SFU's packet traces |
- * | `network` | leaves the SFU → this page has received it | this page, through the gateway's clock offset |
- * | `buffer` | received → handed to the compositor, less the decode: the jitter buffer | `requestVideoFrameCallback` |
- * | `decode` | into the decoder → decoded | `processingDuration` |
- * | `present` | handed to the compositor → expected on the glass | `expectedDisplayTime` |
- *
- * The same names and order as `@telekit/media-nvenc`'s `VIDEO_STAGES`.
- */
-export { VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core/media';
-/** p50, p99 (nearest rank) and how many values they come from, ms. */
-export type Percentiles = StagePercentiles;
-
-/**
- * Where this viewer's frames spent their time, stage by stage, over the last few seconds. A stage
- * is timed only on frames where it can be measured honestly: the server's three on frames whose
- * server times reached this page (the SFU traces packets part of the time), `network` on those too,
- * the page's own on every frame WebRTC describes. Unmeasured stages are left out.
- */
-export interface VideoBudget {
-  /** The window the figures cover, ms. */
-  readonly windowMs: number;
-  /** In the order a frame passes them (see {@link VIDEO_STAGES}). */
-  readonly stages: readonly VideoStageFigures[];
-  /** The stamp in the picture → the glass, per frame (not a sum of the stages). */
-  readonly glassToGlass: Percentiles | null;
-}
+export {
+  type Percentiles,
+  type PresentedFrame,
+  percentiles,
+  type ServerFrame,
+  VIDEO_STAGES,
+  type VideoBudget,
+  type VideoStage,
+  type VideoStageFigures,
+} from './video-budget.js';
 
 /** What a viewer measures, as {@link VideoWatch.stats$} emits it. */
 export interface VideoStats {
@@ -90,38 +69,6 @@ export interface VideoPlayers {
   webrtc(stream: StreamInfo): Promise<VideoSession>;
   hls(stream: StreamInfo): Promise<VideoSession>;
 }
-
-/**
- * One frame as it was presented, from `requestVideoFrameCallback` (times in ms of this page's
- * `performance.now()`; absent where the browser does not say).
- */
-export interface PresentedFrame {
-  /** When the callback ran. */
-  readonly now: number;
-  /**
-   * The stamp in the picture → the glass, ms (read by `StampReader`, clock offset applied), if
-   * stamped and read (a view may read only some frames' stamps: a frame without one is joined with
-   * its server times unchecked).
-   */
-  readonly glassToGlassMs?: number;
-  readonly rtpTimestamp?: number;
-  readonly receiveTime?: number;
-  /** Decode time, s (as the browser reports it). */
-  readonly processingDuration?: number;
-  readonly presentationTime?: number;
-  readonly expectedDisplayTime?: number;
-}
-
-/** One frame as the server saw it (ms, the server's clock): an entry of `/media/stats`' `frames`. */
-export interface ServerFrame {
-  readonly rtpTimestamp: number;
-  readonly capturedAt?: number;
-  readonly readyAt?: number;
-  readonly sentAt?: number;
-  readonly sfuInAt?: number;
-  readonly sfuOutAt: number;
-}
-
 /** The `/media/stats` answer, as far as a watch reads it. */
 interface MediaStatsAnswer {
   streams: { stream: string; state: string }[];
@@ -147,24 +94,6 @@ export interface VideoWatchOptions {
   /** `performance.timeOrigin`: page times + this = ms since the epoch on this page's clock. */
   timeOrigin?: number;
 }
-
-/** p50/p99 by nearest rank, or null for none. */
-export function percentiles(values: readonly number[]): Percentiles | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-  return { p50: q(0.5), p99: q(0.99), count: sorted.length };
-}
-
-/** A stamp and a server capture time agree within this, ms (the stamp holds whole ms). */
-const SAME_FRAME_MS = 2;
-
-/**
- * A presented frame whose server times are still incomplete is joined with what there is once it
- * is this old, ms (a source that reports no timings, say).
- */
-const PARTIAL_AFTER_MS = 1_500;
-
 /**
  * The watch sequence of a video stream, without a DOM: ask the server what it offers, play the
  * stream over WebRTC (`players.webrtc`), fall back to HLS where WebRTC does not come up (`auto`),
@@ -204,9 +133,8 @@ export class VideoWatch {
   #lastFrameAt = 0;
   #lastBytes: { at: number; bytes: number } | undefined;
   #serverState = 'starting';
-  /** Presented frames still waiting for their server times, by RTP timestamp. */
-  #pending = new Map<number, { at: number; frame: PresentedFrame; capturedAt?: number }>();
-  #windows = new Map<VideoStage | 'glassToGlass', { at: number; ms: number }[]>();
+  /** The stages of this watch's frames. */
+  readonly #budget: LatencyBudget;
 
   constructor(options: VideoWatchOptions) {
     this.#o = {
@@ -229,6 +157,11 @@ export class VideoWatch {
       budget: { windowMs: this.#o.windowMs, stages: [], glassToGlass: null },
     });
     this.stats$ = this.#stats.asObservable();
+    this.#budget = new LatencyBudget({
+      windowMs: this.#o.windowMs,
+      now: () => this.#o.now(),
+      serverTime: (pageMs) => this.#serverTime(pageMs),
+    });
   }
 
   /** The latest figures. */
@@ -269,24 +202,7 @@ export class VideoWatch {
     this.#lastFrameAt = now;
     this.#frameTimes.push(now);
     while (this.#frameTimes.length && now - this.#frameTimes[0]! > 1_000) this.#frameTimes.shift();
-    const g2g = frame.glassToGlassMs;
-    if (g2g !== undefined) this.#add('glassToGlass', now, g2g);
-    // This page's own stages, on every frame the browser describes.
-    const { receiveTime, presentationTime, expectedDisplayTime, processingDuration } = frame;
-    if (processingDuration !== undefined) this.#add('decode', now, processingDuration * 1000);
-    if (receiveTime !== undefined && presentationTime !== undefined)
-      this.#add('buffer', now, presentationTime - receiveTime - (processingDuration ?? 0) * 1000);
-    if (presentationTime !== undefined && expectedDisplayTime !== undefined)
-      this.#add('present', now, expectedDisplayTime - presentationTime);
-    // The rest waits for the server's times of this frame.
-    if (frame.rtpTimestamp !== undefined && receiveTime !== undefined) {
-      const shown = expectedDisplayTime ?? now;
-      this.#pending.set(frame.rtpTimestamp, {
-        at: now,
-        frame,
-        ...(g2g !== undefined ? { capturedAt: this.#serverTime(shown) - g2g } : {}),
-      });
-    }
+    this.#budget.presented(frame);
     const first = this.#firstFrameSeen ? this.stats.firstFrameMs : now - this.#startedAt;
     this.#firstFrameSeen = true;
     this.#set({
@@ -305,64 +221,17 @@ export class VideoWatch {
    * what it knows once the frame is `PARTIAL_AFTER_MS` (1.5 s) old.
    */
   serverFrames(frames: readonly ServerFrame[]): void {
-    const now = this.#o.now();
-    for (const f of frames) {
-      const p = this.#pending.get(f.rtpTimestamp);
-      if (!p) continue;
-      if (f.sentAt === undefined && now - p.at < PARTIAL_AFTER_MS) continue;
-      // The same picture? The stamp says when it was rendered; so does the server.
-      if (p.capturedAt !== undefined && f.capturedAt !== undefined) {
-        if (Math.abs(p.capturedAt - f.capturedAt) > SAME_FRAME_MS) continue;
-      }
-      this.#pending.delete(f.rtpTimestamp);
-      const at = p.at;
-      if (f.capturedAt !== undefined && f.sentAt !== undefined)
-        this.#add('render', at, f.sentAt - f.capturedAt);
-      if (f.sentAt !== undefined && f.sfuInAt !== undefined) this.#add('encode', at, f.sfuInAt - f.sentAt);
-      if (f.sfuInAt !== undefined) this.#add('sfu', at, f.sfuOutAt - f.sfuInAt);
-      this.#add('network', at, this.#serverTime(p.frame.receiveTime!) - f.sfuOutAt);
-    }
-    const from = this.#o.now() - this.#o.windowMs;
-    for (const [rtp, p] of this.#pending) if (p.at < from) this.#pending.delete(rtp);
+    this.#budget.serverFrames(frames);
   }
 
   /** The figures over the window ending now. */
   budget(): VideoBudget {
-    const now = this.#o.now();
-    const stages: VideoStageFigures[] = [];
-    for (const stage of VIDEO_STAGES) {
-      const p = percentiles(this.#values(stage, now));
-      if (p) stages.push({ stage, ...p });
-    }
-    return {
-      windowMs: this.#o.windowMs,
-      stages,
-      glassToGlass: percentiles(this.#values('glassToGlass', now)),
-    };
+    return this.#budget.budget();
   }
 
   /** A page time as ms on the server's clock. */
   #serverTime(pageMs: number): number {
     return this.#o.timeOrigin + pageMs + (this.#o.client.estimate?.offset ?? 0);
-  }
-
-  #add(key: VideoStage | 'glassToGlass', at: number, ms: number): void {
-    if (!Number.isFinite(ms)) return;
-    let w = this.#windows.get(key);
-    if (!w) {
-      w = [];
-      this.#windows.set(key, w);
-    }
-    w.push({ at, ms });
-    if (w.length > 2_048) w.shift();
-  }
-
-  #values(key: VideoStage | 'glassToGlass', now: number): number[] {
-    const w = this.#windows.get(key);
-    if (!w) return [];
-    const from = now - this.#o.windowMs;
-    while (w.length && w[0]!.at < from) w.shift();
-    return w.map((v) => v.ms);
   }
 
   #set(patch: Partial<VideoStats>): void {
@@ -374,7 +243,7 @@ export class VideoWatch {
     clearTimeout(this.#retry);
     this.#session?.close();
     this.#session = undefined;
-    this.#pending.clear();
+    this.#budget.clear();
   }
 
   #begin(delayMs: number): void {
