@@ -1,14 +1,12 @@
-import { Topics } from '@telekit/core';
 import { stampRegion } from '@telekit/core/media';
-import type { StreamInfo } from '@telekit/core/schemas';
 import type { GatewayClient } from '@telekit/gateway/client';
 import { css, html } from 'lit';
-import { Device, type types } from 'mediasoup-client';
-import { BehaviorSubject, type Observable, Subject } from 'rxjs';
+import { BehaviorSubject, type Observable } from 'rxjs';
 import { defineElement, TelekitWidget } from './base.js';
-import { cropStamp, StampReader } from './stamp-reader.js';
+import { cropStamp } from './stamp-reader.js';
 import { theme } from './theme.js';
-import { type VideoBudget, type VideoSession, type VideoStats, VideoWatch } from './video-watch.js';
+import { hlsPlayer, type VideoView, webrtcPlayer } from './video-players.js';
+import { type VideoBudget, type VideoStats, VideoWatch } from './video-watch.js';
 
 /** What the viewer measures, as `stats` returns it and the overlay shows it. */
 export interface CameraViewerStats {
@@ -51,7 +49,8 @@ const toViewerStats = (s: VideoStats): CameraViewerStats => ({
  * overlay shows fps, bitrate and glass-to-glass latency (read from the stamp the source draws into
  * each frame, corrected by the gateway's clock offset), and says so when there is no signal or video
  * cannot start; it retries by itself. The watch itself is {@link VideoWatch} (headless); this
- * element plays the stream in its `<video>` and reports each presented frame to it.
+ * element plays the stream in its `<video>` (with the players of `video-players.ts`) and reports
+ * each presented frame to it.
  *
  * The server encodes a stream only while someone watches: the element holds the stream while it
  * is on the page with a client and not `paused`; removing it (or pausing it) lets the server stop
@@ -110,6 +109,14 @@ export class TelekitCameraViewer extends TelekitWidget {
   /** Whether the stream carries stamps: unknown (cropped, as Telekit's sources stamp) until read. */
   #stamped: boolean | undefined;
   #resize: ResizeObserver | undefined;
+  /** What the players (`video-players.ts`) need of this element. */
+  readonly #view: VideoView = {
+    video: () => this.#video,
+    clearVideo: () => this.#clearVideo(),
+    watch: () => this.#watch,
+    offset: () => this.client?.estimate?.offset ?? 0,
+    stampSeen: (found) => this.#stampSeen(found),
+  };
 
   static override styles = [
     theme,
@@ -188,8 +195,8 @@ export class TelekitCameraViewer extends TelekitWidget {
     const watch = new VideoWatch({
       client,
       players: {
-        webrtc: (stream) => this.#webrtc(client, stream),
-        hls: (stream) => this.#hls(stream),
+        webrtc: (stream) => webrtcPlayer(client, stream, this.#view, this),
+        hls: (stream) => hlsPlayer(stream, this.#view, this),
       },
       ...(this.stream ? { stream: this.stream } : {}),
       mode: this.mode,
@@ -309,177 +316,6 @@ export class TelekitCameraViewer extends TelekitWidget {
     }
   }
 
-  async #webrtc(client: GatewayClient, stream: StreamInfo): Promise<VideoSession> {
-    const video = this.#video;
-    if (!video) throw new Error('not rendered yet');
-    const { rtpCapabilities } = await client.request(Topics.mediaJoin, { stream: stream.id });
-    const device = new Device();
-    await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
-    const params = await client.request(Topics.mediaTransport, {});
-    const transport = device.createRecvTransport({
-      ...(params as unknown as types.TransportOptions),
-      ...(this.iceServers.length ? { iceServers: this.iceServers } : {}),
-      iceTransportPolicy: this.iceTransportPolicy,
-    });
-    const failed$ = new Subject<string>();
-    transport.on('connect', ({ dtlsParameters }, ok, fail) => {
-      client.request(Topics.mediaConnect, { transport: transport.id, dtlsParameters }).then(() => ok(), fail);
-    });
-    transport.on('connectionstatechange', (state) => {
-      if (state === 'failed' || state === 'disconnected') failed$.next(`WebRTC ${state}`);
-    });
-    try {
-      const info = await client.request(Topics.mediaConsume, {
-        transport: transport.id,
-        stream: stream.id,
-        rtpCapabilities: device.rtpCapabilities,
-      });
-      const consumer = await transport.consume(info as unknown as types.ConsumerOptions);
-      // Play each frame as soon as it is decoded: no extra delay for smoothness (a teleoperator
-      // wants the latest picture). `jitterBufferTarget` is the standard name, `playoutDelayHint`
-      // Chromium's older one.
-      const receiver = consumer.rtpReceiver as
-        | { jitterBufferTarget?: number | null; playoutDelayHint?: number | null }
-        | undefined;
-      if (receiver) {
-        receiver.jitterBufferTarget = 0;
-        receiver.playoutDelayHint = 0;
-      }
-      video.srcObject = new MediaStream([consumer.track]);
-      await client.request(Topics.mediaResume, { consumer: consumer.id });
-      const frames = this.#frames(video);
-      return {
-        mode: 'webrtc',
-        consumer: consumer.id,
-        firstFrame: frames.first,
-        failed$,
-        sample: async () => {
-          let out: { bytes: number; jitterMs: number | null } | undefined;
-          (await consumer.getStats()).forEach(
-            (r: { type: string; bytesReceived?: number; jitter?: number }) => {
-              if (r.type === 'inbound-rtp')
-                out = {
-                  bytes: r.bytesReceived ?? 0,
-                  jitterMs: r.jitter === undefined ? null : r.jitter * 1000,
-                };
-            },
-          );
-          return out;
-        },
-        close: () => {
-          frames.stop();
-          failed$.complete();
-          transport.close();
-          this.#clearVideo();
-        },
-      };
-    } catch (error) {
-      transport.close();
-      throw error;
-    }
-  }
-
-  async #hls(stream: StreamInfo): Promise<VideoSession> {
-    const video = this.#video;
-    if (!video) throw new Error('not rendered yet');
-    if (!stream.hls) throw new Error('the stream has no HLS copy');
-    // hls.js (about a third of the widgets' code) is loaded only by a viewer that falls back to HLS.
-    const { default: Hls } = await import('hls.js');
-    if (!Hls.isSupported()) throw new Error('HLS: this browser has no Media Source Extensions');
-    const token = this.token;
-    const player = new Hls({
-      lowLatencyMode: true,
-      liveSyncDurationCount: 1,
-      // The server starts encoding at the first request: the playlist appears a segment later.
-      manifestLoadPolicy: {
-        default: {
-          maxTimeToFirstByteMs: 10_000,
-          maxLoadTimeMs: 20_000,
-          timeoutRetry: { maxNumRetry: 2, retryDelayMs: 0, maxRetryDelayMs: 0 },
-          errorRetry: { maxNumRetry: 12, retryDelayMs: 500, maxRetryDelayMs: 1_000 },
-        },
-      },
-      xhrSetup: (xhr) => {
-        if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
-      },
-    });
-    let loaded = 0;
-    player.on(Hls.Events.FRAG_LOADED, (_e, data) => {
-      loaded += data.frag.stats.loaded;
-    });
-    const failed = new Promise<never>((_, reject) =>
-      player.on(Hls.Events.ERROR, (_e, data) => {
-        if (data.fatal) reject(new Error(`HLS: ${data.details}`));
-      }),
-    );
-    failed.catch(() => undefined);
-    player.loadSource(`${this.hlsBase}${stream.hls}`);
-    player.attachMedia(video);
-    const frames = this.#frames(video);
-    return {
-      mode: 'hls',
-      firstFrame: Promise.race([frames.first, failed]),
-      sample: async () => ({ bytes: loaded, jitterMs: null }),
-      close: () => {
-        frames.stop();
-        player.destroy();
-        this.#clearVideo();
-      },
-    };
-  }
-
-  /**
-   * Plays, reports every presented frame to the watch until `stop()`, and `first` resolves at the
-   * first one (or fails after 10 s).
-   */
-  #frames(video: HTMLVideoElement): { first: Promise<void>; stop(): void } {
-    const stamps = new StampReader();
-    let active = true;
-    let lastStamp = Number.NEGATIVE_INFINITY;
-    const first = new Promise<void>((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error('no picture within 10 s')), 10_000);
-      const onFrame: VideoFrameRequestCallback = (now, meta) => {
-        const watch = this.#watch;
-        if (!watch || !active) return;
-        clearTimeout(timeout);
-        // The stamp is on the server's clock: the offset moves the display time onto it. Read about
-        // ten times a second, not every frame: each read copies the picture's corner on the page's
-        // main thread (about 2 ms a frame here, in software).
-        const read = now - lastStamp >= STAMP_EVERY_MS;
-        if (read) lastStamp = now;
-        const g2g = read ? stamps.latency(video, now, meta, this.client?.estimate?.offset ?? 0) : undefined;
-        if (read) this.#stampSeen(g2g !== undefined);
-        const m = meta as VideoFrameCallbackMetadata & {
-          rtpTimestamp?: number;
-          receiveTime?: number;
-          processingDuration?: number;
-        };
-        watch.presented({
-          now,
-          ...(g2g !== undefined ? { glassToGlassMs: g2g } : {}),
-          ...(m.rtpTimestamp !== undefined ? { rtpTimestamp: m.rtpTimestamp } : {}),
-          ...(m.receiveTime !== undefined ? { receiveTime: m.receiveTime } : {}),
-          ...(m.processingDuration !== undefined ? { processingDuration: m.processingDuration } : {}),
-          presentationTime: m.presentationTime,
-          expectedDisplayTime: m.expectedDisplayTime,
-        });
-        resolve();
-        video.requestVideoFrameCallback(onFrame);
-      };
-      video.requestVideoFrameCallback(onFrame);
-      video.play().catch((error: Error) => {
-        clearTimeout(timeout);
-        reject(new Error(`cannot play: ${error.message}`));
-      });
-    });
-    return {
-      first,
-      stop: () => {
-        active = false;
-      },
-    };
-  }
-
   override render() {
     const s = this.stats;
     const status =
@@ -508,9 +344,6 @@ export class TelekitCameraViewer extends TelekitWidget {
     `;
   }
 }
-
-/** How often the viewer reads a frame's stamp (glass-to-glass), ms. */
-const STAMP_EVERY_MS = 90;
 
 /** What the element shows of the figures: it re-renders when this changes. */
 const shown = (s: VideoStats) =>
