@@ -1,8 +1,9 @@
 import { type Header, headerSequence, TelekitError, Topics, type Transport } from '@telekit/core';
 import type { SceneSpec, SimAction } from '@telekit/core/contracts';
-import type { Vector3 } from '@telekit/core/schemas';
 import { BehaviorSubject, firstValueFrom, type Subscription, timeout } from 'rxjs';
 import { AuthoritySync, type AuthoritySyncOptions, type DivergenceReport } from './authority-sync.js';
+import { memoryShortfall, realtimeFactor } from './capacity-checks.js';
+import { commandProxy } from './command-proxy.js';
 import { type EngineOptions, loadEngine, webAssemblySupported } from './engine.js';
 import { httpScenes } from './http-scenes.js';
 import {
@@ -12,6 +13,7 @@ import {
   sceneLayout,
 } from './pose-authority.js';
 import type { SceneResolver } from './scene.js';
+import { SimClock } from './sim-clock.js';
 import { type SimSnapshotMessage, SimTopics } from './topics.js';
 import { type WasmSimulator, wasmSimulator } from './wasm-simulator.js';
 
@@ -98,9 +100,8 @@ export class BrowserSimulation {
   /** What `control()` watches on its transports, until `close()`. */
   #controls: { unsubscribe(): void }[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #base = { wall: 0, sim: 0 };
-  /** The authority's simulated time at a moment of this page's clock (`performance.now()`), from the last snapshot. */
-  #authority: { sim: number; wall: number } | undefined;
+  /** Where the page's simulation should be in time, and where the authority's is. */
+  readonly #clock = new SimClock();
   #pendingAt = 0;
   #stepsPerSecond = 0;
   /** How long a command takes from this page to the authority's step, ms (see the option). */
@@ -196,7 +197,7 @@ export class BrowserSimulation {
       this.#sim = sim;
       const info = await sim.loadScene(o.scene);
       if (checks) {
-        const rtf = await probe(sim, info.timestep);
+        const rtf = await realtimeFactor(sim, info.timestep);
         this.#stepsPerSecond = rtf / info.timestep;
         const need = o.minRealtimeFactor ?? 2;
         if (rtf < need)
@@ -234,7 +235,7 @@ export class BrowserSimulation {
       // browser has already simulated and can be compared with it.
       const lead = Math.round((o.leadMs ?? 100) / 1000 / info.timestep);
       await this.#sync.step(lead);
-      this.#base = { wall: performance.now(), sim: sim.time };
+      this.#clock.restart(performance.now(), sim.time);
     } catch (error) {
       return this.#fallBack((error as Error).message);
     }
@@ -254,61 +255,11 @@ export class BrowserSimulation {
    * (`/controller/twist`, `joints`, `estop`) also act on the browser simulator at once.
    */
   control<T extends Transport>(transport: T): T {
-    // A gateway client says what it sent (`sent$`, with the sequence number it gave the command),
-    // synchronously inside `publish`: the authority's reports name commands by that number.
-    let sent: { topic: string; seq: number } | undefined;
-    const watch = (
-      transport as {
-        sent$?: { subscribe(f: (s: { topic: string; seq: number }) => void): { unsubscribe(): void } };
-      }
-    ).sent$?.subscribe((s) => {
-      sent = s;
-    });
+    const { proxy, watch } = commandProxy(transport, (action, header, id) =>
+      this.command(action, header, id),
+    );
     if (watch) this.#controls.push(watch);
-    const act = (action: SimAction, header: Header, topic: string) => {
-      const id = sent?.topic === topic ? `${topic} ${sent.seq}` : undefined;
-      sent = undefined;
-      this.command(action, header, id);
-    };
-    return new Proxy(transport, {
-      get(target, key) {
-        if (key !== 'publish') {
-          // The target as `this` for its getters too: a class with private fields (the gateway
-          // client) cannot read them through the proxy.
-          const value = Reflect.get(target, key);
-          return typeof value === 'function' ? value.bind(target) : value;
-        }
-        // Extra arguments (a gateway client's publish options: when the input happened) pass through.
-        return (topic: { name: string }, message: Command, ...rest: unknown[]) => {
-          sent = undefined;
-          const result = (target.publish as (t: unknown, m: unknown, ...r: unknown[]) => unknown)(
-            topic,
-            message,
-            ...rest,
-          );
-          const { header } = message;
-          if (topic.name === Topics.twist.name && message.linear && message.angular) {
-            act({ kind: 'twist', linear: message.linear, angular: message.angular }, header, topic.name);
-          } else if (topic.name === Topics.joints.name && message.name) {
-            const { name, position, velocity, effort } = message;
-            act(
-              {
-                kind: 'joints',
-                name,
-                ...(position ? { position } : {}),
-                ...(velocity ? { velocity } : {}),
-                ...(effort ? { effort } : {}),
-              },
-              header,
-              topic.name,
-            );
-          } else if (topic.name === Topics.estop.name && message.engage) {
-            act({ kind: 'freeze' }, header, topic.name);
-          }
-          return result;
-        };
-      },
-    });
+    return proxy;
   }
 
   /**
@@ -323,7 +274,7 @@ export class BrowserSimulation {
   command(action: SimAction, header?: Header, id?: string): void {
     const sync = this.#sync;
     if (this.#mode.value.mode !== 'browser' || !sync) return;
-    const at = this.#authorityTime(performance.now() + this.commandDelayMs);
+    const at = this.#clock.authorityTime(performance.now() + this.commandDelayMs);
     // The server validates and answers; a command the local sim refuses is just not predicted.
     const ignore = () => undefined;
     try {
@@ -334,22 +285,11 @@ export class BrowserSimulation {
     }
   }
 
-  /** The authority's simulated time at `wall` (this page's `performance.now()`), s, once a snapshot came. */
-  #authorityTime(wall: number): number | undefined {
-    const a = this.#authority;
-    return a ? a.sim + (wall - a.wall) / 1000 : undefined;
-  }
-
   /** Where the authority was when it took `snapshot`, on this page's clock: arrival minus the trip. */
   #anchor(snapshot: SimSnapshotMessage, arrivedAt: number): void {
     const offset =
       this.#o.clockOffset?.() ?? (this.#o.transport as { estimate?: { offset?: number } }).estimate?.offset;
-    // The trip: received (page clock, moved to the server's) minus sent (server clock). A bad
-    // offset could make it negative or absurd: then it is taken as zero.
-    const trip =
-      offset === undefined ? 0 : performance.timeOrigin + arrivedAt + offset - snapshot.header.stamp;
-    const wall = arrivedAt - (trip > 0 && trip < 1_000 ? trip : 0);
-    this.#authority = { sim: snapshot.time, wall };
+    this.#clock.anchor(snapshot.time, snapshot.header.stamp, arrivedAt, offset);
   }
 
   #tick = (): void => {
@@ -373,8 +313,7 @@ export class BrowserSimulation {
       }
       const dt = sim.scene!.timestep;
       const now = performance.now();
-      const target = this.#base.sim + (now - this.#base.wall) / 1000;
-      const behind = target - sim.time;
+      const behind = this.#clock.target(now) - sim.time;
       const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
       if (hidden) {
         this.#rebase();
@@ -400,16 +339,12 @@ export class BrowserSimulation {
    * than real time (a loaded host), or was reset, the browser's real-time target moves to match.
    */
   #follow(authorityTime: number): void {
-    const lead = (this.#o.leadMs ?? 100) / 1000;
-    const now = performance.now();
-    const target = this.#base.sim + (now - this.#base.wall) / 1000;
-    if (Math.abs(target - (authorityTime + lead)) > lead / 2)
-      this.#base = { wall: now, sim: authorityTime + lead };
+    this.#clock.follow(authorityTime, (this.#o.leadMs ?? 100) / 1000, performance.now());
   }
 
   /** Real time restarts from where the simulation is (after a hidden tab). */
   #rebase(): void {
-    if (this.#sim?.scene) this.#base = { wall: performance.now(), sim: this.#sim.time };
+    if (this.#sim?.scene) this.#clock.restart(performance.now(), this.#sim.time);
   }
 
   #publish(report: DivergenceReport): void {
@@ -454,42 +389,6 @@ export class BrowserSimulation {
   }
 }
 
-/** The fields of the control messages the browser simulator acts on. */
-interface Command {
-  header: Header;
-  linear?: Vector3;
-  angular?: Vector3;
-  name?: string[];
-  position?: number[];
-  velocity?: number[];
-  effort?: number[];
-  engage?: boolean;
-}
-
 function toSnapshot(s: SimSnapshotMessage) {
   return { scene: s.scene, engine: s.engine, time: s.time, data: s.data };
-}
-
-/** Why the page lacks the memory the simulation needs, or `undefined` when it has it. */
-function memoryShortfall(minMB: number): string | undefined {
-  const device = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
-  if (device !== undefined && device * 1024 < minMB * 4)
-    return `not enough memory: this device reports ${device} GiB`;
-  try {
-    new WebAssembly.Memory({ initial: Math.ceil(minMB * 16) });
-    return undefined;
-  } catch {
-    return `not enough memory: cannot reserve ${minMB} MiB for WebAssembly`;
-  }
-}
-
-/** Steps the scene for a moment, restores it, and returns how many times faster than real time it ran. */
-async function probe(sim: WasmSimulator, timestep: number): Promise<number> {
-  const before = await sim.snapshot();
-  const steps = Math.max(50, Math.round(0.5 / timestep));
-  const t0 = performance.now();
-  await sim.step(steps);
-  const seconds = (performance.now() - t0) / 1000;
-  await sim.restore(before);
-  return (steps * timestep) / Math.max(seconds, 1e-6);
 }
