@@ -1,17 +1,17 @@
-"""The MuJoCo backend: CPU physics, offscreen rendering through OSMesa (or EGL where it works)."""
+"""The MuJoCo backend: CPU physics, offscreen rendering through OSMesa (or EGL where it works) on a
+thread of its own (`mujoco_renderer.py`)."""
 
 from __future__ import annotations
 
 import copy
 import os
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
 
 from . import console, poses
-from .backend import Motion, PreparedAction, Progress, RenderOptions, joint_targets, no_progress, picture, vector
+from .backend import Motion, PreparedAction, Progress, RenderOptions, joint_targets, no_progress, vector
 from .errors import SimError
 from .scene_description import describe_scene
 from .scene_model import BUNDLED, Drive, compile_model, read_drive, scene_source
@@ -19,6 +19,8 @@ from .scene_model import BUNDLED, Drive, compile_model, read_drive, scene_source
 os.environ.setdefault("MUJOCO_GL", "osmesa")
 
 import mujoco  # noqa: E402  (MUJOCO_GL must be set first)
+
+from .mujoco_renderer import GlRenderer  # noqa: E402
 
 __all__ = ["BUNDLED", "MujocoBackend"]
 
@@ -45,10 +47,7 @@ class MujocoBackend:
         self._wheels = None
         # Rendering (the slow part: ~10–30 ms a frame on a CPU) happens on a thread of its own, which
         # owns the GL context: the sidecar's loop keeps serving commands, pings and the deadman.
-        self._gl = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telekit-gl")
-        self._renderer: mujoco.Renderer | None = None
-        self._renderer_key: tuple[Any, ...] | None = None
-        self._render_tids: frozenset[int] = frozenset()
+        self._gl = GlRenderer()
         self._closed = False
 
     # ------------------------------------------------------------------ scene
@@ -366,62 +365,36 @@ class MujocoBackend:
         """
         self.require_scene()
         m = self.model
-        if width > m.vis.global_.offwidth or height > m.vis.global_.offheight:
-            raise SimError(
-                "E_SIM_CAMERA",
-                f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}",
-            )
+        self._check_size(width, height)
         data = copy.copy(self.data)
-        return self._gl.submit(self._render, m, data, camera, width, height, options or RenderOptions())
+        return self._gl.submit(m, data, camera, width, height, options or RenderOptions())
 
     def check_camera(self, camera: str | None, width: int, height: int) -> None:
         self.require_scene()
         m = self.model
-        if width > m.vis.global_.offwidth or height > m.vis.global_.offheight:
-            raise SimError(
-                "E_SIM_CAMERA",
-                f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}",
-            )
+        self._check_size(width, height)
         if camera and mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_CAMERA, camera) < 0:
             names = ", ".join(self.describe()["cameras"]) or "none"
             raise SimError(
                 "E_SIM_CAMERA", f"no camera {camera} in scene {self.scene} (it has: {names})", field="camera"
             )
 
+    def _check_size(self, width: int, height: int) -> None:
+        m = self.model
+        if width > m.vis.global_.offwidth or height > m.vis.global_.offheight:
+            raise SimError(
+                "E_SIM_CAMERA",
+                f"camera {width}x{height} exceeds the scene's offscreen buffer {m.vis.global_.offwidth}x{m.vis.global_.offheight}",
+            )
+
     def render_threads(self) -> frozenset[int]:
-        return self._render_tids
-
-    def _render(
-        self, model: Any, data: Any, camera: str | None, width: int, height: int, options: RenderOptions
-    ) -> np.ndarray:
-        # On the GL thread only: the renderer and its context live here.
-        self._render_tids = frozenset({threading.get_native_id()})
-        r = self._renderer
-        key = (model, width, height, options.samples)
-        if r is None or self._renderer_key != key:
-            if r is not None:
-                r.close()
-            # Multisampling is fixed when the GL context's framebuffer is made. The model's visual
-            # settings touch only rendering, never the physics that steps it meanwhile.
-            model.vis.quality.offsamples = options.samples
-            r = self._renderer = mujoco.Renderer(model, height, width)
-            self._renderer_key = key
-        r.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = options.shadows
-        r.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = options.reflections
-        r.update_scene(data, camera=camera if camera else -1)
-        return picture(r.render(), options)
-
-    def _close_renderer(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        return self._gl.threads()
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        self._gl.submit(self._close_renderer)
-        self._gl.shutdown(wait=True)
+        self._gl.close()
 
     def require_scene(self) -> None:
         if self.model is None:
