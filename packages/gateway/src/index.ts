@@ -1,6 +1,6 @@
 export {
   type Ack,
-  CLIENT_EVENTS,
+  type ClientEvent,
   type ClientLane,
   type DataLaneState,
   type EStopInfo,
@@ -45,6 +45,7 @@ export {
 } from './server/create-gateway.js';
 export type { DataChannelOptions } from './server/data-lane.js';
 export { type GatewayPluginOptions, GatewayToken, gateway } from './server/gateway-plugin.js';
+export { CLIENT_EVENTS } from './server/handlers.js';
 export type { RouteHandler, UpgradeHandler } from './server/http-surface.js';
 export { defaultLimits, type GatewayLimits, type Rate } from './server/limits.js';
 export { GatewayMetrics } from './server/metrics.js';

@@ -5,7 +5,7 @@
  *
  * The server's decoder is the first thing that touches a client's bytes, so it is strict: a packet
  * must be one a client may send — CONNECT (with an auth map), DISCONNECT, or an EVENT whose name is
- * one of its lane's events ({@link CLIENT_EVENTS}) — on a namespace of the gateway, with an ack id
+ * one of its lane's events (the gateway's handler table says which) — on a namespace of the gateway, with an ack id
  * that is a small integer and nothing else in it. Anything else throws, and socket.io closes the
  * connection: nothing malformed reaches a handler.
  *
@@ -16,7 +16,7 @@
  * @module
  */
 import { Packr } from 'msgpackr';
-import { CLIENT_EVENTS, type ClientLane, NAMESPACES } from './protocol.js';
+import { type ClientLane, NAMESPACES } from './protocol.js';
 
 /** socket.io's packet types. */
 const CONNECT = 0;
@@ -54,9 +54,8 @@ const PACKET_KEYS = new Set(['type', 'nsp', 'data', 'id', 'options']);
 const laneOfNamespace = new Map<string, ClientLane>(
   (Object.entries(NAMESPACES) as [ClientLane, string][]).map(([lane, nsp]) => [nsp, lane]),
 );
-const eventsOf = new Map<ClientLane, ReadonlySet<string>>(
-  (Object.keys(CLIENT_EVENTS) as ClientLane[]).map((lane) => [lane, new Set<string>(CLIENT_EVENTS[lane])]),
-);
+/** The events a client may send on each lane. */
+export type LaneEvents = { readonly [L in ClientLane]: readonly string[] };
 
 class ProtocolViolation extends Error {
   override name = 'ProtocolViolation';
@@ -80,7 +79,12 @@ function unpack(bytes: Uint8Array): Record<string, unknown> {
 }
 
 /** Checks a packet from a client; returns it as the server should see it, or throws. */
-function checkFromClient(packet: Record<string, unknown>, bytes: number, maxPayload: number): Packet {
+function checkFromClient(
+  packet: Record<string, unknown>,
+  bytes: number,
+  maxPayload: number,
+  eventsOf: ReadonlyMap<ClientLane, ReadonlySet<string>>,
+): Packet {
   for (const key of Object.keys(packet))
     if (!PACKET_KEYS.has(key)) throw new ProtocolViolation(`unexpected packet field ${key.slice(0, 32)}`);
   const { type, nsp, data, id, options } = packet;
@@ -177,9 +181,16 @@ function makeParser(check: (packet: Record<string, unknown>, bytes: number) => P
   return { Encoder, Decoder };
 }
 
-/** The server's parser: only what a client may send passes; larger messages than `maxPayload` are marked. */
-export const serverParser = (maxPayload: number): WireParser =>
-  makeParser((packet, bytes) => checkFromClient(packet, bytes, maxPayload));
+/**
+ * The server's parser: only what a client may send passes — `events` on each lane; larger messages
+ * than `maxPayload` are marked.
+ */
+export function serverParser(maxPayload: number, events: LaneEvents): WireParser {
+  const eventsOf = new Map<ClientLane, ReadonlySet<string>>(
+    (Object.keys(events) as ClientLane[]).map((lane) => [lane, new Set(events[lane])]),
+  );
+  return makeParser((packet, bytes) => checkFromClient(packet, bytes, maxPayload, eventsOf));
+}
 
 /** The client's parser. */
 export const clientParser: WireParser = makeParser((packet) => checkFromServer(packet));

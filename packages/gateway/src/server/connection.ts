@@ -2,7 +2,15 @@ import type { Socket } from 'socket.io';
 import { type Ack, type ClientLane, GATEWAY_PROTOCOL, type Welcome, type WireError } from '../protocol.js';
 import { PayloadTooLarge } from '../wire-parser.js';
 import type { GatewayContext } from './context.js';
-import { type Caller, type ClientEvent, fault, handlers, isRefusal, tellFate } from './handlers.js';
+import {
+  type Caller,
+  CLIENT_EVENTS,
+  fault,
+  type Handler,
+  handlers,
+  isRefusal,
+  tellFate,
+} from './handlers.js';
 import { Outbox } from './outbox.js';
 import { recordRefusal } from './refusal.js';
 import type { Session } from './session.js';
@@ -53,8 +61,8 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
         socket.emit('fault', (answer as { error: WireError }).error);
     };
 
-    for (const event of Object.keys(handlers) as ClientEvent[]) {
-      const handler = handlers[event];
+    for (const event of CLIENT_EVENTS[lane]) {
+      const handler: Handler = handlers[event];
       socket.on(event, (...args: unknown[]) => {
         const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: unknown) => void) : undefined;
         const now = ctx.clock.now();
@@ -83,7 +91,7 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
         }
         let answer: unknown;
         try {
-          answer = handler.handle(caller, args, now);
+          answer = handler.answer(caller, args, now);
         } catch (error) {
           ctx.log.error('handler failed', { event, client: session.id, error: String(error) });
           return reply(

@@ -1,6 +1,12 @@
 import type { DataChannel, PeerConnection, RtcConfig } from 'node-datachannel';
 import { packMessage, unpackMessage } from '../codec.js';
-import { type Ack, type DataLaneState, RtcSignal, STREAMED_TOPICS, type WireError } from '../protocol.js';
+import {
+  type Ack,
+  type DataLaneState,
+  type RtcSignal,
+  STREAMED_TOPICS,
+  type WireError,
+} from '../protocol.js';
 import { candidateAddress } from '../sdp.js';
 import { allowed } from './auth.js';
 import type { GatewayContext } from './context.js';
@@ -102,16 +108,7 @@ export class DataLanes {
   }
 
   /** Answers one `rtc` signalling message of `c`'s session. */
-  async signal(c: Caller, request: unknown): Promise<unknown> {
-    const r = RtcSignal.safeParse(request);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      const field = issue?.path.join('.') || '(root)';
-      return refuse(
-        fault('E_BAD_REQUEST', `invalid rtc message: ${field}: ${issue?.message ?? 'malformed'}`, { field }),
-      );
-    }
-    const s = r.data;
+  async signal(c: Caller, s: RtcSignal): Promise<unknown> {
     if (s.type === 'close') {
       this.close(c.session, 'closed by the client');
       return { ok: true };
@@ -342,7 +339,7 @@ export class DataLanes {
     lane.commands++;
     let answer: unknown;
     try {
-      answer = handlers.pub.handle(caller, [name, message], now);
+      answer = handlers.pub.answer(caller, [name, message], now);
     } catch (error) {
       ctx.log.error('handler failed', { event: 'pub', client: session.id, error: String(error) });
       reply({ ok: false, error: fault('E_INTERNAL', 'the gateway could not handle this message') });

@@ -187,7 +187,7 @@ function makePeer(ctx: GatewayContext, hooks: PeerHooks, session: Session, onClo
         return limited;
       }
       try {
-        return answerOf(handlers.pub.handle(caller, [name, message], ctx.clock.now()));
+        return answerOf(handlers.pub.answer(caller, [name, message], ctx.clock.now()));
       } catch (error) {
         ctx.log.error('handler failed', { event: 'pub', client: session.id, error: String(error) });
         return answerOf({

@@ -5,6 +5,7 @@ import { NAMESPACES } from '../protocol.js';
 import { serverParser } from '../wire-parser.js';
 import { attachConnection } from './connection.js';
 import type { GatewayContext } from './context.js';
+import { CLIENT_EVENTS } from './handlers.js';
 import { addressOf, type Doorman } from './handshake.js';
 import type { HttpSurface } from './http-surface.js';
 import type { Session } from './session.js';
@@ -37,7 +38,7 @@ export async function createSocketServer(
 ): Promise<{ io: Server; close(): Promise<void> }> {
   const { doorman, origins, redis } = options;
   const io = new Server(http.server, {
-    parser: serverParser(ctx.maxPayloadBytes),
+    parser: serverParser(ctx.maxPayloadBytes, CLIENT_EVENTS),
     serveClient: false,
     transports: options.polling ? ['polling', 'websocket'] : ['websocket'],
     // A hard ceiling on one frame (engine.io closes the connection above it); the per-message limit
