@@ -101,7 +101,8 @@ describe('teleop-sim in Chromium', { timeout: 90_000 }, () => {
     );
     expect(v.video.mode).toBe('webrtc');
     expect(v.video.glassToGlassP50).not.toBeNull();
-    expect(await mediaStream()).toMatchObject({ viewers: 1, state: 'live' });
+    // The media plugin samples its streams once a second: its health says live a sample after the page.
+    await expect.poll(mediaStream, { timeout: 20_000 }).toMatchObject({ viewers: 1, state: 'live' });
     await expect.poll(() => operator.locator('[data-field="rtt"]').textContent()).toMatch(/\d+\.\d ms/);
     await expect.poll(() => operator.locator('[data-field="offset"]').textContent()).toMatch(/ms/);
     await expect
