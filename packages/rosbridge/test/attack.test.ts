@@ -32,7 +32,7 @@ const KINDS: ((i: number) => string | Buffer)[] = [
   (i) => Buffer.from([0xff, 0xfe, 0x1c, i & 0xff, 0x00, 0x9f]), // CBOR garbage
   (i) => Buffer.from(encode([i, 'not a map'])), // CBOR, not an object
   (i) => Buffer.from(encode({ op: 'publish', id: `o${i}`, topic: '/cmd_vel', msg: { linear: 1 } })), // CBOR, wrong fields
-  () => '{"op":"publish","topic":"/cmd_vel","msg":' + '['.repeat(5_000), // deep nesting, truncated
+  () => `{"op":"publish","topic":"/cmd_vel","msg":${'['.repeat(5_000)}`, // deep nesting, truncated
 ];
 
 describe('bad input at the rosbridge endpoint', () => {
