@@ -182,7 +182,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         role: s.principal.role,
         lanes: Object.keys(s.sockets) as ClientLane[],
       })),
-    route: (prefix, handler) => http.route(prefix, handler),
+    route: (prefix, handler, access) => http.route(prefix, handler, access),
     upgrade: (path, handler) => http.upgrade(path, handler),
     addTopics(more) {
       for (const t of more) topics.set(t.name, t);

@@ -7,7 +7,7 @@ import type { Observable } from 'rxjs';
 import type { ClientLane, EStopInfo, LeaseInfo } from '../protocol.js';
 import type { AccessList, Principal, Verifier } from './auth.js';
 import type { DataChannelOptions } from './data-lane.js';
-import type { RouteHandler, UpgradeHandler } from './http-surface.js';
+import type { RouteAccess, RouteHandler, UpgradeHandler } from './http-surface.js';
 import type { GatewayLimits, Rate } from './limits.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayDoor } from './peer.js';
@@ -121,8 +121,23 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** Connected clients. */
   clients(): GatewayClientInfo[];
-  /** Adds an HTTP route for paths starting with `prefix` (tried before static files); returns its removal. */
-  route(prefix: string, handler: RouteHandler): () => void;
+  /**
+   * Adds an HTTP route for paths starting with `prefix` (tried in the order added, before the app's
+   * `routes` and the static files); returns its removal. With `access`, the gateway lets a request
+   * reach `handler` only with a token it verifies (`Authorization: Bearer …` or `?token=`) of a role
+   * the access list allows, answering 401 or 403 itself, and hands `handler` the principal; see
+   * {@link RouteAccess}.
+   *
+   * @example
+   * ```ts
+   * // 401 without a token, 403 for a role that may not subscribe to /media/hls, else the handler.
+   * gateway.route('/media/hls/', (req, res, principal) => {
+   *   res.writeHead(200, { 'content-type': 'text/plain' }).end(`hello ${principal?.role}\n`);
+   *   return true;
+   * }, { subscribe: '/media/hls' });
+   * ```
+   */
+  route(prefix: string, handler: RouteHandler, access?: RouteAccess): () => void;
   /** Takes WebSocket upgrades on `path` (a rosbridge or Foxglove endpoint); returns its removal. */
   upgrade(path: string, handler: UpgradeHandler): () => void;
   /** Lets clients use more topics. */

@@ -2,9 +2,13 @@ import { MediaSignallingToken, type Plugin, type Token, TransportToken, token } 
 import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
 
 /**
- * The running gateway, for plugins that extend it: HTTP routes, WebSocket upgrade paths, topics and
- * publish grants (`gateway.route()`, `upgrade()`, `addTopics()`, `grant()`). A plugin that
- * `requires: [GatewayToken]` is set up after the gateway listens and torn down before it closes.
+ * The running gateway, for plugins that extend it: HTTP routes (behind the gateway's own token and
+ * access-list check when given a `RouteAccess`), WebSocket upgrade paths, topics and publish grants
+ * (`gateway.route()`, `upgrade()`, `addTopics()`, `grant()`). A plugin that
+ * `requires: [GatewayToken]` is set up after the gateway listens and torn down before it closes. A
+ * plugin the gateway itself uses (the media plugin, through `MediaSignallingToken`) is set up before
+ * it, so it cannot require this token: a second small plugin of its package does (as
+ * `@telekit/media-nvenc`'s `hlsRoute()` mounts its HLS files).
  */
 export const GatewayToken: Token<Gateway> = token<Gateway>('@telekit/gateway/Gateway');
 

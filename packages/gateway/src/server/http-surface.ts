@@ -12,11 +12,46 @@ import type { Logger } from '@telekit/core';
 import type { MediaSignalling } from '@telekit/core/contracts';
 import type { AppHealthReport } from '@telekit/core/host';
 import sirv from 'sirv';
-import { type AccessList, allowed, type Verifier } from './auth.js';
+import { type AccessList, allowed, type Principal, type Verifier } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
 
-/** An HTTP route: answers and returns true, or returns false to let the next one try. */
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+/**
+ * An HTTP route: answers and returns true, or returns false to let the next one try. A route added
+ * with a {@link RouteAccess} gets the principal the gateway let in; any other gets `undefined`.
+ */
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal?: Principal,
+) => boolean | Promise<boolean>;
+
+/**
+ * Who may use a route, checked by the gateway before the route's handler runs, so a plugin's route
+ * never authenticates by itself. The request's token is read from `Authorization: Bearer …` or, for
+ * players that cannot set headers (a `<video>` on Safari), from `?token=`; the gateway's verifier
+ * checks it (401 with the reason when it is missing, malformed or expired), then the role's allow-list
+ * (403 when the role may not `subscribe` or `publish` the named topic). `{}` lets in any principal
+ * the verifier accepts. With `auth: 'none'` every request is the anonymous operator, as on the
+ * socket.io lanes.
+ *
+ * @example
+ * ```ts
+ * // Whoever the access list lets subscribe to `/reports` (operators and admins by default) reads them.
+ * gateway.route('/reports/', (req, res, principal) => {
+ *   res.writeHead(200, { 'content-type': 'text/plain' }).end(`reports for ${principal?.id}\n`);
+ *   return true;
+ * }, { subscribe: '/reports' });
+ * ```
+ */
+export interface RouteAccess {
+  /** A topic (or name) the principal's role must be allowed to subscribe to, such as `/media/hls`. */
+  subscribe?: string;
+  /** A topic (or name) the principal's role must be allowed to publish. */
+  publish?: string;
+}
+
+/** A route's answer to a request it refused: the status and the text the client gets. */
+type Refusal = { status: 401 | 403; text: string };
 
 /** Takes over a WebSocket (or other) upgrade request on its path. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -58,13 +93,14 @@ const hlsTypes: Record<string, string> = {
 /**
  * The gateway's HTTP server and what it answers, in this order: `/healthz` (open, says only "ok"),
  * `/readyz` and `/metrics` (for admins, or on the separate admin listener), HLS for viewers, the
- * routes plugins added, the app's own routes, its static files. Upgrade requests go to the handler
- * registered for their path; socket.io's `/socket.io/` is its own.
+ * routes plugins added (each behind its {@link RouteAccess}, when it has one), the app's own routes,
+ * its static files. Upgrade requests go to the handler registered for their path; socket.io's
+ * `/socket.io/` is its own.
  */
 export class HttpSurface {
   readonly server: HttpServer;
   readonly #o: HttpSurfaceOptions;
-  readonly #routes: { prefix: string; handler: RouteHandler }[] = [];
+  readonly #routes: { prefix: string; handler: RouteHandler; access: RouteAccess | undefined }[] = [];
   readonly #upgrades = new Map<string, UpgradeHandler>();
   /** The upgrade listeners of what else is attached to the server (socket.io's engine). */
   #fallback: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[] = [];
@@ -126,9 +162,12 @@ export class HttpSurface {
     }
   };
 
-  /** Adds a route for paths starting with `prefix`; returns its removal. */
-  route(prefix: string, handler: RouteHandler): () => void {
-    const entry = { prefix, handler };
+  /**
+   * Adds a route for paths starting with `prefix`, behind `access` when given (see
+   * {@link RouteAccess}); returns its removal.
+   */
+  route(prefix: string, handler: RouteHandler, access?: RouteAccess): () => void {
+    const entry = { prefix, handler, access };
     this.#routes.push(entry);
     return () => {
       const i = this.#routes.indexOf(entry);
@@ -183,7 +222,22 @@ export class HttpSurface {
     }
     if (admin) return void res.writeHead(404).end('not found\n');
     if (path.startsWith('/media/hls/')) return this.#hls(req, res, path);
-    for (const r of [...this.#routes]) if (path.startsWith(r.prefix) && (await r.handler(req, res))) return;
+    // The principal is verified once per request, when the first route with an access rule matches;
+    // a refusal answers the request, which goes no further.
+    let principal: Promise<Principal | Refusal> | undefined;
+    for (const r of [...this.#routes]) {
+      if (!path.startsWith(r.prefix)) continue;
+      if (!r.access) {
+        if (await r.handler(req, res)) return;
+        continue;
+      }
+      principal ??= this.#principal(req);
+      const who = await principal;
+      if ('status' in who) return this.#refuse(res, who);
+      const refused = this.#refusal(who, r.access);
+      if (refused) return this.#refuse(res, refused);
+      if (await r.handler(req, res, who)) return;
+    }
     if (this.#o.routes && (await this.#o.routes(req, res))) return;
     if (this.#serveStatic) {
       this.#serveStatic(req, res, () => void res.writeHead(404).end('not found\n'));
@@ -256,5 +310,35 @@ export class HttpSurface {
         'cache-control': m[3] === 'm3u8' ? 'no-cache' : 'max-age=60',
       })
       .end(body);
+  }
+
+  /** Who sent a request, by its bearer token or its `?token=`; or why nobody is let in. */
+  async #principal(req: IncomingMessage): Promise<Principal | Refusal> {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const query = new URL(req.url ?? '/', 'http://gateway').searchParams.get('token') ?? undefined;
+    try {
+      return await this.#o.verify(bearer ?? query);
+    } catch (error) {
+      return { status: 401, text: (error as Error).message };
+    }
+  }
+
+  /** Answers a refused request, counted in `telekit_refused_total` (`auth` or `acl`). */
+  #refuse(res: ServerResponse, refusal: Refusal): void {
+    this.#o.metrics.refusals.inc({ reason: refusal.status === 401 ? 'auth' : 'acl' });
+    res
+      .writeHead(refusal.status, refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {})
+      .end(`${refusal.text}\n`);
+  }
+
+  /** Why `principal` may not use a route with `access`, or undefined when it may. */
+  #refusal(principal: Principal, access: RouteAccess): Refusal | undefined {
+    const rules = this.#o.acl()[principal.role];
+    for (const verb of ['subscribe', 'publish'] as const) {
+      const topic = access[verb];
+      if (topic !== undefined && !allowed(rules[verb], topic))
+        return { status: 403, text: `role ${principal.role} may not ${verb} ${topic}` };
+    }
+    return undefined;
   }
 }
