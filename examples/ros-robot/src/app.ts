@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type App, createApp, type Logger } from '@telekit/core';
 import { type Gateway, GatewayToken, gateway, jwtVerifier, signToken } from '@telekit/gateway';
-import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
+import { type EncoderName, hlsRoute, nvencMedia } from '@telekit/media-nvenc';
 import {
   type DefaultMappingOptions,
   defaultMappings,
@@ -76,6 +76,7 @@ export async function startRosRobot(options: RosRobotOptions = {}): Promise<RosR
                 },
               ],
             }),
+            hlsRoute(),
           ]
         : []),
       gateway({

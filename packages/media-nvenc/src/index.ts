@@ -15,6 +15,7 @@ export {
 } from './encoder-args.js';
 export { H264Depacketizer, rtpPayload } from './h264-depacketizer.js';
 export type { H264Source } from './h264-source.js';
+export { hlsRoute } from './hls-route.js';
 export {
   createMediaDemand,
   type DemandLevel,

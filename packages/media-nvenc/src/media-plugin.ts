@@ -14,6 +14,7 @@ import type { Observable } from 'rxjs';
 import { AccessUnitTapToken, createAccessUnitTap } from './access-unit-tap.js';
 import { type EncoderName, type EncoderProfile, profiles } from './encoder-args.js';
 import type { H264Source } from './h264-source.js';
+import { HLS_PREFIX } from './hls-route.js';
 import { createMediaDemand, MediaDemandToken } from './media-demand.js';
 import { createMediaSignalling, type MediaLimits } from './media-signalling.js';
 import { freeTcpPort } from './ports.js';
@@ -46,7 +47,10 @@ export interface StreamOptions {
    * or `encoder` then, the size and rate are the source's.
    */
   source?: 'test-pattern' | string | MediaSource | { v4l2: string } | { h264: H264Source };
-  /** Also segment the stream for HLS, served by the gateway under `/media/hls/<id>/`. Default true. */
+  /**
+   * Also segment the stream for HLS, served under `/media/hls/<id>/` through the gateway by
+   * `hlsRoute()` (put it in the app too). Default true.
+   */
   hls?: boolean;
   /**
    * Encode only while someone holds the stream (see {@link MediaPluginOptions.lingerMs}): a WebRTC
@@ -111,7 +115,8 @@ function continueSequence(producer: types.Producer): () => Promise<number> {
 /**
  * The media plugin: one encode per stream into a mediasoup SFU and an HLS playlist, any number of
  * WebRTC viewers, signalling answered through the gateway (it provides `MediaSignallingToken`),
- * stats per stream and per viewer on `/media/stats` and the gateway's `/metrics`.
+ * stats per stream and per viewer on `/media/stats` and the gateway's `/metrics`. The HLS files are
+ * served by `hlsRoute()`, a plugin of its own set up after the gateway.
  *
  * Video on demand: a stream's encoder and its source (a simulator's camera renders only then) run
  * while someone holds the stream through `MediaDemandToken` — a WebRTC viewer from its `/media/join`
@@ -122,6 +127,22 @@ function continueSequence(producer: types.Producer): () => Promise<number> {
  * `health()` reports each stream's state (`idle`, `starting`, `live`, `no-signal`), rate, holders and
  * the server's video stages (render, encode, SFU: p50/p99), and `cpu`: the encoders, the SFU worker
  * and this Node process, in cores.
+ *
+ * @example
+ * ```ts
+ * import { createApp, inProcess } from '@telekit/core';
+ * import { gateway, jwtVerifier } from '@telekit/gateway';
+ * import { hlsRoute, nvencMedia } from '@telekit/media-nvenc';
+ * const app = createApp({
+ *   plugins: [
+ *     inProcess(),
+ *     nvencMedia({ streams: [{ id: 'cam', profile: '720p30' }] }),
+ *     hlsRoute(),
+ *     gateway({ auth: jwtVerifier({ secret }) }),
+ *   ],
+ * });
+ * await app.start();
+ * ```
  */
 export function nvencMedia(options: MediaPluginOptions): Plugin {
   const named = options.streams.find((spec) => spec.id === 'cpu');
@@ -336,7 +357,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
           width: profile.width,
           height: profile.height,
           fps: profile.fps,
-          ...(hlsDir ? { hls: `/media/hls/${encodeURIComponent(spec.id)}/index.m3u8` } : {}),
+          ...(hlsDir ? { hls: `${HLS_PREFIX}${encodeURIComponent(spec.id)}/index.m3u8` } : {}),
         });
       }
 

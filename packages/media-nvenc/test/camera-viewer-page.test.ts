@@ -4,7 +4,7 @@ import { testPatternSource } from '@telekit/testkit/fakes';
 import { type WebPage, webPage } from '@telekit/ui-widgets/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nvencMedia } from '../src/index.js';
+import { hlsRoute, nvencMedia } from '../src/index.js';
 import { launchChromium } from './browser/harness.js';
 
 // The camera viewer as an app ships it: its page bundled by webPage (split, hashed, cached), hls.js
@@ -30,6 +30,7 @@ beforeAll(async () => {
           },
         ],
       }),
+      hlsRoute(),
       gateway({ auth: 'none', port: 0, routes: page.routes }),
     ],
   });

@@ -7,10 +7,10 @@ import { gatewayClient } from '@telekit/gateway/client';
 import { testPatternSource } from '@telekit/testkit/fakes';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MediaDemandToken, nvencMedia } from '../src/index.js';
+import { hlsRoute, MediaDemandToken, nvencMedia } from '../src/index.js';
 import { BARS, barColours, framesShown, launchChromium, viewerPage } from './browser/harness.js';
 
-// The media plugin in an app behind the gateway: HLS served by the gateway to viewers it lets in,
+// The media plugin in an app behind the gateway: HLS served through the gateway (`hlsRoute()`) to viewers it lets in,
 // stats over the gateway and on /metrics, and a source that stops showing as "no signal".
 const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
 const secret = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -44,6 +44,7 @@ beforeAll(async () => {
           { id: 'dying', source: dying, hls: false, onDemand: false },
         ],
       }),
+      hlsRoute(),
       gateway({
         auth: jwtVerifier({ secret }),
         port: 0,
@@ -79,7 +80,9 @@ describe('the media plugin behind the gateway', () => {
     const playlist = `${running.url}/media/hls/cam/index.m3u8`;
     expect((await fetch(playlist)).status).toBe(401);
     expect((await fetch(`${playlist}?token=forged`)).status).toBe(401);
-    expect((await fetch(`${running.url}/media/hls/cam/..%2F..%2Fetc%2Fpasswd`)).status).toBe(404);
+    expect((await fetch(`${running.url}/media/hls/cam/..%2F..%2Fetc%2Fpasswd?token=${token}`)).status).toBe(
+      404,
+    );
     await vi.waitFor(async () => expect((await fetch(`${playlist}?token=${token}`)).status).toBe(200), {
       timeout: 15_000,
       interval: 250,

@@ -1,6 +1,6 @@
 import type { Plugin } from '@telekit/core';
 import { GatewayToken } from '@telekit/gateway';
-import { type EncoderName, nvencMedia } from '@telekit/media-nvenc';
+import { type EncoderName, hlsRoute, nvencMedia } from '@telekit/media-nvenc';
 import { type SimMode, SimTopics } from '@telekit/sim-browser';
 import { browserSimRoutes, simAuthority } from '@telekit/sim-browser/server';
 import { bundledScenes, type GenesisSimOptions, genesisSim } from '@telekit/sim-genesis';
@@ -33,8 +33,9 @@ export interface SimulatedRobotOptions {
 export const PAGE_SIMULATION_PLUGIN = '@telekit/presets/page-simulation';
 
 /**
- * A simulated robot, as plugins to put before a gateway: the server's simulator in its sidecar
- * (`genesisSim`), its camera as a video stream (`nvencMedia`), the server as the authority for the
+ * A simulated robot, as plugins to put beside a gateway: the server's simulator in its sidecar
+ * (`genesisSim`), its camera as a video stream (`nvencMedia`, with its HLS copy served through the
+ * gateway by `hlsRoute`), the server as the authority for the
  * pages' own simulation (`simAuthority`), and the routes a page loads that simulation from
  * (`/sim/…`: the scene, the engine), its topics and the operators' grant to report their divergence,
  * mounted on the gateway through `GatewayToken`. The composition every simulated example uses.
@@ -75,6 +76,7 @@ export function simulatedRobot(options: SimulatedRobotOptions = {}): Plugin[] {
               },
             ],
           }),
+          hlsRoute(),
         ]
       : []),
     pageSimulation({ scene, mode: options.simMode ?? 'auto' }),

@@ -50,3 +50,16 @@ describe('simulatedRobot', () => {
     }
   }, 60_000);
 });
+
+describe('simulatedRobot with a camera', () => {
+  it('serves the camera over WebRTC and, through the gateway, HLS', () => {
+    // Only composed here (starting it needs ffmpeg and mediasoup's worker: media-nvenc's suites).
+    expect(simulatedRobot().map((p) => p.name)).toEqual([
+      '@telekit/sim-genesis',
+      '@telekit/sim-browser/authority',
+      '@telekit/media-nvenc',
+      '@telekit/media-nvenc/hls',
+      PAGE_SIMULATION_PLUGIN,
+    ]);
+  });
+});

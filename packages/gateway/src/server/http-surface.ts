@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   createServer,
   type Server as HttpServer,
@@ -6,7 +5,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@telekit/core';
 import type { MediaSignalling } from '@telekit/core/contracts';
@@ -82,20 +80,12 @@ export const loggablePath = (req: IncomingMessage): string =>
     .replace(/[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/g, '[token]')
     .replace(/[\w-]{40,}/g, '[secret]');
 
-const hlsFile = /^\/media\/hls\/([\w.-]{1,128})\/([\w.-]{1,128}\.(m3u8|ts|m4s|mp4))$/;
-const hlsTypes: Record<string, string> = {
-  m3u8: 'application/vnd.apple.mpegurl',
-  ts: 'video/mp2t',
-  m4s: 'video/iso.segment',
-  mp4: 'video/mp4',
-};
-
 /**
  * The gateway's HTTP server and what it answers, in this order: `/healthz` (open, says only "ok"),
- * `/readyz` and `/metrics` (for admins, or on the separate admin listener), HLS for viewers, the
- * routes plugins added (each behind its {@link RouteAccess}, when it has one), the app's own routes,
- * its static files. Upgrade requests go to the handler registered for their path; socket.io's
- * `/socket.io/` is its own.
+ * `/readyz` and `/metrics` (for admins, or on the separate admin listener), the routes plugins added
+ * (each behind its {@link RouteAccess}, when it has one: HLS is the media plugin's), the app's own
+ * routes, its static files. Upgrade requests go to the handler registered for their path;
+ * socket.io's `/socket.io/` is its own.
  */
 export class HttpSurface {
   readonly server: HttpServer;
@@ -221,7 +211,6 @@ export class HttpSurface {
       return path === '/readyz' ? this.#ready(res) : this.#metrics(res);
     }
     if (admin) return void res.writeHead(404).end('not found\n');
-    if (path.startsWith('/media/hls/')) return this.#hls(req, res, path);
     // The principal is verified once per request, when the first route with an access rule matches;
     // a refusal answers the request, which goes no further.
     let principal: Promise<Principal | Refusal> | undefined;
@@ -273,43 +262,6 @@ export class HttpSurface {
     const media = (await this.#o.media?.metrics?.().catch(() => '')) ?? '';
     const registry = this.#o.metrics.registry;
     res.writeHead(200, { 'content-type': registry.contentType }).end(`${await registry.metrics()}\n${media}`);
-  }
-
-  // HLS: the media plugin's playlists and segments, for viewers the verifier lets in (a token in
-  // `Authorization: Bearer …` or `?token=`, as hls.js can send either).
-  async #hls(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const m = hlsFile.exec(path);
-    if (!m || !this.#o.media?.hlsDirectory) return void res.writeHead(404).end('no such stream or file\n');
-    // Authorised first: asking the media plugin for a stream's directory holds the stream (starts
-    // its encoder), which nobody unauthenticated may cause.
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '');
-    try {
-      const principal = await this.#o.verify(bearer ?? url.searchParams.get('token') ?? undefined);
-      if (!allowed(this.#o.acl()[principal.role].subscribe, '/media/hls'))
-        return void res.writeHead(403).end(`role ${principal.role} may not watch video\n`);
-    } catch (error) {
-      return void res.writeHead(401).end(`${(error as Error).message}\n`);
-    }
-    const dir = this.#o.media.hlsDirectory(m[1]!);
-    if (!dir) return void res.writeHead(404).end('no such stream or file\n');
-    let body: Buffer;
-    try {
-      body = await readFile(join(dir, m[2]!));
-    } catch {
-      // The playlist of a stream whose encoder was just started is written with its first segment:
-      // 503 with Retry-After until then (players retry a 5xx, not a 404). A missing segment rolled
-      // off the playlist between listing and fetching: 404.
-      if (m[3] === 'm3u8')
-        return void res.writeHead(503, { 'retry-after': '1' }).end('the stream is starting\n');
-      return void res.writeHead(404).end('gone\n');
-    }
-    res
-      .writeHead(200, {
-        'content-type': hlsTypes[m[3]!]!,
-        'cache-control': m[3] === 'm3u8' ? 'no-cache' : 'max-age=60',
-      })
-      .end(body);
   }
 
   /** Who sent a request, by its bearer token or its `?token=`; or why nobody is let in. */
