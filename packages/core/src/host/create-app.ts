@@ -7,7 +7,7 @@ import type { Transport } from '../transport/transport.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { orderPlugins } from './order-plugins.js';
 import type { HealthReport, Plugin, Teardown } from './plugin.js';
-import { type PluginHost, pluginContext, pluginHealth, withTimeout } from './plugin-context.js';
+import { type PluginHost, pluginContext, pluginHealth, setUp, tearDownAll } from './plugin-context.js';
 import { type Token, tokenName } from './token.js';
 import { ClockToken, LoggerToken, TransportToken } from './tokens.js';
 
@@ -120,19 +120,7 @@ export function createApp(options: AppOptions): App {
   };
 
   const tearDown = async (): Promise<unknown[]> => {
-    const errors: unknown[] = [];
-    for (const { plugin, teardowns } of started.reverse()) {
-      for (const teardown of teardowns.reverse()) {
-        try {
-          await teardown();
-        } catch (error) {
-          const err = attributeError(error, plugin.name, 'teardown', 'E_PLUGIN_TEARDOWN');
-          logger.error('teardown failed', { plugin: plugin.name, error: err.message });
-          errors.push(err);
-        }
-      }
-      logger.debug('stopped', { plugin: plugin.name });
-    }
+    const errors = await tearDownAll(started.reverse(), logger);
     started.length = 0;
     await container?.dispose();
     return errors;
@@ -169,23 +157,13 @@ export function createApp(options: AppOptions): App {
         const teardowns: Teardown[] = [];
         started.push({ plugin, teardowns });
         try {
-          const ctx = pluginContext(plugin, teardowns, host, builtIns);
-          const returned = await withTimeout(
-            Promise.resolve().then(() => plugin.setup(ctx)),
+          await setUp(
+            plugin,
+            pluginContext(plugin, teardowns, host, builtIns),
+            teardowns,
             setupTimeoutMs,
-            plugin.name,
-            'setup',
+            host,
           );
-          if (typeof returned === 'function') teardowns.unshift(returned);
-          for (const t of plugin.provides ?? []) {
-            if (!container.isRegistered(t)) {
-              throw new TelekitError('E_PLUGIN_SETUP', 'setup finished without providing a declared token', {
-                plugin: plugin.name,
-                operation: 'setup',
-                context: { plugin: plugin.name, token: tokenName(t) },
-              });
-            }
-          }
           logger.debug('started', { plugin: plugin.name });
         } catch (error) {
           const err = attributeError(error, plugin.name, 'setup');

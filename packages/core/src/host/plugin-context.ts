@@ -88,6 +88,57 @@ export function pluginContext(
   };
 }
 
+/**
+ * Sets one plugin up within `timeoutMs`: the teardown its setup returns runs first of its teardowns,
+ * and a setup that ends without providing a token it declared fails (`E_PLUGIN_SETUP`).
+ */
+export async function setUp(
+  plugin: Plugin,
+  ctx: PluginContext,
+  teardowns: Teardown[],
+  timeoutMs: number,
+  host: PluginHost,
+): Promise<void> {
+  const returned = await withTimeout(
+    Promise.resolve().then(() => plugin.setup(ctx)),
+    timeoutMs,
+    plugin.name,
+    'setup',
+  );
+  if (typeof returned === 'function') teardowns.unshift(returned);
+  for (const t of plugin.provides ?? [])
+    if (!host.has(t))
+      throw new TelekitError('E_PLUGIN_SETUP', 'setup finished without providing a declared token', {
+        plugin: plugin.name,
+        operation: 'setup',
+        context: { plugin: plugin.name, token: tokenName(t) },
+      });
+}
+
+/**
+ * Runs the teardowns of the started plugins in the order given (the app passes them last first),
+ * each plugin's own last first; a teardown that throws is logged and collected, and the rest run.
+ */
+export async function tearDownAll(
+  started: readonly { plugin: Plugin; teardowns: Teardown[] }[],
+  logger: Logger,
+): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  for (const { plugin, teardowns } of started) {
+    for (const teardown of teardowns.reverse()) {
+      try {
+        await teardown();
+      } catch (error) {
+        const err = attributeError(error, plugin.name, 'teardown', 'E_PLUGIN_TEARDOWN');
+        logger.error('teardown failed', { plugin: plugin.name, error: err.message });
+        errors.push(err);
+      }
+    }
+    logger.debug('stopped', { plugin: plugin.name });
+  }
+  return errors;
+}
+
 /** A plugin's health, asked within `timeoutMs`; a check that throws or takes longer reports it down. */
 export async function pluginHealth(plugin: Plugin, timeoutMs: number): Promise<HealthReport> {
   if (!plugin.health) return { status: 'ok' };
