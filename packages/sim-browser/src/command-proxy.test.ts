@@ -27,7 +27,8 @@ describe('commandProxy', () => {
     const acted: [SimAction, Header, string | undefined][] = [];
     const { proxy, watch } = commandProxy(client as unknown as Transport, (...a) => acted.push(a));
     const twist = { header, linear: { x: 1, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.5 } };
-    proxy.publish(Topics.twist, twist, { inputAt: 1 } as never);
+    // A gateway client's publish takes options beyond the Transport contract's two arguments.
+    (proxy.publish as (...args: unknown[]) => void)(Topics.twist, twist, { inputAt: 1 });
     proxy.publish(Topics.joints, { header, name: ['elbow'], position: [0.3] });
     proxy.publish(Topics.estop, { header, engage: true });
     proxy.publish(Topics.estop, { header, engage: false });
