@@ -1,36 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { basename } from 'node:path';
-import {
-  type Feed,
-  headerSequence,
-  type Plugin,
-  SimulatorToken,
-  TelekitError,
-  type Token,
-  type Topic,
-  TransportToken,
-  token,
-} from '@telekit/core';
-import type { Role } from '@telekit/core/safety';
-import { builtinTopics } from '@telekit/core/schemas';
-import { filter, interval, merge, type Observable, pairwise, type Subscription, startWith } from 'rxjs';
+import { type Plugin, SimulatorToken, type Token, type Topic, TransportToken, token } from '@telekit/core';
+import type { Observable, Subscription } from 'rxjs';
 import type { ChannelDef } from './mcap-file.js';
-import { type RecorderStatusMessage, RecorderTopics } from './recorder-topics.js';
+import { recorderApi } from './recorder-api.js';
+import { RecorderGatewayToken, recordGateway } from './recorder-gateway.js';
+import { serveRequests } from './recorder-requests.js';
+import { recordStats, recordTransport, recordVideo, snapshotter } from './recorder-sources.js';
 import { RecordingWorker } from './recording-worker.js';
-import {
-  COMMAND_FATE_CHANNEL,
-  type CommandFateRecord,
-  EPISODE_CHANNEL,
-  ESTOP_CHANNEL,
-  type EStopRecord,
-  LEASE_CHANNEL,
-  type LeaseRecord,
-  LINK_CHANNEL,
-  SNAPSHOT_CHANNEL,
-  STATS_CHANNEL,
-  topicChannel,
-  videoChannel,
-} from './schemas.js';
+import { EPISODE_CHANNEL } from './schemas.js';
 import type { WorkerOp } from './worker-protocol.js';
 import type { EntryClass, WriteQueueStats } from './write-queue.js';
 
@@ -50,31 +27,6 @@ export interface RecorderVideoTap {
 export const RecorderVideoTapToken: Token<RecorderVideoTap> = token<RecorderVideoTap>(
   '@telekit/media-nvenc/AccessUnitTap',
 );
-
-/** Who holds the lease, as `@telekit/gateway` says (`LeaseInfo`). */
-type LeaseHolder = NonNullable<LeaseRecord['holder']>;
-
-/** What the recorder needs of a gateway in the same app (`@telekit/gateway`'s `Gateway`). */
-interface RecorderGateway {
-  addTopics(topics: readonly Topic[]): void;
-  grant(
-    roles: readonly Role[],
-    rules: { publish?: readonly string[]; subscribe?: readonly string[] },
-  ): () => void;
-  /** Each published message's fate at the gateway (absent from gateways older than it). */
-  readonly commandFates$?: Observable<CommandFateRecord>;
-  readonly lease$?: Observable<LeaseHolder | null>;
-  readonly estop$?: Observable<{ latched: boolean; by?: string; byId?: string; reason?: string }>;
-}
-
-/** A lease change as `/recorder/lease` records it; `undefined` before the first (the state at the start). */
-function leaseRecord(previous: LeaseHolder | null | undefined, holder: LeaseHolder | null): LeaseRecord {
-  const event = previous === undefined ? 'state' : !holder ? 'released' : previous ? 'taken' : 'granted';
-  return { event, holder, previous: previous ?? null };
-}
-
-/** `@telekit/gateway`'s `GatewayToken`, by its key, so this package does not depend on the gateway. */
-const RecorderGatewayToken: Token<RecorderGateway> = token<RecorderGateway>('@telekit/gateway/Gateway');
 
 /** Options of {@link recorder}. */
 export interface RecorderOptions {
@@ -202,37 +154,12 @@ export function recorder(options: RecorderOptions): Plugin {
       const transport = ctx.resolve(TransportToken);
       const tap = options.video === false ? undefined : ctx.tryResolve(RecorderVideoTapToken);
       const sim = ctx.tryResolve(SimulatorToken);
-      // A snapshot at a time, and none once closing; a failed one is logged, never fatal.
-      let snapping = false;
-      const snapshot = () => {
-        if (!sim?.capabilities.snapshot || snapping || closing) return;
-        snapping = true;
-        sim
-          .snapshot()
-          .then((snap) =>
-            push('control', SNAPSHOT_CHANNEL, {
-              scene: snap.scene,
-              engine: snap.engine,
-              time: snap.time,
-              data: Buffer.from(snap.data.buffer, snap.data.byteOffset, snap.data.byteLength).toString(
-                'base64',
-              ),
-            }),
-          )
-          .catch((error: unknown) =>
-            ctx.logger.warn('recorder could not snapshot the simulator', { error: String(error) }),
-          )
-          .finally(() => {
-            snapping = false;
-          });
-      };
       const now = () => ctx.clock.now();
       mkdirSync(options.dir, { recursive: true });
-      let episode: { index: number; task: string; startedAt: number } | undefined;
-      let episodes = 0;
       let closing = false;
 
-      // Everything from the encoded message to the disk runs on the writer thread.
+      // Everything from the encoded message to the disk runs on the writer thread (chunks close
+      // every flushMs on its own timer).
       const writer = await RecordingWorker.start(
         {
           dir: options.dir,
@@ -252,197 +179,37 @@ export function recorder(options: RecorderOptions): Plugin {
         },
       );
 
-      const subs: Subscription[] = [];
       const push = (cls: EntryClass, channel: ChannelDef, json: unknown) => {
         if (!closing) writer.message(cls, channel, now(), json);
       };
       const op = (o: WorkerOp) => {
         if (!closing) writer.op(o);
       };
+      const snapshot = snapshotter(sim, push, () => closing, ctx.logger);
+      const feeds = recordTransport(transport, options.topics ?? [], options.feedDepth ?? 256, push);
+      const subs: Subscription[] = [
+        ...feeds.subs,
+        recordStats(writer, feeds, push),
+        ...recordVideo(tap, writer, now, () => closing, ctx.logger),
+      ];
 
-      // Every topic of the app's transport: telemetry keeps up to the topic's depth while the recorder
-      // lags; commands are taken with a deadline long enough that the recorder sees late ones too.
-      const topics = [...builtinTopics, RecorderTopics.request, ...(options.topics ?? [])].filter(
-        (t) => t.lane === 'telemetry' || t.lane === 'control',
-      );
-      const controlFeeds: Feed<unknown>[] = [];
-      const telemetryFeeds: Feed<unknown>[] = [];
-      const feedDepth = options.feedDepth ?? 256;
-      for (const topic of topics) {
-        const channel = topicChannel(topic);
-        const control = topic.lane === 'control' || topic.name === '/telemetry/actuation';
-        const feed = transport.subscribe(
-          topic as Topic<unknown>,
-          topic.lane === 'control' ? { ttl: 3_600_000 } : { depth: Math.max(topic.depth, feedDepth) },
-        );
-        (topic.lane === 'control' ? controlFeeds : telemetryFeeds).push(feed);
-        subs.push(feed.subscribe((json) => push(control ? 'control' : 'telemetry', channel, json)));
-      }
-      subs.push(
-        merge(transport.state$, transport.faults$).subscribe((x) => {
-          const json =
-            'status' in x
-              ? { kind: 'state', status: x.status, ...(x.reason ? { reason: x.reason } : {}) }
-              : { kind: 'fault', ...x };
-          push('control', LINK_CHANNEL, json);
-        }),
-      );
-      const superseded = () => controlFeeds.reduce((n, f) => n + f.stats().superseded, 0);
-      const feedDropped = () => telemetryFeeds.reduce((n, f) => n + f.stats().dropped, 0);
-      subs.push(
-        interval(1_000).subscribe(() =>
-          push('control', STATS_CHANNEL, {
-            ...writer.stats(),
-            superseded: superseded(),
-            feedDropped: feedDropped(),
-          }),
-        ),
-      );
-      // Chunks close every flushMs on the writer thread's own timer.
-
-      for (const stream of tap?.streams() ?? []) {
-        const channel = videoChannel(stream.id);
-        subs.push(
-          tap!.accessUnits$(stream.id, '@telekit/recorder').subscribe({
-            next: (au) => {
-              if (!closing) writer.video(channel, stream.id, now(), au.receivedAt, au.data);
-            },
-            error: (error: unknown) =>
-              ctx.logger.warn('recorder lost a video stream', { stream: stream.id, error: String(error) }),
-          }),
-        );
-      }
-
-      const status = (): RecorderStatus => {
-        const f = writer.file();
-        return {
-          file: f.file,
-          bytes: f.bytes,
-          chunks: f.chunks,
-          messages: { ...f.counts },
-          files: [...f.files],
-          queue: writer.stats(),
-          episode: episode ? { ...episode } : undefined,
-          superseded: superseded(),
-          feedDropped: feedDropped(),
-        };
-      };
-      state = { status };
-      const api: Recorder = {
-        async startEpisode(task) {
-          if (typeof task !== 'string' || task.length > 1_000)
-            throw new TelekitError('E_VALIDATION', 'an episode needs a task of at most 1000 characters', {
-              context: { field: 'task' },
-            });
-          if (episode) await api.stopEpisode();
-          episode = { index: episodes++, task, startedAt: now() };
-          op({ kind: 'episode', event: 'start', atMs: episode.startedAt, ...episode });
-          snapshot();
-          await writer.drained();
-        },
-        async stopEpisode() {
-          if (!episode) return;
-          const e = episode;
-          episode = undefined;
-          op({ kind: 'episode', event: 'stop', atMs: now(), ...e });
-          await writer.drained();
-        },
-        async rotate() {
-          op({ kind: 'rotate', atMs: now() });
-          await writer.drained();
-        },
-        async flush() {
-          op({ kind: 'flush', atMs: now() });
-          await writer.drained();
-        },
-        status,
-      };
+      const { api, episodes } = recorderApi({ writer, feeds, now, op, snapshot });
+      state = { status: api.status };
       ctx.provide(RecorderToken, api);
 
-      // A UI drives episodes over the app's transport (through the gateway, when there is one):
-      // requests are done one at a time, in order, each answered in the next status.
+      // With a gateway in the app: the recorder's topics granted, and what only the gateway sees.
       const gateway = ctx.tryResolve(RecorderGatewayToken);
-      const removals: (() => void)[] = [];
-      if (gateway) {
-        gateway.addTopics(Object.values(RecorderTopics));
-        removals.push(
-          gateway.grant(['operator', 'admin'], { publish: [RecorderTopics.request.name] }),
-          gateway.grant(['viewer', 'operator', 'admin'], { subscribe: [RecorderTopics.status.name] }),
-        );
-        // What the gateway refused never reaches the app's transport: the gateway tells it. Refusals
-        // are telemetry to the queue (dropped and counted when it is full); the lease and the e-stop
-        // are control. Admitted commands are on their own channels already (`/controller/*`).
-        if (gateway.commandFates$)
-          subs.push(
-            gateway.commandFates$
-              .pipe(filter((f) => f.fate === 'refused'))
-              .subscribe((f) => push('telemetry', COMMAND_FATE_CHANNEL, f)),
-          );
-        if (gateway.lease$)
-          subs.push(
-            gateway.lease$
-              .pipe(
-                startWith(undefined),
-                pairwise(),
-                // The same holder again (a renewal) is no change.
-                filter(([previous, holder]) => previous === undefined || previous?.id !== holder?.id),
-              )
-              .subscribe(([previous, holder]) =>
-                push('control', LEASE_CHANNEL, leaseRecord(previous, holder as LeaseHolder | null)),
-              ),
-          );
-        if (gateway.estop$) {
-          let first = true;
-          subs.push(
-            gateway.estop$.subscribe((e) => {
-              const event: EStopRecord['event'] = first ? 'state' : e.latched ? 'engaged' : 'cleared';
-              first = false;
-              push('control', ESTOP_CHANNEL, {
-                event,
-                latched: e.latched,
-                ...(e.by === undefined ? {} : { by: e.by }),
-                ...(e.byId === undefined ? {} : { byId: e.byId }),
-                ...(e.reason === undefined ? {} : { reason: e.reason }),
-              } satisfies EStopRecord);
-            }),
-          );
-        }
-      }
-      const statusHeader = headerSequence('@telekit/recorder', now);
-      let answer: RecorderStatusMessage['answer'];
-      const publishStatus = () => {
-        if (closing) return;
-        const s = status();
-        transport.publish(RecorderTopics.status, {
-          header: statusHeader(),
-          ...(s.file ? { file: basename(s.file) } : {}),
-          bytes: s.bytes,
-          files: s.files.length,
-          dropped: s.queue.dropped + s.feedDropped,
-          droppedControl: s.queue.droppedControl,
-          ...(s.episode ? { episode: s.episode } : {}),
-          episodes,
-          ...(answer ? { answer } : {}),
-        });
-      };
-      let requests = Promise.resolve();
-      subs.push(
-        transport.subscribe(RecorderTopics.request, { depth: 16 }).subscribe((req) => {
-          requests = requests.then(async () => {
-            try {
-              if (req.action === 'start') await api.startEpisode(req.task ?? '');
-              else await api.stopEpisode();
-              answer = { sender: req.header.sender, seq: req.header.seq, ok: true };
-            } catch (error) {
-              const reason = (error instanceof Error ? error.message : String(error)).slice(0, 512);
-              answer = { sender: req.header.sender, seq: req.header.seq, ok: false, reason };
-            }
-            publishStatus();
-          });
-        }),
-        interval(1_000).subscribe(publishStatus),
-      );
-      publishStatus();
+      const removals = gateway ? recordGateway(gateway, push, subs) : [];
+      // A UI drives episodes over the app's transport (through the gateway, when there is one).
+      const requests = serveRequests({
+        transport,
+        api,
+        status: api.status,
+        episodes,
+        closing: () => closing,
+        now,
+      });
+      subs.push(...requests.subs);
       ctx.logger.info('recording', { file: writer.file().file ?? '-' });
 
       return async () => {
@@ -450,7 +217,7 @@ export function recorder(options: RecorderOptions): Plugin {
         closing = true;
         for (const s of subs) s.unsubscribe();
         for (const remove of removals) remove();
-        await requests;
+        await requests.done();
         await writer.close();
       };
     },
