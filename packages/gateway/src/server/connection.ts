@@ -1,16 +1,9 @@
 import type { Socket } from 'socket.io';
-import { type Ack, type ClientLane, GATEWAY_PROTOCOL, type Welcome, type WireError } from '../protocol.js';
+import { type ClientLane, GATEWAY_PROTOCOL, type Welcome, type WireError } from '../protocol.js';
 import { PayloadTooLarge } from '../wire-parser.js';
 import type { GatewayContext } from './context.js';
-import {
-  type Caller,
-  CLIENT_EVENTS,
-  fault,
-  type Handler,
-  handlers,
-  isRefusal,
-  tellFate,
-} from './handlers.js';
+import { dispatch } from './dispatch.js';
+import { type Caller, CLIENT_EVENTS, fault, isRefusal } from './handlers.js';
 import { Outbox } from './outbox.js';
 import { recordRefusal } from './refusal.js';
 import type { Session } from './session.js';
@@ -62,55 +55,13 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
     };
 
     for (const event of CLIENT_EVENTS[lane]) {
-      const handler: Handler = handlers[event];
       socket.on(event, (...args: unknown[]) => {
         const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: unknown) => void) : undefined;
-        const now = ctx.clock.now();
-        if (args[0] instanceof PayloadTooLarge) {
-          ctx.metrics.refusals.inc({ reason: 'payload' });
-          const error = fault(
-            'E_PAYLOAD_TOO_LARGE',
-            `message of ${args[0].bytes} bytes exceeds the limit of ${ctx.maxPayloadBytes} bytes`,
-          );
-          if (event === 'pub') tellFate(caller, undefined, undefined, error);
-          return reply({ ok: false, error } satisfies Ack, ack);
-        }
-        const limit = session.limits.take(handler.bucket, now);
-        if (limit) {
-          ctx.metrics.refusals.inc({ reason: 'rate' });
-          ctx.metrics.drops.inc({ lane, reason: 'rate' });
-          const error = fault(
-            'E_RATE_LIMITED',
-            `too many messages: the limit is ${limit.rate}/s (burst ${limit.burst})`,
-          );
-          if (event === 'pub') {
-            session.refused++;
-            tellFate(caller, args[0], args[1], error);
-          }
-          return reply(handler.limited?.(caller) ?? { ok: false, error }, ack);
-        }
-        let answer: unknown;
-        try {
-          answer = handler.answer(caller, args, now);
-        } catch (error) {
-          ctx.log.error('handler failed', { event, client: session.id, error: String(error) });
-          return reply(
-            { ok: false, error: fault('E_INTERNAL', 'the gateway could not handle this message') },
-            ack,
-          );
-        }
-        if (answer instanceof Promise) {
-          answer.then(
-            (a: unknown) => reply(a, ack),
-            (error: unknown) => {
-              ctx.log.error('handler failed', { event, client: session.id, error: String(error) });
-              reply(
-                { ok: false, error: fault('E_INTERNAL', 'the gateway could not handle this message') },
-                ack,
-              );
-            },
-          );
-        } else if (event !== 'pub' || ack || isRefusal(answer)) reply(answer, ack);
+        const oversized = args[0] instanceof PayloadTooLarge ? args[0].bytes : undefined;
+        const answer = dispatch(caller, event, args, ctx.clock.now(), oversized);
+        if (answer instanceof Promise) answer.then((a: unknown) => reply(a, ack));
+        // A command without an ack is answered only when refused (as a fault).
+        else if (event !== 'pub' || ack || isRefusal(answer)) reply(answer, ack);
       });
     }
 

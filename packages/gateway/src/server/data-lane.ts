@@ -10,7 +10,8 @@ import {
 import { candidateAddress } from '../sdp.js';
 import { allowed } from './auth.js';
 import type { GatewayContext } from './context.js';
-import { type Caller, fault, handlers, isRefusal, tellFate } from './handlers.js';
+import { dispatch } from './dispatch.js';
+import { type Caller, fault, isRefusal } from './handlers.js';
 import { recordRefusal } from './refusal.js';
 import type { Session } from './session.js';
 
@@ -313,38 +314,14 @@ export class DataLanes {
       if (error && socket && session.writable(socket, now)) socket.emit('fault', error);
     };
     const caller: Caller = { ctx, session, lane: 'control', via: 'datachannel' };
-    if (bytes!.byteLength > ctx.maxPayloadBytes) {
-      ctx.metrics.refusals.inc({ reason: 'payload' });
-      const error = fault(
-        'E_PAYLOAD_TOO_LARGE',
-        `message of ${bytes!.byteLength} bytes exceeds the limit of ${ctx.maxPayloadBytes} bytes`,
-      );
-      tellFate(caller, name, undefined, error);
-      reply({ ok: false, error });
-      return;
-    }
-    const limit = session.limits.take('commands', now);
-    if (limit) {
-      ctx.metrics.refusals.inc({ reason: 'rate' });
-      ctx.metrics.drops.inc({ lane: 'control', reason: 'rate' });
-      session.refused++;
-      const error = fault(
-        'E_RATE_LIMITED',
-        `too many messages: the limit is ${limit.rate}/s (burst ${limit.burst})`,
-      );
-      tellFate(caller, name, message, error);
-      reply({ ok: false, error });
-      return;
-    }
-    lane.commands++;
-    let answer: unknown;
-    try {
-      answer = handlers.pub.answer(caller, [name, message], now);
-    } catch (error) {
-      ctx.log.error('handler failed', { event: 'pub', client: session.id, error: String(error) });
-      reply({ ok: false, error: fault('E_INTERNAL', 'the gateway could not handle this message') });
-      return;
-    }
+    const answer = dispatch(
+      caller,
+      'pub',
+      [name, message],
+      now,
+      oversized ? bytes!.byteLength : undefined,
+      () => lane.commands++,
+    );
     if (!isRefusal(answer)) return;
     const error = (answer as { error?: WireError }).error;
     // An unordered lane delivers a superseded command after its successor now and then: dropped by
