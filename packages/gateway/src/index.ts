@@ -46,7 +46,7 @@ export {
 export type { DataChannelOptions } from './server/data-lane.js';
 export { type GatewayPluginOptions, GatewayToken, gateway } from './server/gateway-plugin.js';
 export { CLIENT_EVENTS } from './server/handlers.js';
-export type { RouteHandler, UpgradeHandler } from './server/http-surface.js';
+export type { RouteAccess, RouteHandler, UpgradeHandler } from './server/http-surface.js';
 export { defaultLimits, type GatewayLimits, type Rate } from './server/limits.js';
 export { GatewayMetrics } from './server/metrics.js';
 export type { GatewayDoor, GatewayPeer, PeerAnswer } from './server/peer.js';

@@ -152,6 +152,8 @@ export async function replayPlugins(
         },
       })),
     }),
+    // HLS through the gateway's route (the player's fallback when WebRTC cannot connect).
+    media.hlsRoute(),
   );
   return plugins;
 }

@@ -10,7 +10,8 @@ export interface MediaSignalling {
   release(clientId: string): void;
   /**
    * The directory holding a stream's HLS playlist (`index.m3u8`) and segments, if the stream has
-   * one. The gateway serves it under `/media/hls/<stream>/`.
+   * one. `@telekit/media-nvenc`'s `hlsRoute()` serves it through a gateway route under
+   * `/media/hls/<stream>/`.
    */
   hlsDirectory?(stream: string): string | undefined;
   /** The media plugin's own metrics in Prometheus text format; the gateway appends them to `/metrics`. */
