@@ -17,7 +17,8 @@ export interface ClientPublisherOptions {
   options: GatewayClientOptions;
   clock: { now(): number };
   sockets: Record<ClientLane, Socket>;
-  lanes: DataLaneHookup;
+  /** The DataChannel lane: whether it is open, and sending on it. */
+  lanes: Pick<DataLaneHookup, 'open' | 'send'>;
   /** A message dropped, to report on `faults$`. */
   fault(error: WireError): void;
 }
