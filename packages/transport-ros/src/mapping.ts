@@ -118,176 +118,214 @@ const twistBack = (m: TwistMsg | TwistStampedMsg, header: Header): Twist => {
 export function defaultMappings(options: DefaultMappingOptions = {}): RosMapping[] {
   const frameId = options.frameId ?? 'base_link';
   return [
-    options.twistStamped
-      ? toRos<Twist, TwistStampedMsg>({
-          topic: Topics.twist,
-          ros: '/cmd_vel',
-          type: 'geometry_msgs/msg/TwistStamped',
-          qos: { depth: 1 },
-          toRos: (t) => ({
-            header: { stamp: msToTime(t.header.stamp), frame_id: frameId },
-            twist: { linear: t.linear, angular: t.angular },
-          }),
-          fromRos: twistBack as never,
-        })
-      : toRos<Twist, TwistMsg>({
-          topic: Topics.twist,
-          ros: '/cmd_vel',
-          type: 'geometry_msgs/msg/Twist',
-          qos: { depth: 1 },
-          toRos: (t) => ({ linear: t.linear, angular: t.angular }),
-          fromRos: twistBack as never,
-        }),
-    toRos<JointCommand, JointTrajectoryMsg>({
-      topic: Topics.joints,
-      ros: options.jointTrajectory ?? '/joint_trajectory_controller/joint_trajectory',
-      type: 'trajectory_msgs/msg/JointTrajectory',
-      qos: { depth: 1 },
-      toRos: (j) => ({
-        // A zero stamp: start now (the controller's clock, not ours).
-        header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' },
-        joint_names: [...j.name],
-        points: [
-          {
-            positions: [...(j.position ?? [])],
-            velocities: [...(j.velocity ?? [])],
-            accelerations: [],
-            effort: [...(j.effort ?? [])],
-            time_from_start: secondsToDuration(options.timeFromStart ?? 0.1),
-          },
-        ],
-      }),
-      // The last point of the trajectory is the target.
-      fromRos: (m, header) => {
-        const p = m.points.at(-1);
-        return {
-          header,
-          name: [...m.joint_names],
-          ...(p?.positions.length ? { position: [...p.positions] } : {}),
-          ...(p?.velocities.length ? { velocity: [...p.velocities] } : {}),
-          ...(p?.effort.length ? { effort: [...p.effort] } : {}),
-        };
-      },
-    }),
-    fromRos<JointState, JointStateMsg>({
-      topic: Topics.jointState,
-      ros: '/joint_states',
-      type: 'sensor_msgs/msg/JointState',
-      fromRos: (m, header) => ({
-        header,
-        name: m.name,
-        position: m.position,
-        // ROS leaves unmeasured arrays empty.
-        ...(m.velocity.length === m.name.length ? { velocity: m.velocity } : {}),
-        ...(m.effort.length === m.name.length ? { effort: m.effort } : {}),
-      }),
-      toRos: (j) => ({
-        header: rosHeader(j.header.stamp, ''),
-        name: [...j.name],
-        position: [...j.position],
-        velocity: [...(j.velocity ?? [])],
-        effort: [...(j.effort ?? [])],
-      }),
-    }),
-    fromRos<Pose, OdometryMsg>({
-      topic: Topics.pose,
-      ros: '/odom',
-      type: 'nav_msgs/msg/Odometry',
-      fromRos: (m, header) => ({
-        header,
-        frame: m.header.frame_id || 'odom',
-        position: m.pose.pose.position,
-        orientation: m.pose.pose.orientation,
-        linear: m.twist.twist.linear,
-        angular: m.twist.twist.angular,
-      }),
-      toRos: (p) => ({
-        header: rosHeader(p.header.stamp, p.frame),
-        child_frame_id: frameId,
-        pose: {
-          pose: { position: p.position, orientation: p.orientation },
-          covariance: new Array(36).fill(0),
-        },
-        twist: {
-          twist: { linear: p.linear ?? zero3(), angular: p.angular ?? zero3() },
-          covariance: new Array(36).fill(0),
-        },
-      }),
-    }),
-    fromRos<Imu, ImuMsg>({
-      topic: Topics.imu,
-      ros: '/imu',
-      type: 'sensor_msgs/msg/Imu',
-      qos: SENSOR_QOS,
-      fromRos: (m, header) => ({
-        header,
-        orientation: m.orientation,
-        angularVelocity: m.angular_velocity,
-        linearAcceleration: m.linear_acceleration,
-      }),
-      toRos: (i) => ({
-        header: rosHeader(i.header.stamp, frameId),
-        orientation: i.orientation,
-        orientation_covariance: new Array(9).fill(0),
-        angular_velocity: i.angularVelocity,
-        angular_velocity_covariance: new Array(9).fill(0),
-        linear_acceleration: i.linearAcceleration,
-        linear_acceleration_covariance: new Array(9).fill(0),
-      }),
-    }),
-    fromRos<Battery, BatteryStateMsg>({
-      topic: Topics.battery,
-      ros: '/battery_state',
-      type: 'sensor_msgs/msg/BatteryState',
-      required: false,
-      fromRos: (m, header) => {
-        // Unmeasured values are NaN in ROS; the charge ratio stands in for a missing percentage.
-        const percentage = Number.isFinite(m.percentage) ? m.percentage : m.charge / m.capacity;
-        return {
-          header,
-          percentage: Number.isFinite(percentage) ? Math.min(1, Math.max(0, percentage)) : Number.NaN,
-          voltage: m.voltage,
-          ...(Number.isFinite(m.current) ? { current: m.current } : {}),
-          charging: m.power_supply_status === 1, // POWER_SUPPLY_STATUS_CHARGING
-        };
-      },
-      toRos: (b) => ({
-        header: rosHeader(b.header.stamp, ''),
-        voltage: b.voltage,
-        current: b.current ?? Number.NaN,
-        charge: Number.NaN,
-        capacity: Number.NaN,
-        percentage: b.percentage,
-        power_supply_status: b.charging ? 1 : 2, // CHARGING : DISCHARGING
-        present: true,
-      }),
-    }),
-    fromRos<Diagnostics, DiagnosticArrayMsg>({
-      topic: Topics.diagnostics,
-      ros: '/diagnostics',
-      type: 'diagnostic_msgs/msg/DiagnosticArray',
-      required: false,
-      fromRos: (m, header) => ({
-        header,
-        status: m.status.map((s) => ({
-          name: s.name,
-          level: level[Number(s.level)] ?? 'error',
-          message: s.message,
-          ...(s.values.length ? { values: Object.fromEntries(s.values.map((v) => [v.key, v.value])) } : {}),
-        })),
-      }),
-      toRos: (d) => ({
-        header: rosHeader(d.header.stamp, ''),
-        status: d.status.map((s) => ({
-          level: level.indexOf(s.level),
-          name: s.name,
-          message: s.message,
-          hardware_id: '',
-          values: Object.entries(s.values ?? {}).map(([key, value]) => ({ key, value })),
-        })),
-      }),
-    }),
+    cmdVelLine(options.twistStamped ?? false, frameId),
+    jointTrajectoryLine(
+      options.jointTrajectory ?? '/joint_trajectory_controller/joint_trajectory',
+      options.timeFromStart ?? 0.1,
+    ),
+    jointStatesLine(),
+    odomLine(frameId),
+    imuLine(frameId),
+    batteryLine(),
+    diagnosticsLine(),
   ];
+}
+
+/** `/controller/twist` → `/cmd_vel`, a `TwistStamped` (in `frameId`) or a plain `Twist`. */
+function cmdVelLine(stamped: boolean, frameId: string): RosMapping {
+  return stamped
+    ? toRos<Twist, TwistStampedMsg>({
+        topic: Topics.twist,
+        ros: '/cmd_vel',
+        type: 'geometry_msgs/msg/TwistStamped',
+        qos: { depth: 1 },
+        toRos: (t) => ({
+          header: { stamp: msToTime(t.header.stamp), frame_id: frameId },
+          twist: { linear: t.linear, angular: t.angular },
+        }),
+        fromRos: twistBack as never,
+      })
+    : toRos<Twist, TwistMsg>({
+        topic: Topics.twist,
+        ros: '/cmd_vel',
+        type: 'geometry_msgs/msg/Twist',
+        qos: { depth: 1 },
+        toRos: (t) => ({ linear: t.linear, angular: t.angular }),
+        fromRos: twistBack as never,
+      });
+}
+
+/** `/controller/joints` → a one-point `JointTrajectory` on `ros`, reached in `timeFromStart` s. */
+function jointTrajectoryLine(ros: string, timeFromStart: number): RosMapping {
+  return toRos<JointCommand, JointTrajectoryMsg>({
+    topic: Topics.joints,
+    ros,
+    type: 'trajectory_msgs/msg/JointTrajectory',
+    qos: { depth: 1 },
+    toRos: (j) => ({
+      // A zero stamp: start now (the controller's clock, not ours).
+      header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' },
+      joint_names: [...j.name],
+      points: [
+        {
+          positions: [...(j.position ?? [])],
+          velocities: [...(j.velocity ?? [])],
+          accelerations: [],
+          effort: [...(j.effort ?? [])],
+          time_from_start: secondsToDuration(timeFromStart),
+        },
+      ],
+    }),
+    // The last point of the trajectory is the target.
+    fromRos: (m, header) => {
+      const p = m.points.at(-1);
+      return {
+        header,
+        name: [...m.joint_names],
+        ...(p?.positions.length ? { position: [...p.positions] } : {}),
+        ...(p?.velocities.length ? { velocity: [...p.velocities] } : {}),
+        ...(p?.effort.length ? { effort: [...p.effort] } : {}),
+      };
+    },
+  });
+}
+
+/** `/telemetry/joint_state` ← `/joint_states`. */
+function jointStatesLine(): RosMapping {
+  return fromRos<JointState, JointStateMsg>({
+    topic: Topics.jointState,
+    ros: '/joint_states',
+    type: 'sensor_msgs/msg/JointState',
+    fromRos: (m, header) => ({
+      header,
+      name: m.name,
+      position: m.position,
+      // ROS leaves unmeasured arrays empty.
+      ...(m.velocity.length === m.name.length ? { velocity: m.velocity } : {}),
+      ...(m.effort.length === m.name.length ? { effort: m.effort } : {}),
+    }),
+    toRos: (j) => ({
+      header: rosHeader(j.header.stamp, ''),
+      name: [...j.name],
+      position: [...j.position],
+      velocity: [...(j.velocity ?? [])],
+      effort: [...(j.effort ?? [])],
+    }),
+  });
+}
+
+/** `/telemetry/pose` ← `/odom` (the robot's frame, `frameId`, as the child frame on the way back). */
+function odomLine(frameId: string): RosMapping {
+  return fromRos<Pose, OdometryMsg>({
+    topic: Topics.pose,
+    ros: '/odom',
+    type: 'nav_msgs/msg/Odometry',
+    fromRos: (m, header) => ({
+      header,
+      frame: m.header.frame_id || 'odom',
+      position: m.pose.pose.position,
+      orientation: m.pose.pose.orientation,
+      linear: m.twist.twist.linear,
+      angular: m.twist.twist.angular,
+    }),
+    toRos: (p) => ({
+      header: rosHeader(p.header.stamp, p.frame),
+      child_frame_id: frameId,
+      pose: {
+        pose: { position: p.position, orientation: p.orientation },
+        covariance: new Array(36).fill(0),
+      },
+      twist: {
+        twist: { linear: p.linear ?? zero3(), angular: p.angular ?? zero3() },
+        covariance: new Array(36).fill(0),
+      },
+    }),
+  });
+}
+
+/** `/telemetry/imu` ← `/imu`, with the sensor-data QoS. */
+function imuLine(frameId: string): RosMapping {
+  return fromRos<Imu, ImuMsg>({
+    topic: Topics.imu,
+    ros: '/imu',
+    type: 'sensor_msgs/msg/Imu',
+    qos: SENSOR_QOS,
+    fromRos: (m, header) => ({
+      header,
+      orientation: m.orientation,
+      angularVelocity: m.angular_velocity,
+      linearAcceleration: m.linear_acceleration,
+    }),
+    toRos: (i) => ({
+      header: rosHeader(i.header.stamp, frameId),
+      orientation: i.orientation,
+      orientation_covariance: new Array(9).fill(0),
+      angular_velocity: i.angularVelocity,
+      angular_velocity_covariance: new Array(9).fill(0),
+      linear_acceleration: i.linearAcceleration,
+      linear_acceleration_covariance: new Array(9).fill(0),
+    }),
+  });
+}
+
+/** `/telemetry/battery` ← `/battery_state` (not required: many robots have none). */
+function batteryLine(): RosMapping {
+  return fromRos<Battery, BatteryStateMsg>({
+    topic: Topics.battery,
+    ros: '/battery_state',
+    type: 'sensor_msgs/msg/BatteryState',
+    required: false,
+    fromRos: (m, header) => {
+      // Unmeasured values are NaN in ROS; the charge ratio stands in for a missing percentage.
+      const percentage = Number.isFinite(m.percentage) ? m.percentage : m.charge / m.capacity;
+      return {
+        header,
+        percentage: Number.isFinite(percentage) ? Math.min(1, Math.max(0, percentage)) : Number.NaN,
+        voltage: m.voltage,
+        ...(Number.isFinite(m.current) ? { current: m.current } : {}),
+        charging: m.power_supply_status === 1, // POWER_SUPPLY_STATUS_CHARGING
+      };
+    },
+    toRos: (b) => ({
+      header: rosHeader(b.header.stamp, ''),
+      voltage: b.voltage,
+      current: b.current ?? Number.NaN,
+      charge: Number.NaN,
+      capacity: Number.NaN,
+      percentage: b.percentage,
+      power_supply_status: b.charging ? 1 : 2, // CHARGING : DISCHARGING
+      present: true,
+    }),
+  });
+}
+
+/** `/telemetry/diagnostics` ← `/diagnostics` (not required); levels by index in `level`. */
+function diagnosticsLine(): RosMapping {
+  return fromRos<Diagnostics, DiagnosticArrayMsg>({
+    topic: Topics.diagnostics,
+    ros: '/diagnostics',
+    type: 'diagnostic_msgs/msg/DiagnosticArray',
+    required: false,
+    fromRos: (m, header) => ({
+      header,
+      status: m.status.map((s) => ({
+        name: s.name,
+        level: level[Number(s.level)] ?? 'error',
+        message: s.message,
+        ...(s.values.length ? { values: Object.fromEntries(s.values.map((v) => [v.key, v.value])) } : {}),
+      })),
+    }),
+    toRos: (d) => ({
+      header: rosHeader(d.header.stamp, ''),
+      status: d.status.map((s) => ({
+        level: level.indexOf(s.level),
+        name: s.name,
+        message: s.message,
+        hardware_id: '',
+        values: Object.entries(s.values ?? {}).map(([key, value]) => ({ key, value })),
+      })),
+    }),
+  });
 }
 
 /**
