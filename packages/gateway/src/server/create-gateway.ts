@@ -52,55 +52,8 @@ export type { CommandFate, Gateway, GatewayClientInfo, GatewayOptions } from './
  * ```
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const clock = options.clock ?? systemClock;
-  const log = options.logger ?? consoleLogger({ bindings: { plugin: '@telekit/gateway' } });
-  const open = options.auth === 'none';
-  const verify: Verifier = open ? openAccess('operator') : (options.auth as Verifier);
-  const limits: GatewayLimits = {
-    ...defaultLimits,
-    ...(options.rateLimit?.commands ? { commands: options.rateLimit.commands } : {}),
-    ...(options.rateLimit?.requests ? { requests: options.rateLimit.requests } : {}),
-    // Without authentication everyone is the same principal: sessions are not counted per principal.
-    ...(open ? { sessionsPerPrincipal: Number.POSITIVE_INFINITY } : {}),
-    ...options.limits,
-  };
-  const metrics = new GatewayMetrics();
-  const topics = new Map<string, Topic>(
-    [...builtinTopics, ...(options.topics ?? [])].map((t) => [t.name, t]),
-  );
-  const access = new Access(options.acl ?? defaultAccessList);
-  const redis = typeof options.redis === 'string' ? { url: options.redis } : options.redis;
-  const backplane: Backplane = redis
-    ? await redisBackplane(redis.url, log, redis.prefix ? { prefix: redis.prefix } : {})
-    : localBackplane(clock);
-  const sessions = new Sessions();
-  const ctx: GatewayContext = {
-    clock,
-    log,
-    metrics,
-    transport: options.transport,
-    backplane,
-    verify,
-    acl: () => access.list,
-    topics,
-    sessions,
-    limiter: new RateLimiter(limits),
-    limits,
-    maxPayloadBytes: options.maxPayloadBytes ?? 16_384,
-    pipeline: new CommandPipeline({
-      clock,
-      log,
-      metrics,
-      transport: options.transport,
-      backplane,
-      deadmanMs: options.deadmanMs ?? 250,
-      session: (id) => sessions.get(id),
-    }),
-    fanOut: new FanOut(options.transport, sessions, backplane, redis !== undefined, { metrics, log }),
-    load: new LoadMonitor(),
-    media: options.media,
-    fates: new Subject<CommandFate>(),
-  };
+  const { ctx, open, redis, access } = await makeContext(options);
+  const { clock, log, metrics, topics, sessions, backplane, verify } = ctx;
 
   const origins = options.origins ?? (options.cors ? [options.cors].flat() : undefined);
   const doorman = new Doorman(ctx, {
@@ -228,4 +181,62 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await backplane.close();
     },
   };
+}
+
+/**
+ * The parts every other part of a gateway shares ({@link GatewayContext}), made from its options:
+ * its clock, log and metrics, the limits, the topics and the access list, the backplane (local, or
+ * Redis for several instances), the sessions, the command pipeline and the fan-out.
+ */
+async function makeContext(options: GatewayOptions) {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? consoleLogger({ bindings: { plugin: '@telekit/gateway' } });
+  const open = options.auth === 'none';
+  const verify: Verifier = open ? openAccess('operator') : (options.auth as Verifier);
+  const limits: GatewayLimits = {
+    ...defaultLimits,
+    ...(options.rateLimit?.commands ? { commands: options.rateLimit.commands } : {}),
+    ...(options.rateLimit?.requests ? { requests: options.rateLimit.requests } : {}),
+    // Without authentication everyone is the same principal: sessions are not counted per principal.
+    ...(open ? { sessionsPerPrincipal: Number.POSITIVE_INFINITY } : {}),
+    ...options.limits,
+  };
+  const metrics = new GatewayMetrics();
+  const topics = new Map<string, Topic>(
+    [...builtinTopics, ...(options.topics ?? [])].map((t) => [t.name, t]),
+  );
+  const access = new Access(options.acl ?? defaultAccessList);
+  const redis = typeof options.redis === 'string' ? { url: options.redis } : options.redis;
+  const backplane: Backplane = redis
+    ? await redisBackplane(redis.url, log, redis.prefix ? { prefix: redis.prefix } : {})
+    : localBackplane(clock);
+  const sessions = new Sessions();
+  const ctx: GatewayContext = {
+    clock,
+    log,
+    metrics,
+    transport: options.transport,
+    backplane,
+    verify,
+    acl: () => access.list,
+    topics,
+    sessions,
+    limiter: new RateLimiter(limits),
+    limits,
+    maxPayloadBytes: options.maxPayloadBytes ?? 16_384,
+    pipeline: new CommandPipeline({
+      clock,
+      log,
+      metrics,
+      transport: options.transport,
+      backplane,
+      deadmanMs: options.deadmanMs ?? 250,
+      session: (id) => sessions.get(id),
+    }),
+    fanOut: new FanOut(options.transport, sessions, backplane, redis !== undefined, { metrics, log }),
+    load: new LoadMonitor(),
+    media: options.media,
+    fates: new Subject<CommandFate>(),
+  };
+  return { ctx, open, redis, access };
 }
