@@ -1,35 +1,31 @@
 import {
-  actuationReport,
-  type Header,
   headerSequence,
   type MediaSource,
   MediaSourcesToken,
   type Plugin,
+  type PluginContext,
   SimulatorToken,
-  type Topic,
-  Topics,
   TransportToken,
 } from '@telekit/core';
-import type { Frame, SceneInfo, SceneSpec, SimAction } from '@telekit/core/contracts';
-import { EStopLatch } from '@telekit/core/safety';
-import type { CommandFate } from '@telekit/core/schemas';
+import type { Frame, SceneInfo, SceneSpec } from '@telekit/core/contracts';
 import { defer, EMPTY, Observable, Subject, type Subscription, share, takeUntil } from 'rxjs';
+import { wireCommands } from './genesis-commands.js';
+import {
+  DEFAULT_RATES,
+  publishSceneDescription,
+  publishTelemetry,
+  stateHzOf,
+  type TelemetryRates,
+} from './genesis-telemetry.js';
 import type { FrameTiming } from './sidecar-perf.js';
 import {
   type CameraOptions,
   type SidecarSimulator,
   type SidecarSimulatorOptions,
-  type SidecarState,
   sidecarSimulator,
 } from './sidecar-simulator.js';
 
-/** Telemetry rates, Hz (0 turns a topic off). */
-export interface TelemetryRates {
-  pose?: number;
-  jointState?: number;
-  imu?: number;
-  simState?: number;
-}
+export type { TelemetryRates } from './genesis-telemetry.js';
 
 /** Options of {@link genesisSim}. */
 export interface GenesisSimOptions extends Omit<SidecarSimulatorOptions, 'logger' | 'camera'> {
@@ -47,8 +43,6 @@ export interface GenesisSimOptions extends Omit<SidecarSimulatorOptions, 'logger
    */
   readyWithinMs?: number;
 }
-
-const DEFAULT_RATES: Required<TelemetryRates> = { pose: 20, jointState: 20, imu: 50, simState: 5 };
 
 /**
  * The server simulator as a plugin: loads the scene in a supervised sidecar, runs it in real time,
@@ -88,194 +82,19 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
         info = i;
         return i;
       });
-      loaded.catch(() => undefined);
-      const inTime = await Promise.race([
-        loaded.then(() => true),
-        new Promise<false>((r) => setTimeout(r, readyWithinMs, false).unref()),
-      ]);
-      if (!inTime)
-        ctx.logger.warn(
-          'the scene is still loading: the app starts meanwhile, and the simulator runs once it is ready',
-          {
-            scene: scene.id,
-            progress: s.health().detail,
-          },
-        );
+      const inTime = await loadedWithin(ctx, s, scene, loaded, readyWithinMs);
       ctx.provide(SimulatorToken, s);
-      if (camera) {
-        const stream = camera.stream ?? 'sim-camera';
-        const source = cameraSource(s, stream, camera);
-        ctx.provide(MediaSourcesToken, new Map([[stream, source]]));
-        // The renderer is made now, in the background: the first viewer then waits only for a frame.
-        const { stream: _, ...options } = camera;
-        const { width, height, fps } = source.info;
-        s.prepareCamera({ ...options, width, height, fps, format: camera.format ?? 'rgb' }).catch(
-          (error: unknown) => ctx.logger.warn('the camera could not be prepared', { error: String(error) }),
-        );
-      }
+      if (camera) provideCamera(ctx, s, camera);
 
       const next = headerSequence('@telekit/sim-genesis', ctx.clock.now);
-      const estop = new EStopLatch({ clock: ctx.clock });
-      // Every command gets one /telemetry/actuation report with its fate: from the sidecar for those
-      // it was sent, from here for those this plugin dropped (the e-stop latched, no base).
-      const report = (
-        topic: Topic,
-        command: Header,
-        fate: CommandFate,
-        at = ctx.clock.now(),
-        receivedAt?: number,
-        simTime?: number,
-      ) => {
-        try {
-          // When the sidecar received it (the gateway splits input→actuation there: trip, then
-          // step) and the simulated time it acted from (a browser simulation puts it there).
-          transport.publish(Topics.actuation, {
-            ...actuationReport(topic, command, next(), at, fate),
-            ...(receivedAt === undefined ? {} : { receivedAt }),
-            ...(simTime === undefined ? {} : { simTime }),
-          });
-        } catch (error) {
-          ctx.logger.error('an actuation report did not validate', {
-            error: String(error),
-            topic: topic.name,
-          });
-        }
-      };
-      // The deadline travels with the command: the header's ttl, or the topic's default.
-      const withDeadline = (topic: Topic, header: Header): Header =>
-        header.ttl === undefined ? { ...header, ttl: topic.ttl } : header;
+      const stateHz = () => stateHzOf(rates);
+      wireCommands({ ctx, transport, sim: s, next, info: () => info, stateHz });
+      publishTelemetry(ctx, transport, s, rates, next);
 
-      transport
-        .subscribe(Topics.twist)
-        .pipe(takeUntil(ctx.stop$))
-        .subscribe((t) => {
-          if (estop.latched) return report(Topics.twist, t.header, 'estop');
-          if (!info?.hasBase) return report(Topics.twist, t.header, 'refused');
-          s.act(
-            { kind: 'twist', linear: t.linear, angular: t.angular },
-            withDeadline(Topics.twist, t.header),
-          );
-        });
-      transport
-        .subscribe(Topics.joints)
-        .pipe(takeUntil(ctx.stop$))
-        .subscribe((j) => {
-          if (estop.latched) return report(Topics.joints, j.header, 'estop');
-          if (!info) return report(Topics.joints, j.header, 'refused');
-          s.act(
-            {
-              kind: 'joints',
-              name: j.name,
-              ...(j.position ? { position: j.position } : {}),
-              ...(j.velocity ? { velocity: j.velocity } : {}),
-              ...(j.effort ? { effort: j.effort } : {}),
-            },
-            withDeadline(Topics.joints, j.header),
-          );
-        });
-      transport
-        .subscribe(Topics.estop)
-        .pipe(takeUntil(ctx.stop$))
-        .subscribe((e) => {
-          if (e.engage) {
-            estop.engage(e.header.sender, e.reason);
-            s.act({ kind: 'freeze' }, e.header);
-          } else {
-            estop.clear(e.header.sender);
-            report(Topics.estop, e.header, 'applied');
-          }
-        });
-      transport
-        .subscribe(Topics.action)
-        .pipe(takeUntil(ctx.stop$))
-        .subscribe((a) => {
-          const run =
-            a.action === 'reset'
-              ? s.reset()
-              : a.action === 'pause'
-                ? s.pause()
-                : a.action === 'resume'
-                  ? s.run({ stateHz: stateHz() })
-                  : undefined;
-          if (!run) {
-            ctx.logger.warn('unknown action', { action: a.action, supported: 'reset, pause, resume' });
-            return report(Topics.action, a.header, 'refused');
-          }
-          run.then(
-            () => report(Topics.action, a.header, 'applied'),
-            (error: unknown) => {
-              ctx.logger.error('action failed', { action: a.action, error: String(error) });
-              report(Topics.action, a.header, 'refused');
-            },
-          );
-        });
-
-      const topicOf: Record<SimAction['kind'], Topic> = {
-        twist: Topics.twist,
-        joints: Topics.joints,
-        freeze: Topics.estop,
-      };
-      s.actuations$.pipe(takeUntil(ctx.stop$)).subscribe((a) => {
-        // Every act from here has a kind; a report without one is not about a command of ours.
-        if (a.kind) report(topicOf[a.kind], a.command, a.fate, a.at, a.receivedAt, a.appliedSimTime);
-      });
-
-      const last = { pose: 0, jointState: 0, imu: 0, simState: 0 };
-      const due = (key: keyof typeof last, now: number) => {
-        const hz = rates[key];
-        if (!hz || now - last[key] < 1000 / hz - 1) return false;
-        last[key] = now;
-        return true;
-      };
-      (s.state$ as Observable<SidecarState>).pipe(takeUntil(ctx.stop$)).subscribe((st) => {
-        const now = ctx.clock.now();
-        try {
-          if (st.base && due('pose', now))
-            transport.publish(Topics.pose, { header: next(), frame: 'world', ...st.base });
-          if (st.joints.name.length > 0 && due('jointState', now)) {
-            transport.publish(Topics.jointState, {
-              header: next(),
-              name: [...st.joints.name],
-              position: [...st.joints.position],
-              velocity: [...st.joints.velocity],
-            });
-          }
-          if (st.imu && due('imu', now)) transport.publish(Topics.imu, { header: next(), ...st.imu });
-          if (due('simState', now)) {
-            transport.publish(Topics.simState, {
-              header: next(),
-              scene: st.scene,
-              time: st.time,
-              step: st.step,
-              realtimeFactor: st.realtimeFactor,
-              paused: false,
-              bodies: st.bodies
-                .slice(0, 256)
-                .map((b) => ({ name: b.name, position: b.position, orientation: b.orientation })),
-            });
-          }
-        } catch (error) {
-          ctx.logger.error('telemetry from the simulator did not validate', { error: String(error) });
-        }
-      });
-
-      const stateHz = () => Math.max(rates.pose, rates.jointState, rates.imu, rates.simState, 1);
-      // What the scene looks like, once per loaded scene: a page's 3D view draws it in server mode
-      // (a late subscriber gets it: the telemetry lane keeps the last one).
-      const describe = async () => {
-        try {
-          const description = await s.sceneDescription();
-          transport.publish(Topics.simScene, { header: next(), ...description });
-        } catch (error) {
-          ctx.logger.warn('the scene description was not published: pages draw boxes', {
-            error: String(error),
-          });
-        }
-      };
       const start = async (i: SceneInfo) => {
         await s.run({ stateHz: stateHz() });
         ctx.logger.info('simulator running', { scene: i.id, engine: s.engine, timestep: i.timestep });
-        void describe();
+        void publishSceneDescription(ctx, transport, s, next);
       };
       if (inTime) await start(await loaded);
       else
@@ -288,6 +107,50 @@ export function genesisSim(options: GenesisSimOptions): Plugin {
       return sim ? sim.health() : { status: 'down', detail: 'not started' };
     },
   };
+}
+
+/**
+ * Waits up to `readyWithinMs` for the scene: true when it loaded in time. Otherwise it warns with
+ * the load's progress and answers false (the scene goes on loading while the app starts).
+ */
+async function loadedWithin(
+  ctx: Pick<PluginContext, 'logger'>,
+  s: SidecarSimulator,
+  scene: SceneSpec,
+  loaded: Promise<SceneInfo>,
+  readyWithinMs: number,
+): Promise<boolean> {
+  loaded.catch(() => undefined);
+  const inTime = await Promise.race([
+    loaded.then(() => true),
+    new Promise<false>((r) => setTimeout(r, readyWithinMs, false).unref()),
+  ]);
+  if (!inTime)
+    ctx.logger.warn(
+      'the scene is still loading: the app starts meanwhile, and the simulator runs once it is ready',
+      {
+        scene: scene.id,
+        progress: s.health().detail,
+      },
+    );
+  return inTime;
+}
+
+/** Offers the simulator's camera to the media plugin, and prepares its renderer in the background. */
+function provideCamera(
+  ctx: Pick<PluginContext, 'logger' | 'provide'>,
+  s: SidecarSimulator,
+  camera: NonNullable<GenesisSimOptions['camera']>,
+): void {
+  const stream = camera.stream ?? 'sim-camera';
+  const source = cameraSource(s, stream, camera);
+  ctx.provide(MediaSourcesToken, new Map([[stream, source]]));
+  // The renderer is made now, in the background: the first viewer then waits only for a frame.
+  const { stream: _, ...options } = camera;
+  const { width, height, fps } = source.info;
+  s.prepareCamera({ ...options, width, height, fps, format: camera.format ?? 'rgb' }).catch(
+    (error: unknown) => ctx.logger.warn('the camera could not be prepared', { error: String(error) }),
+  );
 }
 
 /**
