@@ -105,13 +105,8 @@ class MujocoBackend:
         return [j for j in range(m.njnt) if int(m.jnt_type[j]) not in (free, ball) and not self._is_wheel_joint(j)]
 
     def _is_wheel_joint(self, j: int) -> bool:
-        if self._wheels is None:
-            return False
-        m = self.model
-        for key in ("left", "right"):
-            if m.actuator_trnid[self._wheels[key], 0] == j:
-                return True
-        return False
+        w = self._wheels
+        return w is not None and any(self.model.actuator_trnid[w[key], 0] == j for key in ("left", "right"))
 
     # ------------------------------------------------------------------ stepping
     def reset(self) -> None:
