@@ -7,7 +7,7 @@ import type { Transport } from '../transport/transport.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { orderPlugins } from './order-plugins.js';
 import type { HealthReport, Plugin, Teardown } from './plugin.js';
-import { type PluginHost, pluginContext, pluginHealth, setUp, tearDownAll } from './plugin-context.js';
+import { haltAll, type PluginHost, pluginHealth, setUp, tearDownAll } from './plugin-context.js';
 import { type Token, tokenName } from './token.js';
 import { ClockToken, LoggerToken, TransportToken } from './tokens.js';
 
@@ -127,15 +127,7 @@ export function createApp(options: AppOptions): App {
   };
 
   const app: App = {
-    halt() {
-      for (const { plugin } of [...started].reverse()) {
-        try {
-          plugin.halt?.();
-        } catch {
-          // The process is dying: the next plugin's stop matters more than this error.
-        }
-      }
-    },
+    halt: () => haltAll([...started].reverse()),
     name,
     plugins: plugins.map((p) => p.name),
     get state() {
@@ -157,13 +149,7 @@ export function createApp(options: AppOptions): App {
         const teardowns: Teardown[] = [];
         started.push({ plugin, teardowns });
         try {
-          await setUp(
-            plugin,
-            pluginContext(plugin, teardowns, host, builtIns),
-            teardowns,
-            setupTimeoutMs,
-            host,
-          );
+          await setUp(plugin, teardowns, host, builtIns, setupTimeoutMs);
           logger.debug('started', { plugin: plugin.name });
         } catch (error) {
           const err = attributeError(error, plugin.name, 'setup');

@@ -89,16 +89,17 @@ export function pluginContext(
 }
 
 /**
- * Sets one plugin up within `timeoutMs`: the teardown its setup returns runs first of its teardowns,
+ * Sets one plugin up within `timeoutMs`, with its {@link pluginContext}: the teardown its setup returns runs first of its teardowns,
  * and a setup that ends without providing a token it declared fails (`E_PLUGIN_SETUP`).
  */
 export async function setUp(
   plugin: Plugin,
-  ctx: PluginContext,
   teardowns: Teardown[],
-  timeoutMs: number,
   host: PluginHost,
+  builtIns: ReadonlySet<Token<unknown>>,
+  timeoutMs: number,
 ): Promise<void> {
+  const ctx = pluginContext(plugin, teardowns, host, builtIns);
   const returned = await withTimeout(
     Promise.resolve().then(() => plugin.setup(ctx)),
     timeoutMs,
@@ -137,6 +138,20 @@ export async function tearDownAll(
     logger.debug('stopped', { plugin: plugin.name });
   }
   return errors;
+}
+
+/**
+ * The last resort before the process dies: each plugin's `halt()` in the order given (the app
+ * passes them last first), synchronously; a throw is swallowed so that every plugin gets its turn.
+ */
+export function haltAll(started: readonly { plugin: Plugin }[]): void {
+  for (const { plugin } of started) {
+    try {
+      plugin.halt?.();
+    } catch {
+      // The process is dying: the next plugin's stop matters more than this error.
+    }
+  }
 }
 
 /** A plugin's health, asked within `timeoutMs`; a check that throws or takes longer reports it down. */
