@@ -101,6 +101,9 @@ class Backend(Protocol):
     capabilities: dict[str, bool]
     #: Whether `load` may run in a worker thread (so that pings are answered meanwhile).
     load_in_thread: bool
+    #: Whether it renders on its physics thread (Genesis), so that a frame stops the physics while
+    #: it renders; otherwise rendering runs beside the physics (MuJoCo's GL thread).
+    renders_on_physics_thread: bool
 
     def load(self, scene: dict[str, Any], progress: Progress = no_progress) -> dict[str, Any]:
         """Loads a scene and makes it the running one, or raises `SimError` and leaves the running
@@ -149,6 +152,11 @@ class Backend(Protocol):
 
     def render_threads(self) -> frozenset[int]:
         """The native ids of the threads that render (the CPU the sidecar reports as render)."""
+        ...
+
+    def describe_scene(self) -> dict[str, Any] | None:
+        """What the running scene looks like (`scene_description.py`), or None for an engine that
+        cannot say (the sidecar then answers `E_SIM_BACKEND`)."""
         ...
 
     def close(self) -> None: ...

@@ -167,7 +167,7 @@ class CameraStream:
         than that frame took to render (the camera has at most half the thread), but a frame at
         least every `CAMERA_FLOOR_S` whatever the physics, so that the picture never stops.
         Elsewhere rendering runs beside the physics and a frame never waits."""
-        if not getattr(self.backend, "renders_on_physics_thread", False):
+        if not self.backend.renders_on_physics_thread:
             return False
         if now >= self.last_frame_end + CAMERA_FLOOR_S:
             return False

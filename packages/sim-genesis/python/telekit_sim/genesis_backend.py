@@ -375,6 +375,9 @@ class GenesisBackend:
         # The Genesis thread steps and renders both: its CPU counts as the loop's.
         return frozenset()
 
+    def describe_scene(self) -> None:
+        return None  # not written for Genesis's scene yet: the sidecar says so
+
     def close(self) -> None:
         if self._closed:
             return

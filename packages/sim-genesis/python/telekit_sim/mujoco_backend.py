@@ -39,6 +39,7 @@ class MujocoBackend:
     engine = f"mujoco {mujoco.__version__}"
     capabilities = {"base": True, "joints": True, "camera": True, "snapshot": True}
     load_in_thread = True
+    renders_on_physics_thread = False
 
     def __init__(self) -> None:
         self.model = None

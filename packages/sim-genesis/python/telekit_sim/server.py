@@ -279,10 +279,10 @@ class Sidecar(Stopping, Stepping):
         """What the scene looks like (`scene_description.py`: core's `/telemetry/sim_scene`), for a
         page's 3D view in server mode: bodies, geoms, meshes, materials, textures, lights."""
         self.backend.require_scene()
-        describe = getattr(self.backend, "describe_scene", None)
-        if describe is None:
+        description = self.backend.describe_scene()
+        if description is None:
             raise SimError("E_SIM_BACKEND", f"the {self.backend.name} backend does not describe its scene")
-        return {"description": describe()}
+        return {"description": description}
 
     async def op_snapshot(self, r: Request) -> dict[str, Any]:
         snap = self.backend.snapshot()
