@@ -1,6 +1,7 @@
 import { TelekitError } from '@telekit/core';
 import type { types } from 'mediasoup';
 import type { Observable, Subscription } from 'rxjs';
+import { need, ViewerTransports } from './sfu-viewers.js';
 
 /** H.264 constrained baseline: what every browser decodes in hardware or software. */
 export const H264_CODEC: types.RtpCodecCapability = {
@@ -53,10 +54,6 @@ export interface ViewerTransportInfo {
   iceCandidates: types.IceCandidate[];
   dtlsParameters: types.DtlsParameters;
 }
-
-/** The first line of an error's message, for answers that quote mediasoup's reason. */
-const reason = (error: unknown) =>
-  (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
 
 /**
  * The SFU {@link createSfu} makes. Every method validates its arguments and answers an unknown or
@@ -111,6 +108,39 @@ export interface Sfu {
 
 let ssrcSeed = 1000;
 
+/** A stream's ingest: a PlainTransport on loopback and the H.264 producer the encoder's RTP feeds. */
+async function createIngest(router: types.Router, id: string): Promise<SfuStream> {
+  const plain = await router.createPlainTransport({
+    listenIp: INGEST_IP,
+    rtcpMux: true,
+    comedia: true,
+  });
+  const ssrc = ssrcSeed++;
+  const payloadType = 102;
+  const producer = await plain.produce({
+    kind: 'video',
+    rtpParameters: {
+      codecs: [
+        {
+          mimeType: 'video/H264',
+          payloadType,
+          clockRate: 90000,
+          parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' },
+          rtcpFeedback: [],
+        },
+      ],
+      encodings: [{ ssrc }],
+    },
+  });
+  // Count keyframes as they arrive (the stats report them).
+  await producer.enableTraceEvent(['keyframe']);
+  return {
+    id,
+    producer,
+    ingest: { host: INGEST_IP, port: plain.tuple.localPort, payloadType, ssrc },
+  };
+}
+
 /**
  * The SFU: a mediasoup Router per group of streams, a PlainTransport ingest per stream on loopback
  * (the encoder sends RTP to it), a WebRtcTransport per viewer on `listenIp`. N viewers of a stream
@@ -125,23 +155,14 @@ let ssrcSeed = 1000;
  */
 export async function createSfu(options: SfuOptions): Promise<Sfu> {
   const router = await options.worker.createRouter({ mediaCodecs: [H264_CODEC] });
-  const listenIp = options.listenIp ?? '127.0.0.1';
-  const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
   const streams = new Map<string, SfuStream>();
-  const transports = new Map<
-    string,
-    { transport: types.WebRtcTransport; connected: boolean; consumers: number }
-  >();
-  const consumers = new Map<string, types.Consumer>();
-  const consumerTransport = new Map<string, string>();
-
-  const need = <T>(value: T | undefined, what: string, id: unknown): T => {
-    if (value === undefined)
-      throw new TelekitError('E_MEDIA_SIGNALLING', `unknown ${what}`, {
-        context: { [what]: String(id).slice(0, 64) },
-      });
-    return value;
-  };
+  const viewers = new ViewerTransports({
+    router,
+    streams,
+    listenIp: options.listenIp ?? '127.0.0.1',
+    ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}),
+    connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+  });
 
   return {
     router,
@@ -152,35 +173,7 @@ export async function createSfu(options: SfuOptions): Promise<Sfu> {
     async addStream(id: string): Promise<SfuStream> {
       if (streams.has(id))
         throw new TelekitError('E_MEDIA_SIGNALLING', 'stream already exists', { context: { stream: id } });
-      const plain = await router.createPlainTransport({
-        listenIp: INGEST_IP,
-        rtcpMux: true,
-        comedia: true,
-      });
-      const ssrc = ssrcSeed++;
-      const payloadType = 102;
-      const producer = await plain.produce({
-        kind: 'video',
-        rtpParameters: {
-          codecs: [
-            {
-              mimeType: 'video/H264',
-              payloadType,
-              clockRate: 90000,
-              parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' },
-              rtcpFeedback: [],
-            },
-          ],
-          encodings: [{ ssrc }],
-        },
-      });
-      // Count keyframes as they arrive (the stats report them).
-      await producer.enableTraceEvent(['keyframe']);
-      const stream = {
-        id,
-        producer,
-        ingest: { host: INGEST_IP, port: plain.tuple.localPort, payloadType, ssrc },
-      };
+      const stream = await createIngest(router, id);
       streams.set(id, stream);
       return stream;
     },
@@ -199,164 +192,23 @@ export async function createSfu(options: SfuOptions): Promise<Sfu> {
       return streams.get(id);
     },
 
-    async createViewerTransport(onClose?: () => void): Promise<ViewerTransportInfo> {
-      const transport = await router.createWebRtcTransport({
-        listenIps: [{ ip: listenIp, ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}) }],
-        enableUdp: true,
-        enableTcp: true,
-        preferUdp: true,
-      });
-      transports.set(transport.id, { transport, connected: false, consumers: 0 });
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const arm = () => {
-        timer ??= setTimeout(() => transport.close(), connectTimeoutMs);
-        timer.unref?.();
-      };
-      const disarm = () => {
-        clearTimeout(timer);
-        timer = undefined;
-      };
-      arm();
-      transport.on('icestatechange', (state) =>
-        state === 'connected' || state === 'completed' ? disarm() : arm(),
-      );
-      transport.on('dtlsstatechange', (state) => {
-        if (state === 'failed' || state === 'closed') transport.close();
-      });
-      transport.observer.once('close', () => {
-        disarm();
-        transports.delete(transport.id);
-        onClose?.();
-      });
-      return {
-        id: transport.id,
-        iceParameters: transport.iceParameters,
-        iceCandidates: transport.iceCandidates,
-        dtlsParameters: transport.dtlsParameters,
-      };
-    },
-
-    async connect(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
-      const t = need(transports.get(transportId), 'transport', transportId);
-      if (t.connected)
-        throw new TelekitError('E_MEDIA_SIGNALLING', 'transport already connected', {
-          context: { transport: transportId },
-        });
-      // Marked before the await, so a second connect racing the first is refused too.
-      t.connected = true;
-      try {
-        await t.transport.connect({ dtlsParameters });
-      } catch (cause) {
-        t.connected = false;
-        if (t.transport.closed)
-          throw new TelekitError('E_MEDIA_SIGNALLING', 'transport closed', {
-            context: { transport: transportId },
-          });
-        throw new TelekitError('E_MEDIA_SIGNALLING', `invalid dtlsParameters: ${reason(cause)}`, {
-          cause,
-          context: { field: 'dtlsParameters' },
-        });
-      }
-    },
-
-    async consume(
+    createViewerTransport: (onClose?: () => void): Promise<ViewerTransportInfo> => viewers.create(onClose),
+    connect: (transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> =>
+      viewers.connect(transportId, dtlsParameters),
+    consume: (
       transportId: string,
       streamId: string,
       rtpCapabilities: types.RtpCapabilities,
-    ): Promise<ConsumerInfo> {
-      // mediasoup-client connects the transport (DTLS) when it sets the first consumer up, so a
-      // consume comes before the connect.
-      const t = need(transports.get(transportId), 'transport', transportId);
-      const stream = need(streams.get(streamId), 'stream', streamId);
-      let consumable = false;
-      try {
-        consumable = router.canConsume({ producerId: stream.producer.id, rtpCapabilities });
-      } catch {
-        // not valid RTP capabilities: answered below
-      }
-      if (!consumable) {
-        throw new TelekitError(
-          'E_MEDIA_SIGNALLING',
-          'rtpCapabilities: the viewer cannot decode this stream (no H.264 in valid RTP capabilities)',
-          { context: { stream: streamId, field: 'rtpCapabilities' } },
-        );
-      }
-      // Counted before the await, so concurrent requests cannot pass a cap together.
-      t.consumers++;
-      let consumer: types.Consumer;
-      try {
-        consumer = await t.transport.consume({
-          producerId: stream.producer.id,
-          rtpCapabilities,
-          paused: true,
-        });
-      } catch (cause) {
-        t.consumers--;
-        throw new TelekitError(
-          'E_MEDIA_SIGNALLING',
-          t.transport.closed ? 'transport closed' : `consume failed: ${reason(cause)}`,
-          { cause, context: { transport: transportId, stream: streamId } },
-        );
-      }
-      consumers.set(consumer.id, consumer);
-      consumerTransport.set(consumer.id, transportId);
-      consumer.observer.once('close', () => {
-        t.consumers--;
-        consumers.delete(consumer.id);
-        consumerTransport.delete(consumer.id);
-      });
-      return {
-        id: consumer.id,
-        producerId: stream.producer.id,
-        kind: consumer.kind,
-        rtpParameters: consumer.rtpParameters,
-      };
-    },
-
-    async resume(consumerId: string): Promise<void> {
-      const consumer = need(consumers.get(consumerId), 'consumer', consumerId);
-      try {
-        await consumer.resume();
-        await consumer.requestKeyFrame();
-      } catch (cause) {
-        throw new TelekitError(
-          'E_MEDIA_SIGNALLING',
-          consumer.closed ? 'consumer closed' : `resume failed: ${reason(cause)}`,
-          { cause, context: { consumer: consumerId } },
-        );
-      }
-    },
-
-    consumerCount(transportId: string): number {
-      return transports.get(transportId)?.consumers ?? 0;
-    },
-
+    ): Promise<ConsumerInfo> => viewers.consume(transportId, streamId, rtpCapabilities),
+    resume: (consumerId: string): Promise<void> => viewers.resume(consumerId),
+    consumerCount: (transportId: string): number => viewers.consumerCount(transportId),
     get transportCount(): number {
-      return transports.size;
+      return viewers.count;
     },
-
-    transportOfConsumer(consumerId: string): string | undefined {
-      return consumerTransport.get(consumerId);
-    },
-
-    closeTransport(transportId: string): void {
-      transports.get(transportId)?.transport.close();
-    },
-
-    consumers(): { id: string; stream: string; consumer: types.Consumer }[] {
-      const byProducer = new Map([...streams.values()].map((st) => [st.producer.id, st.id]));
-      return [...consumers.values()]
-        .filter((c) => !c.closed)
-        .map((c) => ({ id: c.id, stream: byProducer.get(c.producerId) ?? '', consumer: c }));
-    },
-
-    viewers(streamId: string): number {
-      const stream = streams.get(streamId);
-      if (!stream) return 0;
-      let n = 0;
-      for (const c of consumers.values()) if (c.producerId === stream.producer.id && !c.closed) n++;
-      return n;
-    },
+    transportOfConsumer: (consumerId: string): string | undefined => viewers.transportOfConsumer(consumerId),
+    closeTransport: (transportId: string): void => viewers.close(transportId),
+    consumers: (): { id: string; stream: string; consumer: types.Consumer }[] => viewers.consumers(),
+    viewers: (streamId: string): number => viewers.viewers(streamId),
 
     close(): void {
       router.close();
