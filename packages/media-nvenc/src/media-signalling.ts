@@ -2,8 +2,10 @@ import { type Logger, parseMessage, TelekitError, type Topic, Topics } from '@te
 import type { MediaSignalling } from '@telekit/core/contracts';
 import type { StreamInfo } from '@telekit/core/schemas';
 import type { types } from 'mediasoup';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { MediaDemand, Release } from './media-demand.js';
+import type { Registry } from 'prom-client';
+import { MediaClients } from './media-clients.js';
+import type { MediaDemand } from './media-demand.js';
+import { MediaHolds } from './media-holds.js';
 import type { Sfu } from './sfu.js';
 import type { StreamMonitor } from './stream-monitor.js';
 import type { ServerFrame, VideoTimeline } from './video-timeline.js';
@@ -75,18 +77,6 @@ export interface ViewerFrames {
 /** How far back `/media/stats` gives a viewer its frames' server times, ms. */
 export const STATS_FRAMES_MS = 3_000;
 
-/** A hold that ends by itself unless renewed. */
-interface TimedHold {
-  readonly release: Release;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-/** A client's transports, and those being made for it. */
-interface Client {
-  readonly transports: Set<string>;
-  pending: number;
-}
-
 /** Context a handler gets: the asking client and its validated body. */
 type Handler<T> = { topic: Topic<T>; handle: (clientId: string, body: T) => Promise<unknown> | unknown };
 
@@ -120,199 +110,18 @@ const handler = <T>(topic: Topic<T>, handle: Handler<T>['handle']): Handler<unkn
  * ```
  */
 export function createMediaSignalling(options: MediaSignallingOptions): MediaSignalling & { close(): void } {
-  const { sfu, monitor, streams, hlsDirs, logger, demand } = options;
-  const joinHoldMs = options.joinHoldMs ?? 15_000;
-  const hlsHoldMs = options.hlsHoldMs ?? 6_000;
-  /** Holds from `/media/join`, by client and stream, until a consumer takes over (or time runs out). */
-  const joinHolds = new Map<string, Map<string, TimedHold>>();
-  /** Holds from HLS requests, by stream. */
-  const hlsHolds = new Map<string, TimedHold>();
-  /** Consumers on standby until their viewer resumes them. */
-  const consumerHolds = new Map<string, { stream: string; who: string; standby: Release }>();
-  const timedHold = (release: Release, ms: number, onEnd: () => void): TimedHold => {
-    const timer = setTimeout(() => {
-      onEnd();
-      release();
-    }, ms);
-    timer.unref?.();
-    return { release, timer };
-  };
-  const endJoinHold = (clientId: string, stream: string) => {
-    const holds = joinHolds.get(clientId);
-    const hold = holds?.get(stream);
-    if (!hold) return;
-    clearTimeout(hold.timer);
-    holds!.delete(stream);
-    if (holds!.size === 0) joinHolds.delete(clientId);
-    hold.release();
-  };
-  const holdForJoin = (clientId: string, stream: string) => {
-    if (!demand) return;
-    let holds = joinHolds.get(clientId);
-    if (!holds) {
-      holds = new Map();
-      joinHolds.set(clientId, holds);
-    }
-    const held = holds.get(stream);
-    if (held) {
-      held.timer.refresh();
-      return;
-    }
-    holds.set(
-      stream,
-      timedHold(demand.standby(stream, `webrtc:${clientId}`), joinHoldMs, () => {
-        holds!.delete(stream);
-        if (holds!.size === 0) joinHolds.delete(clientId);
-      }),
-    );
-  };
-  const limits = { ...DEFAULT_MEDIA_LIMITS, ...options.limits };
-  const clients = new Map<string, Client>();
-  const owners = new Map<string, string>();
-  let pendingTransports = 0;
-
-  const refusals = new Counter({
-    name: 'telekit_media_limit_refusals_total',
-    help: 'Media requests refused for a limit, by limit',
-    labelNames: ['limit'],
-    registers: [options.registry],
+  const holds = new MediaHolds({
+    ...(options.demand ? { demand: options.demand } : {}),
+    joinHoldMs: options.joinHoldMs ?? 15_000,
+    hlsHoldMs: options.hlsHoldMs ?? 6_000,
   });
-  new Gauge({
-    name: 'telekit_media_transports',
-    help: 'Open WebRTC viewer transports',
-    registers: [options.registry],
-    collect() {
-      this.set(sfu.transportCount);
-    },
+  const clients = new MediaClients({
+    sfu: options.sfu,
+    limits: { ...DEFAULT_MEDIA_LIMITS, ...options.limits },
+    registry: options.registry,
+    logger: options.logger,
   });
-
-  const limit = (name: keyof MediaLimits, what: string): never => {
-    refusals.inc({ limit: name });
-    throw new TelekitError('E_MEDIA_LIMIT', `${what}: at most ${limits[name]}`, {
-      context: { limit: name, max: limits[name] },
-    });
-  };
-
-  const own = (clientId: string, transport: string) => {
-    const owner = owners.get(transport);
-    if (owner === undefined)
-      throw new TelekitError('E_MEDIA_SIGNALLING', 'unknown transport', {
-        context: { transport: transport.slice(0, 64) },
-      });
-    if (owner !== clientId)
-      throw new TelekitError('E_FORBIDDEN', 'that transport belongs to another viewer', {
-        context: { transport: transport.slice(0, 64) },
-      });
-  };
-
-  const createTransport = async (clientId: string) => {
-    const client = clients.get(clientId) ?? { transports: new Set<string>(), pending: 0 };
-    clients.set(clientId, client);
-    if (client.transports.size + client.pending >= limits.transportsPerClient)
-      limit('transportsPerClient', 'too many media transports for this client');
-    if (sfu.transportCount + pendingTransports >= limits.transports)
-      limit('transports', 'too many media transports on this server');
-    client.pending++;
-    pendingTransports++;
-    let id: string | undefined;
-    try {
-      const t = await sfu.createViewerTransport(() => {
-        if (id === undefined) return;
-        owners.delete(id);
-        client.transports.delete(id);
-      });
-      id = t.id;
-      if (clients.get(clientId) !== client) {
-        // The client left while its transport was being made.
-        sfu.closeTransport(t.id);
-        throw new TelekitError('E_MEDIA_SIGNALLING', 'the client left before its transport was ready');
-      }
-      owners.set(t.id, clientId);
-      client.transports.add(t.id);
-      return t;
-    } finally {
-      client.pending--;
-      pendingTransports--;
-    }
-  };
-
-  const consumersOf = (clientId: string) =>
-    new Set(
-      sfu
-        .consumers()
-        .filter((c) => owners.get(sfu.transportOfConsumer(c.id) ?? '') === clientId)
-        .map((c) => c.id),
-    );
-
-  const handlers: Record<string, Handler<unknown>> = {
-    '/media/streams': handler(Topics.mediaStreams, () => ({ streams })),
-    '/media/join': handler(Topics.mediaJoin, (clientId, b) => {
-      if (!sfu.stream(b.stream))
-        throw new TelekitError('E_MEDIA_SIGNALLING', 'unknown stream', { context: { stream: b.stream } });
-      // The encoder and its source start now, while the viewer sets its transport up.
-      holdForJoin(clientId, b.stream);
-      return { rtpCapabilities: sfu.rtpCapabilities };
-    }),
-    '/media/transport': handler(Topics.mediaTransport, (clientId) => createTransport(clientId)),
-    '/media/connect': handler(Topics.mediaConnect, async (clientId, b) => {
-      own(clientId, b.transport);
-      await sfu.connect(b.transport, b.dtlsParameters as unknown as types.DtlsParameters);
-      return {};
-    }),
-    '/media/consume': handler(Topics.mediaConsume, async (clientId, b) => {
-      own(clientId, b.transport);
-      if (sfu.consumerCount(b.transport) >= limits.consumersPerTransport)
-        limit('consumersPerTransport', 'too many consumers on this transport');
-      const info = await sfu.consume(
-        b.transport,
-        b.stream,
-        b.rtpCapabilities as unknown as types.RtpCapabilities,
-      );
-      const consumer = sfu.consumers().find((c) => c.id === info.id)?.consumer;
-      if (consumer) {
-        // The consumer holds its stream for as long as it lives; the join's hold ends.
-        if (demand) {
-          // On standby until the viewer resumes it (its transport and consumer are ready), then
-          // fully: the source starts then, so the fresh encoder's first frame — a keyframe — comes
-          // after the viewer can take it.
-          const standby = demand.standby(b.stream, `webrtc:${clientId}`);
-          consumer.observer.once('close', () => {
-            standby();
-            consumerHolds.delete(consumer.id);
-          });
-          consumerHolds.set(consumer.id, { stream: b.stream, who: `webrtc:${clientId}`, standby });
-        }
-        options.onConsumer?.(b.stream, consumer);
-      }
-      endJoinHold(clientId, b.stream);
-      return info;
-    }),
-    '/media/resume': handler(Topics.mediaResume, async (clientId, b) => {
-      const transport = sfu.transportOfConsumer(b.consumer);
-      if (transport) own(clientId, transport);
-      await sfu.resume(b.consumer);
-      const held = consumerHolds.get(b.consumer);
-      const consumer = sfu.consumers().find((c) => c.id === b.consumer)?.consumer;
-      if (held && demand && consumer && !consumer.closed) {
-        consumerHolds.delete(b.consumer);
-        consumer.observer.once('close', demand.acquire(held.stream, held.who));
-        held.standby();
-      }
-      return {};
-    }),
-    '/media/stats': handler(Topics.mediaStats, (clientId) => {
-      const mine = consumersOf(clientId);
-      const since = Date.now() - STATS_FRAMES_MS;
-      const frames: ViewerFrames[] = [];
-      for (const c of sfu.consumers()) {
-        if (!mine.has(c.id)) continue;
-        const timeline = options.timelines?.get(c.stream);
-        if (timeline)
-          frames.push({ consumer: c.id, stream: c.stream, frames: timeline.framesFor(c.id, since) });
-      }
-      return { streams: monitor.streams(), viewers: monitor.viewers(mine), frames };
-    }),
-  };
+  const handlers = signallingHandlers(options, clients, holds);
 
   return {
     async request(clientId, topic, body) {
@@ -329,43 +138,79 @@ export function createMediaSignalling(options: MediaSignallingOptions): MediaSig
       return h.handle(clientId, parseMessage(h.topic, body ?? {}));
     },
     release(clientId) {
-      for (const stream of [...(joinHolds.get(clientId)?.keys() ?? [])]) endJoinHold(clientId, stream);
-      const client = clients.get(clientId);
-      if (!client) return;
-      clients.delete(clientId);
-      for (const transport of client.transports) {
-        owners.delete(transport);
-        try {
-          sfu.closeTransport(transport);
-        } catch (error) {
-          logger.warn('closing a media transport failed', { error: String(error) });
-        }
-      }
-      client.transports.clear();
+      holds.endJoins(clientId);
+      clients.release(clientId);
     },
     hlsDirectory(stream) {
-      const dir = hlsDirs.get(stream);
+      const dir = options.hlsDirs.get(stream);
       // A player fetches the playlist about once a segment: each request holds the stream a while.
-      if (dir && demand) {
-        const held = hlsHolds.get(stream);
-        if (held) held.timer.refresh();
-        else
-          hlsHolds.set(
-            stream,
-            timedHold(demand.acquire(stream, 'hls'), hlsHoldMs, () => hlsHolds.delete(stream)),
-          );
-      }
+      if (dir) holds.hls(stream);
       return dir;
     },
     close() {
-      for (const clientId of [...joinHolds.keys()])
-        for (const stream of [...(joinHolds.get(clientId)?.keys() ?? [])]) endJoinHold(clientId, stream);
-      for (const hold of hlsHolds.values()) {
-        clearTimeout(hold.timer);
-        hold.release();
-      }
-      hlsHolds.clear();
+      holds.close();
     },
     metrics: () => options.registry.metrics(),
+  };
+}
+
+/** The handler table: one small function per `/media/*` topic, after the checks `request` makes. */
+function signallingHandlers(
+  options: MediaSignallingOptions,
+  clients: MediaClients,
+  holds: MediaHolds,
+): Record<string, Handler<unknown>> {
+  const { sfu, monitor, streams } = options;
+  return {
+    '/media/streams': handler(Topics.mediaStreams, () => ({ streams })),
+    '/media/join': handler(Topics.mediaJoin, (clientId, b) => {
+      if (!sfu.stream(b.stream))
+        throw new TelekitError('E_MEDIA_SIGNALLING', 'unknown stream', { context: { stream: b.stream } });
+      // The encoder and its source start now, while the viewer sets its transport up.
+      holds.join(clientId, b.stream);
+      return { rtpCapabilities: sfu.rtpCapabilities };
+    }),
+    '/media/transport': handler(Topics.mediaTransport, (clientId) => clients.createTransport(clientId)),
+    '/media/connect': handler(Topics.mediaConnect, async (clientId, b) => {
+      clients.own(clientId, b.transport);
+      await sfu.connect(b.transport, b.dtlsParameters as unknown as types.DtlsParameters);
+      return {};
+    }),
+    '/media/consume': handler(Topics.mediaConsume, async (clientId, b) => {
+      clients.own(clientId, b.transport);
+      clients.admitConsumer(b.transport);
+      const info = await sfu.consume(
+        b.transport,
+        b.stream,
+        b.rtpCapabilities as unknown as types.RtpCapabilities,
+      );
+      const consumer = sfu.consumers().find((c) => c.id === info.id)?.consumer;
+      if (consumer) {
+        // The consumer holds its stream for as long as it lives; the join's hold ends.
+        holds.consumer(b.stream, clientId, consumer);
+        options.onConsumer?.(b.stream, consumer);
+      }
+      holds.endJoin(clientId, b.stream);
+      return info;
+    }),
+    '/media/resume': handler(Topics.mediaResume, async (clientId, b) => {
+      const transport = sfu.transportOfConsumer(b.consumer);
+      if (transport) clients.own(clientId, transport);
+      await sfu.resume(b.consumer);
+      holds.resumed(b.consumer, sfu.consumers().find((c) => c.id === b.consumer)?.consumer);
+      return {};
+    }),
+    '/media/stats': handler(Topics.mediaStats, (clientId) => {
+      const mine = clients.consumersOf(clientId);
+      const since = Date.now() - STATS_FRAMES_MS;
+      const frames: ViewerFrames[] = [];
+      for (const c of sfu.consumers()) {
+        if (!mine.has(c.id)) continue;
+        const timeline = options.timelines?.get(c.stream);
+        if (timeline)
+          frames.push({ consumer: c.id, stream: c.stream, frames: timeline.framesFor(c.id, since) });
+      }
+      return { streams: monitor.streams(), viewers: monitor.viewers(mine), frames };
+    }),
   };
 }
