@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
+  type HealthReport,
   MediaSignallingToken,
   type MediaSource,
   MediaSourcesToken,
@@ -10,21 +8,16 @@ import {
 } from '@telekit/core';
 import type { StreamInfo } from '@telekit/core/schemas';
 import type { types } from 'mediasoup';
-import type { Observable } from 'rxjs';
 import { AccessUnitTapToken, createAccessUnitTap } from './access-unit-tap.js';
-import { type EncoderName, type EncoderProfile, profiles } from './encoder-args.js';
+import type { EncoderName, EncoderProfile, profiles } from './encoder-args.js';
 import type { H264Source } from './h264-source.js';
-import { HLS_PREFIX } from './hls-route.js';
 import { createMediaDemand, MediaDemandToken } from './media-demand.js';
 import { createMediaSignalling, type MediaLimits } from './media-signalling.js';
-import { freeTcpPort } from './ports.js';
-import { chooseEncoder } from './probe-encoder.js';
 import { createSfu, type Sfu } from './sfu.js';
 import { StreamMonitor } from './stream-monitor.js';
-import { StreamRunner } from './stream-runner.js';
-import { SupervisedEncoder } from './supervised-encoder.js';
-import { type FrameTiming, VideoTimeline } from './video-timeline.js';
-import { type TraceSampling, VideoTracer } from './video-tracer.js';
+import { type ServedStream, setupStream } from './stream-setup.js';
+import type { VideoTimeline } from './video-timeline.js';
+import type { TraceSampling, VideoTracer } from './video-tracer.js';
 import { createWorker } from './worker.js';
 
 /** A stream the media plugin serves. */
@@ -96,20 +89,25 @@ export type MediaHealthData = Record<string, import('./stream-monitor.js').Strea
   readonly cpu?: import('./stream-monitor.js').MediaCpu;
 };
 
-/**
- * Each new encoder's first RTP sequence number: where the last one stopped (its first number plus
- * the packets the SFU received from it), so the SFU sees no jump and keeps the new encoder's
- * first packet — the start of its first keyframe (see `SupervisedEncoderOptions.rtpSequence`).
- */
-function continueSequence(producer: types.Producer): () => Promise<number> {
-  let next = Math.floor(Math.random() * 0x10000);
-  let counted: number | undefined;
-  return async () => {
-    const received = (await producer.getStats().catch(() => []))[0]?.packetCount ?? 0;
-    if (counted !== undefined) next = (next + received - counted) & 0xffff;
-    counted = received;
-    return next;
-  };
+/** The plugin's health from its streams' figures: down, degraded (an encoder down, a stream dark) or ok. */
+function mediaHealth(
+  monitor: StreamMonitor,
+  served: ReadonlyMap<string, ServedStream>,
+  workerDied: string | undefined,
+): HealthReport {
+  if (workerDied !== undefined) return { status: 'down', detail: `SFU worker died: ${workerDied}` };
+  const stats = monitor.streams();
+  // Only a stream someone wants can be down or dark: an idle one is stopped on purpose.
+  const down = [...served.entries()]
+    .filter(([, st]) => st.runner.running && !st.encoder.status.running)
+    .map(([id]) => id);
+  const dark = stats.filter((st) => st.state === 'no-signal').map((st) => st.stream);
+  const data: MediaHealthData = Object.assign(Object.fromEntries(stats.map((st) => [st.stream, st])), {
+    cpu: monitor.cpu(),
+  });
+  if (down.length) return { status: 'degraded', detail: `encoder down: ${down.join(', ')}`, data };
+  if (dark.length) return { status: 'degraded', detail: `no signal: ${dark.join(', ')}`, data };
+  return { status: 'ok', data };
 }
 
 /**
@@ -156,8 +154,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
     );
   let sfu: Sfu | undefined;
   let monitor: StreamMonitor | undefined;
-  const encoders = new Map<string, SupervisedEncoder>();
-  const runners = new Map<string, StreamRunner>();
+  const served = new Map<string, ServedStream>();
   let workerDied: string | undefined;
   return {
     name: '@telekit/media-nvenc',
@@ -207,158 +204,19 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
       const hlsDirs = new Map<string, string>();
 
       for (const spec of options.streams) {
-        const encoded =
-          typeof spec.source === 'object' && 'h264' in spec.source ? spec.source.h264 : undefined;
-        const source =
-          typeof spec.source === 'string' && spec.source !== 'test-pattern'
-            ? appSources?.get(spec.source)
-            : typeof spec.source === 'object' && !('v4l2' in spec.source) && !('h264' in spec.source)
-              ? spec.source
-              : undefined;
-        if (typeof spec.source === 'string' && spec.source !== 'test-pattern' && !source) {
-          throw new TelekitError('E_CONFIG', `stream ${spec.id}: no media source named ${spec.source}`, {
-            context: {
-              stream: spec.id,
-              source: spec.source,
-              known: [...(appSources?.keys() ?? [])].join(', '),
-            },
-          });
-        }
-        if (encoded && (spec.profile !== undefined || (spec.encoder ?? 'auto') !== 'auto'))
-          throw new TelekitError(
-            'E_CONFIG',
-            `stream ${spec.id}: an h264 source is copied, not encoded: give it no profile or encoder`,
-            { context: { stream: spec.id, field: spec.profile !== undefined ? 'profile' : 'encoder' } },
-          );
-        const profile: EncoderProfile = encoded
-          ? // The bitrate is the recording's; the GOP is at most a second (the live encoders' rule).
-            { width: encoded.width, height: encoded.height, fps: encoded.fps, bitrateKbps: 0, gopSeconds: 1 }
-          : typeof spec.profile === 'object'
-            ? spec.profile
-            : spec.profile
-              ? profiles[spec.profile]
-              : source
-                ? {
-                    ...profiles['480p30'],
-                    width: source.info.width,
-                    height: source.info.height,
-                    fps: source.info.fps,
-                  }
-                : profiles['720p30'];
-        if (source && (source.info.width !== profile.width || source.info.height !== profile.height)) {
-          throw new TelekitError(
-            'E_CONFIG',
-            `stream ${spec.id}: source is ${source.info.width}×${source.info.height} but the profile is ${profile.width}×${profile.height}`,
-            { context: { stream: spec.id } },
-          );
-        }
-        const stream = await s.addStream(spec.id);
-        const chosen = encoded
-          ? { encoder: 'copy' as const, why: 'the source is H.264 already: copied, not encoded' }
-          : await chooseEncoder(spec.encoder ?? 'auto');
-        ctx.logger.info('stream encoder chosen', {
-          stream: spec.id,
-          encoder: chosen.encoder,
-          why: chosen.why,
+        const st = await setupStream(spec, {
+          ctx,
+          sfu: s,
+          demand,
+          monitor: m,
+          appSources,
+          options,
         });
-        let hlsDir: string | undefined;
-        if (spec.hls !== false) {
-          const dir = mkdtempSync(join(tmpdir(), `telekit-hls-${spec.id.replace(/[^\w-]/g, '_')}-`));
-          hlsDir = dir;
-          hlsDirs.set(spec.id, dir);
-          ctx.onTeardown(() => rmSync(dir, { recursive: true, force: true }));
-        }
-        const direct = source?.sendTo ? await freeTcpPort() : undefined;
-        const enc = new SupervisedEncoder({
-          encoder: chosen.encoder,
-          profile,
-          input: encoded
-            ? { kind: 'h264' }
-            : !source
-              ? typeof spec.source === 'object' && 'v4l2' in spec.source
-                ? { kind: 'v4l2', device: spec.source.v4l2 }
-                : { kind: 'test-pattern' }
-              : direct !== undefined
-                ? { kind: 'tcp', port: direct, format: source.info.format }
-                : { kind: 'stdin', format: source.info.format },
-          rtp: stream.ingest,
-          ...(hlsDir ? { hlsDir } : {}),
-          logger: ctx.logger,
-          autoStart: false,
-          rtpSequence: continueSequence(stream.producer),
-        });
-        encoders.set(spec.id, enc);
-        ctx.onTeardown(() => enc.close());
-        const following = s.followEncoder(spec.id, enc.status$);
-        ctx.onTeardown(() => following.unsubscribe());
-
-        // The stage stamps: the source's frame timings (the sim camera reports them), the encoder's
-        // runs, and the SFU's packet traces, joined per frame.
-        const timeline = new VideoTimeline({
-          gop: Math.max(1, Math.round(profile.fps * Math.min(1, profile.gopSeconds))),
-          ...(options.stageWindowMs !== undefined ? { windowMs: options.stageWindowMs } : {}),
-        });
-        timelines.set(spec.id, timeline);
-        const tracer = new VideoTracer({
-          producer: stream.producer,
-          timeline,
-          now: () => ctx.clock.now(),
-          ...(options.traceSampling ? { sampling: options.traceSampling } : {}),
-        });
-        tracers.set(spec.id, tracer);
-        ctx.onTeardown(() => tracer.close());
-        let wasRunning = false;
-        const runs = enc.status$.subscribe(({ running }) => {
-          if (running && !wasRunning) timeline.encoderStarted(ctx.clock.now());
-          wasRunning = running;
-        });
-        ctx.onTeardown(() => runs.unsubscribe());
-        const timings = (source as { timings$?: Observable<FrameTiming> } | undefined)?.timings$;
-        const timed = timings?.subscribe((t) => timeline.sourceFrame(t));
-        ctx.onTeardown(() => timed?.unsubscribe());
-
-        const onDemand = spec.onDemand ?? true;
-        if (!onDemand) ctx.onTeardown(demand.acquire(spec.id, 'always'));
-        const runner = new StreamRunner({
-          id: spec.id,
-          encoder: enc,
-          level$: demand.level$(spec.id),
-          ...(hlsDir ? { hlsDir } : {}),
-          logger: ctx.logger,
-          ...(encoded
-            ? { startSource: async () => encoded.start((au) => enc.writeAccessUnit(au)) }
-            : source && direct !== undefined
-              ? { startSource: () => source.sendTo!(`tcp:127.0.0.1:${direct}`) }
-              : source
-                ? {
-                    startSource: async () => {
-                      const feed = enc.feed(source.frames$);
-                      return () => feed.unsubscribe();
-                    },
-                  }
-                : {}),
-        });
-        runners.set(spec.id, runner);
-        // Before the encoder's and the source's own teardowns (they run in reverse order).
-        ctx.onTeardown(() => runner.close());
-        m.add({
-          id: spec.id,
-          producer: stream.producer,
-          encoder: () => ({ status: enc.status, stats: enc.stats, pid: enc.process?.pid }),
-          viewers: () => s.viewers(spec.id),
-          wanted: () => demand.wanted(spec.id),
-          holders: () => demand.holders(spec.id).length,
-          budget: (now) => timeline.budget(now),
-        });
-        streamInfo.push({
-          id: spec.id,
-          label: spec.label ?? spec.id,
-          codec: 'h264',
-          width: profile.width,
-          height: profile.height,
-          fps: profile.fps,
-          ...(hlsDir ? { hls: `${HLS_PREFIX}${encodeURIComponent(spec.id)}/index.m3u8` } : {}),
-        });
+        served.set(spec.id, st);
+        timelines.set(spec.id, st.timeline);
+        tracers.set(spec.id, st.tracer);
+        if (st.hlsDir) hlsDirs.set(spec.id, st.hlsDir);
+        streamInfo.push(st.info);
       }
 
       const signalling = createMediaSignalling({
@@ -390,19 +248,7 @@ export function nvencMedia(options: MediaPluginOptions): Plugin {
     },
     health() {
       if (!sfu || !monitor) return { status: 'down', detail: 'not started' };
-      if (workerDied !== undefined) return { status: 'down', detail: `SFU worker died: ${workerDied}` };
-      const stats = monitor.streams();
-      // Only a stream someone wants can be down or dark: an idle one is stopped on purpose.
-      const down = [...encoders.entries()]
-        .filter(([id, e]) => runners.get(id)?.running && !e.status.running)
-        .map(([id]) => id);
-      const dark = stats.filter((st) => st.state === 'no-signal').map((st) => st.stream);
-      const data: MediaHealthData = Object.assign(Object.fromEntries(stats.map((st) => [st.stream, st])), {
-        cpu: monitor.cpu(),
-      });
-      if (down.length) return { status: 'degraded', detail: `encoder down: ${down.join(', ')}`, data };
-      if (dark.length) return { status: 'degraded', detail: `no signal: ${dark.join(', ')}`, data };
-      return { status: 'ok', data };
+      return mediaHealth(monitor, served, workerDied);
     },
   };
 }
