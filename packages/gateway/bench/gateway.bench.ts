@@ -52,28 +52,47 @@ const twist = (seq: number): Twist => ({
   angular: { x: 0, y: 0, z: 0 },
 });
 
+/** A trip without a reply after this long is counted lost and the next one starts (a reply lost under a stall). */
+const TRIP_TIMEOUT_MS = 2_000;
+
 /**
  * Times ROUND_TRIPS twists sent by `send`, each until `replied()` is called (with the seq it
- * answers, where replies to earlier twists may still arrive).
+ * answers, where replies to earlier twists may still arrive) or TRIP_TIMEOUT_MS passed (`lost`).
  */
 function roundTrips(send: (t: Twist) => void) {
   let done: () => void = () => {};
   let seq = 0;
+  let lost = 0;
   return {
     replied: (answered?: number) => {
       if (answered === undefined || answered === seq - 1) done();
+    },
+    /** Trips that timed out (each counted in the samples at TRIP_TIMEOUT_MS). */
+    get lost() {
+      return lost;
     },
     measure: () =>
       measureLatency(
         () =>
           new Promise<void>((resolve) => {
-            done = resolve;
+            const timer = setTimeout(() => {
+              lost++;
+              resolve();
+            }, TRIP_TIMEOUT_MS);
+            done = () => {
+              clearTimeout(timer);
+              resolve();
+            };
             send(twist(seq++));
           }),
         { iterations: ROUND_TRIPS, warmup: WARMUP },
       ),
   };
 }
+
+/** The lost trips, for a measurement's extra lines (none when none were lost). */
+const lostTrips = (trips: { lost: number }): Record<string, string> =>
+  trips.lost ? { 'lost trips': `${trips.lost} (no reply in ${TRIP_TIMEOUT_MS} ms)` } : {};
 
 /** ~2 KB diagnostics samples, the telemetry load of the benchmarks below. */
 const LOAD_SAMPLE = {
@@ -195,7 +214,7 @@ async function gatewayRoundTrip(load?: {
   await receivers?.close();
   await operator.close();
   await g.close();
-  return { samples, extra };
+  return { samples, extra: { ...extra, ...lostTrips(trips) } };
 }
 
 async function rawRoundTrip(): Promise<BenchMeasurement> {
@@ -217,7 +236,7 @@ async function rawRoundTrip(): Promise<BenchMeasurement> {
   const samples = await trips.measure();
   ws.close();
   await server.close();
-  return { samples };
+  return { samples, extra: lostTrips(trips) };
 }
 
 async function bareRoundTrip(): Promise<BenchMeasurement> {
@@ -235,7 +254,7 @@ async function bareRoundTrip(): Promise<BenchMeasurement> {
   });
   const samples = await trips.measure();
   await bare.close();
-  return { samples };
+  return { samples, extra: lostTrips(trips) };
 }
 
 const FANOUT_CLIENTS = 50;
