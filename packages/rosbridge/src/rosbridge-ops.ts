@@ -19,20 +19,17 @@ export type Level = (typeof LEVELS)[number];
 type Handler = (c: RosbridgeConnection, f: Fields, frame: Frame) => void | Promise<void>;
 
 /** The publish op: a ROS message on a mapped topic, through the gateway's handler and safety chain. */
+/** The refusal of a topic the mapping has no line for (in the direction asked). */
+const unmapped = (c: RosbridgeConnection, op: string, name: string, id: string | undefined) =>
+  c.refuse(op, 'topic', `${name.slice(0, 128)} is not mapped to a Telekit topic`, id, 'E_ROSBRIDGE_UNMAPPED');
+
 const publish: Handler = (c, f) => {
   const topic = f.string('topic');
   const msg = f.object('msg');
   if (f.error) return c.refuse('publish', f.error.field, f.error.message, f.id);
   const name = normaliseName(topic);
   const line = c.hub.lineFor(name, c.advertised.get(name));
-  if (!line?.fromRos)
-    return c.refuse(
-      'publish',
-      'topic',
-      `${name.slice(0, 128)} is not mapped to a Telekit topic`,
-      f.id,
-      'E_ROSBRIDGE_UNMAPPED',
-    );
+  if (!line?.fromRos) return unmapped(c, 'publish', name, f.id);
   const schema = RosMessages.rosSchemas[line.type];
   const stamped = RosMessages.rosSchemas['geometry_msgs/msg/TwistStamped']!;
   let checked = schema?.safeParse(msg);
@@ -108,14 +105,7 @@ const subscribe: Handler = (c, f) => {
   if (f.error) return c.refuse('subscribe', f.error.field, f.error.message, f.id);
   const name = normaliseName(topic);
   const line = c.hub.lineFor(name, type);
-  if (!line?.toRos)
-    return c.refuse(
-      'subscribe',
-      'topic',
-      `${name.slice(0, 128)} is not mapped to a Telekit topic`,
-      f.id,
-      'E_ROSBRIDGE_UNMAPPED',
-    );
+  if (!line?.toRos) return unmapped(c, 'subscribe', name, f.id);
   if (type && !sameType(line, type))
     c.note('warning', `subscribe: type: ${name} is ${line.type}, not ${type.slice(0, 128)}`, f.id);
   if (compression === 'png')
@@ -145,14 +135,7 @@ const advertise: Handler = (c, f) => {
   if (f.error) return c.refuse('advertise', f.error.field, f.error.message, f.id);
   const name = normaliseName(topic);
   const line = c.hub.lineFor(name, type);
-  if (!line?.fromRos)
-    return c.refuse(
-      'advertise',
-      'topic',
-      `${name.slice(0, 128)} is not mapped to a Telekit topic`,
-      f.id,
-      'E_ROSBRIDGE_UNMAPPED',
-    );
+  if (!line?.fromRos) return unmapped(c, 'advertise', name, f.id);
   if (!sameType(line, type))
     return c.refuse(
       'advertise',
