@@ -116,7 +116,9 @@ describe('the DataChannel control lane', () => {
     expect(robot.moving()).toHaveLength(0);
     // An older seq arriving after a newer one (the lane is unordered): dropped by seq, not applied,
     // counted, and not held against the sender.
-    const newer = drive(0.5);
+    // (Numbers past those of the commands above: a seq the lane has seen is a copy, not reordered.)
+    const first = drive(0.5);
+    const newer = { ...first, header: { ...first.header, seq: first.header.seq + 10 } };
     const older = { ...drive(0.9), header: { ...newer.header, seq: newer.header.seq - 1 } };
     expect(laneOf(holder).send(Topics.twist.name, newer)).toBe(true);
     await until(() => expect(robot.moving()).toHaveLength(1));
@@ -128,6 +130,36 @@ describe('the DataChannel control lane', () => {
     );
     expect(robot.moving().map((t) => t.linear.x)).toEqual([0.5]);
     expect(holder.faults.map((f) => f.code)).not.toContain('E_OUT_OF_ORDER');
+  });
+
+  it('sends each streamed command a second time a few ms later; the gateway acts on it once and drops the copy by its seq', async () => {
+    const { g, robot, connect } = await rig();
+    const duplicates = async () =>
+      Number(
+        /reason="duplicate"} (\d+)/.exec(
+          await g.gateway.metrics.registry.getSingleMetricAsString('telekit_dropped_total'),
+        )?.[1] ?? 0,
+      );
+    // The default: one copy 5 ms after each command.
+    const c = await connect();
+    await c.requestControl();
+    await laneOpen(c);
+    c.publish(Topics.twist, drive(0.3));
+    await until(async () => expect(await duplicates()).toBe(1));
+    expect(robot.moving().map((t) => t.linear.x)).toEqual([0.3]);
+    expect(c.faults).toEqual([]);
+    // A newer command of the topic before the copy is due replaces it: its own copy goes instead.
+    await c.close();
+    const d = await connect({ rtc: { ...rtc(), repeatMs: 500 } });
+    await d.requestControl();
+    await laneOpen(d);
+    d.publish(Topics.twist, drive(0.4));
+    d.publish(Topics.twist, drive(0.6));
+    await until(async () => expect(await duplicates()).toBe(2));
+    await sleep(600);
+    expect(await duplicates()).toBe(2);
+    expect(robot.moving().map((t) => t.linear.x)).toEqual([0.3, 0.4, 0.6]);
+    expect(d.faults).toEqual([]);
   });
 
   it('closed mid-drive: the robot stops at once, the client falls back to socket.io and drives on, then opens a new one', async () => {

@@ -90,6 +90,12 @@ export interface GatewayClientOptions {
     openTimeoutMs?: number;
     /** Declare the DataChannel dead (and fall back) after this long without an answer to its pings, ms. Default 1 000. */
     silenceMs?: number;
+    /**
+     * Send each streamed command over the DataChannel a second time this long after the first,
+     * unless a newer one of its topic left meanwhile, ms (0: once only). A lost datagram then delays
+     * the robot by this much instead of a command period. Default 5.
+     */
+    repeatMs?: number;
   };
 }
 

@@ -48,6 +48,7 @@ export class DataLaneHookup {
             configuration: options.rtc?.configuration ?? {},
             openTimeoutMs: options.rtc?.openTimeoutMs ?? 5_000,
             silenceMs: options.rtc?.silenceMs ?? 1_000,
+            repeatMs: options.rtc?.repeatMs ?? 5,
             signal: o.signal,
             changed: () => this._laneChanged(),
           })

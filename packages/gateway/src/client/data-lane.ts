@@ -33,6 +33,12 @@ export interface DataLaneOptions {
   openTimeoutMs: number;
   /** Declare the lane dead after this long without a pong, ms. */
   silenceMs: number;
+  /**
+   * Send each streamed command a second time this long after the first, ms, unless a newer one of
+   * its topic left meanwhile (0: never). A lost datagram then costs a few milliseconds instead of
+   * a command period; the gateway drops the copy by its `seq` before anything counts it.
+   */
+  repeatMs: number;
   /** Sends one `rtc` signalling message and resolves with the gateway's answer. */
   signal(
     message: unknown,
@@ -58,6 +64,8 @@ export class ClientDataLane {
   private _heard = 0;
   private readonly _rtts = new Recent(64);
   private _generation = 0;
+  /** Each streamed topic's copy still to send. */
+  private readonly _repeats = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(options: DataLaneOptions) {
     this._o = options;
@@ -85,12 +93,30 @@ export class ClientDataLane {
     if (!this.open || !dc) return false;
     // A backed-up channel (a stalled path) holds stale commands: better the reliable lane.
     if (dc.bufferedAmount > 64 * 1024) return false;
+    const frame = packMessage([PUB, topic, message]) as Uint8Array<ArrayBuffer>;
     try {
-      dc.send(packMessage([PUB, topic, message]) as Uint8Array<ArrayBuffer>);
-      return true;
+      dc.send(frame);
     } catch {
       return false;
     }
+    this._repeat(topic, frame);
+    return true;
+  }
+
+  /** Sends `frame` again after `repeatMs`, replacing the copy an older command of `topic` awaited. */
+  private _repeat(topic: string, frame: Uint8Array<ArrayBuffer>): void {
+    clearTimeout(this._repeats.get(topic));
+    if (this._o.repeatMs <= 0) return;
+    const dc = this._dc;
+    const timer = setTimeout(() => {
+      this._repeats.delete(topic);
+      if (this._dc !== dc || !this.open || dc!.bufferedAmount > 64 * 1024) return;
+      try {
+        dc!.send(frame);
+      } catch {}
+    }, this._o.repeatMs);
+    (timer as { unref?: () => void }).unref?.();
+    this._repeats.set(topic, timer);
   }
 
   /** Opens the lane (resolves once it is open, or rejects saying why not). */
@@ -232,6 +258,8 @@ export class ClientDataLane {
   }
 
   private _teardown(): void {
+    for (const timer of this._repeats.values()) clearTimeout(timer);
+    this._repeats.clear();
     if (this._timer) clearInterval(this._timer);
     this._timer = undefined;
     if (this._openTimer) clearTimeout(this._openTimer);

@@ -10,36 +10,15 @@ import {
 import { candidateAddress } from '../sdp.js';
 import { allowed } from './auth.js';
 import type { GatewayContext } from './context.js';
+import { type DataChannelOptions, DC_FRAME, supersededBy } from './data-lane-options.js';
 import { dispatch } from './dispatch.js';
 import { type Caller, fault, isRefusal } from './handlers.js';
 import { recordRefusal } from './refusal.js';
 import type { Session } from './session.js';
 
+export { type DataChannelOptions, DC_FRAME };
+
 type Ndc = typeof import('node-datachannel');
-
-/** Options of the DataChannel control lane (`GatewayOptions.dataChannel`). */
-export interface DataChannelOptions {
-  /**
-   * STUN/TURN servers the gateway gathers candidates from (`stun:host:port`,
-   * `turn:user:pass@host:port`). Default none: host candidates only, which is what a gateway
-   * reachable by its address needs (the browser's checks reach it; its answers go back the same way).
-   */
-  iceServers?: readonly string[];
-  /** Bind ICE to this local address only (default: every interface). */
-  bindAddress?: string;
-  /** UDP ports ICE may use, e.g. `[40000, 40100]` for a firewall rule (default: any). */
-  portRange?: readonly [number, number];
-  /** At most this many DataChannel peers at once (default 256); past it, offers are refused. */
-  maxPeers?: number;
-  /**
-   * A DataChannel from which nothing (not even the client's 4 Hz ping) came for this long is closed,
-   * ms (default 1 000); whatever its session commanded stops at once when it holds control.
-   */
-  silenceMs?: number;
-}
-
-/** The frames on the DataChannel, each one MessagePack array. */
-export const DC_FRAME = { pub: 0, ping: 1 } as const;
 
 interface Lane {
   readonly pc: PeerConnection;
@@ -47,6 +26,8 @@ interface Lane {
   state: 'connecting' | 'open';
   heard: number;
   commands: number;
+  /** Per streamed topic, the `seq`s received last ({@link supersededBy}). */
+  readonly seqs: Map<string, number[]>;
   /** Pings in the current second, and which second. */
   pings: number;
   pingSecond: number;
@@ -197,6 +178,7 @@ export class DataLanes {
       state: 'connecting',
       heard: this.#ctx.clock.now(),
       commands: 0,
+      seqs: new Map(),
       pings: 0,
       pingSecond: 0,
     };
@@ -308,6 +290,8 @@ export class DataLanes {
       return;
     }
     const [, name, message] = frame as [number, unknown, unknown];
+    const superseded = supersededBy(lane.seqs, name, message);
+    if (superseded) return void ctx.metrics.drops.inc({ lane: 'control', reason: superseded });
     const reply = (answer: unknown) => {
       if (!recordRefusal(ctx, session, this.#penalise)) return;
       const error = (answer as { error?: WireError }).error;
