@@ -15,9 +15,10 @@
 export { errorCodes, type KnownErrorCode } from './error-codes.js';
 export { type ErrorCode, isTelekitError, TelekitError, type TelekitErrorOptions } from './errors.js';
 
-// Time: the injected clock, and one to drive by hand in tests.
+// Time: the injected clock, one to drive by hand in tests, and p50/p99 over a sliding window.
 
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.js';
+export { type Percentiles, percentiles, TimeWindow } from './time-window.js';
 
 // Commands: headers, the stop command, and what happened to a command.
 

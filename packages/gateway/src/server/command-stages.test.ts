@@ -1,6 +1,6 @@
 import type { CommandFate } from '@telekit/core/schemas';
 import { describe, expect, it } from 'vitest';
-import { CommandStages, percentiles, TimeWindow } from './command-stages.js';
+import { CommandStages } from './command-stages.js';
 
 const TWIST = '/controller/twist';
 
@@ -27,27 +27,6 @@ const report = (
   actuatedAt,
   fate,
   ...(receivedAt === undefined ? {} : { receivedAt }),
-});
-
-describe('percentiles', () => {
-  it('takes the nearest rank', () => {
-    expect(percentiles([])).toBeNull();
-    expect(percentiles([3])).toEqual({ p50: 3, p99: 3, count: 1 });
-    const hundred = Array.from({ length: 100 }, (_, i) => 100 - i);
-    expect(percentiles(hundred)).toEqual({ p50: 50, p99: 99, count: 100 });
-  });
-});
-
-describe('TimeWindow', () => {
-  it('keeps only the values of the last windowMs', () => {
-    const w = new TimeWindow(1_000);
-    w.add(0, 5);
-    w.add(500, 7);
-    w.add(1_200, 9);
-    expect(w.values(1_200)).toEqual([7, 9]);
-    expect(w.values(2_600)).toEqual([]);
-    expect(w.percentiles(2_600)).toBeNull();
-  });
 });
 
 describe('CommandStages', () => {

@@ -1,12 +1,6 @@
-import type { Header } from '@telekit/core';
+import { type Header, TimeWindow } from '@telekit/core';
 import type { Actuation, CommandFate } from '@telekit/core/schemas';
-import {
-  COMMAND_STAGES,
-  type CommandStage,
-  type LatencyBudget,
-  type Percentiles,
-  type StageFigures,
-} from '../protocol.js';
+import { COMMAND_STAGES, type CommandStage, type LatencyBudget, type StageFigures } from '../protocol.js';
 
 /** How long the budget looks back, ms. */
 export const BUDGET_WINDOW_MS = 5_000;
@@ -19,67 +13,29 @@ const MAX_INPUT_AGE_MS = 60_000;
 /** An input stamped this little after its send is a clock's rounding: it counts as at the send, ms. */
 const INPUT_ROUNDING_MS = 5;
 
-/** p50 and p99 of `values` (nearest rank), or null when there are none. */
-export function percentiles(values: readonly number[]): Percentiles | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-  return { p50: q(0.5), p99: q(0.99), count: sorted.length };
-}
-
-/**
- * Values with the time they were taken, kept for the last `windowMs`. Old values are dropped by
- * moving a start index (compacting now and then), not by shifting the arrays on every add.
- */
-export class TimeWindow {
-  readonly #at: number[] = [];
-  readonly #values: number[] = [];
-  #start = 0;
-  readonly windowMs: number;
-
-  constructor(windowMs = BUDGET_WINDOW_MS) {
-    this.windowMs = windowMs;
-  }
-
-  add(at: number, value: number): void {
-    this.#at.push(at);
-    this.#values.push(value);
-    if (this.#at.length - this.#start > WINDOW_CAP) this.#start++;
-    this.#compact();
-  }
-
-  /** The values taken in the window ending at `now`. */
-  values(now: number): number[] {
-    const from = now - this.windowMs;
-    while (this.#start < this.#at.length && this.#at[this.#start]! < from) this.#start++;
-    this.#compact();
-    return this.#values.slice(this.#start);
-  }
-
-  percentiles(now: number): Percentiles | null {
-    return percentiles(this.values(now));
-  }
-
-  /** Drops what lies before the start once it is at least half of what is kept. */
-  #compact(): void {
-    if (this.#start === 0 || this.#start * 2 < this.#at.length) return;
-    this.#at.splice(0, this.#start);
-    this.#values.splice(0, this.#start);
-    this.#start = 0;
-  }
-}
+const FATES = [
+  'applied',
+  'superseded',
+  'expired',
+  'estop',
+  'refused',
+] as const satisfies readonly CommandFate[];
+const FATE_INDEX = new Map<CommandFate, number>(FATES.map((fate, i) => [fate, i]));
+const NOTHING: Accounted = { stages: [], inputToActuation: [] };
 
 /** An admitted command, timed so far on the gateway's clock (ms). */
 interface Admitted {
-  readonly topic: string;
   readonly seq: number;
   /** The operator's input behind it (or its send time when the sender did not say). */
   readonly input: number;
   /** When the gateway admitted it. */
   readonly admittedAt: number;
-  readonly stages: Partial<Record<CommandStage, number>>;
+  /** Its `input`, `network` and `gate` stages, ms (`input` NaN: the sender did not stamp it). */
+  readonly inputStage: number;
+  readonly network: number;
+  readonly gate: number;
   /** Reported superseded: it waits for the newer command that took effect in its place. */
-  superseded?: boolean;
+  superseded: boolean;
 }
 
 /** What one actuation report added to the figures: for metrics. */
@@ -122,29 +78,23 @@ export interface CommandTiming {
  *    superseded. Expired, e-stopped and refused commands only count in the fates.
  */
 export class CommandStages {
-  readonly #pending = new Map<string, Admitted>();
+  /** Each topic's admitted commands awaiting their report, in the order they were admitted. */
+  readonly #pending = new Map<string, Admitted[]>();
+  #pendingCount = 0;
   // Made on a stage's first value: most sessions (viewers) never command, and cost nothing here.
-  readonly #stages = new Map<CommandStage, TimeWindow>();
+  readonly #stages: (TimeWindow | undefined)[] = [];
   #total: TimeWindow | undefined;
-  readonly #fates: { at: number; fate: CommandFate }[] = [];
+  /** Each fate's reports, as a window of fate indexes. */
+  #fates: TimeWindow | undefined;
   readonly windowMs: number;
 
   constructor(windowMs = BUDGET_WINDOW_MS) {
     this.windowMs = windowMs;
   }
 
-  #window(stage: CommandStage): TimeWindow {
-    let w = this.#stages.get(stage);
-    if (!w) {
-      w = new TimeWindow(this.windowMs);
-      this.#stages.set(stage, w);
-    }
-    return w;
-  }
-
   /** Commands admitted and not yet reported on. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#pendingCount;
   }
 
   /** A command passed the gate. */
@@ -153,61 +103,79 @@ export class CommandStages {
       t.input !== undefined && t.input <= t.stamp + INPUT_ROUNDING_MS && t.stamp - t.input <= MAX_INPUT_AGE_MS
         ? Math.min(t.input, t.stamp)
         : undefined;
-    const sent = t.stamp + t.offset;
-    const stages: Partial<Record<CommandStage, number>> = {
-      network: Math.max(0, t.received - sent),
-      gate: Math.max(0, t.admitted - t.received),
-    };
-    if (input !== undefined) stages.input = t.stamp - input;
-    const key = `${topic}\u0000${header.seq}`;
-    this.#pending.delete(key);
-    this.#pending.set(key, {
-      topic,
+    let queue = this.#pending.get(topic);
+    if (!queue) {
+      queue = [];
+      this.#pending.set(topic, queue);
+    }
+    const again = queue.findIndex((c) => c.seq === header.seq);
+    if (again >= 0) {
+      queue.splice(again, 1);
+      this.#pendingCount--;
+    }
+    queue.push({
       seq: header.seq,
       input: (input ?? t.stamp) + t.offset,
       admittedAt: t.admitted,
-      stages,
+      inputStage: input === undefined ? Number.NaN : t.stamp - input,
+      network: Math.max(0, t.received - (t.stamp + t.offset)),
+      gate: Math.max(0, t.admitted - t.received),
+      superseded: false,
     });
-    if (this.#pending.size > PENDING_CAP) this.#pending.delete(this.#pending.keys().next().value!);
+    if (++this.#pendingCount > PENDING_CAP) this.#forgetOldest();
   }
 
   /** An actuation report about one of its commands reached the gateway at `now`. */
   actuated(a: Pick<Actuation, 'command' | 'actuatedAt' | 'receivedAt' | 'fate'>, now: number): Accounted {
-    this.#fates.push({ at: now, fate: a.fate });
-    const key = `${a.command.topic}\u0000${a.command.seq}`;
-    const c = this.#pending.get(key);
+    this.#fate(now, a.fate);
+    const queue = this.#pending.get(a.command.topic);
+    const at = queue ? queue.findIndex((c) => c.seq === a.command.seq) : -1;
+    const c = at >= 0 ? queue![at] : undefined;
     if (a.fate === 'superseded') {
       if (c) c.superseded = true;
-      return { stages: [], inputToActuation: [] };
+      return NOTHING;
     }
-    this.#pending.delete(key);
-    if (a.fate !== 'applied') return { stages: [], inputToActuation: [] };
+    if (c) {
+      queue!.splice(at, 1);
+      this.#pendingCount--;
+    }
+    if (a.fate !== 'applied') return NOTHING;
     const took: number[] = [];
     // Those of its topic it replaced, reported so or lost on the way, took effect with it.
-    for (const [k, older] of this.#pending) {
-      if (older.topic !== a.command.topic || older.seq >= a.command.seq) continue;
-      this.#pending.delete(k);
-      if (!older.superseded) this.#fates.push({ at: now, fate: 'superseded' });
-      took.push(Math.max(0, a.actuatedAt - older.input));
+    if (queue) {
+      let kept = 0;
+      for (const older of queue) {
+        if (older.seq >= a.command.seq) {
+          queue[kept++] = older;
+          continue;
+        }
+        if (!older.superseded) this.#fate(now, 'superseded');
+        took.push(Math.max(0, a.actuatedAt - older.input));
+      }
+      this.#pendingCount -= queue.length - kept;
+      queue.length = kept;
     }
     const stages: [CommandStage, number][] = [];
     if (c) {
-      const s = { ...c.stages };
-      if (a.receivedAt !== undefined) {
-        s.forward = Math.max(0, a.receivedAt - c.admittedAt);
-        s.apply = Math.max(0, a.actuatedAt - a.receivedAt);
-      }
-      s.report = Math.max(0, now - a.actuatedAt);
-      for (const stage of COMMAND_STAGES) {
-        const v = s[stage];
-        if (v === undefined) continue;
-        stages.push([stage, v]);
-        this.#window(stage).add(now, v);
+      const values = [
+        c.inputStage,
+        c.network,
+        c.gate,
+        a.receivedAt === undefined ? Number.NaN : Math.max(0, a.receivedAt - c.admittedAt),
+        a.receivedAt === undefined ? Number.NaN : Math.max(0, a.actuatedAt - a.receivedAt),
+        Math.max(0, now - a.actuatedAt),
+      ];
+      for (let i = 0; i < COMMAND_STAGES.length; i++) {
+        const v = values[i]!;
+        if (Number.isNaN(v)) continue;
+        stages.push([COMMAND_STAGES[i]!, v]);
+        this.#stages[i] ??= new TimeWindow(this.windowMs, WINDOW_CAP);
+        this.#stages[i]!.add(now, v);
       }
       took.push(Math.max(0, a.actuatedAt - c.input));
     }
     if (took.length > 0) {
-      this.#total ??= new TimeWindow(this.windowMs);
+      this.#total ??= new TimeWindow(this.windowMs, WINDOW_CAP);
       for (const ms of took) this.#total.add(now, ms);
     }
     return { stages, inputToActuation: took };
@@ -216,20 +184,32 @@ export class CommandStages {
   /** The budget over the window ending at `now`. */
   budget(now: number): LatencyBudget {
     const stages: StageFigures[] = [];
-    for (const stage of COMMAND_STAGES) {
-      const p = this.#stages.get(stage)?.percentiles(now) ?? null;
+    COMMAND_STAGES.forEach((stage, i) => {
+      const p = this.#stages[i]?.percentiles(now);
       if (p) stages.push({ stage, ...p });
-    }
-    const from = now - this.windowMs;
-    while (this.#fates.length > 0 && (this.#fates[0]!.at < from || this.#fates.length > WINDOW_CAP))
-      this.#fates.shift();
+    });
     const fates: LatencyBudget['fates'] = {};
-    for (const f of this.#fates) fates[f.fate] = (fates[f.fate] ?? 0) + 1;
+    for (const i of this.#fates?.values(now) ?? []) fates[FATES[i]!] = (fates[FATES[i]!] ?? 0) + 1;
     return {
       windowMs: this.windowMs,
       stages,
       inputToActuation: this.#total?.percentiles(now) ?? null,
       fates,
     };
+  }
+
+  #fate(now: number, fate: CommandFate): void {
+    this.#fates ??= new TimeWindow(this.windowMs, WINDOW_CAP);
+    this.#fates.add(now, FATE_INDEX.get(fate) ?? FATE_INDEX.get('refused')!);
+  }
+
+  /** Forgets the command admitted longest ago (of whichever topic): a silent actuator costs bounded memory. */
+  #forgetOldest(): void {
+    let oldest: Admitted[] | undefined;
+    for (const queue of this.#pending.values())
+      if (queue.length > 0 && (!oldest || queue[0]!.admittedAt < oldest[0]!.admittedAt)) oldest = queue;
+    if (!oldest) return;
+    oldest.shift();
+    this.#pendingCount--;
   }
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.js';
 
 /** The gateway's Prometheus metrics, in a registry of its own (several gateways can share a process). */
 export class GatewayMetrics {
@@ -27,14 +28,14 @@ export class GatewayMetrics {
     labelNames: ['fate'],
     registers: [this.registry],
   });
-  readonly inputToActuation = new Histogram({
+  readonly inputToActuation = new BucketHistogram({
     name: 'telekit_input_to_actuation_seconds',
     help: "A client's input (or its send, when it does not stamp its input) → applied where it acts; superseded commands count until the newer one that replaced them was applied",
     buckets: [0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1],
     registers: [this.registry],
   });
   /** The latency budget: each stage of a command's trip (see `COMMAND_STAGES`), per applied command. */
-  readonly commandStages = new Histogram({
+  readonly commandStages = new BucketHistogram({
     name: 'telekit_command_stage_seconds',
     help: 'Time a command spent in each stage: input (page), network, gate, forward (to the actuator), apply (waiting for the step), report (back to the gateway)',
     labelNames: ['stage'],
@@ -91,7 +92,7 @@ export class GatewayMetrics {
     },
   } as const;
   /** The labelled series of each stage and fate, looked up once (observed on every actuation report). */
-  readonly #stageSeries = new Map<string, ReturnType<Histogram<'stage'>['labels']>>();
+  readonly #stageSeries = new Map<string, ReturnType<BucketHistogram<'stage'>['labels']>>();
   readonly #fateSeries = new Map<string, ReturnType<Counter<'fate'>['labels']>>();
 
   /** Observes one stage of a command's trip, seconds. */
