@@ -11,6 +11,7 @@ import {
 import { type Clock, systemClock } from '../clock.js';
 import type { Header } from '../schemas/common.js';
 import { DEFAULT_TTL_MS } from '../schemas/topic.js';
+import { carryValidation } from '../schemas/validate.js';
 import type { LeaseChange } from './control-lease.js';
 import { checkDeadline } from './deadline.js';
 import { deadman } from './deadman.js';
@@ -231,7 +232,10 @@ export class SafetyGate<T extends { header: Header }> {
     }
     this.lease?.touch?.(sender);
     this.#stats.accepted++;
-    return { ok: true, command: { ...cmd, header: { ...cmd.header, stamp: local, ttl } } };
+    const command = { ...cmd, header: { ...cmd.header, stamp: local, ttl } };
+    // A fresh, non-negative stamp and the shorter of two deadlines keep a valid command valid: the
+    // app's transport need not validate it again.
+    return { ok: true, command: local >= 0 ? carryValidation(cmd, command) : command };
   }
 
   /**

@@ -44,6 +44,18 @@ export function isValidated(value: unknown): boolean {
   return typeof value === 'object' && value !== null && validated.has(value);
 }
 
+/**
+ * Core's own: marks `copy` validated when `original` was, for a copy made by core code whose
+ * changes keep it valid (the safety gate's admitted command: its header's stamp moved to the
+ * receiver's clock, its deadline made explicit). Returns `copy`.
+ *
+ * @internal
+ */
+export function carryValidation<T>(original: unknown, copy: T): T {
+  if (isValidated(original) && typeof copy === 'object' && copy !== null) validated.add(copy);
+  return copy;
+}
+
 /** The outcome of {@link checkMessage}. */
 export type CheckResult<T> = { ok: true; value: T } | { ok: false; error: ValidationError };
 
