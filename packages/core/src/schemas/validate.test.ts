@@ -189,3 +189,64 @@ describe('message schemas', () => {
     );
   });
 });
+
+describe('the compiled fast path', () => {
+  /** A copy of `value` with the leaf or key at a random path replaced, removed, or an unknown key added. */
+  const mutation = fc.record({
+    pick: fc.nat(),
+    action: fc.constantFrom('replace', 'remove', 'add'),
+    replacement: fc.oneof(
+      fc.double(),
+      fc.integer({ min: -3, max: 3 }),
+      fc.string({ maxLength: 3 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.array(fc.integer(), { maxLength: 2 }),
+      fc.constant({}),
+    ),
+  });
+
+  function mutate(value: unknown, m: { pick: number; action: string; replacement: unknown }): unknown {
+    const paths: (string | number)[][] = [];
+    const walk = (v: unknown, path: (string | number)[]) => {
+      paths.push(path);
+      if (v && typeof v === 'object')
+        for (const [k, child] of Object.entries(v)) walk(child, [...path, Array.isArray(v) ? Number(k) : k]);
+    };
+    walk(value, []);
+    const path = paths[m.pick % paths.length]!;
+    const copy = structuredClone(value) as Record<string | number, unknown>;
+    if (path.length === 0) return m.action === 'replace' ? m.replacement : copy;
+    let parent = copy;
+    for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+    const key = path.at(-1)!;
+    if (m.action === 'replace') parent[key] = m.replacement;
+    else if (m.action === 'remove') delete parent[key];
+    else if (parent[key] && typeof parent[key] === 'object')
+      (parent[key] as Record<string, unknown>).extra = m.replacement;
+    return copy;
+  }
+
+  it.each(entries)(
+    '%s: checkMessage says what zod’s runtime parser says, for its example mutated',
+    (key, topic) => {
+      fc.assert(
+        fc.property(mutation, (m) => {
+          const value = mutate(exampleMessages[key], m);
+          const runtime = topic.schema.safeParse(value);
+          const r = checkMessage(topic, value);
+          expect(r.ok).toBe(runtime.success);
+          if (r.ok) expect(r.value).toStrictEqual(runtime.data);
+          else
+            expect(r.error.issues.map((i) => i.field)).toEqual(
+              runtime
+                .error!.issues.map((i) => i.path.join('.') || '(root)')
+                .map((f) => f.replace(/\.(\d+)(?=\.|$)/g, '[$1]')),
+            );
+        }),
+        { numRuns: 200 },
+      );
+    },
+  );
+});
