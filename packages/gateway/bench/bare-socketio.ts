@@ -8,22 +8,27 @@ import { packMessage } from '../src/codec.js';
 /**
  * The transport's floor: socket.io with the gateway's msgpack parser and a connection per lane,
  * and nothing of Telekit's — no validation, safety, lease, metrics or outboxes. A command arrives
- * on the control connection; the reply goes back on the telemetry connection as the gateway's `b`
- * frame (topic and msgpack bytes), as the gateway's would.
+ * on the control connection and `onCommand` answers it with `reply`, which sends back on the
+ * telemetry connection as the gateway's `b` frame (topic and msgpack bytes), as the gateway's would.
  */
 export async function bareSocketIo(
-  onCommand: (command: Record<string, unknown>) => unknown,
-): Promise<{ control: ClientSocket; replies: ClientSocket; close(): Promise<void> }> {
+  onCommand: (command: Record<string, unknown>, reply: (topic: string, message: unknown) => void) => void,
+): Promise<{
+  control: ClientSocket;
+  replies: ClientSocket;
+  /** Sends on the telemetry connection, as `reply` does (for an answer that comes later). */
+  reply(topic: string, message: unknown): void;
+  close(): Promise<void>;
+}> {
   const http = createServer();
   const io = new Server(http, { parser: msgpackParser, serveClient: false, transports: ['websocket'] });
   let telemetry: Socket | undefined;
+  const reply = (topic: string, message: unknown) => telemetry?.emit('b', [[topic, packMessage(message)]]);
   io.of('/telemetry').on('connection', (s) => {
     telemetry = s;
   });
   io.of('/control').on('connection', (s) => {
-    s.on('pub', (topic: string, command: Record<string, unknown>) => {
-      telemetry?.emit('b', [[topic, packMessage(onCommand(command))]]);
-    });
+    s.on('pub', (_topic: string, command: Record<string, unknown>) => onCommand(command, reply));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
@@ -36,6 +41,7 @@ export async function bareSocketIo(
   return {
     control,
     replies,
+    reply,
     async close() {
       control.disconnect();
       replies.disconnect();

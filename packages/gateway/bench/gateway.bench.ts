@@ -239,20 +239,37 @@ async function rawRoundTrip(): Promise<BenchMeasurement> {
   return { samples, extra: lostTrips(trips) };
 }
 
-async function bareRoundTrip(): Promise<BenchMeasurement> {
-  const bare = await bareSocketIo((cmd) => {
+/**
+ * Bare socket.io: the command answered at once (`app` absent), or handed to the same robot as the
+ * gateway's on an in-process transport — validated there, as an app validates what enters it — and
+ * its actuation report sent back: the floor with the app's own work in it.
+ */
+async function bareRoundTrip(withApp = false): Promise<BenchMeasurement> {
+  const app = withApp ? inProcessTransport() : undefined;
+  const r = app ? robot(app) : undefined;
+  const bare = await bareSocketIo((cmd, reply) => {
+    if (app) {
+      app.publish(Topics.twist, cmd as never);
+      return;
+    }
     const header = cmd.header as Twist['header'];
-    return {
+    reply(Topics.actuation.name, {
       command: { seq: header.seq, stamp: header.stamp },
       actuatedAt: performance.timeOrigin + performance.now(),
-    };
+    });
   });
+  const sent = app
+    ?.subscribe(Topics.actuation, { depth: 16 })
+    .subscribe((a) => bare.reply(Topics.actuation.name, a));
   const trips = roundTrips((t) => bare.control.emit('pub', Topics.twist.name, t));
   bare.replies.on('b', (batch: [string, Uint8Array][]) => {
     unpackMessage(batch[0]![1]);
     trips.replied();
   });
   const samples = await trips.measure();
+  sent?.unsubscribe();
+  r?.unsubscribe();
+  await app?.close();
   await bare.close();
   return { samples, extra: lostTrips(trips) };
 }
@@ -389,7 +406,11 @@ export const benchmarks: Benchmark[] = [
     kind: 'latency',
     baseline: { name: 'raw ws + JSON', run: rawRoundTrip },
     candidates: [
-      { name: 'bare socket.io + msgpack, a connection per lane (the floor)', run: bareRoundTrip },
+      { name: 'bare socket.io + msgpack, a connection per lane (the floor)', run: () => bareRoundTrip() },
+      {
+        name: 'same, the command through the same robot on an in-process transport (the floor with the app in it)',
+        run: () => bareRoundTrip(true),
+      },
       { name: 'gateway (socket.io + msgpack, validated, gated)', run: () => gatewayRoundTrip() },
       {
         name: 'same, both lanes on one connection',
