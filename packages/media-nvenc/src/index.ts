@@ -1,3 +1,5 @@
+/** p50/p99 over a sliding window: `@telekit/core`'s, re-exported (they were this package's own). */
+export { type Percentiles, percentiles, TimeWindow } from '@telekit/core';
 export {
   type AccessUnit,
   type AccessUnitTap,
@@ -68,7 +70,6 @@ export {
   SupervisedEncoder,
   type SupervisedEncoderOptions,
 } from './supervised-encoder.js';
-export { type Percentiles, percentiles, TimeWindow } from './time-window.js';
 export {
   type FrameTiming,
   SERVER_VIDEO_STAGES,

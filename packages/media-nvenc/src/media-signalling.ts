@@ -1,6 +1,6 @@
 import { type Logger, parseMessage, TelekitError, type Topic, Topics } from '@telekit/core';
 import type { MediaSignalling } from '@telekit/core/contracts';
-import type { StreamInfo } from '@telekit/core/schemas';
+import type { ServerFrame, StreamInfo } from '@telekit/core/schemas';
 import type { types } from 'mediasoup';
 import type { Registry } from 'prom-client';
 import { MediaClients } from './media-clients.js';
@@ -8,7 +8,7 @@ import type { MediaDemand } from './media-demand.js';
 import { MediaHolds } from './media-holds.js';
 import type { Sfu } from './sfu.js';
 import type { StreamMonitor } from './stream-monitor.js';
-import type { ServerFrame, VideoTimeline } from './video-timeline.js';
+import type { VideoTimeline } from './video-timeline.js';
 
 /**
  * What one viewer, and all viewers together, may hold in the SFU. A request past a limit is refused

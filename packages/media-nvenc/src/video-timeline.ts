@@ -1,5 +1,6 @@
+import { TimeWindow } from '@telekit/core';
 import { SERVER_VIDEO_STAGES, type VideoStageFigures } from '@telekit/core/media';
-import { TimeWindow } from './time-window.js';
+import type { ServerFrame } from '@telekit/core/schemas';
 
 /**
  * The stages of a video frame's trip, in order; each is timed per frame and shown as p50/p99 over
@@ -25,6 +26,12 @@ export {
   type VideoStageFigures,
 } from '@telekit/core/media';
 
+/**
+ * One frame as the server saw it, for a viewer to finish the budget with (ms, the server's clock):
+ * an entry of the `/media/stats` answer's `frames`, typed by its schema in `@telekit/core/schemas`.
+ */
+export type { ServerFrame } from '@telekit/core/schemas';
+
 /** Where a stream's frames spent their time on the server, stage by stage. */
 export interface ServerVideoBudget {
   /** The window the figures cover, ms. */
@@ -45,19 +52,6 @@ export interface FrameTiming {
   readonly capturedAt: number;
   readonly readyAt: number;
   readonly sentAt: number;
-}
-
-/** One frame as the server saw it, for a viewer to finish the budget with (ms, the server's clock). */
-export interface ServerFrame {
-  /** Its RTP timestamp: the key a viewer finds it by (`requestVideoFrameCallback`'s `rtpTimestamp`). */
-  readonly rtpTimestamp: number;
-  readonly capturedAt?: number;
-  readonly readyAt?: number;
-  readonly sentAt?: number;
-  /** Its last packet reached the SFU. */
-  readonly sfuInAt?: number;
-  /** Its last packet left the SFU for this viewer. */
-  readonly sfuOutAt: number;
 }
 
 /** Options of {@link VideoTimeline}. */

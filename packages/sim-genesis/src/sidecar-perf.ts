@@ -1,11 +1,8 @@
+import { type Percentiles, TimeWindow } from '@telekit/core';
 import { Subject } from 'rxjs';
 
-/** p50, p99 and how many values they come from. */
-export interface Percentiles {
-  readonly p50: number;
-  readonly p99: number;
-  readonly count: number;
-}
+/** p50, p99 and how many values they come from: `@telekit/core`'s. */
+export type { Percentiles } from '@telekit/core';
 
 /** The sidecar's CPU by part, in cores (1 = one core busy), over the last sample (about a second). */
 export interface SidecarCpu {
@@ -74,14 +71,6 @@ export type WirePerf = {
   frames: [number, number, number, number, number, number][];
 };
 
-/** p50/p99 by nearest rank, or null for none. */
-export function percentiles(values: readonly number[]): Percentiles | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-  return { p50: q(0.5), p99: q(0.99), count: sorted.length };
-}
-
 /**
  * Turns the sidecar's cumulative `perf` answers into rates and windows: CPU per part in cores
  * between two samples, frames sent per second, render times over the last seconds, and each new
@@ -91,7 +80,8 @@ export class SidecarPerfMeter {
   readonly frames$ = new Subject<FrameTiming>();
   #last: { at: number; cpu: WirePerf['cpu']; sent: number } | undefined;
   #since = 0;
-  #render: { at: number; ms: number }[] = [];
+  /** Render times by when the frame was sent. */
+  readonly #render = new TimeWindow(PERF_WINDOW_MS);
   #perf: SidecarPerf | undefined;
 
   /** The frame number to ask the sidecar for frames after. */
@@ -116,10 +106,9 @@ export class SidecarPerfMeter {
       last && before !== undefined ? Math.max(0, now - before) / span : 0;
     for (const [seq, connection, index, capturedAt, readyAt, sentAt] of wire.frames) {
       this.#since = Math.max(this.#since, seq);
-      this.#render.push({ at: sentAt, ms: readyAt - capturedAt });
+      this.#render.add(sentAt, readyAt - capturedAt);
       this.frames$.next({ seq, connection, index, capturedAt, readyAt, sentAt });
     }
-    while (this.#render.length && this.#render[0]!.at < at - PERF_WINDOW_MS) this.#render.shift();
     const cpu = wire.cpu;
     this.#perf = {
       at,
@@ -133,7 +122,7 @@ export class SidecarPerfMeter {
       camera: {
         ...wire.camera,
         fps: rate(wire.camera.sent, last?.sent) * 1000,
-        renderMs: percentiles(this.#render.map((r) => r.ms)),
+        renderMs: this.#render.percentiles(at),
       },
     };
     this.#last = { at, cpu, sent: wire.camera.sent };

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyBudget, percentiles } from './video-budget.js';
-
-describe('percentiles', () => {
-  it('takes p50 and p99 by nearest rank', () => {
-    expect(percentiles([])).toBeNull();
-    expect(percentiles([5])).toEqual({ p50: 5, p99: 5, count: 1 });
-    const hundred = Array.from({ length: 100 }, (_, i) => 100 - i);
-    expect(percentiles(hundred)).toEqual({ p50: 50, p99: 99, count: 100 });
-  });
-});
+import { LatencyBudget } from './video-budget.js';
 
 describe('LatencyBudget', () => {
   const make = () => {

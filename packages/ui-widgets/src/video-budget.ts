@@ -7,13 +7,12 @@
  *
  * @module
  */
-import {
-  type StagePercentiles,
-  VIDEO_STAGES,
-  type VideoStage,
-  type VideoStageFigures,
-} from '@telekit/core/media';
+import { type Percentiles, TimeWindow } from '@telekit/core';
+import { VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core/media';
+import type { ServerFrame } from '@telekit/core/schemas';
 
+/** p50, p99 (nearest rank) and how many values they come from, ms: `@telekit/core`'s. */
+export { type Percentiles, percentiles } from '@telekit/core';
 /**
  * The stages of a video frame's trip, in order (the video half of the latency budget). The server
  * times the first three, this page the rest; together they add up to glass-to-glass:
@@ -31,8 +30,8 @@ import {
  * The same names and order as `@telekit/media-nvenc`'s `VIDEO_STAGES`.
  */
 export { VIDEO_STAGES, type VideoStage, type VideoStageFigures } from '@telekit/core/media';
-/** p50, p99 (nearest rank) and how many values they come from, ms. */
-export type Percentiles = StagePercentiles;
+/** One frame as the server saw it (ms, the server's clock): an entry of `/media/stats`' `frames`. */
+export type { ServerFrame } from '@telekit/core/schemas';
 
 /**
  * Where this viewer's frames spent their time, stage by stage, over the last few seconds. A stage
@@ -70,24 +69,6 @@ export interface PresentedFrame {
   readonly expectedDisplayTime?: number;
 }
 
-/** One frame as the server saw it (ms, the server's clock): an entry of `/media/stats`' `frames`. */
-export interface ServerFrame {
-  readonly rtpTimestamp: number;
-  readonly capturedAt?: number;
-  readonly readyAt?: number;
-  readonly sentAt?: number;
-  readonly sfuInAt?: number;
-  readonly sfuOutAt: number;
-}
-
-/** p50/p99 by nearest rank, or null for none. */
-export function percentiles(values: readonly number[]): Percentiles | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-  return { p50: q(0.5), p99: q(0.99), count: sorted.length };
-}
-
 /** A stamp and a server capture time agree within this, ms (the stamp holds whole ms). */
 const SAME_FRAME_MS = 2;
 
@@ -99,7 +80,7 @@ const PARTIAL_AFTER_MS = 1_500;
 
 /** Options of {@link LatencyBudget}. */
 export interface LatencyBudgetOptions {
-  /** How far back the figures look, ms. */
+  /** How far back the figures look, ms (more than 0). */
   windowMs: number;
   /** This page's clock, ms (`performance.now`). */
   now: () => number;
@@ -112,10 +93,15 @@ export class LatencyBudget {
   readonly #o: LatencyBudgetOptions;
   /** Presented frames still waiting for their server times, by RTP timestamp. */
   #pending = new Map<number, { at: number; frame: PresentedFrame; capturedAt?: number }>();
-  #windows = new Map<VideoStage | 'glassToGlass', { at: number; ms: number }[]>();
+  /** Each stage's times, and glass-to-glass, over `windowMs` (at most 2 048 of each). */
+  readonly #windows: ReadonlyMap<VideoStage | 'glassToGlass', TimeWindow>;
 
   constructor(options: LatencyBudgetOptions) {
     this.#o = options;
+    // Made here, so that a bad `windowMs` is refused now rather than at the first frame.
+    this.#windows = new Map(
+      [...VIDEO_STAGES, 'glassToGlass' as const].map((key) => [key, new TimeWindow(options.windowMs, 2_048)]),
+    );
   }
 
   /**
@@ -176,13 +162,13 @@ export class LatencyBudget {
     const now = this.#o.now();
     const stages: VideoStageFigures[] = [];
     for (const stage of VIDEO_STAGES) {
-      const p = percentiles(this.#values(stage, now));
+      const p = this.#percentiles(stage, now);
       if (p) stages.push({ stage, ...p });
     }
     return {
       windowMs: this.#o.windowMs,
       stages,
-      glassToGlass: percentiles(this.#values('glassToGlass', now)),
+      glassToGlass: this.#percentiles('glassToGlass', now),
     };
   }
 
@@ -193,20 +179,10 @@ export class LatencyBudget {
 
   #add(key: VideoStage | 'glassToGlass', at: number, ms: number): void {
     if (!Number.isFinite(ms)) return;
-    let w = this.#windows.get(key);
-    if (!w) {
-      w = [];
-      this.#windows.set(key, w);
-    }
-    w.push({ at, ms });
-    if (w.length > 2_048) w.shift();
+    this.#windows.get(key)!.add(at, ms);
   }
 
-  #values(key: VideoStage | 'glassToGlass', now: number): number[] {
-    const w = this.#windows.get(key);
-    if (!w) return [];
-    const from = now - this.#o.windowMs;
-    while (w.length && w[0]!.at < from) w.shift();
-    return w.map((v) => v.ms);
+  #percentiles(key: VideoStage | 'glassToGlass', now: number): Percentiles | null {
+    return this.#windows.get(key)!.percentiles(now);
   }
 }

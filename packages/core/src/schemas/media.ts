@@ -120,10 +120,13 @@ export const StreamStats = z
   })
   .meta({ id: 'StreamStats' });
 
-/** One frame's times on the server (ms, the server's clock), for a viewer to join with its own. */
+/**
+ * One frame's times on the server (ms, the server's clock), for a viewer to join with its own: an
+ * entry of the `/media/stats` answer's `frames`. The source's times are absent until it reports them.
+ */
 export const ServerFrame = z
   .object({
-    /** Its RTP timestamp: the key a viewer finds it by. */
+    /** Its RTP timestamp: the key a viewer finds it by (`requestVideoFrameCallback`'s `rtpTimestamp`). */
     rtpTimestamp: z.number().int().min(0),
     capturedAt: z.number().optional(),
     readyAt: z.number().optional(),
