@@ -36,6 +36,7 @@ export {
   type Relayed,
   type Who,
 } from './server/backplane.js';
+export { BucketHistogram, type ExposedHistogram } from './server/bucket-histogram.js';
 export {
   type CommandFate,
   createGateway,

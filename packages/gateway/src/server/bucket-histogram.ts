@@ -24,7 +24,7 @@ class Series {
 }
 
 /** What prom-client's registry reads from a metric (the shape of its own `get()`). */
-interface Exposed {
+export interface ExposedHistogram {
   name: string;
   help: string;
   type: 'histogram';
@@ -86,8 +86,8 @@ export class BucketHistogram<L extends string = never> {
   }
 
   /** For prom-client's registry: the series as `_bucket` (cumulative, with `le`), `_sum` and `_count`. */
-  async get(): Promise<Exposed> {
-    const values: Exposed['values'] = [];
+  async get(): Promise<ExposedHistogram> {
+    const values: ExposedHistogram['values'] = [];
     for (const s of this.#series.values()) {
       let cumulative = 0;
       for (let i = 0; i <= this.#bounds.length; i++) {
