@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.js';
 import { exampleMessages } from '../schemas/examples.js';
 import { Topics } from '../schemas/topics.js';
+import { Encoded } from './encoded.js';
 import { createInProcessBus, inProcessTransport } from './in-process-transport.js';
 
 // The conformance kit runs against this transport in @telekit/testkit; these are the exact
@@ -169,5 +170,26 @@ describe('inProcessTransport', () => {
     bus.duplicated(Topics.battery);
     bus.refused(Topics.twist);
     for (const feed of [a, b]) expect(feed.stats()).toMatchObject({ received: 0, refused: 1, duplicates: 1 });
+  });
+
+  it('decodes an injected Encoded sample once when delivered, and never one a newer sample replaced', async () => {
+    const bus = createInProcessBus();
+    const t = inProcessTransport({ bus, validate: false });
+    const a: number[] = [];
+    const b: number[] = [];
+    t.subscribe(Topics.battery, { depth: 2 }).subscribe((m) => a.push(m.header.seq));
+    t.subscribe(Topics.battery, { depth: 2 }).subscribe((m) => b.push(m.header.seq));
+    const decoded: number[] = [];
+    const encoded = (seq: number) =>
+      new Encoded(() => {
+        decoded.push(seq);
+        // seq 4 could not be used: its reader reports why, and nothing is delivered.
+        return seq === 4 ? undefined : battery(seq);
+      });
+    for (let seq = 1; seq <= 4; seq++) bus.inject(Topics.battery, encoded(seq));
+    await tick();
+    expect(decoded).toEqual([3, 4]);
+    expect([a, b]).toEqual([[3], [3]]);
+    await t.close();
   });
 });

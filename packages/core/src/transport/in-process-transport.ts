@@ -5,6 +5,7 @@ import { checkDeadline } from '../safety/deadline.js';
 import type { Header } from '../schemas/common.js';
 import type { Topic } from '../schemas/topic.js';
 import { isValidated, parseMessage } from '../schemas/validate.js';
+import { Encoded } from './encoded.js';
 import { Mailbox } from './mailbox.js';
 import type {
   ConnectionState,
@@ -71,7 +72,9 @@ export interface InProcessBus {
   readonly topics: readonly Topic<unknown>[];
   /**
    * Hands a message that arrived from elsewhere (over a network, from another process) to the
-   * local subscribers, under the lane rules. Not validated here: validate at the boundary first.
+   * local subscribers, under the lane rules. Not validated here: validate at the boundary first —
+   * or, for telemetry, give an {@link Encoded} that decodes (and validates) it when it is delivered,
+   * so that a sample a newer one replaces first costs no decoding.
    */
   inject(topic: Topic<unknown>, message: unknown): void;
   /**
@@ -194,6 +197,9 @@ class Bus implements InProcessBus {
     const offset = this.#offset();
     for (const room of rooms) {
       for (let m = room.mailbox.take(); m !== undefined; m = room.mailbox.take()) {
+        // Decoded now, once for every room, or never if a newer sample took its place first.
+        if (m instanceof Encoded) m = m.value();
+        if (m === undefined) continue;
         if (room.topic.lane === 'control' && isExpired(m, now, room.ttl, offset)) {
           room.mailbox.expired();
           continue;

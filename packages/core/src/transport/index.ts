@@ -19,6 +19,7 @@ export {
   type LinkStats,
   type ReconnectOptions,
 } from './define-transport.js';
+export { Encoded } from './encoded.js';
 export {
   createInProcessBus,
   type InProcessBus,

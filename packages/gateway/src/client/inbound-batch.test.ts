@@ -1,5 +1,6 @@
 import { type Topic, Topics } from '@telekit/core';
 import { exampleMessages } from '@telekit/core/schemas';
+import { Encoded } from '@telekit/core/transport';
 import { describe, expect, it } from 'vitest';
 import { packMessage } from '../codec.js';
 import type { WireError } from '../protocol.js';
@@ -9,6 +10,7 @@ const topics = new Map<string, Topic>([Topics.battery, Topics.twist].map((t) => 
 const badBattery = { ...exampleMessages.battery, percentage: 'full' };
 const badTwist = { ...exampleMessages.twist, linear: { x: 'fast', y: 0, z: 0 } };
 
+/** Reads a batch and delivers everything in it, decoding what is still encoded as the bus would. */
 function read(batch: unknown, validation: InboundValidation) {
   const delivered: [string, unknown][] = [];
   const refused: WireError[] = [];
@@ -16,7 +18,10 @@ function read(batch: unknown, validation: InboundValidation) {
     batch,
     topics,
     {
-      deliver: (t, m) => delivered.push([t.name, m]),
+      deliver: (t, m) => {
+        const message = m instanceof Encoded ? m.value() : m;
+        if (message !== undefined) delivered.push([t.name, message]);
+      },
       refuse: (_t, f) => refused.push(f),
     },
     validation,
@@ -67,5 +72,22 @@ describe('readBatch', () => {
       expect(r.delivered).toEqual([]);
       expect(r.refused.map((f) => f.code)).toEqual(['E_PROTOCOL', 'E_VALIDATION']);
     }
+  });
+
+  it('hands telemetry on still encoded: a sample never delivered is never decoded nor refused', () => {
+    const handed: unknown[] = [];
+    const refused: WireError[] = [];
+    const reader = {
+      deliver: (_t: Topic, m: unknown) => handed.push(m),
+      refuse: (_t: Topic, f: WireError) => refused.push(f),
+    };
+    readBatch([[Topics.battery.name, new Uint8Array([0x85, 0xa4, 0x61])]], topics, reader, 'full');
+    expect(handed).toHaveLength(1);
+    expect(handed[0]).toBeInstanceOf(Encoded);
+    expect(refused).toEqual([]);
+    // Delivered after all: decoded then, once, and refused then.
+    expect((handed[0] as Encoded).value()).toBeUndefined();
+    expect((handed[0] as Encoded).value()).toBeUndefined();
+    expect(refused.map((f) => f.code)).toEqual(['E_PROTOCOL']);
   });
 });

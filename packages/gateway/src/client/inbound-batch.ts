@@ -1,10 +1,11 @@
 import { checkMessage, type Topic } from '@telekit/core';
+import { Encoded } from '@telekit/core/transport';
 import { unpackMessage } from '../codec.js';
 import type { WireError } from '../protocol.js';
 
 /** Where {@link readBatch} hands what it read. */
 export interface BatchReader {
-  /** A checked message of a known topic. */
+  /** A checked message of a known topic, or telemetry still {@link Encoded} (checked when delivered). */
   deliver(topic: Topic, message: unknown): void;
   /** A message the client cannot use: undecodable, or not what its topic's schema says. */
   refuse(topic: Topic, fault: WireError): void;
@@ -20,7 +21,11 @@ export type InboundValidation = 'gateway' | 'full';
 /**
  * A batch of `[topic, message]` entries from the gateway (a message as MessagePack bytes, or already
  * decoded by the wire parser): each decoded and, as `validation` says, checked against its topic's
- * schema. Entries of topics the client does not know, and anything that is not an entry, are skipped.
+ * schema. A telemetry message in bytes is handed on still encoded ({@link Encoded}): it is decoded
+ * and checked when it is delivered, and never if a newer sample replaces it first — a client that
+ * reads a fast topic slower than it arrives spends nothing on the samples it drops (a refusal is
+ * then reported when the message would have been delivered). Entries of topics the client does not
+ * know, and anything that is not an entry, are skipped.
  */
 export function readBatch(
   batch: unknown,
@@ -33,34 +38,40 @@ export function readBatch(
     if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
     const topic = topics.get(entry[0]);
     if (!topic) continue;
-    let payload: unknown = entry[1];
-    if (payload instanceof Uint8Array || payload instanceof ArrayBuffer) {
-      try {
-        payload = unpackMessage(payload as Uint8Array);
-      } catch {
-        reader.refuse(topic, {
-          code: 'E_PROTOCOL',
-          message: 'gateway sent an undecodable message',
-          topic: topic.name,
-        });
-        continue;
-      }
+    const payload: unknown = entry[1];
+    if (topic.lane !== 'control' && (payload instanceof Uint8Array || payload instanceof ArrayBuffer))
+      reader.deliver(topic, new Encoded(() => read(topic, payload, reader, validation)));
+    else {
+      const message = read(topic, payload, reader, validation);
+      if (message !== undefined) reader.deliver(topic, message);
     }
-    // Telemetry from the gateway was validated there, once for every client: decoding suffices.
-    if (validation === 'gateway' && topic.lane !== 'control') {
-      if (typeof payload === 'object' && payload !== null) {
-        reader.deliver(topic, payload);
-        continue;
-      }
-    }
-    const checked = checkMessage(topic, payload);
-    if (checked.ok) reader.deliver(topic, checked.value);
-    else
-      reader.refuse(topic, {
-        code: 'E_VALIDATION',
-        message: `gateway sent ${checked.error.message}`,
-        topic: topic.name,
-        field: checked.error.field,
-      });
   }
+}
+
+/** One entry's message, decoded and checked; undefined (reported to `reader`) when it cannot be used. */
+function read(topic: Topic, payload: unknown, reader: BatchReader, validation: InboundValidation): unknown {
+  if (payload instanceof Uint8Array || payload instanceof ArrayBuffer) {
+    try {
+      payload = unpackMessage(payload as Uint8Array);
+    } catch {
+      reader.refuse(topic, {
+        code: 'E_PROTOCOL',
+        message: 'gateway sent an undecodable message',
+        topic: topic.name,
+      });
+      return undefined;
+    }
+  }
+  // Telemetry from the gateway was validated there, once for every client: decoding suffices.
+  if (validation === 'gateway' && topic.lane !== 'control' && typeof payload === 'object' && payload !== null)
+    return payload;
+  const checked = checkMessage(topic, payload);
+  if (checked.ok) return checked.value;
+  reader.refuse(topic, {
+    code: 'E_VALIDATION',
+    message: `gateway sent ${checked.error.message}`,
+    topic: topic.name,
+    field: checked.error.field,
+  });
+  return undefined;
 }
