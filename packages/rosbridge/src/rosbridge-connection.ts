@@ -10,6 +10,15 @@ import { type Outgoing, TelemetryOut } from './telemetry-out.js';
 export { SUPPORTED_OPS } from './rosbridge-ops.js';
 
 /**
+ * How many frames other than `auth` a client that has not authenticated may send: each is answered
+ * with a status saying how to authenticate, the last one also saying that the socket closes, and it
+ * is closed (1008). A malformed or oversized frame before authenticating closes it at once. Without
+ * this bound a client without credentials makes the server read and answer frames until the
+ * gateway's `authTimeoutMs`.
+ */
+export const FRAMES_BEFORE_AUTH = 3;
+
+/**
  * One rosbridge client: its socket, its gateway session (a peer, once authenticated), its
  * subscriptions and advertisements. Frames in are handled at once, in order, by the op table
  * (rosbridge-ops.ts); frames out are replies (written at once) and telemetry (each subscription a
@@ -34,6 +43,8 @@ export class RosbridgeConnection {
   #waiting: { data: Buffer; binary: boolean }[] = [];
   readonly #telemetry: TelemetryOut;
   #closed = false;
+  /** Frames other than `auth` received before authenticating. */
+  #unauthenticated = 0;
   #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(ws: WebSocket, hub: EndpointHub, door: GatewayDoor, token: string | undefined) {
@@ -131,11 +142,7 @@ export class RosbridgeConnection {
     }
     const peer = this.peer;
     if (!peer) {
-      this.#status('error', `${op}: authenticate first: a token in the URL (?token=) or the auth op`, f.id, {
-        code: 'E_AUTH',
-        field: 'op',
-      });
-      this.#conductRefusal();
+      this.#beforeAuth(op, f.id);
       return;
     }
     const handler = Object.hasOwn(OPS, op) ? OPS[op] : undefined;
@@ -179,19 +186,39 @@ export class RosbridgeConnection {
     this.#enter(mac);
   }
 
-  /** A frame the endpoint could not read: a status naming the field, counted in the principal's conduct. */
-  #badFrame(e: FrameError, code = 'E_BAD_REQUEST'): void {
-    const answer = this.peer ? this.peer.refused().answer : true;
+  /**
+   * A frame other than `auth` before authenticating: answered with how to authenticate, up to
+   * {@link FRAMES_BEFORE_AUTH} of them; the last is answered with that and the close.
+   */
+  #beforeAuth(op: string, id: string | undefined): void {
     this.hub.metrics.badFrames++;
-    if (!answer) return;
-    this.#status('error', `${e.op ? `${e.op}: ` : ''}${e.field}: ${e.message}`, e.id, {
-      code,
-      field: e.field,
-    });
+    const how = 'authenticate first: a token in the URL (?token=) or the auth op';
+    if (++this.#unauthenticated < FRAMES_BEFORE_AUTH) {
+      this.#status('error', `${op.slice(0, 64)}: ${how}`, id, { code: 'E_AUTH', field: 'op' });
+      return;
+    }
+    this.#refuseAndClose(
+      'E_AUTH',
+      'op',
+      `${op.slice(0, 64)}: ${how}; ${FRAMES_BEFORE_AUTH} frames without authenticating: closing`,
+      id,
+    );
   }
 
-  #conductRefusal(): void {
+  /**
+   * A frame the endpoint could not read: a status naming the field, counted in the principal's
+   * conduct. Before authenticating there is no principal to count it against: the status says so
+   * and the socket is closed.
+   */
+  #badFrame(e: FrameError, code = 'E_BAD_REQUEST'): void {
     this.hub.metrics.badFrames++;
+    const msg = `${e.op ? `${e.op}: ` : ''}${e.field}: ${e.message}`;
+    if (!this.peer) {
+      this.#refuseAndClose(code, e.field, `${msg}; before authenticating: closing`, e.id);
+      return;
+    }
+    if (!this.peer.refused().answer) return;
+    this.#status('error', msg, e.id, { code, field: e.field });
   }
 
   #internal(op: string, error: unknown, id: string | undefined): void {
@@ -233,12 +260,21 @@ export class RosbridgeConnection {
     this.ws.send(JSON.stringify(message));
   }
 
-  #refuseAndClose(code: string, field: string, msg: string): void {
+  #refuseAndClose(code: string, field: string, msg: string, id?: string): void {
     if (this.#closed) return;
     // Said whatever the level: the client must learn why it is being closed.
     if (this.ws.readyState === 1)
-      this.ws.send(JSON.stringify({ op: 'status', level: 'error', msg, code, field }));
-    this.ws.close(1008, msg.slice(0, 120));
+      this.ws.send(
+        JSON.stringify({
+          op: 'status',
+          level: 'error',
+          msg,
+          ...(id === undefined ? {} : { id }),
+          code,
+          field,
+        }),
+      );
+    this.ws.close(1008, closeReason(msg));
     this.close();
   }
 
@@ -289,4 +325,11 @@ export class RosbridgeConnection {
     this.door.close();
     if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close();
   }
+}
+
+/** A close frame's reason: at most 123 bytes of UTF-8 (ws throws past that), cut on a character. */
+function closeReason(msg: string): string {
+  let reason = msg.slice(0, 120);
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }

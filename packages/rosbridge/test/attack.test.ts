@@ -2,6 +2,7 @@ import { Topics } from '@telekit/core';
 import { encode } from 'cbor2';
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FRAMES_BEFORE_AUTH } from '../src/rosbridge-connection.js';
 import { frames, startEndpoint, token } from './helpers.js';
 
 /** Frames no rosbridge server should choke on, one kind per index. */
@@ -134,5 +135,78 @@ describe('bad input at the rosbridge endpoint', () => {
       }),
     );
     await got;
+  });
+
+  it('a client without credentials gets a few answers, then the close: not one per frame until the auth timeout', async () => {
+    env = await startEndpoint();
+    const ws = await env.raw();
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const before = env.rosbridge.metrics.badFrames;
+    for (let i = 0; i < 1_000 && ws.readyState === ws.OPEN; i++)
+      ws.send(JSON.stringify({ op: 'subscribe', id: `s${i}`, topic: '/odom' }));
+    expect(await closed).toBe(1008);
+    // An op name of many bytes: the close reason (123 bytes at most) is cut on a character.
+    const other = await env.raw();
+    const shut = new Promise<number>((resolve) => other.once('close', (code) => resolve(code)));
+    for (let i = 0; i < FRAMES_BEFORE_AUTH; i++) other.send(JSON.stringify({ op: '\u20ac'.repeat(500) }));
+    expect(await shut).toBe(1008);
+    const statuses = frames(ws).got.filter((m) => m.op === 'status');
+    expect(statuses.length).toBe(FRAMES_BEFORE_AUTH);
+    expect(statuses.every((s) => s.code === 'E_AUTH' && s.field === 'op')).toBe(true);
+    expect(statuses.at(-1)).toMatchObject({ id: `s${FRAMES_BEFORE_AUTH - 1}` });
+    expect(statuses.at(-1)!.msg).toMatch(
+      new RegExp(
+        `subscribe: authenticate first.*; ${FRAMES_BEFORE_AUTH} frames without authenticating: closing`,
+      ),
+    );
+    expect(env.rosbridge.metrics.badFrames - before).toBeGreaterThanOrEqual(FRAMES_BEFORE_AUTH);
+  });
+
+  it('a malformed or oversized frame before authenticating: one status naming the field, then the close', async () => {
+    env = await startEndpoint();
+    const bad: [string, Record<string, unknown>][] = [
+      ['{"op":"publish"', { code: 'E_BAD_REQUEST', field: '(frame)' }],
+      [JSON.stringify({ op: 7 }), { code: 'E_BAD_REQUEST', field: 'op' }],
+      [JSON.stringify({ op: 'auth', mac: 42 }), { code: 'E_BAD_REQUEST', field: 'mac' }],
+      [
+        JSON.stringify({ op: 'publish', pad: 'x'.repeat(20_000) }),
+        { code: 'E_PAYLOAD_TOO_LARGE', field: '(frame)' },
+      ],
+      // Not JSON, and not ASCII either: the close reason (123 bytes at most) is cut on a character.
+      [`{"op":${'\u20ac'.repeat(200)}`, { code: 'E_BAD_REQUEST', field: '(frame)' }],
+    ];
+    for (const [frame, want] of bad) {
+      const ws = await env.raw();
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      ws.send(frame);
+      ws.send(frame);
+      expect(await closed).toBe(1008);
+      const statuses = frames(ws).got.filter((m) => m.op === 'status');
+      expect(statuses).toHaveLength(1);
+      expect(statuses[0]).toMatchObject({ level: 'error', ...want });
+      expect(statuses[0]!.msg).toMatch(/before authenticating: closing$/);
+    }
+  });
+
+  it('a client that sends a frame too early can still authenticate and drive', async () => {
+    env = await startEndpoint();
+    const ws = await env.raw();
+    const f = frames(ws);
+    for (let i = 0; i < FRAMES_BEFORE_AUTH - 1; i++)
+      ws.send(JSON.stringify({ op: 'publish', id: `early${i}`, topic: '/cmd_vel', msg: {} }));
+    await f.next((m) => m.id === `early${FRAMES_BEFORE_AUTH - 2}`);
+    const got = firstValueFrom(env.app.subscribe(Topics.twist).pipe(filter((t) => t.linear.x === 0.2)));
+    ws.send(JSON.stringify({ op: 'auth', mac: await token('olga', 'operator') }));
+    // Ops after the auth op wait for its verdict, however many there are.
+    for (let i = 0; i < 2 * FRAMES_BEFORE_AUTH; i++)
+      ws.send(
+        JSON.stringify({
+          op: 'publish',
+          topic: '/cmd_vel',
+          msg: { linear: { x: 0.2, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } },
+        }),
+      );
+    await got;
+    expect(ws.readyState).toBe(ws.OPEN);
   });
 });
