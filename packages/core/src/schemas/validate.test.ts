@@ -4,7 +4,7 @@ import { isTelekitError } from '../errors.js';
 import { exampleMessages } from './examples.js';
 import { defineTopic, type Topic } from './topic.js';
 import { builtinTopics, Topics, topicByName } from './topics.js';
-import { checkMessage, parseMessage, ValidationError } from './validate.js';
+import { carryValidation, checkMessage, isValidated, parseMessage, ValidationError } from './validate.js';
 
 const entries = Object.entries(Topics) as [keyof typeof Topics, Topic][];
 
@@ -249,4 +249,27 @@ describe('the compiled fast path', () => {
       );
     },
   );
+});
+
+describe('the validated mark', () => {
+  it('is on what checkMessage returns, not on its input, a spread or a clone, and cannot be forged', () => {
+    const input = structuredClone(exampleMessages.twist);
+    const r = checkMessage(Topics.twist, input);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(isValidated(r.value)).toBe(true);
+    expect(isValidated(input)).toBe(false);
+    expect(isValidated({ ...r.value })).toBe(false);
+    expect(isValidated(structuredClone(r.value))).toBe(false);
+    expect(isValidated(Object.assign(Object.create(Object.getPrototypeOf(r.value)), r.value))).toBe(false);
+    expect([null, undefined, 1, 'x'].map(isValidated)).toEqual([false, false, false, false]);
+  });
+
+  it('carries to a copy only from a marked original, and a frozen copy simply stays unmarked', () => {
+    const r = checkMessage(Topics.twist, exampleMessages.twist);
+    if (!r.ok) throw r.error;
+    expect(isValidated(carryValidation(r.value, { ...r.value }))).toBe(true);
+    expect(isValidated(carryValidation({ ...r.value }, { ...r.value }))).toBe(false);
+    expect(() => carryValidation(r.value, Object.freeze({ ...r.value }))).not.toThrow();
+  });
 });
