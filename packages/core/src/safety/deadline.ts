@@ -33,8 +33,16 @@ export interface DeadlineOptions {
  */
 export function checkDeadline(header: Header, now: number, options: DeadlineOptions): DeadlineVerdict {
   const ttl = header.ttl ?? options.ttl;
-  const age = now - (header.stamp + (options.offset ?? 0));
+  return checkAge(header.stamp + (options.offset ?? 0), ttl, now, options.futureTolerance ?? ttl);
+}
+
+/**
+ * {@link checkDeadline} for a stamp already on the receiver's clock and a deadline already chosen:
+ * expired when older than `ttl`, refused when more than `futureTolerance` ahead of `now`.
+ */
+export function checkAge(stamp: number, ttl: number, now: number, futureTolerance = ttl): DeadlineVerdict {
+  const age = now - stamp;
   if (age > ttl) return { fresh: false, reason: 'expired', age };
-  if (-age > (options.futureTolerance ?? ttl)) return { fresh: false, reason: 'future', age };
+  if (-age > futureTolerance) return { fresh: false, reason: 'future', age };
   return { fresh: true, age };
 }

@@ -13,7 +13,7 @@ import type { Header } from '../schemas/common.js';
 import { DEFAULT_TTL_MS } from '../schemas/topic.js';
 import { carryValidation } from '../schemas/validate.js';
 import type { LeaseChange } from './control-lease.js';
-import { checkDeadline } from './deadline.js';
+import { checkAge } from './deadline.js';
 import { deadman } from './deadman.js';
 import { EStopLatch, estopGate } from './estop-latch.js';
 
@@ -201,10 +201,7 @@ export class SafetyGate<T extends { header: Header }> {
   /** Steps 1–4 for one command: admitted with its header on the receiver's clock, or why not. */
   check(cmd: T): GateVerdict<T> {
     const { sender, seq, stamp } = cmd.header;
-    const refuse = (reason: 'not-holder' | 'out-of-order' | 'stale' | 'estop', event: SafetyEvent) => {
-      this.#events.next(event);
-      return { ok: false as const, reason, event };
-    };
+    const refuse = this.#refuse;
     if (this.lease && !this.lease.isHolder(sender)) {
       this.#stats.notHolder++;
       return refuse('not-holder', { type: 'not-holder', sender, seq, holder: this.lease.holder?.id });
@@ -217,15 +214,15 @@ export class SafetyGate<T extends { header: Header }> {
       return refuse('out-of-order', { type: 'out-of-order', sender, seq, last: last.seq });
     }
     const ttl = Math.min(cmd.header.ttl ?? this.#ttl, this.#ttl);
-    const verdict = checkDeadline({ ...cmd.header, stamp: local, ttl }, this.#clock.now(), {
-      ttl,
-      futureTolerance: this.#future,
-    });
+    const verdict = checkAge(local, ttl, this.#clock.now(), this.#future);
     if (!verdict.fresh) {
       this.#stats.stale++;
       return refuse('stale', { type: 'stale', sender, seq, reason: verdict.reason, age: verdict.age });
     }
-    this.#last.set(sender, { seq, stamp: local });
+    if (last) {
+      last.seq = seq;
+      last.stamp = local;
+    } else this.#last.set(sender, { seq, stamp: local });
     if (this.estop.latched) {
       this.#stats.estopBlocked++;
       return refuse('estop', { type: 'estop-blocked', sender, seq });
@@ -237,6 +234,12 @@ export class SafetyGate<T extends { header: Header }> {
     // app's transport need not validate it again.
     return { ok: true, command: local >= 0 ? carryValidation(cmd, command) : command };
   }
+
+  /** A refusal, told on `events$`. */
+  readonly #refuse = (reason: 'not-holder' | 'out-of-order' | 'stale' | 'estop', event: SafetyEvent) => {
+    this.#events.next(event);
+    return { ok: false as const, reason, event };
+  };
 
   /**
    * Steps 4–5 for commands already admitted by `check()`: the e-stop's zero on engaging, nothing
