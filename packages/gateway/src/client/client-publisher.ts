@@ -75,6 +75,8 @@ export class ClientPublisher {
     else socket.emit('pub', topic.name, out);
     // An e-stop engage also rides the DataChannel: whichever copy arrives first latches it.
     if (topic.name === ESTOP && (valid as { engage?: boolean }).engage) lanes.send(topic.name, out);
+    // Told only while someone listens (a page's command log, the browser simulator's proxy).
+    if (!this.sent$.observed) return;
     this.sent$.next({
       topic: topic.name,
       seq: header.seq,
