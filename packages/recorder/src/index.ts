@@ -30,6 +30,7 @@ export {
   recorder,
 } from './recorder-plugin.js';
 export {
+  EpisodeTask,
   MAX_TASK_LENGTH,
   RecorderRequestMessage,
   RecorderStatusMessage,

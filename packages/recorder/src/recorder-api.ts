@@ -3,9 +3,9 @@
  * stops the one under way, takes a snapshot and is marked in the file), rotation and flushes, each
  * awaited until the writer has taken it; and the recorder's status.
  */
-import { TelekitError } from '@telekit/core';
 import type { Recorder, RecorderStatus } from './recorder-plugin.js';
 import type { RecordedTransport } from './recorder-sources.js';
+import { checkTask } from './recorder-topics.js';
 import type { RecordingWorker } from './recording-worker.js';
 import type { WorkerOp } from './worker-protocol.js';
 
@@ -40,10 +40,7 @@ export function recorderApi(o: RecorderApiOptions): { api: Recorder; episodes():
   };
   const api: Recorder = {
     async startEpisode(task) {
-      if (typeof task !== 'string' || task.length > 1_000)
-        throw new TelekitError('E_VALIDATION', 'an episode needs a task of at most 1000 characters', {
-          context: { field: 'task' },
-        });
+      checkTask(task);
       if (episode) await api.stopEpisode();
       episode = { index: episodes++, task, startedAt: now() };
       op({ kind: 'episode', event: 'start', atMs: episode.startedAt, ...episode });

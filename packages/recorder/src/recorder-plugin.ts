@@ -92,7 +92,11 @@ export interface RecorderStatus {
 
 /** The running recorder, for the UI and the API (through {@link RecorderToken}). */
 export interface Recorder {
-  /** Starts an episode with its task (stops the one under way first). */
+  /**
+   * Starts an episode with its task (stops the one under way first). The task is one line checked
+   * as `EpisodeTask`: a longer one, or one with control characters, is refused with `E_VALIDATION`
+   * naming `task`.
+   */
   startEpisode(task: string): Promise<void>;
   /** Stops the episode under way (nothing when none is). */
   stopEpisode(): Promise<void>;

@@ -4,18 +4,49 @@
  *
  * @module
  */
-import { defineTopic } from '@telekit/core';
+import { defineTopic, TelekitError } from '@telekit/core';
 import { message, name } from '@telekit/core/schemas';
 import * as z from 'zod';
 
 /** Longest episode task (a sentence or two describing the demonstration). */
 export const MAX_TASK_LENGTH = 1_000;
 
+/**
+ * An episode's task: one line of text, at most {@link MAX_TASK_LENGTH} characters. It is written
+ * into recordings, shown to every viewer and becomes a row of a LeRobot dataset's `tasks.parquet`,
+ * so it may not hold control characters — C0 (tab and newline too: a task is one line), DEL, C1 —
+ * line or paragraph separators (U+2028/2029), bidi embeddings, overrides and isolates
+ * (U+202A–202E, U+2066–2069: they make text read other than it is stored) or an unpaired surrogate
+ * (not writable as UTF-8). Every door that takes a task checks it with this schema: the
+ * `/recorder/request` topic (the gateway refuses it with `E_VALIDATION` naming `task`), the
+ * recorder's `startEpisode` and the LeRobot export's `task`.
+ */
+export const EpisodeTask = z
+  .string()
+  .max(MAX_TASK_LENGTH)
+  .regex(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+    /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]*$/u,
+    'expected one line of text without control characters (C0 including tab and newline, DEL, C1), U+2028/2029, bidi controls (U+202A–202E, U+2066–2069) or unpaired surrogates',
+  );
+
+/**
+ * `task` checked with {@link EpisodeTask} (for the doors that take a task outside a topic), or an
+ * `E_VALIDATION` error naming `field` and what was expected.
+ */
+export function checkTask(task: unknown, field = 'task'): string {
+  const r = EpisodeTask.safeParse(task);
+  if (r.success) return r.data;
+  const why = (r.error.issues[0]?.message ?? 'expected a task').replace(/^\w+ \w+: /, '');
+  const expected = why.charAt(0).toLowerCase() + why.slice(1);
+  throw new TelekitError('E_VALIDATION', `${field}: ${expected}`, { context: { field, expected } });
+}
+
 /** `/recorder/request`: start an episode with its task, or stop the one under way. */
 export const RecorderRequestMessage = message({
   action: z.enum(['start', 'stop']),
   /** What the demonstration does ("pick the red cube"); `start` only. */
-  task: z.string().max(MAX_TASK_LENGTH).optional(),
+  task: EpisodeTask.optional(),
 }).meta({ id: 'RecorderRequest' });
 export type RecorderRequestMessage = z.infer<typeof RecorderRequestMessage>;
 
@@ -35,7 +66,7 @@ export const RecorderStatusMessage = message({
   episode: z
     .object({
       index: z.number().int().min(0),
-      task: z.string().max(MAX_TASK_LENGTH),
+      task: EpisodeTask,
       /** ms since the epoch, on the server's clock. */
       startedAt: z.number().min(0),
     })

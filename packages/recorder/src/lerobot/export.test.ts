@@ -255,5 +255,13 @@ describe('the LeRobot export of a recording', () => {
     await expect(exportLeRobot(['a.mcap'], { out: join(dir, 'x'), fps: 29.97 })).rejects.toThrow(
       /fps must be a positive integer/,
     );
+    // The task names a dataset row: one line, as every door that takes a task has it.
+    await expect(
+      exportLeRobot(['a.mcap'], { out: join(dir, 'x'), task: 'pick\nplace' }),
+    ).rejects.toMatchObject({
+      code: 'E_VALIDATION',
+      context: { field: 'task' },
+      message: expect.stringMatching(/^task: expected one line of text without control characters/),
+    });
   });
 });

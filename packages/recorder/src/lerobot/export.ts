@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TelekitError } from '@telekit/core';
+import { checkTask } from '../recorder-topics.js';
 import { frameRows, gridEpisodes, resolveMapping, writeFrames } from './dataset-frames.js';
 import { writeMeta } from './dataset-meta.js';
 import { writeVideos } from './dataset-video.js';
@@ -27,7 +28,7 @@ export interface LeRobotExportOptions {
   state?: readonly LeRobotField[];
   /** Replaces the mapping's `action` fields (the CLI's `--action`). */
   action?: readonly LeRobotField[];
-  /** The task of a file that has no episode marks (its whole length is one episode). Default `teleoperation`. */
+  /** The task of a file that has no episode marks (its whole length is one episode): one line, checked as `EpisodeTask` (`E_VALIDATION` naming `task` otherwise). Default `teleoperation`. */
   task?: string;
   /** Cameras to export by stream id. Default: every `/video/<stream>` channel of the recordings. */
   cameras?: readonly string[];
@@ -81,11 +82,12 @@ export async function exportLeRobot(
     throw new TelekitError('E_VALIDATION', 'no recording to export', {
       context: { field: 'files', expected: 'one or more .mcap files' },
     });
+  const task = options.task === undefined ? 'teleoperation' : checkTask(options.task);
   const progress = options.onProgress ?? (() => undefined);
   const period = 1000 / fps;
 
   // 1. Read every file; episodes per file, messages merged in time.
-  const timeline = await readTimeline(files, options.task ?? 'teleoperation', (file, done) =>
+  const timeline = await readTimeline(files, task, (file, done) =>
     progress({ stage: 'read', file, done, total: files.length }),
   );
   const { byTopic } = timeline;
