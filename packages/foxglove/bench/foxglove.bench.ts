@@ -58,7 +58,7 @@ async function rig(
       gateway({
         auth: 'none',
         port: 0,
-        limits: { connectionsPerAddress: 1024, unauthenticatedPerAddress: 256 },
+        limits: { connectionsPerAddress: 1024, unauthenticatedPerAddress: 256, preHeaderPerAddress: 256 },
       }),
       foxglove({ time: 'wall' }),
       grab,

@@ -33,6 +33,11 @@ export const AUTH_TIMEOUT_SLACK_MS = 15_000;
  * attacks open three times as many and expect no more than this to stay open.
  */
 export const PRE_AUTH_CONNECTIONS_PER_ADDRESS = 16;
+/**
+ * TCP connections one source address may hold before their first request's headers are in (the
+ * gateway's default `preHeaderPerAddress`): one more is closed as it is accepted.
+ */
+export const PRE_HEADER_CONNECTIONS_PER_ADDRESS = 32;
 /** Sessions one principal may hold at once (the gateway's default). */
 export const SESSIONS_PER_PRINCIPAL = 32;
 /**

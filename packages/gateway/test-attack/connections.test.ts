@@ -3,8 +3,15 @@
  * X-Forwarded-For), and a client that floods refused commands: closed, capped and cut off, while the
  * legitimate operator keeps driving.
  */
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { AUTH_TIMEOUT_MS, AUTH_TIMEOUT_SLACK_MS, PRE_AUTH_CONNECTIONS_PER_ADDRESS } from './config.js';
+import {
+  AUTH_TIMEOUT_MS,
+  AUTH_TIMEOUT_SLACK_MS,
+  PRE_AUTH_CONNECTIONS_PER_ADDRESS,
+  PRE_HEADER_CONNECTIONS_PER_ADDRESS,
+} from './config.js';
+import { dribble, rawHttp } from './harness/http.js';
 import { isEvent, join, now, open, sleep, twist } from './harness/lanes.js';
 import { addresses, PacketType, type RawClient } from './harness/raw.js';
 import { useTarget } from './harness/service.js';
@@ -78,6 +85,49 @@ describe('connections that never authenticate', () => {
     // Meanwhile another address is not affected.
     const other = await join(t.target, { token: await token('neighbour', 'operator') }, { from: from() });
     expect(other.client.isOpen).toBe(true);
+    await t.intact();
+  });
+});
+
+describe('connections that never send their headers', () => {
+  it(`one address holds at most ${PRE_HEADER_CONNECTIONS_PER_ADDRESS} connections before their headers; more are closed at once, others are served`, async () => {
+    const address = from();
+    const extra = 8;
+    const idle: { socket: Socket; closed: boolean }[] = [];
+    // One at a time, so the gateway accepts them in this order: the last `extra` are over the cap.
+    for (let i = 0; i < PRE_HEADER_CONNECTIONS_PER_ADDRESS + extra; i++) {
+      const d = dribble(t.target, { first: '', everyMs: 3_600_000, localAddress: address });
+      const c = { socket: d.socket, closed: false };
+      void d.closedAt.then(() => {
+        c.closed = true;
+      });
+      idle.push(c);
+      await new Promise<void>((resolve) => {
+        d.socket.once('connect', () => resolve());
+        d.socket.once('close', () => resolve());
+      });
+    }
+    const closed = () => idle.filter((c) => c.closed).length;
+    // The header timeout (10 s) would close all of them together: only the extra ones close now.
+    await expect.poll(closed).toBe(extra);
+    expect(idle.slice(0, PRE_HEADER_CONNECTIONS_PER_ADDRESS).every((c) => !c.closed)).toBe(true);
+    // Meanwhile the operator (another address) drives.
+    await t.intact();
+
+    // Only connections without their headers count: one that sends its request frees its place.
+    const [first] = idle;
+    first!.socket.write(`GET /healthz HTTP/1.1\r\nHost: ${t.target.host}\r\n\r\n`);
+    const answered = await new Promise<string>((resolve) =>
+      first!.socket.once('data', (d) => resolve(String(d))),
+    );
+    expect(answered).toMatch(/^HTTP\/1\.1 200/);
+    const request = `GET /healthz HTTP/1.1\r\nHost: ${t.target.host}\r\nConnection: close\r\n\r\n`;
+    expect((await rawHttp(t.target, request, { localAddress: address })).status).toBe(200);
+
+    // Once the idle ones are gone, the address connects and joins as before.
+    for (const c of idle) c.socket.destroy();
+    const back = await join(t.target, { token: await token('returning', 'operator') }, { from: address });
+    expect(back.client.isOpen).toBe(true);
     await t.intact();
   });
 });

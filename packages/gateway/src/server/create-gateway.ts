@@ -75,6 +75,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     staticDir: options.staticDir,
     routes: options.routes,
     admitUpgrade: (req) => doorman.admitUpgrade(req),
+    preHeaderPerAddress: ctx.limits.preHeaderPerAddress,
   });
   const connections = new Set<NetSocket>();
   http.server.on('connection', (socket) => {

@@ -12,6 +12,7 @@ import type { AppHealthReport } from '@telekit/core/host';
 import sirv from 'sirv';
 import { type AccessList, allowed, type Principal, type Verifier } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
+import { PreHeaderCap } from './pre-header-cap.js';
 
 /**
  * An HTTP route: answers and returns true, or returns false to let the next one try. A route added
@@ -68,6 +69,8 @@ export interface HttpSurfaceOptions {
   routes: RouteHandler | undefined;
   /** Why an upgrade request may not proceed (a foreign Origin, an unknown Host…), or undefined. */
   admitUpgrade: (req: IncomingMessage) => string | undefined;
+  /** Connections one address may hold before their headers are in (`limits.preHeaderPerAddress`). */
+  preHeaderPerAddress: number;
 }
 
 /** The path of a request, never its query (a token may ride there). */
@@ -95,6 +98,7 @@ export class HttpSurface {
   /** The upgrade listeners of what else is attached to the server (socket.io's engine). */
   #fallback: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[] = [];
   readonly #serveStatic: ReturnType<typeof sirv> | undefined;
+  readonly #preHeader: PreHeaderCap;
   #admin: HttpServer | undefined;
 
   constructor(options: HttpSurfaceOptions) {
@@ -112,6 +116,14 @@ export class HttpSurface {
       },
       (req, res) => this.#handle(req, res, false),
     );
+    // Connections that have not sent their headers yet: at most so many per address (the header
+    // timeout above cuts each one; this bounds how many one address holds meanwhile).
+    const cap = new PreHeaderCap(options.preHeaderPerAddress, () =>
+      options.metrics.refusals.inc({ reason: 'connections' }),
+    );
+    this.#preHeader = cap;
+    this.server.prependListener('connection', cap.opened);
+    this.server.prependListener('request', (req: IncomingMessage) => cap.headersIn(req.socket));
     this.server.on('upgrade', this.#onUpgrade);
     // A malformed request closes its own connection, never the server.
     this.server.on('clientError', (_error, socket: Duplex) => {
@@ -133,6 +145,7 @@ export class HttpSurface {
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.#preHeader.headersIn(socket);
     socket.on('error', () => socket.destroy());
     const refused = this.#o.admitUpgrade(req);
     if (refused) {

@@ -28,6 +28,14 @@ export interface GatewayLimits {
   connectionsPerAddress: number;
   /** Connections from one address that have not authenticated yet. Default 16. */
   unauthenticatedPerAddress: number;
+  /**
+   * TCP connections from one address that have not sent their first request's headers yet (an HTTP
+   * request or a WebSocket upgrade, on any path): one more is destroyed as it is accepted, and
+   * counted as a refusal (`connections`). Each of them is cut after 10 s anyway (the header
+   * timeout); this bounds how many one address holds meanwhile. Behind a reverse proxy every
+   * connection comes from its address: raise it with the other per-address limits. Default 32.
+   */
+  preHeaderPerAddress: number;
   /** Time to authenticate on a namespace after the connection opens, ms. Default 5 000. */
   authTimeoutMs: number;
   /**
@@ -56,6 +64,7 @@ export const defaultLimits: GatewayLimits = {
   sessionsPerPrincipal: 32,
   connectionsPerAddress: 512,
   unauthenticatedPerAddress: 16,
+  preHeaderPerAddress: 32,
   authTimeoutMs: 5_000,
   unsentBytes: 1_000_000,
   quietAfter: 20,
