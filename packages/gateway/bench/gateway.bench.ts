@@ -21,6 +21,7 @@ import {
   actuationReport,
   headerSequence,
   inProcessTransport,
+  percentiles,
   silentLogger,
   Topics,
   type Transport,
@@ -359,7 +360,9 @@ async function constrainedRoundTrip(
       samples: number[];
       health: { p50: number; p99: number } | null;
       telemetryBytesPerSecond: number;
+      ages: number[];
     };
+    const age = percentiles(result.ages);
     return {
       samples: result.samples,
       extra: {
@@ -367,6 +370,7 @@ async function constrainedRoundTrip(
           ? `${result.health.p50.toFixed(1)}/${result.health.p99.toFixed(1)} ms`
           : '-',
         'telemetry received': `${(result.telemetryBytesPerSecond / 1e6).toFixed(2)} MB/s`,
+        'telemetry age p50/p99': age ? `${age.p50.toFixed(0)}/${age.p99.toFixed(0)} ms` : '-',
       },
     };
   } finally {

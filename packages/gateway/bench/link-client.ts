@@ -17,10 +17,14 @@ await client.connect();
 await client.requestControl();
 let received = 0;
 let bytes = 0;
+/** How old each telemetry sample was when it reached the page, ms (the gateway stamps it; one clock). */
+const ages: number[] = [];
 client.subscribe(Topics.diagnostics, { depth: 64 }).subscribe((d) => {
   received++;
   bytes += d.status.reduce((n, s) => n + s.message.length, 0);
+  if (measuring) ages.push(Date.now() - d.header.stamp);
 });
+let measuring = false;
 let health: { p50: number; p99: number; count: number } | null = null;
 client.health$.subscribe((h) => {
   health = h.inputToActuation;
@@ -37,6 +41,7 @@ const control = (client as unknown as { [SOCKETS]: { control: Socket } })[SOCKET
 const samples: number[] = [];
 const t0 = performance.now();
 const r0 = bytes;
+measuring = true;
 for (let i = 0; i < Number(probes); i++) {
   const start = performance.now();
   await new Promise<void>((resolve) => control.emit('time', { t0: Date.now() }, () => resolve()));
@@ -46,6 +51,9 @@ for (let i = 0; i < Number(probes); i++) {
 const seconds = (performance.now() - t0) / 1000;
 await new Promise((r) => setTimeout(r, 1_100)); // the next health report covers the whole run
 clearInterval(driving);
-console.log(JSON.stringify({ samples, health, received, telemetryBytesPerSecond: (bytes - r0) / seconds }));
+measuring = false;
+console.log(
+  JSON.stringify({ samples, health, received, telemetryBytesPerSecond: (bytes - r0) / seconds, ages }),
+);
 await client.close();
 process.exit(0);

@@ -7,10 +7,11 @@
  * | namespace | client → server | server → client |
  * |---|---|---|
  * | `/control` | `pub` (topic, message, ack?) · `sub`/`unsub` ({ topic }, ack) · `lease` ({ action }, ack) · `time` ({ t0, last? }, ack) · `rtc` (DataChannel signalling, ack) | `welcome` · `b` (batch of [topic, message]) · `lease` · `estop` · `health` · `fault` |
- * | `/telemetry` | `pub` · `sub` ({ topic, depth? }, ack) · `unsub` ({ topic }, ack) · `req` (topic, body, ack) | `welcome` · `b` · `fault` |
+ * | `/telemetry` | `pub` · `sub` ({ topic, depth? }, ack) · `unsub` ({ topic }, ack) · `req` (topic, body, ack) · an empty ACK of a `b` that asked for one | `welcome` · `b` (some with an ack id) · `fault` |
  *
- * Authentication is the handshake's `auth` payload (`{ token, resume }`); nothing is sent before it
- * passes. The first lane's `welcome` carries the session's public id and a secret (`resume`) that
+ * Authentication is the handshake's `auth` payload (`{ token, resume, acks? }`); nothing is sent
+ * before it passes. A telemetry lane whose client said `acks: true` gets flow control: now and then
+ * a `b` asks for an acknowledgement, and the gateway sends no more while two go unanswered. The first lane's `welcome` carries the session's public id and a secret (`resume`) that
  * the other lane and every reconnect present to join the same session. Anything else — another
  * event name, another packet type, another namespace — is a protocol violation: the connection is
  * closed without an answer.
@@ -227,6 +228,12 @@ export type RtcSignal = z.infer<typeof RtcSignal>;
 /** The handshake's auth payload. */
 export const AuthPayload = z.strictObject({
   token: z.string().max(8192).optional(),
+  /**
+   * The client acknowledges each `b` batch the gateway sends on this lane (the telemetry lane):
+   * the gateway then keeps what goes unacknowledged small, so telemetry waits in its
+   * keep-last mailboxes, where a newer sample replaces it, not in the network's buffers.
+   */
+  acks: z.literal(true).optional(),
   resume: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,64}$/, 'expected the resume secret from a welcome')

@@ -4,9 +4,9 @@
  * with msgpackr, the codec of the message bodies too).
  *
  * The server's decoder is the first thing that touches a client's bytes, so it is strict: a packet
- * must be one a client may send — CONNECT (with an auth map), DISCONNECT, or an EVENT whose name is
- * one of its lane's events (the gateway's handler table says which) — on a namespace of the gateway, with an ack id
- * that is a small integer and nothing else in it. Anything else throws, and socket.io closes the
+ * must be one a client may send — CONNECT (with an auth map), DISCONNECT, an EVENT whose name is
+ * one of its lane's events (the gateway's handler table says which), or an empty ACK of a telemetry
+ * batch — on a namespace of the gateway, with an ack id that is a small integer and nothing else in it. Anything else throws, and socket.io closes the
  * connection: nothing malformed reaches a handler.
  *
  * A message larger than the gateway's per-message limit is not dropped silently: its arguments are
@@ -104,7 +104,13 @@ function checkFromClient(
     if (data !== undefined || id !== undefined) throw new ProtocolViolation('DISCONNECT carries nothing');
     return { type, nsp };
   }
-  if (type !== EVENT) throw new ProtocolViolation('a client sends CONNECT, DISCONNECT or EVENT');
+  if (type === ACK) {
+    // The acknowledgement of a telemetry batch (a client that asked for flow control): nothing in it.
+    if (lane !== 'telemetry' || !Array.isArray(data) || data.length !== 0 || id === undefined)
+      throw new ProtocolViolation('an ACK from a client is an empty acknowledgement of a telemetry batch');
+    return { type, nsp, data, id: id as number };
+  }
+  if (type !== EVENT) throw new ProtocolViolation('a client sends CONNECT, DISCONNECT, EVENT or ACK');
   if (!Array.isArray(data) || data.length === 0 || data.length > 3)
     throw new ProtocolViolation('EVENT data must be [event, ...up to 2 arguments]');
   const event = data[0];

@@ -191,6 +191,17 @@ describe('packet types, attachments, ack ids, data', () => {
       });
       expectClosedSilently(o, `${what} before authentication`);
     }
+    // An empty ACK is a client's acknowledgement of a telemetry batch: on the control lane, or
+    // before authentication, it is not one.
+    const emptyAck = { type: PacketType.ACK, id: 1, data: [] };
+    expectClosedSilently(
+      await violation(t.target, from(), (c) => c.send({ nsp: '/control', ...emptyAck }), { nsp: '/control' }),
+      'an empty ACK on /control',
+    );
+    expectClosedSilently(
+      await violation(t.target, from(), (c) => c.send({ nsp: '/telemetry', ...emptyAck }), { preAuth: true }),
+      'an empty ACK before authentication',
+    );
     await t.intact();
   });
 

@@ -328,7 +328,11 @@ class SocketGatewayClient implements GatewayClient {
   private _listen(lane: Lane): void {
     const socket = this._sockets[lane];
     socket.on('welcome', (w: Welcome) => this._onWelcome(lane, w));
-    socket.on('b', (batch: unknown) => this._feeds.read(batch));
+    socket.on('b', (batch: unknown, ack?: unknown) => {
+      this._feeds.read(batch);
+      // Read (its telemetry decoded later, if delivered at all): the gateway may send the next.
+      if (typeof ack === 'function') ack();
+    });
     socket.on('fault', (e: WireError) => this._faults$.next(e));
     socket.on('connect_error', (err: ConnectError) => this._onConnectError(socket, err));
     socket.on('disconnect', (reason) => {

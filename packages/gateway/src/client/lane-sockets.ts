@@ -39,6 +39,8 @@ function manager(o: GatewayClientOptions): Manager {
 }
 
 function socket(o: GatewayClientOptions, session: LaneSession, manager: Manager, namespace: string): Socket {
+  // This client acknowledges each telemetry batch (flow control: see the gateway's `Outbox`).
+  const acks = namespace === NAMESPACES.telemetry ? { acks: true } : {};
   return manager.socket(namespace, {
     auth: (cb) => {
       const t = o.token;
@@ -49,11 +51,11 @@ function socket(o: GatewayClientOptions, session: LaneSession, manager: Manager,
         .then(
           (token) => {
             const resume = session.resume();
-            cb({ ...(token === undefined ? {} : { token }), ...(resume ? { resume } : {}) });
+            cb({ ...(token === undefined ? {} : { token }), ...(resume ? { resume } : {}), ...acks });
           },
           () => {
             const resume = session.resume();
-            cb(resume ? { resume } : {});
+            cb({ ...(resume ? { resume } : {}), ...acks });
           },
         );
     },

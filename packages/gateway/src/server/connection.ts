@@ -21,7 +21,7 @@ export interface ConnectionHooks {
  */
 export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: ConnectionHooks) {
   return (socket: Socket): void => {
-    const session = (socket.data as { session: Session }).session;
+    const { session, acks } = socket.data as { session: Session; acks?: boolean };
     // socket.io reports a socket's errors as an `error` event: unheard, Node would throw it.
     socket.on('error', (error: Error) =>
       ctx.log.debug('socket error', { client: session.id, error: error.message }),
@@ -39,6 +39,8 @@ export function attachConnection(ctx: GatewayContext, lane: ClientLane, hooks: C
       stale: () => ctx.metrics.drops.inc({ lane: 'control', reason: 'stale' }),
       dropped: () => ctx.metrics.drops.inc({ lane: 'telemetry', reason: 'lagging' }),
       ...(lane === 'telemetry' ? { pace: () => (ctx.load.overloaded ? 50 : 0) } : {}),
+      // A client that acknowledges telemetry batches gets flow control (see `Outbox`).
+      ...(lane === 'telemetry' && acks ? { acknowledged: true } : {}),
     });
     session.outboxes[lane] = outbox;
     ctx.metrics.clients.inc({ lane, role: session.principal.role });

@@ -196,7 +196,7 @@ export class Doorman {
         session = new Session(principal, address, ctx.limits, ctx.limiter, now, this.#rules.anonymous);
         ctx.sessions.add(session);
       }
-      socket.data = { session };
+      socket.data = { session, acks: auth.data.acks === true };
       next();
     } catch (error) {
       const reason = error instanceof AuthError ? error.reason : 'invalid';

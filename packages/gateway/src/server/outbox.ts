@@ -11,6 +11,21 @@ export interface Packed {
 
 /** Most messages in one `b` frame. */
 const BATCH = 256;
+/**
+ * Most message bytes in one `b` frame (a larger message goes alone). With the acknowledgements it
+ * bounds what a client that acknowledges batches has on the way to under 160 KiB: ~130 ms on a
+ * 10 Mbit/s link; 3 MB/s of telemetry at 40 ms round trip.
+ */
+const BATCH_BYTES = 32 * 1024;
+/**
+ * Flow control with a client that acknowledges batches: every batch that completes another
+ * {@link ACK_EVERY_BYTES} asks for an acknowledgement, and no batch goes while
+ * {@link ACKS_IN_FLIGHT} such requests are unanswered. What the link cannot carry then waits here —
+ * where a newer sample replaces it — rather than in socket buffers, where it only grows old; and a
+ * trickle of small messages (an operator's actuation reports) asks for no acknowledgement at all.
+ */
+export const ACK_EVERY_BYTES = 32 * 1024;
+export const ACKS_IN_FLIGHT = 2;
 
 interface Slot {
   readonly topic: Topic<unknown>;
@@ -22,8 +37,11 @@ interface Slot {
  * What the gateway owes one client on one lane: a mailbox per subscribed topic (the lane's rule),
  * drained into the socket only while the socket keeps up. A client that reads slowly fills its
  * socket; the outbox then waits for the transport's `drain` and meanwhile its telemetry mailboxes
- * keep the newest samples and count the rest as dropped. Nothing a slow client does reaches the
- * publisher or the other clients.
+ * keep the newest samples and count the rest as dropped. A client that acknowledges batches (the
+ * gateway's own client does) is held to {@link ACKS_IN_FLIGHT} unanswered acknowledgement requests,
+ * so behind a slow link telemetry does not queue in socket buffers — where it arrived half a second
+ * old — but waits here to be replaced by newer samples. Nothing a slow client does reaches the publisher
+ * or the other clients.
  */
 export class Outbox {
   readonly #socket: Socket;
@@ -34,8 +52,16 @@ export class Outbox {
   readonly #onStale: () => void;
   readonly #onDrop: () => void;
   readonly #pace: () => number;
+  readonly #acknowledged: boolean;
   #scheduled = false;
   #waiting = false;
+  /**
+   * With `acknowledged`: bytes sent since the last batch that asked for an acknowledgement, such
+   * requests unanswered, and whether a flush waits for an answer.
+   */
+  #sinceAsked = 0;
+  #asked = 0;
+  #awaitingAck = false;
   #closed = false;
 
   constructor(
@@ -47,6 +73,11 @@ export class Outbox {
       dropped: () => void;
       /** How long to wait before sending telemetry, ms (0: at once; more while the gateway is overloaded). */
       pace?: () => number;
+      /**
+       * The client acknowledges the batches that ask it to (see {@link ACK_EVERY_BYTES}). Without
+       * it (a client that does not), the socket's own backpressure is all there is.
+       */
+      acknowledged?: boolean;
     },
   ) {
     this.#socket = socket;
@@ -55,6 +86,7 @@ export class Outbox {
     this.#onStale = hooks.stale;
     this.#onDrop = hooks.dropped;
     this.#pace = hooks.pace ?? (() => 0);
+    this.#acknowledged = hooks.acknowledged ?? false;
     const transport = socket.conn.transport as unknown as NodeJS.EventEmitter;
     transport.on('drain', () => {
       if (this.#waiting) {
@@ -112,7 +144,7 @@ export class Outbox {
   }
 
   #arm(delayMs = 0): void {
-    if (this.#scheduled || this.#waiting || this.#closed) return;
+    if (this.#scheduled || this.#waiting || this.#awaitingAck || this.#closed) return;
     this.#scheduled = true;
     // A microtask: after the publisher's synchronous burst (so it goes out as one frame), before I/O.
     // Overloaded, telemetry waits a little and goes out in fewer, larger frames.
@@ -128,9 +160,14 @@ export class Outbox {
       this.#waiting = true;
       return;
     }
+    if (this.#acknowledged && this.#asked >= ACKS_IN_FLIGHT) {
+      this.#awaitingAck = true;
+      return;
+    }
     const batch: [string, Uint8Array][] = [];
     const now = this.#clock.now();
     let control = 0;
+    let bytes = 0;
     for (const slot of this.#dirty) {
       for (let m = slot.mailbox.take(); m !== undefined; m = slot.mailbox.take()) {
         const header = (m.message as { header?: Header } | undefined)?.header;
@@ -145,18 +182,31 @@ export class Outbox {
         }
         slot.mailbox.delivered();
         batch.push([slot.topic.name, m.bytes]);
+        bytes += m.bytes.byteLength;
         if (slot.topic.lane === 'control') control++;
-        if (batch.length >= BATCH) break;
+        if (batch.length >= BATCH || bytes >= BATCH_BYTES) break;
       }
       if (slot.mailbox.size === 0) this.#dirty.delete(slot);
-      if (batch.length >= BATCH) break;
+      if (batch.length >= BATCH || bytes >= BATCH_BYTES) break;
     }
     if (batch.length > 0) {
-      this.#socket.emit('b', batch);
+      if (this.#acknowledged && (this.#sinceAsked += bytes) >= ACK_EVERY_BYTES) {
+        this.#sinceAsked = 0;
+        this.#asked++;
+        this.#socket.emit('b', batch, () => this.#acked());
+      } else this.#socket.emit('b', batch);
       if (control > 0) this.#onSent('control', control);
       if (batch.length > control) this.#onSent('telemetry', batch.length - control);
       // Anything left waits until this frame has gone out.
       this.#waiting = true;
     }
+  }
+
+  /** The client read a batch that asked for an acknowledgement: the next may go. */
+  #acked(): void {
+    if (this.#asked > 0) this.#asked--;
+    if (!this.#awaitingAck) return;
+    this.#awaitingAck = false;
+    this.#arm(this.#pace());
   }
 }
