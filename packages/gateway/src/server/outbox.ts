@@ -190,7 +190,8 @@ export class Outbox {
       if (batch.length >= BATCH || bytes >= BATCH_BYTES) break;
     }
     if (batch.length > 0) {
-      if (this.#acknowledged && (this.#sinceAsked += bytes) >= ACK_EVERY_BYTES) {
+      if (this.#acknowledged) this.#sinceAsked += bytes;
+      if (this.#acknowledged && this.#sinceAsked >= ACK_EVERY_BYTES) {
         this.#sinceAsked = 0;
         this.#asked++;
         this.#socket.emit('b', batch, () => this.#acked());
