@@ -17,12 +17,18 @@
  */
 import { Packr } from 'msgpackr';
 import { type ClientLane, NAMESPACES } from './protocol.js';
+import { TokenBucket } from './server/token-bucket.js';
 
 /** socket.io's packet types. */
 const CONNECT = 0;
 const DISCONNECT = 1;
 const EVENT = 2;
 const ACK = 3;
+/**
+ * Most acknowledgements a client may send a second (burst the same): a client acknowledges a
+ * telemetry batch per 32 KiB, so this allows 32 MB/s of telemetry, and closes a flood of them.
+ */
+export const ACKS_PER_SECOND = 1_000;
 const CONNECT_ERROR = 4;
 
 /** A socket.io packet. */
@@ -151,7 +157,10 @@ export interface WireParser {
   };
 }
 
-function makeParser(check: (packet: Record<string, unknown>, bytes: number) => Packet): WireParser {
+function makeParser(
+  check: (packet: Record<string, unknown>, bytes: number) => Packet,
+  server = false,
+): WireParser {
   class Encoder {
     encode(packet: Packet): Uint8Array[] {
       // socket.io's packets carry local options (compress…) that are not for the wire.
@@ -164,9 +173,15 @@ function makeParser(check: (packet: Record<string, unknown>, bytes: number) => P
   }
   class Decoder {
     readonly #listeners = new Set<Listener>();
+    // A connection's own: acknowledgements come one per 32 KiB of telemetry it was sent.
+    readonly #acks = server
+      ? new TokenBucket(ACKS_PER_SECOND, ACKS_PER_SECOND, performance.now())
+      : undefined;
     add(chunk: unknown): void {
       const bytes = bytesOf(chunk);
       const packet = check(unpack(bytes), bytes.byteLength);
+      if (packet.type === ACK && this.#acks && !this.#acks.take(performance.now()))
+        throw new ProtocolViolation(`more than ${ACKS_PER_SECOND} acknowledgements a second`);
       for (const l of this.#listeners) l(packet);
     }
     on(_event: 'decoded', listener: Listener) {
@@ -195,7 +210,7 @@ export function serverParser(maxPayload: number, events: LaneEvents): WireParser
   const eventsOf = new Map<ClientLane, ReadonlySet<string>>(
     (Object.keys(events) as ClientLane[]).map((lane) => [lane, new Set(events[lane])]),
   );
-  return makeParser((packet, bytes) => checkFromClient(packet, bytes, maxPayload, eventsOf));
+  return makeParser((packet, bytes) => checkFromClient(packet, bytes, maxPayload, eventsOf), true);
 }
 
 /** The client's parser. */

@@ -202,6 +202,18 @@ describe('packet types, attachments, ack ids, data', () => {
       await violation(t.target, from(), (c) => c.send({ nsp: '/telemetry', ...emptyAck }), { preAuth: true }),
       'an empty ACK before authentication',
     );
+    // On the telemetry lane a few are fine (ids the gateway never asked for are ignored); a flood closes.
+    expectClosedSilently(
+      await violation(
+        t.target,
+        from(),
+        (c) => {
+          for (let id = 0; id < 3_000; id++) c.send({ nsp: '/telemetry', ...emptyAck, id });
+        },
+        { nsp: '/telemetry' },
+      ),
+      'a flood of empty ACKs on /telemetry',
+    );
     await t.intact();
   });
 
