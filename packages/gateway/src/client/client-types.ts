@@ -73,6 +73,9 @@ export interface GatewayClientOptions {
    *   another version, a proxy that rewrites frames, chasing a schema mismatch); what fails is
    *   refused with an `E_VALIDATION` fault naming the field.
    *
+   * Either way a telemetry sample is decoded (and checked) only when it is delivered: one that a
+   * newer sample replaced in a keep-last mailbox first costs nothing, and is never refused.
+   *
    * Whatever this says, a message that is not MessagePack is refused (`E_PROTOCOL`).
    */
   inboundValidation?: 'gateway' | 'full';
