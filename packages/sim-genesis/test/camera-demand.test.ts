@@ -100,13 +100,16 @@ describe('the camera on demand', () => {
   });
 
   it('reports its CPU by part, in cores', { timeout: 20_000 }, async () => {
-    await perf();
+    const first = await perf();
     const p = await perf();
     for (const part of ['physics', 'render', 'loop', 'other', 'total'] as const) {
       expect(p.cpu[part]).toBeGreaterThanOrEqual(0);
       expect(p.cpu[part]).toBeLessThan(4);
     }
-    expect(p.cpu.total).toBeGreaterThanOrEqual(p.cpu.physics);
+    // The total comes from the kernel's per-process ticks (10 ms each), physics from the main
+    // thread's own clock: over a short span they may disagree by a tick or two, in cores.
+    const ticks = 0.02 / Math.max(0.001, (p.at - first.at) / 1000);
+    expect(p.cpu.total + ticks).toBeGreaterThanOrEqual(p.cpu.physics);
     const health = sim.health();
     expect(health.data.cpu).toEqual(sim.perf!.cpu);
     expect(health.data.camera?.on).toBe(false);

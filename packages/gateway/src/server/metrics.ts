@@ -30,7 +30,9 @@ export class GatewayMetrics {
     labelNames: ['lane', 'direction'],
     registers: [this.registry],
     // Counted as plain numbers on every message, added here when scraped.
-    collect: () => this.#drain(this.messageSeries),
+    collect: () => {
+      for (const tally of this.#messageTallies) tally.drainInto(this.messages);
+    },
   });
   readonly drops = new Counter({
     name: 'telekit_dropped_total',
@@ -98,16 +100,10 @@ export class GatewayMetrics {
    * The series counted on every message: plain numbers, added to `messages` when it is scraped
    * (prom-client hashes the label set on every `inc`, a few tenths of a µs a message).
    */
-  readonly messageSeries = {
-    in: {
-      control: new Tally({ lane: 'control', direction: 'in' }),
-      telemetry: new Tally({ lane: 'telemetry', direction: 'in' }),
-    },
-    out: {
-      control: new Tally({ lane: 'control', direction: 'out' }),
-      telemetry: new Tally({ lane: 'telemetry', direction: 'out' }),
-    },
-  } as const;
+  readonly messageSeries: {
+    readonly [D in 'in' | 'out']: { readonly [L in 'control' | 'telemetry']: { inc(n?: number): void } };
+  };
+  readonly #messageTallies: readonly Tally[];
   /** The labelled series of each stage, looked up once (observed on every actuation report). */
   readonly #stageSeries = new Map<string, ReturnType<BucketHistogram<'stage'>['labels']>>();
   /** Each fate's count since the last scrape. */
@@ -133,9 +129,14 @@ export class GatewayMetrics {
     tally.inc();
   }
 
-  #drain(series: { in: Record<string, Tally>; out: Record<string, Tally> }): void {
-    for (const tally of [...Object.values(series.in), ...Object.values(series.out)])
-      tally.drainInto(this.messages);
+  constructor() {
+    const tally = (lane: string, direction: string) => new Tally({ lane, direction });
+    const series = {
+      in: { control: tally('control', 'in'), telemetry: tally('telemetry', 'in') },
+      out: { control: tally('control', 'out'), telemetry: tally('telemetry', 'out') },
+    };
+    this.messageSeries = series;
+    this.#messageTallies = [...Object.values(series.in), ...Object.values(series.out)];
   }
 
   #drainFates(): void {
