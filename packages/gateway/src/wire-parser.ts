@@ -173,15 +173,18 @@ function makeParser(
   }
   class Decoder {
     readonly #listeners = new Set<Listener>();
-    // A connection's own: acknowledgements come one per 32 KiB of telemetry it was sent.
-    readonly #acks = server
-      ? new TokenBucket(ACKS_PER_SECOND, ACKS_PER_SECOND, performance.now())
-      : undefined;
+    // A connection's own, made on its first acknowledgement (most connections never send one):
+    // acknowledgements come one per 32 KiB of telemetry it was sent.
+    #acks: TokenBucket | undefined;
     add(chunk: unknown): void {
       const bytes = bytesOf(chunk);
       const packet = check(unpack(bytes), bytes.byteLength);
-      if (packet.type === ACK && this.#acks && !this.#acks.take(performance.now()))
-        throw new ProtocolViolation(`more than ${ACKS_PER_SECOND} acknowledgements a second`);
+      if (server && packet.type === ACK) {
+        const now = performance.now();
+        this.#acks ??= new TokenBucket(ACKS_PER_SECOND, ACKS_PER_SECOND, now);
+        if (!this.#acks.take(now))
+          throw new ProtocolViolation(`more than ${ACKS_PER_SECOND} acknowledgements a second`);
+      }
       for (const l of this.#listeners) l(packet);
     }
     on(_event: 'decoded', listener: Listener) {

@@ -38,6 +38,8 @@ export class PreHeaderCap {
     const release = () => {
       if (!counted) return;
       counted = false;
+      // Nothing of this stays with a connection whose headers are in (a client holds it for hours).
+      socket.removeListener('close', release);
       this.#release.delete(socket);
       const left = (this.#waiting.get(address) ?? 1) - 1;
       if (left > 0) this.#waiting.set(address, left);
